@@ -1,0 +1,33 @@
+//! `opsmeter build`: render the site into `public/` (or `--output`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::config::site_root;
+use crate::site::build::{build, BuildOptions};
+
+pub fn run(root: Option<PathBuf>, output: Option<PathBuf>, drafts: bool) -> Result<()> {
+    let root = site_root(root.as_deref())?;
+    let output = match output {
+        Some(o) if o.is_absolute() => o,
+        Some(o) => std::env::current_dir()?.join(o),
+        None => root.join("public"),
+    };
+    let started = Instant::now();
+    let summary = build(&BuildOptions {
+        root,
+        output: output.clone(),
+        drafts,
+    })?;
+    println!(
+        "Built {} pages and {} sections ({} files) into {} in {} ms",
+        summary.pages,
+        summary.sections,
+        summary.files,
+        output.display(),
+        started.elapsed().as_millis()
+    );
+    Ok(())
+}

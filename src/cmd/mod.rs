@@ -1,0 +1,5 @@
+//! One module per subcommand; each exposes a `run` that the CLI dispatches to.
+
+pub mod build;
+pub mod check;
+pub mod init;

@@ -1,0 +1,12 @@
+//! opsmeter: a static site generator for DevOps maturity.
+//!
+//! The pipeline is load → compute → render (see `DESIGN.md`): [`config`] reads
+//! `opsmeter.toml`, [`site`] loads content and themes and writes `public/`.
+//! Subcommands live in [`cmd`], declared in [`cli`].
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod diagnostics;
+pub mod fsutil;
+pub mod site;

@@ -1,0 +1,542 @@
+//! Building a site: load everything (config, content, templates), render
+//! Markdown and templates in parallel into memory, then write the result into
+//! a staging folder and swap it into place. Any problem stops the build before
+//! the swap, so the previous output survives a failed build untouched.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use rayon::prelude::*;
+use serde_json::{json, Value};
+use tracing::debug;
+use walkdir::WalkDir;
+
+use super::content::{self, ContentTree, Kind};
+use super::highlight::{self, escape_html};
+use super::markdown::{self, LinkResolver, Source};
+use super::templates::{self, Templates};
+use super::theme;
+use crate::config::Config;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::fsutil::StagingDir;
+
+/// Sidebars list at most this many pages of a section; longer sections link
+/// to their section page instead, so page size does not grow with the site.
+const SIDEBAR_PAGE_LIMIT: usize = 50;
+
+/// A loaded site, ready to render.
+pub struct Site {
+    pub root: PathBuf,
+    pub config: Config,
+    pub content: ContentTree,
+    pub templates: Templates,
+    base_path: String,
+}
+
+/// One file of the built site, in memory.
+pub struct OutputFile {
+    /// Path inside the output folder, `/`-separated.
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What a build produced, for the summary line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub pages: usize,
+    pub sections: usize,
+    pub files: usize,
+}
+
+fn fail(problems: Vec<Diagnostic>) -> anyhow::Error {
+    anyhow::Error::new(Diagnostics(problems))
+}
+
+impl Site {
+    /// Loads config, content and templates from `root`. Reports every problem found.
+    pub fn load(root: &Path, drafts: bool) -> Result<Site> {
+        let t = Instant::now();
+        let config = Config::load(root)?;
+        let content_result = content::load(root, &config, drafts);
+        let templates_result = templates::load(root, &config);
+        let mut problems = Vec::new();
+        let content = content_result.unwrap_or_else(|mut p| {
+            problems.append(&mut p);
+            ContentTree::default()
+        });
+        let templates = match templates_result {
+            Ok(t) => Some(t),
+            Err(mut p) => {
+                problems.append(&mut p);
+                None
+            }
+        };
+        if !problems.is_empty() {
+            return Err(fail(problems));
+        }
+        let templates = templates.expect("no problems means templates loaded");
+        debug!("loaded {} content files in {:?}", content.entries.len(), t.elapsed());
+        let base_path = config.base_path();
+        Ok(Site {
+            root: root.to_path_buf(),
+            config,
+            content,
+            templates,
+            base_path,
+        })
+    }
+
+    /// Renders every Markdown body in parallel. Returns broken `@/` links and
+    /// front-matter templates that do not exist.
+    pub fn render_markdown(&mut self) -> Vec<Diagnostic> {
+        let t = Instant::now();
+        let resolver = Resolver {
+            content: &self.content,
+            config: &self.config,
+            base_path: &self.base_path,
+        };
+        let rendered: Vec<_> = self
+            .content
+            .entries
+            .par_iter()
+            .map(|e| {
+                markdown::render(
+                    &e.body,
+                    &Source {
+                        lang: &e.lang,
+                        content_dir: &e.content_dir,
+                        line_offset: e.line_offset,
+                    },
+                    &resolver,
+                )
+            })
+            .collect();
+        let mut problems = Vec::new();
+        for (e, r) in self.content.entries.iter_mut().zip(rendered) {
+            for (line, target) in &r.broken_links {
+                problems.push(Diagnostic::new(
+                    &e.file,
+                    Some(*line),
+                    format!("link to @/{target}: no such page (expected a file content/{})", target.split('#').next().unwrap_or(target)),
+                ));
+            }
+            e.rendered = r;
+        }
+        for e in &self.content.entries {
+            if let Some(t) = &e.meta.template {
+                if !self.templates.sources.contains_key(t) {
+                    problems.push(Diagnostic::new(
+                        &e.file,
+                        Some(e.key_line("template")),
+                        format!("template {t:?} not found in the theme or templates/"),
+                    ));
+                }
+            }
+        }
+        debug!("rendered Markdown in {:?}", t.elapsed());
+        problems.sort();
+        problems
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_path, path)
+    }
+
+    fn permalink(&self, path: &str) -> String {
+        match self.config.absolute_base() {
+            Some(base) => format!("{base}{path}"),
+            None => self.url(path),
+        }
+    }
+
+    fn summary_of(&self, i: usize) -> Value {
+        let e = &self.content.entries[i];
+        json!({
+            "title": e.title,
+            "description": e.meta.description,
+            "url": self.url(&e.path),
+            "date": e.date,
+            "weight": e.meta.weight,
+            "lang": e.lang,
+        })
+    }
+
+    fn config_value(&self) -> Value {
+        json!({
+            "title": self.config.title,
+            "description": self.config.description,
+            "base_url": self.config.base_url,
+            "base_path": self.base_path,
+            "default_language": self.config.default_language,
+            "languages": self.config.languages,
+            "extra": self.config.extra,
+        })
+    }
+
+    fn nav_tree(&self, section: usize) -> Value {
+        let s = &self.content.entries[section];
+        json!({
+            "title": s.title,
+            "url": self.url(&s.path),
+            "children": s.subsections.iter().map(|&c| self.nav_tree(c)).collect::<Vec<_>>(),
+        })
+    }
+
+    /// The fields of an entry every template sees as `page` or `section`.
+    fn entry_value(&self, i: usize) -> Value {
+        let e = &self.content.entries[i];
+        let translations: Vec<Value> = self
+            .content
+            .translations(i, &self.config)
+            .into_iter()
+            .map(|t| {
+                let te = &self.content.entries[t];
+                json!({ "lang": te.lang, "url": self.url(&te.path), "title": te.title, "current": t == i })
+            })
+            .collect();
+        let ancestors: Vec<Value> = self
+            .content
+            .ancestors(i)
+            .into_iter()
+            .map(|a| self.summary_of(a))
+            .collect();
+        let mut v = json!({
+            "title": e.title,
+            "description": e.meta.description,
+            "date": e.date,
+            "weight": e.meta.weight,
+            "extra": e.meta.extra,
+            "lang": e.lang,
+            "url": self.url(&e.path),
+            "permalink": self.permalink(&e.path),
+            "content": e.rendered.html,
+            "toc": e.rendered.toc,
+            "word_count": e.rendered.word_count,
+            "reading_time": e.rendered.word_count.div_ceil(200).max(1),
+            "translations": translations,
+            "ancestors": ancestors,
+            "file": e.file.to_string_lossy(),
+        });
+        match e.kind {
+            Kind::Page => {
+                v["earlier"] = e.earlier.map(|x| self.summary_of(x)).unwrap_or(Value::Null);
+                v["later"] = e.later.map(|x| self.summary_of(x)).unwrap_or(Value::Null);
+            }
+            Kind::Section => {
+                v["pages"] = e.pages.iter().map(|&p| self.summary_of(p)).collect();
+                v["subsections"] = e.subsections.iter().map(|&p| self.summary_of(p)).collect();
+            }
+        }
+        v
+    }
+
+    /// Renders templates for every entry, the 404 page and alias redirects, in memory.
+    pub fn render_pages(&self) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
+        let t = Instant::now();
+        let config = self.config_value();
+        // Per-language work done once: the navigation tree and one sidebar per section.
+        let mut navs: HashMap<&str, Value> = HashMap::new();
+        for (lang, &root) in &self.content.roots {
+            let mut tree = self.nav_tree(root);
+            tree["pages"] = self.content.entries[root]
+                .pages
+                .iter()
+                .take(SIDEBAR_PAGE_LIMIT)
+                .map(|&p| self.summary_of(p))
+                .collect();
+            navs.insert(lang.as_str(), tree);
+        }
+        let sections: Vec<usize> = (0..self.content.entries.len())
+            .filter(|&i| self.content.entries[i].kind == Kind::Section)
+            .collect();
+        let sidebars: Vec<Result<(usize, String), Diagnostic>> = sections
+            .par_iter()
+            .map(|&s| {
+                let e = &self.content.entries[s];
+                let pages: Vec<Value> = e
+                    .pages
+                    .iter()
+                    .take(SIDEBAR_PAGE_LIMIT)
+                    .map(|&p| self.summary_of(p))
+                    .collect();
+                let mut ctx = tera::Context::new();
+                ctx.insert("config", &config);
+                ctx.insert("lang", &e.lang);
+                ctx.insert("nav", &navs[e.lang.as_str()]);
+                ctx.insert(
+                    "section",
+                    &json!({
+                        "title": e.title,
+                        "url": self.url(&e.path),
+                        "pages": pages,
+                        "page_count": e.pages.len(),
+                        "root": self.content.roots.get(&e.lang) == Some(&s),
+                    }),
+                );
+                self.render_template("partials/nav.html", &ctx).map(|html| (s, html))
+            })
+            .collect();
+        let mut sidebar_of: HashMap<usize, String> = HashMap::new();
+        let mut problems = Vec::new();
+        for r in sidebars {
+            match r {
+                Ok((s, html)) => {
+                    sidebar_of.insert(s, html);
+                }
+                Err(d) => problems.push(d),
+            }
+        }
+        if !problems.is_empty() {
+            problems.dedup();
+            return Err(problems);
+        }
+
+        let results: Vec<Result<OutputFile, Diagnostic>> = self
+            .content
+            .entries
+            .par_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let sidebar_section = match e.kind {
+                    Kind::Section => Some(i),
+                    Kind::Page => e.parent,
+                };
+                let url = self.url(&e.path);
+                let sidebar = sidebar_section
+                    .and_then(|s| sidebar_of.get(&s))
+                    .map(|html| mark_current(html, &url))
+                    .unwrap_or_default();
+                let mut ctx = tera::Context::new();
+                ctx.insert("config", &config);
+                ctx.insert("lang", &e.lang);
+                ctx.insert("nav", &navs[e.lang.as_str()]);
+                ctx.insert("sidebar", &sidebar);
+                ctx.insert("current_url", &url);
+                ctx.insert("home_url", &self.url(&self.content.entries[self.content.roots[&e.lang]].path));
+                let value = self.entry_value(i);
+                let template = match e.kind {
+                    Kind::Page => {
+                        ctx.insert("page", &value);
+                        e.meta.template.clone().unwrap_or_else(|| "page.html".into())
+                    }
+                    Kind::Section => {
+                        ctx.insert("section", &value);
+                        let default = if e.key == "_index.md" { "index.html" } else { "section.html" };
+                        e.meta.template.clone().unwrap_or_else(|| default.into())
+                    }
+                };
+                let html = self.render_template(&template, &ctx).map_err(|mut d| {
+                    d.message = format!("{} (rendering {})", d.message, e.file.display());
+                    d
+                })?;
+                Ok(OutputFile {
+                    path: e.output_file(),
+                    bytes: html.into_bytes(),
+                })
+            })
+            .collect();
+        let mut files = Vec::with_capacity(results.len() + 8);
+        for r in results {
+            match r {
+                Ok(f) => files.push(f),
+                Err(d) => problems.push(d),
+            }
+        }
+        if !problems.is_empty() {
+            problems.sort();
+            problems.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
+            return Err(problems);
+        }
+
+        // The 404 page, in the default language.
+        let lang = &self.config.default_language;
+        let mut ctx = tera::Context::new();
+        ctx.insert("config", &config);
+        ctx.insert("lang", lang);
+        ctx.insert("nav", &navs[lang.as_str()]);
+        ctx.insert("sidebar", "");
+        ctx.insert("current_url", &self.url("/404.html"));
+        ctx.insert("home_url", &self.url("/"));
+        match self.render_template("404.html", &ctx) {
+            Ok(html) => files.push(OutputFile {
+                path: "404.html".into(),
+                bytes: html.into_bytes(),
+            }),
+            Err(d) => return Err(vec![d]),
+        }
+
+        // Redirects from front-matter aliases.
+        for e in &self.content.entries {
+            for alias in &e.meta.aliases {
+                if let Some(path) = content::alias_output(alias) {
+                    files.push(OutputFile {
+                        path,
+                        bytes: redirect_page(&self.url(&e.path)).into_bytes(),
+                    });
+                }
+            }
+        }
+        files.push(OutputFile {
+            path: "highlight.css".into(),
+            bytes: highlight::stylesheet().into_bytes(),
+        });
+        debug!("rendered {} files in {:?}", files.len(), t.elapsed());
+        Ok(files)
+    }
+
+    fn render_template(&self, name: &str, ctx: &tera::Context) -> Result<String, Diagnostic> {
+        self.templates
+            .tera
+            .render(name, ctx)
+            .map_err(|e| templates::template_error(&e, &self.templates.sources, &[]))
+    }
+
+    /// Static files, in override order: embedded theme, theme folder, site `static/`,
+    /// then the content tree's own assets. Returns (output path, source) pairs;
+    /// later entries for the same path win.
+    pub fn static_files(&self) -> Vec<(String, StaticSource)> {
+        let mut out: Vec<(String, StaticSource)> = theme::STATIC
+            .iter()
+            .map(|(p, b)| (p.to_string(), StaticSource::Embedded(b)))
+            .collect();
+        let mut dirs = Vec::new();
+        if let Some(t) = templates::theme_dir(&self.root, &self.config) {
+            dirs.push(t.join("static"));
+        }
+        dirs.push(self.root.join("static"));
+        for dir in dirs {
+            if !dir.is_dir() {
+                continue;
+            }
+            for item in WalkDir::new(&dir).sort_by_file_name().into_iter().flatten() {
+                if item.file_type().is_file() {
+                    if let Ok(rel) = item.path().strip_prefix(&dir) {
+                        out.push((
+                            rel.to_string_lossy().replace('\\', "/"),
+                            StaticSource::File(item.path().to_path_buf()),
+                        ));
+                    }
+                }
+            }
+        }
+        for asset in &self.content.assets {
+            out.push((
+                asset.clone(),
+                StaticSource::File(self.root.join("content").join(asset)),
+            ));
+        }
+        out
+    }
+
+    /// Writes rendered files and static files into a staging folder, then swaps it
+    /// into `output`.
+    pub fn write(&self, files: &[OutputFile], output: &Path) -> Result<usize> {
+        let t = Instant::now();
+        let staging = StagingDir::new(output)?;
+        let dir = staging.path().to_path_buf();
+        let mut statics: HashMap<String, StaticSource> = HashMap::new();
+        for (p, s) in self.static_files() {
+            statics.insert(p, s);
+        }
+        let rendered: std::collections::HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        statics.retain(|p, _| !rendered.contains(p.as_str()));
+        let count = files.len() + statics.len();
+        statics.par_iter().try_for_each(|(p, s)| -> Result<()> {
+            let dest = dir.join(p);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            }
+            match s {
+                StaticSource::Embedded(b) => {
+                    std::fs::write(&dest, b).with_context(|| format!("writing {}", dest.display()))?
+                }
+                StaticSource::File(src) => {
+                    std::fs::copy(src, &dest)
+                        .with_context(|| format!("copying {} to {}", src.display(), dest.display()))?;
+                }
+            }
+            Ok(())
+        })?;
+        files.par_iter().try_for_each(|f| -> Result<()> {
+            let dest = dir.join(&f.path);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            }
+            std::fs::write(&dest, &f.bytes).with_context(|| format!("writing {}", dest.display()))
+        })?;
+        staging.commit()?;
+        debug!("wrote {count} files in {:?}", t.elapsed());
+        Ok(count)
+    }
+
+    pub fn summary(&self, files: usize) -> Summary {
+        let pages = self.content.entries.iter().filter(|e| e.kind == Kind::Page).count();
+        Summary {
+            pages,
+            sections: self.content.entries.len() - pages,
+            files,
+        }
+    }
+}
+
+/// Where a static file's bytes come from.
+pub enum StaticSource {
+    Embedded(&'static [u8]),
+    File(PathBuf),
+}
+
+struct Resolver<'a> {
+    content: &'a ContentTree,
+    config: &'a Config,
+    base_path: &'a str,
+}
+
+impl LinkResolver for Resolver<'_> {
+    fn resolve(&self, path: &str, lang: &str) -> Option<String> {
+        self.content
+            .lookup(path, lang, &self.config.default_language)
+            .map(|i| format!("{}{}", self.base_path, self.content.entries[i].path))
+    }
+    fn base_path(&self) -> &str {
+        self.base_path
+    }
+}
+
+/// Marks the sidebar link to the current page with `aria-current="page"`.
+fn mark_current(sidebar: &str, url: &str) -> String {
+    let needle = format!("href=\"{}\"", escape_html(url));
+    sidebar.replacen(&needle, &format!("{needle} aria-current=\"page\""), 1)
+}
+
+fn redirect_page(url: &str) -> String {
+    let u = escape_html(url);
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Redirecting…</title>\
+<link rel=\"canonical\" href=\"{u}\"><meta http-equiv=\"refresh\" content=\"0; url={u}\"></head>\
+<body><a href=\"{u}\">{u}</a></body></html>\n"
+    )
+}
+
+/// Options of `opsmeter build`.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub root: PathBuf,
+    pub output: PathBuf,
+    pub drafts: bool,
+}
+
+/// Loads, renders and writes a site. On any problem, nothing is written.
+pub fn build(opts: &BuildOptions) -> Result<Summary> {
+    let started = Instant::now();
+    let mut site = Site::load(&opts.root, opts.drafts)?;
+    let problems = site.render_markdown();
+    if !problems.is_empty() {
+        return Err(fail(problems));
+    }
+    let files = site.render_pages().map_err(fail)?;
+    let count = site.write(&files, &opts.output)?;
+    debug!("build finished in {:?}", started.elapsed());
+    Ok(site.summary(count))
+}
