@@ -102,7 +102,8 @@ impl Config {
                 );
             }
         }
-        if self.theme.is_empty() || self.theme.contains(['/', '\\']) || self.theme.starts_with('.') {
+        if self.theme.is_empty() || self.theme.contains(['/', '\\']) || self.theme.starts_with('.')
+        {
             bail!(
                 "{}: theme `{}` must be the name of a folder under themes/",
                 file.display(),
@@ -185,15 +186,23 @@ mod tests {
         let err = Config::parse("title = \"x\"\ntheem = \"y\"\n", Path::new("opsmeter.toml"))
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("opsmeter.toml:2: invalid configuration: unknown field `theem`"), "{err}");
+        assert!(
+            err.starts_with("opsmeter.toml:2: invalid configuration: unknown field `theem`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn base_path_comes_from_the_url_path() {
-        let mut c = Config::default();
-        c.base_url = "https://acme.github.io/dora/".into();
+        let mut c = Config {
+            base_url: "https://acme.github.io/dora/".into(),
+            ..Config::default()
+        };
         assert_eq!(c.base_path(), "/dora");
-        assert_eq!(c.absolute_base().as_deref(), Some("https://acme.github.io/dora"));
+        assert_eq!(
+            c.absolute_base().as_deref(),
+            Some("https://acme.github.io/dora")
+        );
         c.base_url = "https://example.com".into();
         assert_eq!(c.base_path(), "");
     }

@@ -59,7 +59,11 @@ impl std::error::Error for Diagnostics {}
 /// 1-based line of a byte offset in `text`.
 pub fn line_of_offset(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// `path` relative to `root` when it is inside it, for shorter messages.
@@ -88,6 +92,9 @@ mod tests {
             Diagnostic::new("a.md", Some(3), "bad"),
             Diagnostic::new("b.html", None, "worse"),
         ]);
-        assert_eq!(d.to_string(), "a.md:3: bad\nb.html: worse\n2 problems found");
+        assert_eq!(
+            d.to_string(),
+            "a.md:3: bad\nb.html: worse\n2 problems found"
+        );
     }
 }

@@ -34,7 +34,8 @@ impl StagingDir {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -59,7 +60,11 @@ impl StagingDir {
 
     /// Replaces `target` with the staging folder: two renames, the old tree removed last.
     pub fn commit(mut self) -> Result<()> {
-        let parent = self.staging.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let parent = self
+            .staging
+            .parent()
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
         let name = self
             .target
             .file_name()
@@ -71,16 +76,19 @@ impl StagingDir {
             if old.exists() {
                 std::fs::remove_dir_all(&old).ok();
             }
-            std::fs::rename(&self.target, &old).with_context(|| {
-                format!("moving {} aside", self.target.display())
-            })?;
+            std::fs::rename(&self.target, &old)
+                .with_context(|| format!("moving {} aside", self.target.display()))?;
         }
         if let Err(e) = std::fs::rename(&self.staging, &self.target) {
             if had_old {
                 std::fs::rename(&old, &self.target).ok();
             }
             return Err(e).with_context(|| {
-                format!("moving {} to {}", self.staging.display(), self.target.display())
+                format!(
+                    "moving {} to {}",
+                    self.staging.display(),
+                    self.target.display()
+                )
             });
         }
         self.committed = true;

@@ -24,8 +24,18 @@ pub fn run(root: Option<PathBuf>, drafts: bool) -> Result<()> {
         return Err(Diagnostics(problems).into());
     }
     let summary = site.summary(0);
-    let links: usize = site.content.entries.iter().map(|e| e.rendered.links.len()).sum();
-    let images: usize = site.content.entries.iter().map(|e| e.rendered.images.len()).sum();
+    let links: usize = site
+        .content
+        .entries
+        .iter()
+        .map(|e| e.rendered.links.len())
+        .sum();
+    let images: usize = site
+        .content
+        .entries
+        .iter()
+        .map(|e| e.rendered.images.len())
+        .sum();
     println!(
         "Checked {} pages and {} sections: {} internal links and {} images, no problems",
         summary.pages, summary.sections, links, images

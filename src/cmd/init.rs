@@ -85,7 +85,8 @@ pub fn scaffold(dir: &Path) -> Result<Vec<PathBuf>> {
     for (p, text) in files {
         let path = dir.join(p);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
         }
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         created.push(path);

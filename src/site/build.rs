@@ -77,7 +77,11 @@ impl Site {
             return Err(fail(problems));
         }
         let templates = templates.expect("no problems means templates loaded");
-        debug!("loaded {} content files in {:?}", content.entries.len(), t.elapsed());
+        debug!(
+            "loaded {} content files in {:?}",
+            content.entries.len(),
+            t.elapsed()
+        );
         let base_path = config.base_path();
         Ok(Site {
             root: root.to_path_buf(),
@@ -119,7 +123,10 @@ impl Site {
                 problems.push(Diagnostic::new(
                     &e.file,
                     Some(*line),
-                    format!("link to @/{target}: no such page (expected a file content/{})", target.split('#').next().unwrap_or(target)),
+                    format!(
+                        "link to @/{target}: no such page (expected a file content/{})",
+                        target.split('#').next().unwrap_or(target)
+                    ),
                 ));
             }
             e.rendered = r;
@@ -193,7 +200,13 @@ impl Site {
             .into_iter()
             .map(|t| {
                 let te = &self.content.entries[t];
-                json!({ "lang": te.lang, "url": self.url(&te.path), "title": te.title, "current": t == i })
+                json!({
+                    "lang": te.lang,
+                    "url": self.url(&te.path),
+                    "permalink": self.permalink(&te.path),
+                    "title": te.title,
+                    "current": t == i,
+                })
             })
             .collect();
         let ancestors: Vec<Value> = self
@@ -275,7 +288,8 @@ impl Site {
                         "root": self.content.roots.get(&e.lang) == Some(&s),
                     }),
                 );
-                self.render_template("partials/nav.html", &ctx).map(|html| (s, html))
+                self.render_template("partials/nav.html", &ctx)
+                    .map(|html| (s, html))
             })
             .collect();
         let mut sidebar_of: HashMap<usize, String> = HashMap::new();
@@ -314,16 +328,26 @@ impl Site {
                 ctx.insert("nav", &navs[e.lang.as_str()]);
                 ctx.insert("sidebar", &sidebar);
                 ctx.insert("current_url", &url);
-                ctx.insert("home_url", &self.url(&self.content.entries[self.content.roots[&e.lang]].path));
+                ctx.insert(
+                    "home_url",
+                    &self.url(&self.content.entries[self.content.roots[&e.lang]].path),
+                );
                 let value = self.entry_value(i);
                 let template = match e.kind {
                     Kind::Page => {
                         ctx.insert("page", &value);
-                        e.meta.template.clone().unwrap_or_else(|| "page.html".into())
+                        e.meta
+                            .template
+                            .clone()
+                            .unwrap_or_else(|| "page.html".into())
                     }
                     Kind::Section => {
                         ctx.insert("section", &value);
-                        let default = if e.key == "_index.md" { "index.html" } else { "section.html" };
+                        let default = if e.key == "_index.md" {
+                            "index.html"
+                        } else {
+                            "section.html"
+                        };
                         e.meta.template.clone().unwrap_or_else(|| default.into())
                     }
                 };
@@ -346,7 +370,8 @@ impl Site {
         }
         if !problems.is_empty() {
             problems.sort();
-            problems.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
+            problems
+                .dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
             return Err(problems);
         }
 
@@ -440,21 +465,23 @@ impl Site {
         for (p, s) in self.static_files() {
             statics.insert(p, s);
         }
-        let rendered: std::collections::HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let rendered: std::collections::HashSet<&str> =
+            files.iter().map(|f| f.path.as_str()).collect();
         statics.retain(|p, _| !rendered.contains(p.as_str()));
         let count = files.len() + statics.len();
         statics.par_iter().try_for_each(|(p, s)| -> Result<()> {
             let dest = dir.join(p);
             if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
             }
             match s {
-                StaticSource::Embedded(b) => {
-                    std::fs::write(&dest, b).with_context(|| format!("writing {}", dest.display()))?
-                }
+                StaticSource::Embedded(b) => std::fs::write(&dest, b)
+                    .with_context(|| format!("writing {}", dest.display()))?,
                 StaticSource::File(src) => {
-                    std::fs::copy(src, &dest)
-                        .with_context(|| format!("copying {} to {}", src.display(), dest.display()))?;
+                    std::fs::copy(src, &dest).with_context(|| {
+                        format!("copying {} to {}", src.display(), dest.display())
+                    })?;
                 }
             }
             Ok(())
@@ -462,7 +489,8 @@ impl Site {
         files.par_iter().try_for_each(|f| -> Result<()> {
             let dest = dir.join(&f.path);
             if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
             }
             std::fs::write(&dest, &f.bytes).with_context(|| format!("writing {}", dest.display()))
         })?;
@@ -472,7 +500,12 @@ impl Site {
     }
 
     pub fn summary(&self, files: usize) -> Summary {
-        let pages = self.content.entries.iter().filter(|e| e.kind == Kind::Page).count();
+        let pages = self
+            .content
+            .entries
+            .iter()
+            .filter(|e| e.kind == Kind::Page)
+            .count();
         Summary {
             pages,
             sections: self.content.entries.len() - pages,

@@ -104,7 +104,9 @@ pub fn load(root: &Path, config: &Config, drafts: bool) -> Result<ContentTree, V
                 Ok(i) => i,
                 Err(e) => {
                     problems.push(Diagnostic::new(
-                        e.path().map(Path::to_path_buf).unwrap_or_else(|| content.clone()),
+                        e.path()
+                            .map(Path::to_path_buf)
+                            .unwrap_or_else(|| content.clone()),
                         None,
                         format!("cannot read: {e}"),
                     ));
@@ -191,8 +193,8 @@ fn read_entry(
         .map_err(|e| Diagnostic::new(&file, None, format!("cannot read: {e}")))?;
     let text = String::from_utf8(text)
         .map_err(|_| Diagnostic::new(&file, None, "not valid UTF-8 text"))?;
-    let split = front_matter::split(&text)
-        .map_err(|e| Diagnostic::new(&file, Some(e.line), e.message))?;
+    let split =
+        front_matter::split(&text).map_err(|e| Diagnostic::new(&file, Some(e.line), e.message))?;
     if split.front_matter.draft && !drafts {
         return Ok(None);
     }
@@ -276,7 +278,11 @@ pub fn alias_output(alias: &str) -> Option<String> {
         return None;
     }
     let parts: Vec<&str> = alias.split('/').filter(|p| !p.is_empty()).collect();
-    if parts.is_empty() || parts.iter().any(|p| *p == "." || *p == ".." || p.contains('\\')) {
+    if parts.is_empty()
+        || parts
+            .iter()
+            .any(|p| *p == "." || *p == ".." || p.contains('\\'))
+    {
         return None;
     }
     let joined = parts.join("/");
@@ -452,7 +458,10 @@ impl ContentTree {
         let key = key.trim_start_matches('/');
         self.by_key
             .get(&(key.to_string(), lang.to_string()))
-            .or_else(|| self.by_key.get(&(key.to_string(), default_lang.to_string())))
+            .or_else(|| {
+                self.by_key
+                    .get(&(key.to_string(), default_lang.to_string()))
+            })
             .copied()
     }
 
@@ -514,12 +523,22 @@ mod tests {
         );
         let guide = by_key(&t, "guide/_index.md", "en");
         assert_eq!(guide.path, "/guide/");
-        let titles: Vec<&str> = guide.pages.iter().map(|&i| t.entries[i].title.as_str()).collect();
+        let titles: Vec<&str> = guide
+            .pages
+            .iter()
+            .map(|&i| t.entries[i].title.as_str())
+            .collect();
         // Weighted first (1, 2), then unweighted by title.
         assert_eq!(titles, vec!["B", "A", "Bundle", "C", "Z"]);
         assert_eq!(by_key(&t, "guide/z.md", "en").path, "/guide/zed/");
-        assert_eq!(by_key(&t, "guide/deep/er/c.md", "en").path, "/guide/deep/er/c/");
-        assert_eq!(by_key(&t, "guide/bundle/index.md", "en").path, "/guide/bundle/");
+        assert_eq!(
+            by_key(&t, "guide/deep/er/c.md", "en").path,
+            "/guide/deep/er/c/"
+        );
+        assert_eq!(
+            by_key(&t, "guide/bundle/index.md", "en").path,
+            "/guide/bundle/"
+        );
         let b = by_key(&t, "guide/b.md", "en");
         assert_eq!(b.earlier, None);
         assert_eq!(t.entries[b.later.unwrap()].title, "A");
@@ -558,16 +577,30 @@ mod tests {
         std::fs::create_dir_all(&c).unwrap();
         std::fs::write(c.join("a.md"), "+++\nslug = \"b\"\n+++\n").unwrap();
         std::fs::write(c.join("b.md"), "").unwrap();
-        std::fs::write(c.join("c.md"), "+++\ntitle = \"x\"\nslug = \"../../etc\"\n+++\n").unwrap();
+        std::fs::write(
+            c.join("c.md"),
+            "+++\ntitle = \"x\"\nslug = \"../../etc\"\n+++\n",
+        )
+        .unwrap();
         let errs = load(dir.path(), &Config::defaults(), false).unwrap_err();
         let text: Vec<String> = errs.iter().map(|d| d.to_string()).collect();
-        assert!(text.iter().any(|t| t.contains("URL /b/ is also produced by")), "{text:?}");
-        assert!(text.iter().any(|t| t.starts_with("content/c.md:3: slug")), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|t| t.contains("URL /b/ is also produced by")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|t| t.starts_with("content/c.md:3: slug")),
+            "{text:?}"
+        );
     }
 
     #[test]
     fn aliases_stay_inside_the_site() {
-        assert_eq!(alias_output("/old/page/").as_deref(), Some("old/page/index.html"));
+        assert_eq!(
+            alias_output("/old/page/").as_deref(),
+            Some("old/page/index.html")
+        );
         assert_eq!(alias_output("old.html").as_deref(), Some("old.html"));
         assert_eq!(alias_output("/../etc/"), None);
         assert_eq!(alias_output("https://evil/"), None);

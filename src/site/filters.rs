@@ -11,7 +11,9 @@ pub fn register(tera: &mut Tera) {
     tera.register_filter("slugify", slugify);
     // Templates must not read the environment: it holds API tokens.
     tera.register_function("get_env", |_: &HashMap<String, Value>| -> Result<Value> {
-        Err(tera::Error::msg("get_env is disabled in opsmeter templates"))
+        Err(tera::Error::msg(
+            "get_env is disabled in opsmeter templates",
+        ))
     });
 }
 
@@ -31,7 +33,9 @@ fn date(value: &Value, args: &HashMap<String, Value>) -> Result<Value> {
     } else if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S") {
         dt.format(format).to_string()
     } else {
-        return Err(tera::Error::msg(format!("`date` filter: {text:?} is not a date")));
+        return Err(tera::Error::msg(format!(
+            "`date` filter: {text:?} is not a date"
+        )));
     };
     Ok(Value::String(formatted))
 }

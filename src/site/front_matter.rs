@@ -52,8 +52,9 @@ pub fn split(text: &str) -> Result<Split<'_>, FrontMatterError> {
         if text_no_bom.trim_start().starts_with("---") && text_no_bom.starts_with("---") {
             return Err(FrontMatterError {
                 line: 1,
-                message: "front matter must be TOML between `+++` lines (YAML `---` is not supported)"
-                    .into(),
+                message:
+                    "front matter must be TOML between `+++` lines (YAML `---` is not supported)"
+                        .into(),
             });
         }
         return Ok(Split {
@@ -80,13 +81,17 @@ pub fn split(text: &str) -> Result<Split<'_>, FrontMatterError> {
     let Some((close_start, body_start)) = close else {
         return Err(FrontMatterError {
             line: 1,
-            message: "front matter opened with `+++` is never closed (expected a `+++` line)".into(),
+            message: "front matter opened with `+++` is never closed (expected a `+++` line)"
+                .into(),
         });
     };
     let toml_text = &text_no_bom[fm_start..close_start];
     let front_matter: FrontMatter = toml::from_str(toml_text).map_err(|e| {
         // Line 1 of the TOML is line 2 of the file.
-        let line = e.span().map(|s| line_of_offset(toml_text, s.start) + 1).unwrap_or(1);
+        let line = e
+            .span()
+            .map(|s| line_of_offset(toml_text, s.start) + 1)
+            .unwrap_or(1);
         FrontMatterError {
             line,
             message: format!("invalid front matter: {}", e.message().trim()),
@@ -137,7 +142,9 @@ impl FrontMatter {
         if valid {
             Ok(Some(s))
         } else {
-            Err(format!("`date` {s:?} is not a date (expected YYYY-MM-DD or RFC 3339)"))
+            Err(format!(
+                "`date` {s:?} is not a date (expected YYYY-MM-DD or RFC 3339)"
+            ))
         }
     }
 }
@@ -175,7 +182,11 @@ mod tests {
         assert_eq!(e.line, 3);
         let e = split("+++\ntitle = \"ok\"\ncolour = 1\n+++\n").unwrap_err();
         assert_eq!(e.line, 3);
-        assert!(e.message.contains("unknown field `colour`"), "{}", e.message);
+        assert!(
+            e.message.contains("unknown field `colour`"),
+            "{}",
+            e.message
+        );
         let e = split("+++\ntitle = \"x\"\n").unwrap_err();
         assert!(e.message.contains("never closed"));
     }

@@ -53,7 +53,10 @@ pub fn highlight(code: &str, lang: &str) -> String {
             let mut gen = ClassedHTMLGenerator::new_with_class_style(syntax, ss, CLASS_STYLE);
             let mut ok = true;
             for line in LinesWithEndings::from(code) {
-                if gen.parse_html_for_line_which_includes_newline(line).is_err() {
+                if gen
+                    .parse_html_for_line_which_includes_newline(line)
+                    .is_err()
+                {
                     ok = false;
                     break;
                 }

@@ -41,7 +41,10 @@ pub fn check(site: &Site) -> Vec<Diagnostic> {
                 problems.push(Diagnostic::new(
                     &e.file,
                     Some(link.line),
-                    format!("link to {what}: no heading with id `{anchor}` in {}", t.file.display()),
+                    format!(
+                        "link to {what}: no heading with id `{anchor}` in {}",
+                        t.file.display()
+                    ),
                 ));
             }
         }

@@ -450,7 +450,9 @@ mod tests {
         assert_eq!(r.toc.len(), 2);
         assert_eq!(r.toc[0].children.len(), 2);
         assert_eq!(r.toc[0].children[1].id, "two-1");
-        assert!(r.html.contains("<h1 id=\"one\">One <a class=\"anchor\" href=\"#one\""));
+        assert!(r
+            .html
+            .contains("<h1 id=\"one\">One <a class=\"anchor\" href=\"#one\""));
     }
 
     #[test]
@@ -466,8 +468,14 @@ mod tests {
     fn relative_images_point_into_the_content_tree() {
         let r = render_en("![d](img/d.png) ![s](/logo.svg) ![w](https://x/y.png)\n");
         assert!(r.html.contains("src=\"/guide/img/d.png\""), "{}", r.html);
-        assert_eq!(r.images[0].local, Some(LocalAsset::Content("guide/img/d.png".into())));
-        assert_eq!(r.images[1].local, Some(LocalAsset::Static("logo.svg".into())));
+        assert_eq!(
+            r.images[0].local,
+            Some(LocalAsset::Content("guide/img/d.png".into()))
+        );
+        assert_eq!(
+            r.images[1].local,
+            Some(LocalAsset::Static("logo.svg".into()))
+        );
         assert_eq!(r.images[2].local, None);
     }
 

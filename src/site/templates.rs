@@ -30,7 +30,10 @@ pub fn load(root: &Path, config: &Config) -> Result<Templates, Vec<Diagnostic>> 
     for (name, text) in theme::TEMPLATES {
         files.insert(
             name.to_string(),
-            (PathBuf::from(format!("<embedded default theme>/templates/{name}")), text.to_string()),
+            (
+                PathBuf::from(format!("<embedded default theme>/templates/{name}")),
+                text.to_string(),
+            ),
         );
     }
     let mut problems = Vec::new();
@@ -39,10 +42,16 @@ pub fn load(root: &Path, config: &Config) -> Result<Templates, Vec<Diagnostic>> 
         return Err(vec![Diagnostic::new(
             crate::config::CONFIG_FILE,
             None,
-            format!("theme `{}` not found: expected a folder themes/{}/", config.theme, config.theme),
+            format!(
+                "theme `{}` not found: expected a folder themes/{}/",
+                config.theme, config.theme
+            ),
         )]);
     }
-    let layers = [theme.map(|t| t.join("templates")), Some(root.join("templates"))];
+    let layers = [
+        theme.map(|t| t.join("templates")),
+        Some(root.join("templates")),
+    ];
     for dir in layers.into_iter().flatten() {
         if !dir.is_dir() {
             continue;
@@ -74,8 +83,10 @@ pub fn load(root: &Path, config: &Config) -> Result<Templates, Vec<Diagnostic>> 
     // Escape what HTML needs, and leave `/` alone so URLs stay readable.
     tera.set_escape_fn(super::highlight::escape_html);
     super::filters::register(&mut tera);
-    let sources: BTreeMap<String, PathBuf> =
-        files.iter().map(|(n, (p, _))| (n.clone(), p.clone())).collect();
+    let sources: BTreeMap<String, PathBuf> = files
+        .iter()
+        .map(|(n, (p, _))| (n.clone(), p.clone()))
+        .collect();
     let list: Vec<(String, String)> = files.into_iter().map(|(n, (_, t))| (n, t)).collect();
     if let Err(e) = tera.add_raw_templates(list.clone()) {
         return Err(vec![template_error(&e, &sources, &list)]);
@@ -100,8 +111,15 @@ pub fn template_error(
     // "Failed to parse 'page.html'", "Failed to render 'page.html'", or an inheritance error naming a template.
     let name = chain
         .iter()
-        .find_map(|m| quoted_after(m, "Failed to parse '").or_else(|| quoted_after(m, "Failed to render '")))
-        .or_else(|| sources.keys().find(|n| full.contains(&format!("'{n}'"))).cloned());
+        .find_map(|m| {
+            quoted_after(m, "Failed to parse '").or_else(|| quoted_after(m, "Failed to render '"))
+        })
+        .or_else(|| {
+            sources
+                .keys()
+                .find(|n| full.contains(&format!("'{n}'")))
+                .cloned()
+        });
     let line = full
         .split("--> ")
         .nth(1)
@@ -120,7 +138,16 @@ pub fn template_error(
     let message = if detail.is_empty() {
         chain[0].clone()
     } else {
-        format!("{}: {}", chain[0], detail.join(": ").replace('\n', " ").split_whitespace().collect::<Vec<_>>().join(" "))
+        format!(
+            "{}: {}",
+            chain[0],
+            detail
+                .join(": ")
+                .replace('\n', " ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
     };
     Diagnostic::new(file, line, message)
 }

@@ -1,0 +1,361 @@
+//! End-to-end tests of `opsmeter build`, `check` and `init` through the real
+//! binary, on the fixture site in `tests/fixtures/site`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/site")
+}
+
+fn opsmeter() -> Command {
+    let mut c = Command::cargo_bin("opsmeter").unwrap();
+    c.env_remove("OPSMETER_LOG");
+    c
+}
+
+/// A private copy of the fixture site, so a test can break it.
+fn copy_fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for item in walkdir::WalkDir::new(fixture()) {
+        let item = item.unwrap();
+        let rel = item.path().strip_prefix(fixture()).unwrap();
+        let dest = dir.path().join(rel);
+        if item.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(item.path(), &dest).unwrap();
+        }
+    }
+    dir
+}
+
+/// Every file under `dir` with its bytes.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn build(root: &Path) -> assert_cmd::assert::Assert {
+    opsmeter().arg("--root").arg(root).arg("build").assert()
+}
+
+fn read(root: &Path, rel: &str) -> String {
+    std::fs::read_to_string(root.join("public").join(rel))
+        .unwrap_or_else(|e| panic!("reading public/{rel}: {e}"))
+}
+
+#[test]
+fn fixture_site_builds_every_page_and_asset() {
+    let site = copy_fixture();
+    build(site.path()).success();
+    let files: Vec<String> = tree(&site.path().join("public")).into_keys().collect();
+    assert_eq!(
+        files,
+        vec![
+            "404.html",
+            "about/index.html",
+            "favicon.svg",
+            "guide/img/diagram.svg",
+            "guide/index.html",
+            "guide/intro/index.html",
+            "guide/nested/deep-page/index.html",
+            "guide/nested/deeper/leaf/index.html",
+            "guide/nested/index.html",
+            "guide/second/index.html",
+            "highlight.css",
+            "index.html",
+            "old/intro/index.html",
+            "robots.txt",
+            "style.css",
+            "zh/guide/index.html",
+            "zh/guide/intro/index.html",
+            "zh/index.html",
+        ]
+    );
+    // Nothing left beside the output.
+    let siblings: Vec<_> = std::fs::read_dir(site.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(siblings.is_empty(), "{siblings:?}");
+}
+
+#[test]
+fn rendered_pages_match_snapshots() {
+    let site = copy_fixture();
+    build(site.path()).success();
+    for page in [
+        "guide/intro/index.html",
+        "zh/guide/intro/index.html",
+        "guide/index.html",
+        "guide/second/index.html",
+        "guide/nested/deep-page/index.html",
+        "index.html",
+    ] {
+        let name = page.replace('/', "__");
+        insta::assert_snapshot!(name, read(site.path(), page));
+    }
+}
+
+#[test]
+fn pages_carry_navigation_breadcrumbs_and_neighbours() {
+    let site = copy_fixture();
+    build(site.path()).success();
+    let intro = read(site.path(), "guide/intro/index.html");
+    assert!(intro.contains("<a href=\"/docs/guide/intro/\" aria-current=\"page\">Introduction</a>"));
+    assert!(intro.contains(
+        "<li><a href=\"/docs/\">Fixture Site</a></li><li><a href=\"/docs/guide/\">Guide</a></li>"
+    ));
+    assert!(intro.contains("<a rel=\"next\" href=\"/docs/guide/second/\">Second →</a>"));
+    // The draft (weight 3) is left out of the section.
+    assert!(!site.path().join("public/guide/draft").exists());
+    // The page in a folder without _index.md belongs to the Nested section.
+    let leaf = read(site.path(), "guide/nested/deeper/leaf/index.html");
+    assert!(leaf.contains("<li><a href=\"/docs/guide/nested/\">Nested</a></li>\n  <li aria-current=\"page\">Leaf</li>"));
+    // Unweighted pages follow title order: "Deep page" before "Leaf".
+    assert!(leaf.contains("<a rel=\"prev\" href=\"/docs/guide/nested/deep-page/\">← Deep page</a>"));
+    assert!(!leaf.contains("rel=\"next\""));
+    // Aliases redirect.
+    let alias = read(site.path(), "old/intro/index.html");
+    assert!(alias.contains("content=\"0; url=/docs/guide/intro/\""));
+}
+
+#[test]
+fn chinese_headings_keep_their_characters_in_anchors() {
+    let site = copy_fixture();
+    build(site.path()).success();
+    let zh = read(site.path(), "zh/guide/intro/index.html");
+    assert!(zh.contains("<html lang=\"zh\">"));
+    assert!(zh.contains("<h2 id=\"持续集成\">"));
+    assert!(zh.contains("<h2 id=\"部署策略灰度发布\">"));
+    // @/ links from a Chinese page lead to the Chinese translation when there is one.
+    assert!(zh.contains("href=\"/docs/guide/nested/deep-page/\""));
+    assert!(zh.contains("<a href=\"/docs/zh/guide/\">指南</a>"));
+}
+
+#[test]
+fn drafts_flag_includes_drafts() {
+    let site = copy_fixture();
+    opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .args(["build", "--drafts"])
+        .assert()
+        .success();
+    assert!(read(site.path(), "guide/draft/index.html").contains("Unfinished"));
+}
+
+#[test]
+fn output_flag_writes_elsewhere() {
+    let site = copy_fixture();
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("site");
+    opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .arg("build")
+        .arg("--output")
+        .arg(&target)
+        .assert()
+        .success();
+    assert!(target.join("index.html").is_file());
+    assert!(!site.path().join("public").exists());
+}
+
+/// Breaks the fixture with `edit`, and checks that the build fails with exit 1,
+/// a message naming `expected` (file:line: …), and leaves `public/` byte-for-byte unchanged.
+fn assert_failed_build_keeps_output(edit: impl FnOnce(&Path), expected: &str) {
+    let site = copy_fixture();
+    build(site.path()).success();
+    let before = tree(&site.path().join("public"));
+    edit(site.path());
+    let out = build(site.path()).code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(expected),
+        "expected {expected:?} in:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{stderr}"
+    );
+    assert_eq!(tree(&site.path().join("public")), before, "public/ changed");
+    let leftovers: Vec<_> = std::fs::read_dir(site.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".public"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn broken_front_matter_fails_with_file_and_line() {
+    assert_failed_build_keeps_output(
+        |root| {
+            std::fs::write(
+                root.join("content/guide/intro.md"),
+                "+++\ntitle = \"Introduction\"\nweight = \"one\n+++\nBody\n",
+            )
+            .unwrap()
+        },
+        "content/guide/intro.md:3: invalid front matter:",
+    );
+}
+
+#[test]
+fn unknown_template_fails_with_file_and_line() {
+    assert_failed_build_keeps_output(
+        |root| {
+            let p = root.join("content/guide/second.md");
+            let text = std::fs::read_to_string(&p).unwrap();
+            std::fs::write(&p, text.replace("special.html", "nope.html")).unwrap();
+        },
+        "content/guide/second.md:4: template \"nope.html\" not found in the theme or templates/",
+    );
+}
+
+#[test]
+fn bad_internal_link_fails_with_file_and_line() {
+    assert_failed_build_keeps_output(
+        |root| {
+            std::fs::write(
+                root.join("content/about.md"),
+                "+++\ntitle = \"About\"\n+++\n\nFine line.\n\nSee [gone](@/guide/missing.md).\n",
+            )
+            .unwrap()
+        },
+        "content/about.md:7: link to @/guide/missing.md: no such page",
+    );
+}
+
+#[test]
+fn tera_syntax_error_fails_with_template_file_and_line() {
+    assert_failed_build_keeps_output(
+        |root| {
+            std::fs::write(
+                root.join("templates/special.html"),
+                "{% extends \"base.html\" %}\n{% block content %}\n<h1>{{ page.title </h1>\n{% endblock content %}\n",
+            )
+            .unwrap()
+        },
+        "templates/special.html:3: Failed to parse 'special.html'",
+    );
+}
+
+#[test]
+fn unknown_config_key_fails_naming_the_key() {
+    assert_failed_build_keeps_output(
+        |root| {
+            let p = root.join("opsmeter.toml");
+            let text = std::fs::read_to_string(&p).unwrap();
+            std::fs::write(&p, format!("{text}\n[colours]\nmain = \"red\"\n")).unwrap();
+        },
+        "opsmeter.toml:10: invalid configuration: unknown field `colours`",
+    );
+}
+
+#[test]
+fn check_passes_on_the_fixture() {
+    let out = opsmeter()
+        .arg("--root")
+        .arg(fixture())
+        .arg("check")
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert_eq!(
+        stdout,
+        "Checked 6 pages and 5 sections: 8 internal links and 1 images, no problems\n"
+    );
+    assert!(!fixture().join("public").exists(), "check must not write");
+}
+
+#[test]
+fn check_reports_every_broken_link_anchor_and_image() {
+    let site = copy_fixture();
+    std::fs::write(
+        site.path().join("content/about.md"),
+        "+++\ntitle = \"About\"\n+++\n\n[gone](@/nowhere.md)\n\n[bad anchor](@/guide/intro.md#nope)\n\n![missing](missing.png)\n\n[here](#nothing-here)\n",
+    )
+    .unwrap();
+    let out = opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .arg("check")
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let expected = [
+        "content/about.md:5: link to @/nowhere.md: no such page",
+        "content/about.md:7: link to @/guide/intro.md#nope: no heading with id `nope` in content/guide/intro.md",
+        "content/about.md:9: image missing.png: file not found (expected content/missing.png)",
+        "content/about.md:11: link to #nothing-here: no heading with id `nothing-here` in content/about.md",
+    ];
+    for e in expected {
+        assert!(stderr.contains(e), "expected {e:?} in:\n{stderr}");
+    }
+    assert!(stderr.contains("4 problems found"), "{stderr}");
+    assert!(!site.path().join("public").exists());
+}
+
+#[test]
+fn init_scaffolds_a_site_that_builds_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("x");
+    opsmeter().arg("init").arg(&site).assert().success();
+    assert!(site.join("opsmeter.toml").is_file());
+    assert!(site.join("content/getting-started.md").is_file());
+    assert!(site.join("templates").is_dir());
+    opsmeter()
+        .current_dir(&site)
+        .arg("build")
+        .assert()
+        .success();
+    assert!(site.join("public/getting-started/index.html").is_file());
+    assert!(site.join("public/index.html").is_file());
+    opsmeter()
+        .current_dir(&site)
+        .arg("check")
+        .assert()
+        .success();
+
+    let config_before = std::fs::read(site.join("opsmeter.toml")).unwrap();
+    let out = opsmeter().arg("init").arg(&site).assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("refusing to overwrite existing files"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(site.join("opsmeter.toml")).unwrap(),
+        config_before
+    );
+}
+
+#[test]
+fn a_site_without_config_or_themes_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("content")).unwrap();
+    std::fs::write(dir.path().join("content/hello.md"), "# Hello\n\nWorld.\n").unwrap();
+    build(dir.path()).success();
+    let hello = std::fs::read_to_string(dir.path().join("public/hello/index.html")).unwrap();
+    assert!(hello.contains("<title>hello · opsmeter</title>"));
+    assert!(hello.contains("<h1 id=\"hello\">Hello"));
+}
