@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Benchmark: opsmeter build vs hugo on the same generated Markdown corpus.
+#
+#   bash benches/site_build.sh            # N = 1000 and 10000
+#   bash benches/site_build.sh 2000 5000  # other sizes
+#
+# The corpus has 20 sections; each page has headings, a list, a table, a fenced
+# Rust code block and links to two other pages. opsmeter links are `@/…md`
+# (resolved and checked at build time); hugo gets the same text with the URLs
+# written out. Syntax highlighting is on in both (class-based output).
+# Prints wall time, pages per second and peak memory (max RSS) of each build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000)
+
+command -v hugo >/dev/null || { echo "hugo not found: apt-get install hugo" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "/usr/bin/time not found: apt-get install time" >&2; exit 1; }
+cargo build --release --quiet
+bin="$PWD/target/release/opsmeter"
+work="$PWD/target/bench-site"
+
+gen() { # gen DIR N MODE(opsmeter|hugo)
+  local dir=$1 n=$2 mode=$3
+  rm -rf "$dir"; mkdir -p "$dir/content"
+  python3 - "$dir" "$n" "$mode" <<'PY'
+import os, sys
+root, n, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sections = 20
+per = n // sections
+def link(s, p):
+    return f"@/sec-{s}/page-{p}.md" if mode == "opsmeter" else f"/sec-{s}/page-{p}/"
+for s in range(sections):
+    d = os.path.join(root, "content", f"sec-{s}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "_index.md"), "w") as f:
+        f.write(f'+++\ntitle = "Section {s}"\nweight = {s}\n+++\n\nSection {s} of the corpus.\n')
+    for p in range(per):
+        a, b = (s + 1) % sections, (p + 7) % per
+        with open(os.path.join(d, f"page-{p}.md"), "w") as f:
+            f.write(f'''+++
+title = "Page {p} of section {s}"
+weight = {p}
++++
+
+## Overview
+
+Deployment frequency and lead time for changes are measured per week. See
+[the next section's page]({link(a, b)}) and [this section's first page]({link(s, 0)}).
+
+- build the artifact once
+- promote it through **test** and *staging*
+- release to production with a canary
+
+| Metric | Elite | High |
+|--------|-------|------|
+| Lead time | < 1 day | < 1 week |
+| Failure rate | <= 5% | <= 10% |
+
+## Example
+
+```rust
+fn lead_time(deployed: i64, authored: i64) -> Option<i64> {{
+    let span = deployed - authored;
+    if span >= 0 {{ Some(span) }} else {{ None }}
+}}
+```
+
+### Notes
+
+Page {p} closes with a paragraph long enough to be realistic: a change is shipped by the
+earliest deployment that reaches it, and the baseline deployment ships nothing counted.
+''')
+PY
+  if [ "$mode" = hugo ]; then
+    mkdir -p "$dir/layouts/_default"
+    cat > "$dir/hugo.toml" <<'TOML'
+baseURL = "http://localhost/"
+title = "bench"
+disableKinds = ["taxonomy", "term", "RSS", "sitemap", "robotsTXT"]
+[markup.highlight]
+  codeFences = true
+  noClasses = false
+[markup.goldmark.renderer]
+  unsafe = true
+TOML
+    cat > "$dir/layouts/_default/baseof.html" <<'HTML'
+<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }} · {{ site.Title }}</title>
+<link rel="stylesheet" href="/style.css"></head><body>
+<nav><a href="/">{{ site.Title }}</a><ul>{{ range site.Sections }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></nav>
+<main>{{ block "main" . }}{{ end }}</main></body></html>
+HTML
+    cat > "$dir/layouts/_default/single.html" <<'HTML'
+{{ define "main" }}<nav>{{ with .Parent }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}</nav>
+<article><h1>{{ .Title }}</h1>{{ .TableOfContents }}{{ .Content }}</article>
+{{ with .PrevInSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}
+{{ with .NextInSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}{{ end }}
+HTML
+    cat > "$dir/layouts/_default/list.html" <<'HTML'
+{{ define "main" }}<h1>{{ .Title }}</h1>{{ .Content }}<ol>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ol>{{ end }}
+HTML
+  fi
+}
+
+measure() { # measure LABEL CMD... ; prints "seconds maxrss_kb"
+  local out
+  out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
+  echo "$out"
+}
+
+best_of() { # best_of RUNS CMD... : fastest wall time, and its peak memory
+  local runs=$1; shift
+  local best="" line
+  for _ in $(seq "$runs"); do
+    line=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
+    if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
+  done
+  echo "$best"
+}
+
+printf '%-8s %-9s %9s %12s %12s\n' pages tool seconds pages/s "peak MB"
+for n in "${sizes[@]}"; do
+  gen "$work/opsmeter-$n" "$n" opsmeter
+  gen "$work/hugo-$n" "$n" hugo
+  o=$(best_of 3 "$bin" --root "$work/opsmeter-$n" build)
+  h=$(best_of 3 hugo --quiet --source "$work/hugo-$n" --destination "$work/hugo-$n/public")
+  for row in "opsmeter $o" "hugo $h"; do
+    set -- $row
+    awk -v n="$n" -v tool="$1" -v s="$2" -v kb="$3" \
+      'BEGIN{printf "%-8d %-9s %9.2f %12.0f %12.1f\n", n, tool, s, (s>0? n/s : 0), kb/1024}'
+  done
+  awk -v a="${o%% *}" -v b="${h%% *}" -v n="$n" 'BEGIN{ if (a>0) printf "%-8d speed-up: opsmeter is %.2fx hugo\n", n, b/a }'
+done
