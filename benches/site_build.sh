@@ -72,6 +72,34 @@ Page {p} closes with a paragraph long enough to be realistic: a change is shippe
 earliest deployment that reaches it, and the baseline deployment ships nothing counted.
 ''')
 PY
+  if [ "$mode" = opsmeter ]; then
+    # The same page structure as the hugo layouts below (section nav, parent link,
+    # table of contents, content, previous/next), so both tools render equal work.
+    mkdir -p "$dir/templates"
+    cat > "$dir/templates/base.html" <<'HTML'
+<!doctype html><html lang="{{ lang }}"><head><meta charset="utf-8"><title>{% block title %}{% endblock title %} · {{ config.title }}</title>
+<link rel="stylesheet" href="/style.css"></head><body>
+<nav><a href="{{ home_url }}">{{ config.title }}</a><ul>{% for s in nav.children %}<li><a href="{{ s.url }}">{{ s.title }}</a></li>{% endfor %}</ul></nav>
+<main>{% block main %}{% endblock main %}</main></body></html>
+HTML
+    cat > "$dir/templates/macros.html" <<'HTML'
+{% macro toc(entries) %}<ul>{% for h in entries %}<li><a href="#{{ h.id }}">{{ h.title }}</a>{% if h.children %}{{ self::toc(entries=h.children) }}{% endif %}</li>{% endfor %}</ul>{% endmacro toc %}
+HTML
+    cat > "$dir/templates/page.html" <<'HTML'
+{% extends "base.html" %}{% import "macros.html" as m %}{% block title %}{{ page.title }}{% endblock title %}
+{% block main %}<nav>{% set p = page.ancestors | last %}<a href="{{ p.url }}">{{ p.title }}</a></nav>
+<article><h1>{{ page.title }}</h1><nav id="TableOfContents">{{ m::toc(entries=page.toc) }}</nav>{{ page.content | safe }}</article>
+{% if page.earlier %}<a href="{{ page.earlier.url }}">{{ page.earlier.title }}</a>{% endif %}
+{% if page.later %}<a href="{{ page.later.url }}">{{ page.later.title }}</a>{% endif %}{% endblock main %}
+HTML
+    cat > "$dir/templates/section.html" <<'HTML'
+{% extends "base.html" %}{% block title %}{{ section.title }}{% endblock title %}
+{% block main %}<h1>{{ section.title }}</h1>{{ section.content | safe }}<ol>{% for p in section.pages %}<li><a href="{{ p.url }}">{{ p.title }}</a></li>{% endfor %}</ol>{% endblock main %}
+HTML
+    cp "$dir/templates/section.html" "$dir/templates/index.html"
+    # No sidebar: the base template above carries the section nav, as hugo's does.
+    mkdir -p "$dir/templates/partials" && echo "" > "$dir/templates/partials/nav.html"
+  fi
   if [ "$mode" = hugo ]; then
     mkdir -p "$dir/layouts/_default"
     cat > "$dir/hugo.toml" <<'TOML'
@@ -102,17 +130,12 @@ HTML
   fi
 }
 
-measure() { # measure LABEL CMD... ; prints "seconds maxrss_kb"
-  local out
-  out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
-  echo "$out"
-}
-
 best_of() { # best_of RUNS CMD... : fastest wall time, and its peak memory
   local runs=$1; shift
   local best="" line
   for _ in $(seq "$runs"); do
-    line=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
+    /usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >/dev/null 2>&1
+    line=$(tail -1 "$work/time.txt")
     if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
   done
   echo "$best"
