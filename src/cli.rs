@@ -40,6 +40,31 @@ pub enum Command {
         #[arg(long)]
         drafts: bool,
     },
+    /// DORA metrics of repositories over a window: a table, or JSON with --json.
+    /// Without --repo, the repositories of opsmeter.toml, else the current checkout.
+    Assess {
+        /// A git repository to assess (repeatable). Overrides [[repos]] of opsmeter.toml.
+        #[arg(long = "repo", value_name = "PATH")]
+        repos: Vec<PathBuf>,
+        /// Window start: YYYY-MM-DD (00:00 UTC) or RFC 3339. Default: --until minus dora.window_days (90).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Window end, exclusive: YYYY-MM-DD (00:00 UTC) or RFC 3339. Default: now.
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        /// Print the JSON report (the stable contract) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Exit 1 when any metric's tier is below TIER (elite, high, medium, low).
+        #[arg(long, value_name = "TIER")]
+        fail_under: Option<String>,
+        /// Skip malformed events-file rows with a warning instead of failing.
+        #[arg(long)]
+        lenient: bool,
+        /// Benchmark edition for tiers (an id in data/benchmarks.toml, e.g. dora-2021).
+        #[arg(long, value_name = "ID")]
+        benchmarks: Option<String>,
+    },
     /// Create a new site in DIR (default: the current directory): opsmeter.toml,
     /// a first content page and an empty templates/ folder. Never overwrites files.
     Init {
@@ -56,6 +81,24 @@ pub fn main() -> ExitCode {
         Command::Build { output, drafts } => cmd::build::run(cli.root, output, drafts),
         Command::Check { drafts } => cmd::check::run(cli.root, drafts),
         Command::Init { dir } => cmd::init::run(dir),
+        Command::Assess {
+            repos,
+            since,
+            until,
+            json,
+            fail_under,
+            lenient,
+            benchmarks,
+        } => cmd::assess::run(cmd::assess::AssessOptions {
+            root: cli.root,
+            repos,
+            since,
+            until,
+            json,
+            fail_under,
+            lenient,
+            benchmarks,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -32,6 +32,94 @@ pub struct Config {
     pub languages: Vec<String>,
     /// Free-form values for templates (`config.extra`).
     pub extra: toml::Table,
+    /// How delivery is measured, for every repository unless it overrides a key.
+    pub dora: DoraSettings,
+    /// The repositories to assess. Empty: the site's own checkout.
+    pub repos: Vec<RepoConfig>,
+}
+
+/// The definitions in force for DORA metrics (see the README's "How metrics
+/// are measured"). Every key has a default; `[[repos]]` entries may override
+/// any of them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DoraSettings {
+    /// Tags whose short name matches this regex are deployments.
+    pub tag_pattern: String,
+    /// When set, first-parent merges into this branch are the deployments instead of tags.
+    pub deploy_branch: Option<String>,
+    /// Authors whose name matches this regex are bots, besides names ending in `[bot]`.
+    pub bot_pattern: String,
+    /// Events-file rows whose `environment` matches this regex are production.
+    pub production_pattern: String,
+    /// An incident within this many hours after a deployment (and before the
+    /// next) fails it; a deployment this soon after a failed one is rework.
+    pub incident_link_max_hours: f64,
+    /// Window length when `--since` is not given.
+    pub window_days: u32,
+    /// Benchmark edition for tiers: an id in `data/benchmarks.toml`.
+    pub benchmarks: String,
+}
+
+impl Default for DoraSettings {
+    fn default() -> Self {
+        DoraSettings {
+            tag_pattern: r"^v?\d+\.\d+\.\d+$".to_string(),
+            deploy_branch: None,
+            bot_pattern: String::new(),
+            production_pattern: "(?i)^(prod|production)$".to_string(),
+            incident_link_max_hours: 168.0,
+            window_days: 90,
+            benchmarks: "dora-2023".to_string(),
+        }
+    }
+}
+
+/// One repository to assess.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RepoConfig {
+    /// Name shown in reports; defaults to the folder name.
+    pub name: Option<String>,
+    /// Path of the git repository (bare or not), relative to opsmeter.toml.
+    pub path: Option<PathBuf>,
+    /// CSV or JSON Lines files of deployment and incident rows, relative to opsmeter.toml.
+    #[serde(default)]
+    pub events: Vec<PathBuf>,
+    pub tag_pattern: Option<String>,
+    pub deploy_branch: Option<String>,
+    pub bot_pattern: Option<String>,
+    pub production_pattern: Option<String>,
+    pub incident_link_max_hours: Option<f64>,
+}
+
+impl RepoConfig {
+    /// The settings in force for this repository: its own keys over `[dora]`.
+    pub fn settings(&self, dora: &DoraSettings) -> DoraSettings {
+        DoraSettings {
+            tag_pattern: self
+                .tag_pattern
+                .clone()
+                .unwrap_or_else(|| dora.tag_pattern.clone()),
+            deploy_branch: self
+                .deploy_branch
+                .clone()
+                .or_else(|| dora.deploy_branch.clone()),
+            bot_pattern: self
+                .bot_pattern
+                .clone()
+                .unwrap_or_else(|| dora.bot_pattern.clone()),
+            production_pattern: self
+                .production_pattern
+                .clone()
+                .unwrap_or_else(|| dora.production_pattern.clone()),
+            incident_link_max_hours: self
+                .incident_link_max_hours
+                .unwrap_or(dora.incident_link_max_hours),
+            window_days: dora.window_days,
+            benchmarks: dora.benchmarks.clone(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -44,6 +132,8 @@ impl Default for Config {
             default_language: "en".to_string(),
             languages: Vec::new(),
             extra: toml::Table::new(),
+            dora: DoraSettings::default(),
+            repos: Vec::new(),
         }
     }
 }
@@ -101,6 +191,47 @@ impl Config {
                     lang
                 );
             }
+        }
+        for (what, pattern) in [
+            ("dora.tag_pattern", &self.dora.tag_pattern),
+            ("dora.bot_pattern", &self.dora.bot_pattern),
+            ("dora.production_pattern", &self.dora.production_pattern),
+        ] {
+            if let Err(e) = regex::Regex::new(pattern) {
+                bail!(
+                    "{}: {what} is not a valid regular expression: {e}",
+                    file.display()
+                );
+            }
+        }
+        for (i, repo) in self.repos.iter().enumerate() {
+            if repo.path.is_none() && repo.events.is_empty() {
+                bail!(
+                    "{}: repos[{i}] needs a `path` (a git repository) or `events` files",
+                    file.display()
+                );
+            }
+            for pattern in [
+                &repo.tag_pattern,
+                &repo.bot_pattern,
+                &repo.production_pattern,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if let Err(e) = regex::Regex::new(pattern) {
+                    bail!(
+                        "{}: repos[{i}]: {pattern:?} is not a valid regular expression: {e}",
+                        file.display()
+                    );
+                }
+            }
+        }
+        if self.dora.incident_link_max_hours < 0.0 || self.dora.window_days == 0 {
+            bail!(
+                "{}: dora.incident_link_max_hours must be >= 0 and dora.window_days > 0",
+                file.display()
+            );
         }
         if self.theme.is_empty() || self.theme.contains(['/', '\\']) || self.theme.starts_with('.')
         {

@@ -8,5 +8,8 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod diagnostics;
+pub mod facts;
 pub mod fsutil;
+pub mod metrics;
 pub mod site;
+pub mod sources;

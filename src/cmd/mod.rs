@@ -1,5 +1,6 @@
 //! One module per subcommand; each exposes a `run` that the CLI dispatches to.
 
+pub mod assess;
 pub mod build;
 pub mod check;
 pub mod init;

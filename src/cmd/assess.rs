@@ -1,0 +1,318 @@
+//! `opsmeter assess`: DORA metrics of one or more repositories over a window,
+//! as a table or as the JSON contract of DESIGN.md.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::config::{site_root, Config, RepoConfig};
+use crate::facts::RepoFacts;
+use crate::metrics::tiers::{Benchmarks, Tier};
+use crate::metrics::{self, format_time, Dora, MetricOptions, Outcome, Window};
+use crate::sources::git::GitRepo;
+use crate::sources::repo::{collect, RepoSpec};
+
+/// Options of `opsmeter assess`.
+#[derive(Debug, Default, Clone)]
+pub struct AssessOptions {
+    pub root: Option<PathBuf>,
+    pub repos: Vec<PathBuf>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub json: bool,
+    pub fail_under: Option<String>,
+    pub lenient: bool,
+    pub benchmarks: Option<String>,
+}
+
+/// One deployment in the report.
+#[derive(Debug, Serialize)]
+pub struct DeploymentReport {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub sha: Option<String>,
+    pub time: String,
+    pub change_count: usize,
+    pub failed: bool,
+    pub baseline: bool,
+    pub rework: bool,
+    pub recovered_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RepoReport {
+    pub name: String,
+    pub deployments: Vec<DeploymentReport>,
+    pub dora: Dora,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub window: Window,
+    pub repos: Vec<RepoReport>,
+}
+
+/// `YYYY-MM-DD` (00:00 UTC) or an RFC 3339 time.
+pub fn parse_date(s: &str) -> Result<DateTime<Utc>> {
+    crate::sources::events::parse_time(s)
+        .with_context(|| format!("{s:?} is not a date (expected YYYY-MM-DD or RFC 3339)"))
+}
+
+/// The repositories to assess: `--repo` paths, else `[[repos]]`, else the
+/// repository that contains the site root.
+pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result<Vec<RepoSpec>> {
+    let name_of = |p: &Path| -> String {
+        let canon = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        let n = canon
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "repository".into());
+        n.strip_suffix(".git").map(str::to_string).unwrap_or(n)
+    };
+    if !cli_repos.is_empty() {
+        return Ok(cli_repos
+            .iter()
+            .map(|p| RepoSpec {
+                name: name_of(p),
+                path: Some(p.clone()),
+                events: Vec::new(),
+                settings: config.dora.clone(),
+            })
+            .collect());
+    }
+    if !config.repos.is_empty() {
+        return Ok(config
+            .repos
+            .iter()
+            .map(|r: &RepoConfig| {
+                let path = r.path.as_ref().map(|p| root.join(p));
+                RepoSpec {
+                    name: r
+                        .name
+                        .clone()
+                        .or_else(|| path.as_deref().map(name_of))
+                        .unwrap_or_else(|| "repository".into()),
+                    path,
+                    events: r.events.iter().map(|e| (root.join(e), e.clone())).collect(),
+                    settings: r.settings(&config.dora),
+                }
+            })
+            .collect());
+    }
+    match GitRepo::discover(root) {
+        Some(path) => Ok(vec![RepoSpec {
+            name: name_of(&path),
+            path: Some(path),
+            events: Vec::new(),
+            settings: config.dora.clone(),
+        }]),
+        None => bail!(
+            "no repositories to assess: {} is not inside a git repository; pass --repo PATH or add [[repos]] to opsmeter.toml",
+            root.display()
+        ),
+    }
+}
+
+/// Metrics of collected facts, as the report's repository entry.
+pub fn repo_report(
+    facts: &RepoFacts,
+    window: &Window,
+    opts: &MetricOptions,
+    edition_id: &str,
+    edition: &crate::metrics::tiers::Edition,
+) -> RepoReport {
+    let outcomes: Vec<Outcome> = metrics::outcomes(facts, opts);
+    let dora = metrics::dora(facts, &outcomes, window, edition_id, edition);
+    let deployments = facts
+        .deployments
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| window.contains(d.time))
+        .map(|(i, d)| DeploymentReport {
+            reference: d.reference.clone(),
+            sha: d.sha.map(|s| s.to_hex()),
+            time: format_time(&d.time),
+            change_count: outcomes[i].change_count,
+            failed: outcomes[i].failed,
+            baseline: i == 0,
+            rework: outcomes[i].rework,
+            recovered_at: outcomes[i].recovered_at.map(|t| format_time(&t)),
+        })
+        .collect();
+    RepoReport {
+        name: facts.name.clone(),
+        deployments,
+        dora,
+        notes: facts.notes.clone(),
+    }
+}
+
+pub fn run(opts: AssessOptions) -> Result<()> {
+    let root = site_root(opts.root.as_deref())?;
+    let config = Config::load(&root)?;
+    let benchmarks = Benchmarks::load(&root)?;
+    let edition_id = opts
+        .benchmarks
+        .clone()
+        .unwrap_or_else(|| config.dora.benchmarks.clone());
+    let edition = benchmarks.edition(&edition_id)?;
+    let fail_under =
+        match &opts.fail_under {
+            Some(t) => Some(Tier::parse(t).with_context(|| {
+                format!("--fail-under {t:?}: expected elite, high, medium or low")
+            })?),
+            None => None,
+        };
+    let until = match &opts.until {
+        Some(u) => parse_date(u)?,
+        None => Utc::now(),
+    };
+    let since = match &opts.since {
+        Some(s) => parse_date(s)?,
+        None => until - Duration::days(i64::from(config.dora.window_days)),
+    };
+    if since >= until {
+        bail!(
+            "--since ({}) must be before --until ({})",
+            format_time(&since),
+            format_time(&until)
+        );
+    }
+    let window = Window { since, until };
+    let specs = repo_specs(&root, &config, &opts.repos)?;
+
+    let mut reports = Vec::new();
+    for spec in &specs {
+        let (facts, warnings) =
+            collect(spec, opts.lenient).with_context(|| format!("collecting {}", spec.name))?;
+        for w in warnings {
+            eprintln!("warning: {w} (skipped: --lenient)");
+        }
+        let mopts = MetricOptions {
+            incident_link_max: Duration::seconds(
+                (spec.settings.incident_link_max_hours * 3600.0) as i64,
+            ),
+        };
+        reports.push(repo_report(&facts, &window, &mopts, &edition_id, edition));
+    }
+    let report = Report {
+        window,
+        repos: reports,
+    };
+
+    let mut out = std::io::stdout().lock();
+    if opts.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write_table(&mut out, &report, &edition.title)?;
+    }
+    out.flush()?;
+
+    if let Some(min) = fail_under {
+        let mut below = Vec::new();
+        for r in &report.repos {
+            let t = &r.dora.tiers;
+            for (metric, tier) in [
+                ("deployment frequency", t.deployment_frequency),
+                ("lead time", t.lead_time),
+                ("change failure rate", t.change_failure_rate),
+                ("recovery time", t.recovery_time),
+            ] {
+                if let Some(tier) = tier {
+                    if tier < min {
+                        below.push(format!("{}: {metric} is {}", r.name, tier.as_str()));
+                    }
+                }
+            }
+        }
+        if !below.is_empty() {
+            bail!("below --fail-under {}: {}", min.as_str(), below.join("; "));
+        }
+    }
+    Ok(())
+}
+
+fn tier(t: Option<Tier>) -> &'static str {
+    t.map(|t| t.as_str()).unwrap_or("—")
+}
+
+fn opt_hours(v: Option<f64>) -> String {
+    v.map(|h| format!("{h:.1} h")).unwrap_or_else(|| "—".into())
+}
+
+fn write_table(out: &mut impl Write, report: &Report, edition: &str) -> Result<()> {
+    for (k, r) in report.repos.iter().enumerate() {
+        if k > 0 {
+            writeln!(out)?;
+        }
+        let d = &r.dora;
+        writeln!(
+            out,
+            "{}  [{} → {}, {}]",
+            r.name,
+            format_time(&report.window.since),
+            format_time(&report.window.until),
+            edition
+        )?;
+        let failed = r.deployments.iter().filter(|x| x.failed).count();
+        let rows: Vec<(String, String, &str)> = vec![
+            (
+                "deployment frequency".into(),
+                format!(
+                    "{} deployments, {:.2}/week, {:.1} deploy-days/week",
+                    d.deployment_count, d.deployments_per_week, d.deploy_days_per_week
+                ),
+                tier(d.tiers.deployment_frequency),
+            ),
+            (
+                "lead time for changes".into(),
+                format!(
+                    "median {}, p90 {}, {} changes",
+                    opt_hours(d.lead_time_hours.median),
+                    opt_hours(d.lead_time_hours.p90),
+                    d.lead_time_hours.count
+                ),
+                tier(d.tiers.lead_time),
+            ),
+            (
+                "change failure rate".into(),
+                match d.change_failure_rate {
+                    Some(r) => format!("{:.1} % ({failed} of {})", r * 100.0, d.deployment_count),
+                    None => "— (no deployments)".into(),
+                },
+                tier(d.tiers.change_failure_rate),
+            ),
+            (
+                "recovery time".into(),
+                format!(
+                    "median {} ({} recovered); time to restore median {} ({} incidents)",
+                    opt_hours(d.recovery_time_hours.median),
+                    d.recovery_time_hours.count,
+                    opt_hours(d.time_to_restore_hours.median),
+                    d.time_to_restore_hours.count
+                ),
+                tier(d.tiers.recovery_time),
+            ),
+            (
+                "rework rate".into(),
+                d.rework_rate
+                    .map(|r| format!("{:.1} %", r * 100.0))
+                    .unwrap_or_else(|| "—".into()),
+                "",
+            ),
+        ];
+        writeln!(out, "  {:<24} {:<72} tier", "metric", "value")?;
+        for (m, v, t) in rows {
+            writeln!(out, "  {m:<24} {v:<72} {t}")?;
+        }
+        for n in &r.notes {
+            writeln!(out, "  note: {n}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! DORA metrics over a window: pure functions of facts, a window and a
+//! benchmark edition. No I/O, no clock: `until` is always passed in.
+
+pub mod stats;
+pub mod tiers;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::facts::{DeploymentStatus, RepoFacts};
+use stats::{median, percentile_sorted};
+use tiers::{Edition, Frequency, RecoveryMeasure, Tier};
+
+/// A half-open time window `[since, until)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Window {
+    #[serde(serialize_with = "crate::metrics::rfc3339")]
+    pub since: DateTime<Utc>,
+    #[serde(serialize_with = "crate::metrics::rfc3339")]
+    pub until: DateTime<Utc>,
+}
+
+impl Window {
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        t >= self.since && t < self.until
+    }
+
+    pub fn weeks(&self) -> f64 {
+        (self.until - self.since).num_seconds() as f64 / (7.0 * 86400.0)
+    }
+}
+
+/// RFC 3339 in UTC with `Z`, to the second.
+pub fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(t))
+}
+
+pub fn format_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Settings the metrics need besides the facts.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricOptions {
+    pub incident_link_max: Duration,
+}
+
+/// What happened to each deployment, over the whole history.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Outcome {
+    pub failed: bool,
+    /// When the failure was recovered from, if it was.
+    pub recovered_at: Option<DateTime<Utc>>,
+    pub rework: bool,
+    pub change_count: usize,
+}
+
+/// Failure, recovery and rework for every deployment, by the definitions:
+/// a deployment failed when its own status is failure, when a later deployment
+/// ships a revert of one of its commits, or when an incident names its commit
+/// as the cause or starts after it and before the next deployment (within
+/// `incident_link_max`).
+pub fn outcomes(facts: &RepoFacts, opts: &MetricOptions) -> Vec<Outcome> {
+    let deps = &facts.deployments;
+    let n = deps.len();
+    let mut out = vec![Outcome::default(); n];
+    let mut ends: Vec<Vec<DateTime<Utc>>> = vec![Vec::new(); n];
+    let mut all_revert_or_fix = vec![true; n];
+    for c in &facts.changes {
+        out[c.deployment].change_count += 1;
+        if !(c.revert || c.fix) {
+            all_revert_or_fix[c.deployment] = false;
+        }
+        if let Some(t) = c.reverts_deployment {
+            // A revert shipped in the same deployment as its target fails nothing.
+            if t < c.deployment {
+                out[t].failed = true;
+                ends[t].push(deps[c.deployment].time);
+            }
+        }
+    }
+    for (i, d) in deps.iter().enumerate() {
+        if d.status == DeploymentStatus::Failure {
+            out[i].failed = true;
+            if let Some(next_ok) = deps[i + 1..]
+                .iter()
+                .find(|x| x.status == DeploymentStatus::Success && x.time >= d.time)
+            {
+                ends[i].push(next_ok.time);
+            }
+        }
+    }
+    for inc in &facts.incidents {
+        let culprit = inc.cause_deployment.or_else(|| {
+            // The last deployment at or before the incident's start...
+            let i = deps.partition_point(|d| d.time <= inc.started_at);
+            let i = i.checked_sub(1)?;
+            // ...if the incident started after it and before the next, within the limit.
+            let before_next = deps
+                .get(i + 1)
+                .is_none_or(|next| inc.started_at < next.time);
+            let within = inc.started_at - deps[i].time <= opts.incident_link_max;
+            (inc.started_at > deps[i].time && before_next && within).then_some(i)
+        });
+        if let Some(i) = culprit {
+            out[i].failed = true;
+            if let Some(r) = inc.resolved_at {
+                ends[i].push(r);
+            }
+        }
+    }
+    for i in 0..n {
+        if out[i].failed {
+            out[i].recovered_at = ends[i].iter().copied().filter(|e| *e >= deps[i].time).min();
+        }
+        let only_fixes = out[i].change_count > 0 && all_revert_or_fix[i];
+        let after_failure =
+            i > 0 && out[i - 1].failed && deps[i].time - deps[i - 1].time <= opts.incident_link_max;
+        out[i].rework = only_fixes || after_failure;
+    }
+    out
+}
+
+/// Count and median of a list of durations in hours.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DurationSummary {
+    pub count: usize,
+    pub median: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadTime {
+    pub count: usize,
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+    /// Every lead time in the window, in hours, ascending.
+    pub values: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tiers {
+    pub deployment_frequency: Option<Tier>,
+    pub lead_time: Option<Tier>,
+    pub change_failure_rate: Option<Tier>,
+    pub recovery_time: Option<Tier>,
+}
+
+/// The DORA metrics of one repository over one window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dora {
+    pub deployment_count: usize,
+    pub deployments_per_week: f64,
+    pub deploy_days_per_week: f64,
+    pub deploy_days_per_month: f64,
+    pub lead_time_hours: LeadTime,
+    pub change_failure_rate: Option<f64>,
+    pub recovery_time_hours: DurationSummary,
+    pub time_to_restore_hours: DurationSummary,
+    pub rework_rate: Option<f64>,
+    pub benchmark: String,
+    pub tiers: Tiers,
+}
+
+fn hours(d: Duration) -> f64 {
+    d.num_seconds() as f64 / 3600.0
+}
+
+/// Computes the metrics of `facts` over `window`, with tiers from `edition`.
+pub fn dora(
+    facts: &RepoFacts,
+    outcomes: &[Outcome],
+    window: &Window,
+    edition_id: &str,
+    edition: &Edition,
+) -> Dora {
+    let deps = &facts.deployments;
+    let in_window: Vec<usize> = (0..deps.len())
+        .filter(|&i| window.contains(deps[i].time))
+        .collect();
+    let n = in_window.len();
+
+    let frequency = frequency(facts, &in_window, window);
+
+    let mut lead: Vec<f64> = facts
+        .changes
+        .iter()
+        .filter(|c| window.contains(deps[c.deployment].time))
+        .map(|c| hours(deps[c.deployment].time - c.author_time))
+        .filter(|h| *h >= 0.0)
+        .collect();
+    lead.sort_by(f64::total_cmp);
+    let lead_time = LeadTime {
+        count: lead.len(),
+        median: (!lead.is_empty()).then(|| round(percentile_sorted(&lead, 0.5))),
+        p90: (!lead.is_empty()).then(|| round(percentile_sorted(&lead, 0.9))),
+        values: lead.iter().map(|v| round(*v)).collect(),
+    };
+
+    let failed = in_window.iter().filter(|&&i| outcomes[i].failed).count();
+    let recovery: Vec<f64> = in_window
+        .iter()
+        .filter_map(|&i| outcomes[i].recovered_at.map(|r| hours(r - deps[i].time)))
+        .collect();
+    let restore: Vec<f64> = facts
+        .incidents
+        .iter()
+        .filter(|i| window.contains(i.started_at))
+        .filter_map(|i| i.resolved_at.map(|r| hours(r - i.started_at)))
+        .collect();
+    let rework = in_window.iter().filter(|&&i| outcomes[i].rework).count();
+
+    let recovery_summary = DurationSummary {
+        count: recovery.len(),
+        median: median(&recovery).map(round),
+    };
+    let restore_summary = DurationSummary {
+        count: restore.len(),
+        median: median(&restore).map(round),
+    };
+    let change_failure_rate = (n > 0).then(|| round(failed as f64 / n as f64));
+    let recovery_for_tier = match edition.recovery_measure {
+        RecoveryMeasure::RecoveryTime => recovery_summary.median,
+        RecoveryMeasure::TimeToRestore => restore_summary.median,
+    };
+    let tiers = Tiers {
+        deployment_frequency: Some(edition.frequency_tier(&frequency)),
+        lead_time: lead_time.median.map(|m| edition.lead_time_tier(m)),
+        change_failure_rate: change_failure_rate.map(|r| edition.failure_tier(r)),
+        recovery_time: recovery_for_tier.map(|m| edition.recovery_tier(m)),
+    };
+    Dora {
+        deployment_count: n,
+        deployments_per_week: round(frequency.deployments_per_week),
+        deploy_days_per_week: round(frequency.deploy_days_per_week),
+        deploy_days_per_month: round(frequency.deploy_days_per_month),
+        lead_time_hours: lead_time,
+        change_failure_rate,
+        recovery_time_hours: recovery_summary,
+        time_to_restore_hours: restore_summary,
+        rework_rate: (n > 0).then(|| round(rework as f64 / n as f64)),
+        benchmark: edition_id.to_string(),
+        tiers,
+    }
+}
+
+fn frequency(facts: &RepoFacts, in_window: &[usize], window: &Window) -> Frequency {
+    let times: Vec<DateTime<Utc>> = in_window
+        .iter()
+        .map(|&i| facts.deployments[i].time)
+        .collect();
+    Frequency {
+        deployments_per_week: if window.weeks() > 0.0 {
+            times.len() as f64 / window.weeks()
+        } else {
+            0.0
+        },
+        deploy_days_per_week: deploy_days(&times, window, 7),
+        deploy_days_per_month: deploy_days(&times, window, 30),
+    }
+}
+
+/// Median, over the window's whole buckets of `days` days counted from
+/// `since`, of the number of distinct UTC calendar days with a deployment.
+/// A window shorter than one bucket is a single bucket.
+fn deploy_days(times: &[DateTime<Utc>], window: &Window, days: i64) -> f64 {
+    let len = window.until - window.since;
+    let bucket = Duration::days(days);
+    let full = (len.num_seconds() / bucket.num_seconds()).max(1);
+    let mut per_bucket: Vec<BTreeSet<NaiveDate>> = vec![BTreeSet::new(); full as usize];
+    for t in times {
+        let k = ((*t - window.since).num_seconds() / bucket.num_seconds()) as usize;
+        if k < per_bucket.len() {
+            per_bucket[k].insert(t.date_naive());
+        }
+    }
+    let counts: Vec<f64> = per_bucket.iter().map(|s| s.len() as f64).collect();
+    median(&counts).unwrap_or(0.0)
+}
+
+/// Rounds to 4 decimals: hours to a third of a second, rates to 0.01 %.
+fn round(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0
+}

@@ -1,0 +1,441 @@
+//! The local git collector (gix, pure Rust; never shells out to `git`).
+//!
+//! Deployments are tags matching a pattern, or first-parent merges into a
+//! deploy branch. Then one pass over the commit graph: deployments are
+//! visited in order (time, then name) and each walks only commits no earlier
+//! deployment reached, so every commit is read once and is shipped by the
+//! earliest deployment that reaches it.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use gix::bstr::ByteSlice;
+use gix::objs::Find;
+use gix::ObjectId;
+use regex::bytes::Regex as BytesRegex;
+use regex::Regex;
+
+use crate::facts::{Change, Deployment, DeploymentSource, DeploymentStatus, Sha};
+
+/// An opened repository.
+pub struct GitRepo {
+    repo: gix::Repository,
+    pub path: PathBuf,
+}
+
+/// Who counts as a bot: names ending in `[bot]`, plus an optional pattern.
+pub struct BotMatcher {
+    extra: Option<Regex>,
+}
+
+impl BotMatcher {
+    pub fn new(pattern: &str) -> Result<BotMatcher> {
+        let extra = if pattern.is_empty() {
+            None
+        } else {
+            Some(Regex::new(pattern).with_context(|| format!("bot_pattern {pattern:?}"))?)
+        };
+        Ok(BotMatcher { extra })
+    }
+
+    pub fn is_bot(&self, name: &str) -> bool {
+        let name = name.trim();
+        name.ends_with("[bot]") || self.extra.as_ref().is_some_and(|r| r.is_match(name))
+    }
+}
+
+/// What one commit contributes, decoded once.
+#[derive(Debug, Clone)]
+struct CommitInfo {
+    parents: Vec<ObjectId>,
+    author_time: i64,
+    committer_time: i64,
+    bot: bool,
+    fix: bool,
+    /// Hex (4–40 digits) after `This reverts commit`.
+    reverts: Option<String>,
+}
+
+/// The result of shipping: counted changes, and a way to find which
+/// deployment shipped any commit (for revert targets and incident causes).
+pub struct Shipped {
+    pub changes: Vec<Change>,
+    shipped_by: gix::hashtable::HashMap<ObjectId, u32>,
+    sorted: std::cell::OnceCell<Vec<(ObjectId, u32)>>,
+    pub commits_visited: usize,
+}
+
+impl Shipped {
+    /// The deployment that shipped the commit named by full or abbreviated hex.
+    /// An ambiguous abbreviation resolves to nothing.
+    pub fn deployment_of(&self, hex: &str) -> Option<usize> {
+        let hex = hex.trim().to_ascii_lowercase();
+        if hex.len() == 40 {
+            let id = ObjectId::from_hex(hex.as_bytes()).ok()?;
+            return self.shipped_by.get(&id).map(|&d| d as usize);
+        }
+        if hex.len() < 4 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let sorted = self.sorted.get_or_init(|| {
+            let mut v: Vec<(ObjectId, u32)> =
+                self.shipped_by.iter().map(|(k, v)| (*k, *v)).collect();
+            v.sort_unstable_by_key(|a| a.0);
+            v
+        });
+        let start =
+            sorted.partition_point(|(id, _)| id.to_hex().to_string().as_str() < hex.as_str());
+        let mut matches = sorted[start..]
+            .iter()
+            .take_while(|(id, _)| id.to_hex().to_string().starts_with(&hex));
+        let first = matches.next()?;
+        if matches.next().is_some() {
+            return None;
+        }
+        Some(first.1 as usize)
+    }
+}
+
+static REVERT: std::sync::OnceLock<BytesRegex> = std::sync::OnceLock::new();
+static FIX: std::sync::OnceLock<BytesRegex> = std::sync::OnceLock::new();
+
+fn revert_re() -> &'static BytesRegex {
+    REVERT.get_or_init(|| {
+        BytesRegex::new(r"This reverts commit ([0-9a-fA-F]{4,40})\b").expect("valid regex")
+    })
+}
+
+fn fix_re() -> &'static BytesRegex {
+    FIX.get_or_init(|| BytesRegex::new(r"(?i)^(fix|hotfix)(\([^)]*\))?!?:").expect("valid regex"))
+}
+
+fn to_time(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+impl GitRepo {
+    /// Opens the repository at `path` (a work tree or a bare repository).
+    pub fn open(path: &Path) -> Result<GitRepo> {
+        let mut repo = gix::open(path)
+            .with_context(|| format!("{} is not a git repository", path.display()))?;
+        repo.object_cache_size_if_unset(16 * 1024 * 1024);
+        Ok(GitRepo {
+            repo,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The repository containing `dir`, if any: its work tree (or git dir when bare).
+    pub fn discover(dir: &Path) -> Option<PathBuf> {
+        let repo = gix::discover(dir).ok()?;
+        Some(repo.workdir().unwrap_or(repo.git_dir()).to_path_buf())
+    }
+
+    /// Whether history was cut by a shallow clone.
+    pub fn is_shallow(&self) -> bool {
+        self.repo.is_shallow().unwrap_or(false)
+    }
+
+    fn read_commit(
+        &self,
+        id: &ObjectId,
+        buf: &mut Vec<u8>,
+        bots: &BotMatcher,
+    ) -> Result<Option<CommitInfo>> {
+        let Some(data) = self
+            .repo
+            .objects
+            .try_find(id, buf)
+            .with_context(|| format!("reading object {id}"))?
+        else {
+            return Ok(None);
+        };
+        if data.kind != gix::object::Kind::Commit {
+            return Ok(None);
+        }
+        let commit = gix::objs::CommitRef::from_bytes(data.data, self.repo.object_hash())
+            .with_context(|| format!("decoding commit {id}"))?;
+        let author = commit
+            .author()
+            .with_context(|| format!("decoding author of {id}"))?;
+        let committer = commit
+            .committer()
+            .with_context(|| format!("decoding committer of {id}"))?;
+        let message: &[u8] = commit.message.as_ref();
+        let reverts = if message.find(b"This reverts commit ").is_some() {
+            revert_re()
+                .captures(message)
+                .and_then(|c| c.get(1))
+                .map(|m| String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase())
+        } else {
+            None
+        };
+        Ok(Some(CommitInfo {
+            parents: commit.parents().collect(),
+            author_time: author.seconds(),
+            committer_time: committer.seconds(),
+            bot: bots.is_bot(&String::from_utf8_lossy(author.name.as_ref())),
+            fix: fix_re().is_match(message.lines().next().unwrap_or_default()),
+            reverts,
+        }))
+    }
+
+    /// Deployments from tags whose short name matches `pattern`. Annotated tags
+    /// are timed by their tagger date, lightweight ones by the commit's
+    /// committer date. Tags of trees or blobs are skipped with a note.
+    pub fn tag_deployments(
+        &self,
+        pattern: &Regex,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<(Deployment, ObjectId)>> {
+        let mut out = Vec::new();
+        let refs = self.repo.references().context("reading references")?;
+        let tags = refs.tags().context("reading tags")?;
+        let mut buf = Vec::new();
+        for r in tags {
+            let Ok(mut r) = r else { continue };
+            let name = r.name().shorten().to_str_lossy().into_owned();
+            if !pattern.is_match(&name) {
+                continue;
+            }
+            let Ok(mut id) = r
+                .peel_to_id()
+                .map(|id| id.detach())
+                .or_else(|_| match r.target() {
+                    gix::refs::TargetRef::Object(oid) => Ok(oid.to_owned()),
+                    gix::refs::TargetRef::Symbolic(_) => Err(()),
+                })
+            else {
+                notes.push(format!("tag {name}: cannot be resolved; skipped"));
+                continue;
+            };
+            // peel_to_id goes all the way; start again from the ref target to see annotated tags.
+            if let gix::refs::TargetRef::Object(oid) = r.target() {
+                id = oid.to_owned();
+            }
+            let mut tagger_time: Option<i64> = None;
+            let mut kind_note = None;
+            let commit = loop {
+                let Some(data) = self.repo.objects.try_find(&id, &mut buf).ok().flatten() else {
+                    kind_note = Some("points to a missing object".to_string());
+                    break None;
+                };
+                match data.kind {
+                    gix::object::Kind::Tag => {
+                        let tag = gix::objs::TagRef::from_bytes(data.data, self.repo.object_hash())
+                            .with_context(|| format!("decoding tag {name}"))?;
+                        if tagger_time.is_none() {
+                            tagger_time = tag.tagger().ok().flatten().map(|s| s.seconds());
+                        }
+                        id = tag.target();
+                    }
+                    gix::object::Kind::Commit => break Some(id),
+                    other => {
+                        kind_note = Some(format!("points to a {other}, not a commit"));
+                        break None;
+                    }
+                }
+            };
+            let Some(commit) = commit else {
+                notes.push(format!(
+                    "tag {name} {}; skipped",
+                    kind_note.unwrap_or_default()
+                ));
+                continue;
+            };
+            let time = match tagger_time {
+                Some(t) => t,
+                None => {
+                    let Some(data) = self.repo.objects.try_find(&commit, &mut buf).ok().flatten()
+                    else {
+                        continue;
+                    };
+                    let c = gix::objs::CommitRef::from_bytes(data.data, self.repo.object_hash())
+                        .with_context(|| format!("decoding commit {commit}"))?;
+                    c.committer().map(|s| s.seconds()).unwrap_or_default()
+                }
+            };
+            out.push((
+                Deployment {
+                    reference: name,
+                    sha: Some(to_sha(&commit)),
+                    time: to_time(time),
+                    source: DeploymentSource::Tag,
+                    status: DeploymentStatus::Success,
+                },
+                commit,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Deployments from first-parent merges into `branch`, timed by the merge's committer date.
+    pub fn branch_deployments(
+        &self,
+        branch: &str,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<(Deployment, ObjectId)>> {
+        let full = if branch.starts_with("refs/") {
+            branch.to_string()
+        } else {
+            format!("refs/heads/{branch}")
+        };
+        let Some(mut r) = self
+            .repo
+            .try_find_reference(full.as_str())
+            .with_context(|| format!("looking up {full}"))?
+        else {
+            notes.push(format!(
+                "deploy branch {branch} does not exist (unborn or missing); no deployments"
+            ));
+            return Ok(Vec::new());
+        };
+        let Ok(tip) = r.peel_to_id() else {
+            notes.push(format!(
+                "deploy branch {branch} cannot be resolved; no deployments"
+            ));
+            return Ok(Vec::new());
+        };
+        let short = branch.trim_start_matches("refs/heads/").to_string();
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        let mut cur = Some(tip.detach());
+        let none = BotMatcher { extra: None };
+        while let Some(id) = cur {
+            let Some(info) = self.read_commit(&id, &mut buf, &none)? else {
+                break;
+            };
+            if info.parents.len() >= 2 {
+                let hex = id.to_hex().to_string();
+                out.push((
+                    Deployment {
+                        reference: format!("{short}@{}", &hex[..7]),
+                        sha: Some(to_sha(&id)),
+                        time: to_time(info.committer_time),
+                        source: DeploymentSource::Branch,
+                        status: DeploymentStatus::Success,
+                    },
+                    id,
+                ));
+            }
+            cur = info.parents.first().copied();
+        }
+        Ok(out)
+    }
+
+    /// Resolves a full or abbreviated sha, or a ref name (tag, branch), to a commit.
+    pub fn resolve(&self, spec: &str) -> Option<ObjectId> {
+        let spec = spec.trim();
+        let from_ref = self
+            .repo
+            .try_find_reference(spec)
+            .ok()
+            .flatten()
+            .and_then(|mut r| r.peel_to_id().ok().map(|id| id.detach()));
+        let mut id = match from_ref {
+            Some(id) => id,
+            None if spec.len() == 40 => ObjectId::from_hex(spec.as_bytes()).ok()?,
+            None if spec.len() >= 4 && spec.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                let prefix = gix::hash::Prefix::from_hex(&spec.to_ascii_lowercase()).ok()?;
+                self.repo.objects.lookup_prefix(prefix, None).ok()??.ok()?
+            }
+            None => return None,
+        };
+        let mut buf = Vec::new();
+        loop {
+            let data = self.repo.objects.try_find(&id, &mut buf).ok().flatten()?;
+            match data.kind {
+                gix::object::Kind::Commit => return Some(id),
+                gix::object::Kind::Tag => {
+                    id = gix::objs::TagRef::from_bytes(data.data, self.repo.object_hash())
+                        .ok()?
+                        .target();
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// The one pass over the commit graph. `deployments` must be in order (time,
+    /// then name); `commits[i]` is the commit of deployment `i`, or `None` when it
+    /// is unknown or the deployment failed (a failed deployment ships nothing).
+    pub fn ship(&self, commits: &[Option<ObjectId>], bots: &BotMatcher) -> Result<Shipped> {
+        let mut shipped_by: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
+        let mut changes = Vec::new();
+        let mut reverts: Vec<(usize, String)> = Vec::new();
+        let mut buf = Vec::new();
+        let mut stack: Vec<ObjectId> = Vec::new();
+        let progress = std::io::stderr().is_terminal();
+        let mut visited = 0usize;
+        for (d, tip) in commits.iter().enumerate() {
+            let Some(tip) = tip else { continue };
+            stack.push(*tip);
+            while let Some(id) = stack.pop() {
+                if shipped_by.contains_key(&id) {
+                    continue;
+                }
+                shipped_by.insert(id, d as u32);
+                let Some(info) = self.read_commit(&id, &mut buf, bots)? else {
+                    continue;
+                };
+                visited += 1;
+                if progress && visited.is_multiple_of(100_000) {
+                    eprint!("\r{}: {visited} commits read", self.path.display());
+                }
+                for p in info.parents.iter().rev() {
+                    if !shipped_by.contains_key(p) {
+                        stack.push(*p);
+                    }
+                }
+                // The baseline (first deployment) ships no counted changes.
+                if info.parents.len() >= 2 || info.bot || d == 0 {
+                    continue;
+                }
+                if let Some(target) = &info.reverts {
+                    reverts.push((changes.len(), target.clone()));
+                }
+                changes.push(Change {
+                    sha: to_sha(&id),
+                    author_time: to_time(info.author_time),
+                    deployment: d,
+                    fix: info.fix,
+                    reverts_deployment: None,
+                    revert: info.reverts.is_some(),
+                });
+            }
+        }
+        if progress && visited >= 100_000 {
+            eprintln!("\r{}: {visited} commits read", self.path.display());
+        }
+        let mut shipped = Shipped {
+            changes,
+            shipped_by,
+            sorted: std::cell::OnceCell::new(),
+            commits_visited: visited,
+        };
+        for (i, target) in reverts {
+            let d = shipped.deployment_of(&target);
+            shipped.changes[i].reverts_deployment = d;
+        }
+        Ok(shipped)
+    }
+}
+
+/// The compact fact form of a gix object id.
+pub fn to_sha(id: &ObjectId) -> Sha {
+    let mut out = [0u8; 20];
+    let bytes = id.as_bytes();
+    out.copy_from_slice(&bytes[..20]);
+    Sha(out)
+}
+
+/// Orders deployments by time, then by ref in byte order, as the definitions require.
+pub fn sort_deployments<T>(list: &mut [(Deployment, T)]) {
+    list.sort_by(|a, b| {
+        a.0.time
+            .cmp(&b.0.time)
+            .then_with(|| a.0.reference.as_bytes().cmp(b.0.reference.as_bytes()))
+    });
+}

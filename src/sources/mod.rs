@@ -1,0 +1,5 @@
+//! Collectors: each reads one kind of source and produces facts.
+
+pub mod events;
+pub mod git;
+pub mod repo;

@@ -1,0 +1,163 @@
+//! Facts for one repository: deployments from an events file or from git,
+//! the changes each shipped, and incidents.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use regex::Regex;
+
+use super::events::{self, Events};
+use super::git::{sort_deployments, BotMatcher, GitRepo};
+use crate::config::DoraSettings;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::facts::{Deployment, DeploymentSource, DeploymentStatus, Incident, RepoFacts};
+
+/// A repository to collect, with the settings in force for it.
+#[derive(Debug, Clone)]
+pub struct RepoSpec {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    /// (path to read, path to show in messages).
+    pub events: Vec<(PathBuf, PathBuf)>,
+    pub settings: DoraSettings,
+}
+
+/// Collects the facts of one repository. Malformed events rows fail the
+/// collection unless `lenient`, in which case they are returned as warnings
+/// and the good rows still count.
+pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnostic>)> {
+    let mut facts = RepoFacts {
+        name: spec.name.clone(),
+        ..RepoFacts::default()
+    };
+    let (events, problems) = events::read(&spec.events);
+    if !problems.is_empty() && !lenient {
+        return Err(Diagnostics(problems).into());
+    }
+    let warnings = problems;
+
+    let git = match &spec.path {
+        Some(p) => {
+            let repo = GitRepo::open(p)?;
+            if repo.is_shallow() {
+                facts.notes.push(format!(
+                    "{} is a shallow clone: its history is incomplete, so no changes are counted from it \
+                     (run `git fetch --unshallow` to measure)",
+                    p.display()
+                ));
+                None
+            } else {
+                Some(repo)
+            }
+        }
+        None => None,
+    };
+    let bots = BotMatcher::new(&spec.settings.bot_pattern)?;
+
+    let mut deployments = event_deployments(&events, spec, git.as_ref(), &mut facts.notes)?;
+    if deployments.is_empty() {
+        if let Some(git) = &git {
+            deployments = match &spec.settings.deploy_branch {
+                Some(branch) => git.branch_deployments(branch, &mut facts.notes)?,
+                None => {
+                    let pattern = Regex::new(&spec.settings.tag_pattern)
+                        .with_context(|| format!("tag_pattern {:?}", spec.settings.tag_pattern))?;
+                    let d = git.tag_deployments(&pattern, &mut facts.notes)?;
+                    if d.is_empty() {
+                        facts.notes.push(format!(
+                            "no tags match tag_pattern `{}`: no deployments",
+                            spec.settings.tag_pattern
+                        ));
+                    }
+                    d
+                }
+            }
+            .into_iter()
+            .map(|(d, id)| (d, Some(id)))
+            .collect();
+        }
+    }
+    sort_deployments(&mut deployments);
+
+    let shipped = match &git {
+        Some(git) => {
+            let commits: Vec<_> = deployments
+                .iter()
+                .map(|(d, id)| {
+                    if d.status == DeploymentStatus::Success {
+                        *id
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            Some(git.ship(&commits, &bots)?)
+        }
+        None => None,
+    };
+    facts.deployments = deployments.into_iter().map(|(d, _)| d).collect();
+    for row in &events.incidents {
+        facts.incidents.push(Incident {
+            id: row.id.clone(),
+            started_at: row.started_at,
+            resolved_at: row.resolved_at,
+            cause_deployment: match (&shipped, &row.cause_sha) {
+                (Some(s), Some(sha)) => s.deployment_of(sha),
+                _ => None,
+            },
+        });
+    }
+    facts.incidents.sort_by(|a, b| {
+        a.started_at
+            .cmp(&b.started_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    if let Some(s) = shipped {
+        facts.changes = s.changes;
+    }
+    Ok((facts, warnings))
+}
+
+type Point = (Deployment, Option<gix::ObjectId>);
+
+fn event_deployments(
+    events: &Events,
+    spec: &RepoSpec,
+    git: Option<&GitRepo>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Point>> {
+    let production = Regex::new(&spec.settings.production_pattern)
+        .with_context(|| format!("production_pattern {:?}", spec.settings.production_pattern))?;
+    let mut out = Vec::new();
+    for row in &events.deployments {
+        if !row.environment.is_empty() && !production.is_match(&row.environment) {
+            continue;
+        }
+        let commit = match (git, &row.revision) {
+            (Some(g), Some(rev)) => {
+                let c = g.resolve(rev);
+                if c.is_none() {
+                    notes.push(format!(
+                        "{}:{}: deployment {} names {rev:?}, which is not a commit of the repository; its changes are not counted",
+                        row.file.display(),
+                        row.line,
+                        row.id
+                    ));
+                }
+                c
+            }
+            _ => None,
+        };
+        out.push((
+            Deployment {
+                reference: row.id.clone(),
+                sha: commit.as_ref().map(super::git::to_sha),
+                time: row.finished_at,
+                source: DeploymentSource::Events,
+                status: row.status,
+            },
+            commit,
+        ));
+    }
+    Ok(out)
+}
