@@ -200,21 +200,15 @@ impl GitRepo {
             if !pattern.is_match(&name) {
                 continue;
             }
-            let Ok(mut id) = r
-                .peel_to_id()
-                .map(|id| id.detach())
-                .or_else(|_| match r.target() {
-                    gix::refs::TargetRef::Object(oid) => Ok(oid.to_owned()),
-                    gix::refs::TargetRef::Symbolic(_) => Err(()),
-                })
-            else {
+            // Start from the ref's own target, so annotated tags are seen before peeling.
+            let target = match r.target() {
+                gix::refs::TargetRef::Object(oid) => Some(oid.to_owned()),
+                gix::refs::TargetRef::Symbolic(_) => r.peel_to_id().ok().map(|id| id.detach()),
+            };
+            let Some(mut id) = target else {
                 notes.push(format!("tag {name}: cannot be resolved; skipped"));
                 continue;
             };
-            // peel_to_id goes all the way; start again from the ref target to see annotated tags.
-            if let gix::refs::TargetRef::Object(oid) = r.target() {
-                id = oid.to_owned();
-            }
             let mut tagger_time: Option<i64> = None;
             let mut kind_note = None;
             let commit = loop {
