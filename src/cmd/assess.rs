@@ -204,7 +204,7 @@ pub fn run(opts: AssessOptions) -> Result<()> {
         repos: reports,
     };
 
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if opts.json {
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;

@@ -44,6 +44,16 @@ impl BotMatcher {
         let name = name.trim();
         name.ends_with("[bot]") || self.extra.as_ref().is_some_and(|r| r.is_match(name))
     }
+
+    /// As [`BotMatcher::is_bot`], on the raw bytes of a commit's author name.
+    fn is_bot_bytes(&self, name: &[u8]) -> bool {
+        let name = name.trim_ascii();
+        name.ends_with(b"[bot]")
+            || self
+                .extra
+                .as_ref()
+                .is_some_and(|r| r.is_match(&String::from_utf8_lossy(name)))
+    }
 }
 
 /// What one commit contributes, decoded once.
@@ -107,6 +117,11 @@ fn revert_re() -> &'static BytesRegex {
     })
 }
 
+fn revert_finder() -> &'static memchr::memmem::Finder<'static> {
+    static F: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    F.get_or_init(|| memchr::memmem::Finder::new(b"This reverts commit "))
+}
+
 fn fix_re() -> &'static BytesRegex {
     FIX.get_or_init(|| BytesRegex::new(r"(?i)^(fix|hotfix)(\([^)]*\))?!?:").expect("valid regex"))
 }
@@ -118,9 +133,9 @@ fn to_time(secs: i64) -> DateTime<Utc> {
 impl GitRepo {
     /// Opens the repository at `path` (a work tree or a bare repository).
     pub fn open(path: &Path) -> Result<GitRepo> {
-        let mut repo = gix::open(path)
+        // No object cache: every commit is read exactly once.
+        let repo = gix::open(path)
             .with_context(|| format!("{} is not a git repository", path.display()))?;
-        repo.object_cache_size_if_unset(16 * 1024 * 1024);
         Ok(GitRepo {
             repo,
             path: path.to_path_buf(),
@@ -164,7 +179,7 @@ impl GitRepo {
             .committer()
             .with_context(|| format!("decoding committer of {id}"))?;
         let message: &[u8] = commit.message.as_ref();
-        let reverts = if message.find(b"This reverts commit ").is_some() {
+        let reverts = if revert_finder().find(message).is_some() {
             revert_re()
                 .captures(message)
                 .and_then(|c| c.get(1))
@@ -176,8 +191,9 @@ impl GitRepo {
             parents: commit.parents().collect(),
             author_time: author.seconds(),
             committer_time: committer.seconds(),
-            bot: bots.is_bot(&String::from_utf8_lossy(author.name.as_ref())),
-            fix: fix_re().is_match(message.lines().next().unwrap_or_default()),
+            bot: bots.is_bot_bytes(author.name.as_ref()),
+            fix: matches!(message.first(), Some(b'f' | b'F' | b'h' | b'H'))
+                && fix_re().is_match(message.lines().next().unwrap_or_default()),
             reverts,
         }))
     }
@@ -367,10 +383,12 @@ impl GitRepo {
             let Some(tip) = tip else { continue };
             stack.push(*tip);
             while let Some(id) = stack.pop() {
-                if shipped_by.contains_key(&id) {
+                // One hash lookup: insert if absent, and skip if it was there.
+                let before = shipped_by.len();
+                shipped_by.entry(id).or_insert(d as u32);
+                if shipped_by.len() == before {
                     continue;
                 }
-                shipped_by.insert(id, d as u32);
                 let Some(info) = self.read_commit(&id, &mut buf, bots)? else {
                     continue;
                 };
