@@ -11,5 +11,7 @@ pub mod diagnostics;
 pub mod facts;
 pub mod fsutil;
 pub mod metrics;
+pub mod model;
+pub mod probes;
 pub mod site;
 pub mod sources;
