@@ -91,6 +91,11 @@ pub struct RepoConfig {
     pub bot_pattern: Option<String>,
     pub production_pattern: Option<String>,
     pub incident_link_max_hours: Option<f64>,
+    /// Globs of coverage reports in the repository (default: the conventional names).
+    pub coverage_globs: Option<Vec<String>>,
+    /// Coverage reports outside the repository (CI artifacts), relative to opsmeter.toml.
+    #[serde(default)]
+    pub coverage_reports: Vec<PathBuf>,
 }
 
 impl RepoConfig {

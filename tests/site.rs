@@ -82,6 +82,10 @@ fn fixture_site_builds_every_page_and_asset() {
             "index.html",
             "old/intro/index.html",
             "robots.txt",
+            "search.js",
+            "search/en.json",
+            "search/zh.json",
+            "sitemap.xml",
             "style.css",
             "zh/guide/index.html",
             "zh/guide/intro/index.html",
@@ -358,4 +362,89 @@ fn a_site_without_config_or_themes_builds() {
     let hello = std::fs::read_to_string(dir.path().join("public/hello/index.html")).unwrap();
     assert!(hello.contains("<title>hello · opsmeter</title>"));
     assert!(hello.contains("<h1 id=\"hello\">Hello"));
+    let robots = std::fs::read_to_string(dir.path().join("public/robots.txt")).unwrap();
+    assert_eq!(robots, "User-agent: *\nAllow: /\nSitemap: /sitemap.xml\n");
+}
+
+#[test]
+fn sitemap_lists_every_page_with_language_alternates() {
+    let site = copy_fixture();
+    build(site.path()).success();
+    let sitemap = read(site.path(), "sitemap.xml");
+    assert!(sitemap.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset"));
+    assert!(sitemap.contains(
+        "  <url>\n    <loc>https://example.org/docs/guide/intro/</loc>\n    <lastmod>2024-03-05</lastmod>\n    \
+<xhtml:link rel=\"alternate\" hreflang=\"en\" href=\"https://example.org/docs/guide/intro/\"/>\n    \
+<xhtml:link rel=\"alternate\" hreflang=\"zh\" href=\"https://example.org/docs/zh/guide/intro/\"/>\n  </url>"
+    ), "{sitemap}");
+    // 11 entries: 6 pages and 5 sections (the draft is left out).
+    assert_eq!(sitemap.matches("<loc>").count(), 11);
+    assert!(!sitemap.contains("draft"));
+    // The site's own static/robots.txt wins over the generated one.
+    assert_eq!(read(site.path(), "robots.txt"), "User-agent: *\n");
+}
+
+#[test]
+fn language_routing_switcher_hreflang_and_translated_strings() {
+    let site = copy_fixture();
+    build(site.path()).success();
+    let en = read(site.path(), "guide/intro/index.html");
+    let zh = read(site.path(), "zh/guide/intro/index.html");
+    assert!(en.contains("<link rel=\"alternate\" hreflang=\"zh\" href=\"https://example.org/docs/zh/guide/intro/\">"));
+    assert!(zh.contains(
+        "<link rel=\"alternate\" hreflang=\"en\" href=\"https://example.org/docs/guide/intro/\">"
+    ));
+    assert!(en.contains("<a href=\"/docs/zh/guide/intro/\" hreflang=\"zh\" lang=\"zh\">zh</a>"));
+    assert!(zh.contains("<a href=\"/docs/guide/intro/\" hreflang=\"en\" lang=\"en\">en</a>"));
+    // Theme strings follow the page's language.
+    assert!(en.contains("<p class=\"toc-title\">On this page</p>"));
+    assert!(zh.contains("<p class=\"toc-title\">本页目录</p>"));
+    assert!(zh.contains("placeholder=\"搜索本站\""));
+    // A page without a translation says so and links to the other language's home.
+    let about = read(site.path(), "about/index.html");
+    assert!(about.contains("<p class=\"note\">This page is not translated into <a href=\"/docs/zh/\" hreflang=\"zh\">zh</a>"));
+}
+
+#[test]
+fn site_strings_override_theme_strings() {
+    let site = copy_fixture();
+    std::fs::create_dir_all(site.path().join("i18n")).unwrap();
+    std::fs::write(
+        site.path().join("i18n/zh.toml"),
+        "on_this_page = \"目录\"\n",
+    )
+    .unwrap();
+    build(site.path()).success();
+    let zh = read(site.path(), "zh/guide/intro/index.html");
+    assert!(zh.contains("<p class=\"toc-title\">目录</p>"));
+    assert!(zh.contains("跳到正文"), "other strings keep the theme's");
+}
+
+#[test]
+fn search_index_finds_an_english_word_and_a_chinese_pair() {
+    let site = copy_fixture();
+    build(site.path()).success();
+    let en: serde_json::Value = serde_json::from_str(&read(site.path(), "search/en.json")).unwrap();
+    let zh: serde_json::Value = serde_json::from_str(&read(site.path(), "search/zh.json")).unwrap();
+    let urls = |idx: &serde_json::Value, token: &str| -> Vec<String> {
+        idx["index"][token]
+            .as_array()
+            .map(|docs| {
+                docs.iter()
+                    .map(|d| {
+                        idx["docs"][d.as_u64().unwrap() as usize]["u"]
+                            .as_str()
+                            .unwrap()
+                            .to_string()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(urls(&en, "footnotes"), vec!["/docs/guide/intro/"]);
+    assert_eq!(urls(&en, "dive"), vec!["/docs/guide/nested/deep-page/"]);
+    assert_eq!(urls(&zh, "灰度"), vec!["/docs/zh/guide/intro/"]);
+    assert_eq!(urls(&zh, "部署"), vec!["/docs/zh/guide/intro/"]);
+    // Each language has its own index.
+    assert!(urls(&en, "灰度").is_empty());
 }

@@ -12,6 +12,9 @@ use crate::config::{site_root, Config, RepoConfig};
 use crate::facts::RepoFacts;
 use crate::metrics::tiers::{Benchmarks, Tier};
 use crate::metrics::{self, format_time, Dora, MetricOptions, Outcome, Window};
+use crate::model::{self, AreaScore, MetricValues, Model, PracticeScore};
+use crate::probes::coverage::Coverage;
+use crate::probes::{self, Finding, RepoFiles};
 use crate::sources::git::GitRepo;
 use crate::sources::repo::{collect, RepoSpec};
 
@@ -47,6 +50,10 @@ pub struct RepoReport {
     pub name: String,
     pub deployments: Vec<DeploymentReport>,
     pub dora: Dora,
+    pub coverage: Option<Coverage>,
+    pub practices: Vec<PracticeScore>,
+    pub areas: Vec<AreaScore>,
+    pub findings: Vec<Finding>,
     pub notes: Vec<String>,
 }
 
@@ -81,6 +88,8 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
                 path: Some(p.clone()),
                 events: Vec::new(),
                 settings: config.dora.clone(),
+                coverage_globs: default_globs(),
+                coverage_reports: Vec::new(),
             })
             .collect());
     }
@@ -99,6 +108,12 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
                     path,
                     events: r.events.iter().map(|e| (root.join(e), e.clone())).collect(),
                     settings: r.settings(&config.dora),
+                    coverage_globs: r.coverage_globs.clone().unwrap_or_else(default_globs),
+                    coverage_reports: r
+                        .coverage_reports
+                        .iter()
+                        .map(|c| (root.join(c), c.clone()))
+                        .collect(),
                 }
             })
             .collect());
@@ -109,6 +124,8 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
             path: Some(path),
             events: Vec::new(),
             settings: config.dora.clone(),
+            coverage_globs: default_globs(),
+            coverage_reports: Vec::new(),
         }]),
         None => bail!(
             "no repositories to assess: {} is not inside a git repository; pass --repo PATH or add [[repos]] to opsmeter.toml",
@@ -117,9 +134,41 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
     }
 }
 
-/// Metrics of collected facts, as the report's repository entry.
+fn default_globs() -> Vec<String> {
+    crate::sources::coverage::DEFAULT_GLOBS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// The files of a repository to probe: its work tree, or why there is none.
+pub fn repo_files(spec: &RepoSpec) -> RepoFiles {
+    let Some(path) = &spec.path else {
+        return RepoFiles::unavailable(
+            Path::new("."),
+            "no repository path: only events files were given",
+        );
+    };
+    match GitRepo::open(path).ok().and_then(|g| g.work_tree()) {
+        Some(tree) => RepoFiles::scan(&tree),
+        None => RepoFiles::unavailable(
+            path,
+            "a bare repository has no work tree to read files from",
+        ),
+    }
+}
+
+/// Practice findings of a repository: probes over its files, and its coverage.
+pub struct Practices {
+    pub findings: Vec<Finding>,
+    pub coverage: Option<Coverage>,
+}
+
+/// Metrics and scores of collected facts, as the report's repository entry.
 pub fn repo_report(
     facts: &RepoFacts,
+    practices: Practices,
+    model: &Model,
     window: &Window,
     opts: &MetricOptions,
     edition_id: &str,
@@ -127,6 +176,12 @@ pub fn repo_report(
 ) -> RepoReport {
     let outcomes: Vec<Outcome> = metrics::outcomes(facts, opts);
     let dora = metrics::dora(facts, &outcomes, window, edition_id, edition);
+    let values = MetricValues {
+        coverage_line_rate: practices.coverage.as_ref().and_then(|c| c.line_rate),
+        coverage_branch_rate: practices.coverage.as_ref().and_then(|c| c.branch_rate),
+        dora: Some(dora.clone()),
+    };
+    let (scores, areas) = model::evaluate(model, &practices.findings, &values);
     let deployments = facts
         .deployments
         .iter()
@@ -147,6 +202,10 @@ pub fn repo_report(
         name: facts.name.clone(),
         deployments,
         dora,
+        coverage: practices.coverage,
+        practices: scores,
+        areas,
+        findings: practices.findings,
         notes: facts.notes.clone(),
     }
 }
@@ -184,6 +243,8 @@ pub fn run(opts: AssessOptions) -> Result<()> {
     }
     let window = Window { since, until };
     let specs = repo_specs(&root, &config, &opts.repos)?;
+    let catalogue = probes::patterns::Catalogue::load(&root)?;
+    let model = Model::load(&root, &probes::known_ids(&catalogue))?;
 
     let mut reports = Vec::new();
     for spec in &specs {
@@ -197,7 +258,35 @@ pub fn run(opts: AssessOptions) -> Result<()> {
                 (spec.settings.incident_link_max_hours * 3600.0) as i64,
             ),
         };
-        reports.push(repo_report(&facts, &window, &mopts, &edition_id, edition));
+        let files = repo_files(spec);
+        let (coverage_reports, problems) =
+            probes::coverage::collect(&files, &spec.coverage_globs, &spec.coverage_reports);
+        if !problems.is_empty() {
+            if !opts.lenient {
+                return Err(anyhow::Error::new(crate::diagnostics::Diagnostics(
+                    problems,
+                )))
+                .with_context(|| format!("reading coverage of {}", spec.name));
+            }
+            for p in problems {
+                eprintln!("warning: {p} (skipped: --lenient)");
+            }
+        }
+        let mut findings = probes::run_all(&files, &catalogue);
+        findings.push(probes::coverage::run(&files, &coverage_reports));
+        let practices = Practices {
+            findings,
+            coverage: probes::coverage::summarise(&coverage_reports),
+        };
+        reports.push(repo_report(
+            &facts,
+            practices,
+            &model,
+            &window,
+            &mopts,
+            &edition_id,
+            edition,
+        ));
     }
     let report = Report {
         window,
@@ -239,6 +328,11 @@ pub fn run(opts: AssessOptions) -> Result<()> {
 
 fn tier(t: Option<Tier>) -> &'static str {
     t.map(|t| t.as_str()).unwrap_or("—")
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|r| format!("{:.1} %", r * 100.0))
+        .unwrap_or_else(|| "—".into())
 }
 
 fn opt_hours(v: Option<f64>) -> String {
@@ -310,6 +404,48 @@ fn write_table(out: &mut impl Write, report: &Report, edition: &str) -> Result<(
         for (m, v, t) in rows {
             writeln!(out, "  {m:<24} {v:<72} {t}")?;
         }
+        if let Some(c) = &r.coverage {
+            writeln!(
+                out,
+                "  coverage: lines {} ({} of {}), branches {}",
+                pct(c.line_rate),
+                c.lines_covered,
+                c.lines_valid,
+                pct(c.branch_rate)
+            )?;
+        }
+        writeln!(
+            out,
+            "  {:<28} {:<32} {:<7} next step",
+            "area", "practice", "level"
+        )?;
+        for p in &r.practices {
+            let level = match p.level {
+                Some(l) => format!("{l}/{}", p.max_level),
+                None => "n/a".to_string(),
+            };
+            writeln!(
+                out,
+                "  {:<28} {:<32} {:<7} {}",
+                p.area,
+                p.name,
+                level,
+                p.next_step.as_deref().unwrap_or(if p.applicable {
+                    "top level reached"
+                } else {
+                    ""
+                })
+            )?;
+        }
+        let areas: Vec<String> = r
+            .areas
+            .iter()
+            .map(|a| match a.score {
+                Some(s) => format!("{} {s:.1}", a.name),
+                None => format!("{} n/a", a.name),
+            })
+            .collect();
+        writeln!(out, "  areas: {}", areas.join(" · "))?;
         for n in &r.notes {
             writeln!(out, "  note: {n}")?;
         }

@@ -6,6 +6,7 @@
 //! coverage) are code.
 
 pub mod containers;
+pub mod coverage;
 pub mod files;
 pub mod kubernetes;
 pub mod patterns;
@@ -114,6 +115,7 @@ pub fn known_ids(catalogue: &patterns::Catalogue) -> Vec<String> {
     for p in code_probes() {
         ids.push(p.id.to_string());
     }
+    ids.push(coverage::PROBE.id.to_string());
     ids
 }
 

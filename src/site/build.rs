@@ -15,6 +15,7 @@ use walkdir::WalkDir;
 
 use super::content::{self, ContentTree, Kind};
 use super::highlight::{self, escape_html};
+use super::i18n::{self, Strings};
 use super::markdown::{self, LinkResolver, Source};
 use super::templates::{self, Templates};
 use super::theme;
@@ -32,6 +33,8 @@ pub struct Site {
     pub config: Config,
     pub content: ContentTree,
     pub templates: Templates,
+    /// Theme strings per language.
+    pub strings: Strings,
     base_path: String,
 }
 
@@ -62,6 +65,10 @@ impl Site {
         let content_result = content::load(root, &config, drafts);
         let templates_result = templates::load(root, &config);
         let mut problems = Vec::new();
+        let strings = i18n::load(root, &config).unwrap_or_else(|mut p| {
+            problems.append(&mut p);
+            Strings::new()
+        });
         let content = content_result.unwrap_or_else(|mut p| {
             problems.append(&mut p);
             ContentTree::default()
@@ -88,6 +95,7 @@ impl Site {
             config,
             content,
             templates,
+            strings,
             base_path,
         })
     }
@@ -274,10 +282,7 @@ impl Site {
                     .take(SIDEBAR_PAGE_LIMIT)
                     .map(|&p| self.summary_of(p))
                     .collect();
-                let mut ctx = tera::Context::new();
-                ctx.insert("config", &config);
-                ctx.insert("lang", &e.lang);
-                ctx.insert("nav", &navs[e.lang.as_str()]);
+                let mut ctx = self.base_context(&config, &e.lang, &navs[e.lang.as_str()]);
                 ctx.insert(
                     "section",
                     &json!({
@@ -322,16 +327,9 @@ impl Site {
                     .and_then(|s| sidebar_of.get(&s))
                     .map(|html| mark_current(html, &url))
                     .unwrap_or_default();
-                let mut ctx = tera::Context::new();
-                ctx.insert("config", &config);
-                ctx.insert("lang", &e.lang);
-                ctx.insert("nav", &navs[e.lang.as_str()]);
+                let mut ctx = self.base_context(&config, &e.lang, &navs[e.lang.as_str()]);
                 ctx.insert("sidebar", &sidebar);
                 ctx.insert("current_url", &url);
-                ctx.insert(
-                    "home_url",
-                    &self.url(&self.content.entries[self.content.roots[&e.lang]].path),
-                );
                 let value = self.entry_value(i);
                 let template = match e.kind {
                     Kind::Page => {
@@ -377,13 +375,9 @@ impl Site {
 
         // The 404 page, in the default language.
         let lang = &self.config.default_language;
-        let mut ctx = tera::Context::new();
-        ctx.insert("config", &config);
-        ctx.insert("lang", lang);
-        ctx.insert("nav", &navs[lang.as_str()]);
+        let mut ctx = self.base_context(&config, lang, &navs[lang.as_str()]);
         ctx.insert("sidebar", "");
         ctx.insert("current_url", &self.url("/404.html"));
-        ctx.insert("home_url", &self.url("/"));
         match self.render_template("404.html", &ctx) {
             Ok(html) => files.push(OutputFile {
                 path: "404.html".into(),
@@ -407,8 +401,77 @@ impl Site {
             path: "highlight.css".into(),
             bytes: highlight::stylesheet().into_bytes(),
         });
+        files.push(OutputFile {
+            path: "sitemap.xml".into(),
+            bytes: self.sitemap().into_bytes(),
+        });
+        let statics: std::collections::HashSet<String> =
+            self.static_files().into_iter().map(|(p, _)| p).collect();
+        if !statics.contains("robots.txt") {
+            files.push(OutputFile {
+                path: "robots.txt".into(),
+                bytes: format!(
+                    "User-agent: *\nAllow: /\nSitemap: {}\n",
+                    self.permalink("/sitemap.xml")
+                )
+                .into_bytes(),
+            });
+        }
+        let indexes: Vec<OutputFile> = self
+            .content
+            .roots
+            .keys()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|lang| {
+                let idx = super::search::build(
+                    self.content
+                        .entries
+                        .iter()
+                        .filter(|e| &e.lang == *lang && !e.implicit)
+                        .map(|e| {
+                            (
+                                e.title.as_str(),
+                                self.url(&e.path),
+                                e.meta.description.as_deref(),
+                                e.rendered.html.as_str(),
+                            )
+                        }),
+                );
+                OutputFile {
+                    path: format!("search/{lang}.json"),
+                    bytes: serde_json::to_vec(&idx).unwrap_or_default(),
+                }
+            })
+            .collect();
+        files.extend(indexes);
         debug!("rendered {} files in {:?}", files.len(), t.elapsed());
         Ok(files)
+    }
+
+    /// Context every template gets: config, language, its strings, navigation, homes.
+    fn base_context(&self, config: &Value, lang: &str, nav: &Value) -> tera::Context {
+        let mut ctx = tera::Context::new();
+        ctx.insert("config", config);
+        ctx.insert("lang", lang);
+        ctx.insert("t", &self.strings.get(lang).cloned().unwrap_or_default());
+        ctx.insert("nav", nav);
+        ctx.insert("search_index", &self.url(&format!("/search/{lang}.json")));
+        let homes: Vec<Value> = self
+            .content
+            .roots
+            .iter()
+            .map(|(l, &r)| json!({"lang": l, "url": self.url(&self.content.entries[r].path)}))
+            .collect();
+        ctx.insert("language_homes", &homes);
+        let home = self
+            .content
+            .roots
+            .get(lang)
+            .map(|&r| self.url(&self.content.entries[r].path))
+            .unwrap_or_else(|| self.url("/"));
+        ctx.insert("home_url", &home);
+        ctx
     }
 
     fn render_template(&self, name: &str, ctx: &tera::Context) -> Result<String, Diagnostic> {
@@ -511,6 +574,47 @@ impl Site {
             sections: self.content.entries.len() - pages,
             files,
         }
+    }
+}
+
+impl Site {
+    /// `sitemap.xml`: every page and section, with `hreflang` alternates for translations.
+    pub fn sitemap(&self) -> String {
+        let mut out = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
+        );
+        let mut order: Vec<usize> = (0..self.content.entries.len()).collect();
+        order.sort_by(|&a, &b| {
+            self.content.entries[a]
+                .path
+                .cmp(&self.content.entries[b].path)
+        });
+        for i in order {
+            let e = &self.content.entries[i];
+            out.push_str("  <url>\n    <loc>");
+            out.push_str(&escape_html(&self.permalink(&e.path)));
+            out.push_str("</loc>\n");
+            if let Some(d) = &e.date {
+                out.push_str(&format!(
+                    "    <lastmod>{}</lastmod>\n",
+                    escape_html(&d[..d.len().min(10)])
+                ));
+            }
+            let translations = self.content.translations(i, &self.config);
+            if translations.len() > 1 {
+                for t in translations {
+                    let te = &self.content.entries[t];
+                    out.push_str(&format!(
+                        "    <xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>\n",
+                        escape_html(&te.lang),
+                        escape_html(&self.permalink(&te.path))
+                    ));
+                }
+            }
+            out.push_str("  </url>\n");
+        }
+        out.push_str("</urlset>\n");
+        out
     }
 }
 

@@ -44,4 +44,8 @@ pub const STATIC: &[(&str, &[u8])] = &[
         "favicon.svg",
         include_bytes!("../../themes/default/static/favicon.svg"),
     ),
+    (
+        "search.js",
+        include_bytes!("../../themes/default/static/search.js"),
+    ),
 ];

@@ -148,6 +148,11 @@ impl GitRepo {
         Some(repo.workdir().unwrap_or(repo.git_dir()).to_path_buf())
     }
 
+    /// The work tree of the repository at `path`, if it has one (a bare repository has none).
+    pub fn work_tree(&self) -> Option<PathBuf> {
+        self.repo.workdir().map(Path::to_path_buf)
+    }
+
     /// Whether history was cut by a shallow clone.
     pub fn is_shallow(&self) -> bool {
         self.repo.is_shallow().unwrap_or(false)

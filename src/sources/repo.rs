@@ -20,6 +20,10 @@ pub struct RepoSpec {
     /// (path to read, path to show in messages).
     pub events: Vec<(PathBuf, PathBuf)>,
     pub settings: DoraSettings,
+    /// Globs of coverage reports in the work tree.
+    pub coverage_globs: Vec<String>,
+    /// Coverage reports named in the configuration: (path to read, path to show).
+    pub coverage_reports: Vec<(PathBuf, PathBuf)>,
 }
 
 /// Collects the facts of one repository. Malformed events rows fail the

@@ -1,0 +1,163 @@
+//! The coverage-report probe and the coverage figures of a repository:
+//! reports found by globs in the work tree, or named in the configuration
+//! (CI artifacts), parsed and summed.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::files::RepoFiles;
+use super::{CodeProbe, Evidence, Finding, Outcome};
+use crate::diagnostics::Diagnostic;
+use crate::sources::coverage::{self, CoverageReport};
+
+pub static PROBE: CodeProbe = CodeProbe {
+    id: "testing.coverage-report",
+    title: "Test coverage is measured",
+    chapter: "testing",
+    remediation: "Produce a coverage report in the pipeline (lcov, Cobertura, JaCoCo, Go cover profile, tarpaulin) and keep it as an artifact.",
+};
+
+/// One parsed report, for the JSON output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportSummary {
+    pub path: String,
+    pub format: coverage::Format,
+    pub line_rate: Option<f64>,
+    pub branch_rate: Option<f64>,
+}
+
+/// The coverage of a repository: every report summed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coverage {
+    pub line_rate: Option<f64>,
+    pub branch_rate: Option<f64>,
+    pub lines_covered: u64,
+    pub lines_valid: u64,
+    pub branches_covered: u64,
+    pub branches_valid: u64,
+    pub reports: Vec<ReportSummary>,
+}
+
+fn rate(covered: u64, valid: u64) -> Option<f64> {
+    (valid > 0).then(|| ((covered as f64 / valid as f64) * 10_000.0).round() / 10_000.0)
+}
+
+/// Finds and parses coverage reports: `globs` in the work tree (when there is
+/// one) and `extra` report paths. Malformed reports are returned as diagnostics.
+pub fn collect(
+    files: &RepoFiles,
+    globs: &[String],
+    extra: &[(PathBuf, PathBuf)],
+) -> (Vec<CoverageReport>, Vec<Diagnostic>) {
+    let mut paths: Vec<(PathBuf, PathBuf)> = Vec::new();
+    if files.unavailable.is_none() {
+        for p in coverage::find_reports(&files.root, globs) {
+            let shown = p
+                .strip_prefix(&files.root)
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|_| p.clone());
+            paths.push((p, shown));
+        }
+    }
+    paths.extend(extra.iter().cloned());
+    let mut reports = Vec::new();
+    let mut problems = Vec::new();
+    for (path, shown) in paths {
+        match coverage::parse_file(&path) {
+            Ok(mut r) => {
+                r.path = shown;
+                reports.push(r);
+            }
+            Err(e) => problems.push(Diagnostic::new(
+                shown,
+                e.line,
+                format!("invalid coverage report: {}", e.message),
+            )),
+        }
+    }
+    (reports, problems)
+}
+
+/// The summed coverage of `reports`, or `None` when there are none.
+pub fn summarise(reports: &[CoverageReport]) -> Option<Coverage> {
+    let (lc, lv, bc, bv) = coverage::combine(reports)?;
+    Some(Coverage {
+        line_rate: rate(lc, lv),
+        branch_rate: rate(bc, bv),
+        lines_covered: lc,
+        lines_valid: lv,
+        branches_covered: bc,
+        branches_valid: bv,
+        reports: reports
+            .iter()
+            .map(|r| ReportSummary {
+                path: r.path.to_string_lossy().replace('\\', "/"),
+                format: r.format,
+                line_rate: r.line_rate(),
+                branch_rate: r.branch_rate(),
+            })
+            .collect(),
+    })
+}
+
+/// The probe: pass when a report was found, or when the CI configuration
+/// produces one (a coverage tool in a pipeline file).
+pub fn run(files: &RepoFiles, reports: &[CoverageReport]) -> Finding {
+    if !reports.is_empty() {
+        let evidence = reports
+            .iter()
+            .take(5)
+            .map(|r| {
+                let path = r.path.to_string_lossy().replace('\\', "/");
+                let note = match r.line_rate() {
+                    Some(l) => format!("{:?} report, line coverage {:.1} %", r.format, l * 100.0),
+                    None => format!("{:?} report", r.format),
+                };
+                Evidence::file(&path, note)
+            })
+            .collect();
+        return PROBE.finding(Outcome::Pass, evidence);
+    }
+    if let Some(why) = &files.unavailable {
+        return PROBE.finding(Outcome::Unknown, vec![Evidence::note(why.clone())]);
+    }
+    static TOOL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let tool = TOOL.get_or_init(|| {
+        regex::Regex::new(r"--cov\b|\bcoverage (run|xml|report)\b|tarpaulin|llvm-cov|jacoco|\blcov\b|-coverprofile|\bnyc\b|\bc8\b|--coverage\b|codecov|coveralls")
+            .expect("valid regex")
+    });
+    let ci = super::files::Globs::new(&[
+        ".github/workflows/*.yml",
+        ".github/workflows/*.yaml",
+        ".gitlab-ci.yml",
+        "Jenkinsfile",
+        "buildspec.yml",
+        ".circleci/config.yml",
+        "azure-pipelines.yml",
+    ])
+    .expect("valid globs");
+    for path in files.matching(&ci) {
+        let Some(text) = files.read(path) else {
+            continue;
+        };
+        for (i, line) in text.lines().enumerate() {
+            if let Some(m) = tool.find(line) {
+                return PROBE.finding(
+                    Outcome::Pass,
+                    vec![Evidence::at(
+                        path,
+                        i + 1,
+                        format!("the pipeline measures coverage (`{}`)", m.as_str()),
+                    )],
+                );
+            }
+        }
+    }
+    PROBE.finding(
+        Outcome::Fail,
+        vec![Evidence::note(
+            "no coverage report in the tree and no coverage tool in the pipeline",
+        )],
+    )
+}
