@@ -15,3 +15,4 @@ pub mod model;
 pub mod probes;
 pub mod site;
 pub mod sources;
+pub mod store;

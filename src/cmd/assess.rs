@@ -210,6 +210,67 @@ pub fn repo_report(
     }
 }
 
+/// Assesses every repository: facts, metrics over `window`, probes, coverage
+/// and model scores. Used by `assess` and by `build`.
+pub fn assess_repos(
+    root: &Path,
+    specs: &[RepoSpec],
+    window: Window,
+    edition_id: &str,
+    edition: &crate::metrics::tiers::Edition,
+    lenient: bool,
+) -> Result<Report> {
+    let catalogue = probes::patterns::Catalogue::load(root)?;
+    let model = Model::load(root, &probes::known_ids(&catalogue))?;
+
+    let mut reports = Vec::new();
+    for spec in specs {
+        let (facts, warnings) =
+            collect(spec, lenient).with_context(|| format!("collecting {}", spec.name))?;
+        for w in warnings {
+            eprintln!("warning: {w} (skipped: --lenient)");
+        }
+        let mopts = MetricOptions {
+            incident_link_max: Duration::seconds(
+                (spec.settings.incident_link_max_hours * 3600.0) as i64,
+            ),
+        };
+        let files = repo_files(spec);
+        let (coverage_reports, problems) =
+            probes::coverage::collect(&files, &spec.coverage_globs, &spec.coverage_reports);
+        if !problems.is_empty() {
+            if !lenient {
+                return Err(anyhow::Error::new(crate::diagnostics::Diagnostics(
+                    problems,
+                )))
+                .with_context(|| format!("reading coverage of {}", spec.name));
+            }
+            for p in problems {
+                eprintln!("warning: {p} (skipped: --lenient)");
+            }
+        }
+        let mut findings = probes::run_all(&files, &catalogue);
+        findings.push(probes::coverage::run(&files, &coverage_reports));
+        let practices = Practices {
+            findings,
+            coverage: probes::coverage::summarise(&coverage_reports),
+        };
+        reports.push(repo_report(
+            &facts,
+            practices,
+            &model,
+            &window,
+            &mopts,
+            edition_id,
+            edition,
+        ));
+    }
+    Ok(Report {
+        window,
+        repos: reports,
+    })
+}
+
 pub fn run(opts: AssessOptions) -> Result<()> {
     let root = site_root(opts.root.as_deref())?;
     let config = Config::load(&root)?;
@@ -243,55 +304,8 @@ pub fn run(opts: AssessOptions) -> Result<()> {
     }
     let window = Window { since, until };
     let specs = repo_specs(&root, &config, &opts.repos)?;
-    let catalogue = probes::patterns::Catalogue::load(&root)?;
-    let model = Model::load(&root, &probes::known_ids(&catalogue))?;
+    let report = assess_repos(&root, &specs, window, &edition_id, edition, opts.lenient)?;
 
-    let mut reports = Vec::new();
-    for spec in &specs {
-        let (facts, warnings) =
-            collect(spec, opts.lenient).with_context(|| format!("collecting {}", spec.name))?;
-        for w in warnings {
-            eprintln!("warning: {w} (skipped: --lenient)");
-        }
-        let mopts = MetricOptions {
-            incident_link_max: Duration::seconds(
-                (spec.settings.incident_link_max_hours * 3600.0) as i64,
-            ),
-        };
-        let files = repo_files(spec);
-        let (coverage_reports, problems) =
-            probes::coverage::collect(&files, &spec.coverage_globs, &spec.coverage_reports);
-        if !problems.is_empty() {
-            if !opts.lenient {
-                return Err(anyhow::Error::new(crate::diagnostics::Diagnostics(
-                    problems,
-                )))
-                .with_context(|| format!("reading coverage of {}", spec.name));
-            }
-            for p in problems {
-                eprintln!("warning: {p} (skipped: --lenient)");
-            }
-        }
-        let mut findings = probes::run_all(&files, &catalogue);
-        findings.push(probes::coverage::run(&files, &coverage_reports));
-        let practices = Practices {
-            findings,
-            coverage: probes::coverage::summarise(&coverage_reports),
-        };
-        reports.push(repo_report(
-            &facts,
-            practices,
-            &model,
-            &window,
-            &mopts,
-            &edition_id,
-            edition,
-        ));
-    }
-    let report = Report {
-        window,
-        repos: reports,
-    };
 
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if opts.json {

@@ -53,6 +53,19 @@ pub fn collect(
     let mut paths: Vec<(PathBuf, PathBuf)> = Vec::new();
     if files.unavailable.is_none() {
         for p in coverage::find_reports(&files.root, globs) {
+            // Reports inside test data belong to imaginary repositories.
+            let in_test_data = p
+                .strip_prefix(&files.root)
+                .map(|rel| {
+                    rel.components().any(|c| {
+                        let c = c.as_os_str().to_string_lossy();
+                        super::files::SKIPPED_DIRS.contains(&c.as_ref())
+                    })
+                })
+                .unwrap_or(false);
+            if in_test_data {
+                continue;
+            }
             let shown = p
                 .strip_prefix(&files.root)
                 .map(Path::to_path_buf)

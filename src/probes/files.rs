@@ -18,6 +18,10 @@ pub const SKIPPED_DIRS: &[&str] = &[
     "__pycache__",
     ".terraform",
     "bower_components",
+    // Test data describes other, imaginary repositories.
+    "fixtures",
+    "testdata",
+    "test-data",
 ];
 
 /// Files larger than this are not read by pattern probes.
