@@ -32,6 +32,15 @@ pub enum Command {
         /// Include pages marked `draft = true`.
         #[arg(long)]
         drafts: bool,
+        /// Dashboards window start: YYYY-MM-DD (00:00 UTC) or RFC 3339. Default: --until minus dora.window_days.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Dashboards window end, exclusive. Default: now.
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        /// Skip malformed events-file rows and coverage reports with a warning instead of failing.
+        #[arg(long)]
+        lenient: bool,
     },
     /// Build in memory without writing and report every broken internal link,
     /// missing anchor, missing image and template error, with file and line.
@@ -65,6 +74,18 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         benchmarks: Option<String>,
     },
+    /// Gather facts of every repository in opsmeter.toml (local git, GitHub,
+    /// GitLab) into data/facts/, and a summary line into data/history/.
+    /// Exit 2 when any repository failed (the others are still collected).
+    Collect {
+        /// Read pull requests and issues updated since DATE (YYYY-MM-DD or RFC 3339)
+        /// instead of since the last collection.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Collect only shard K of N (a stable slice by repository name), e.g. 2/8.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+    },
     /// Create a new site in DIR (default: the current directory): opsmeter.toml,
     /// a first content page and an empty templates/ folder. Never overwrites files.
     Init {
@@ -78,9 +99,29 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
     let result = match cli.command {
-        Command::Build { output, drafts } => cmd::build::run(cli.root, output, drafts),
+        Command::Build {
+            output,
+            drafts,
+            since,
+            until,
+            lenient,
+        } => cmd::build::run(
+            cli.root,
+            output,
+            drafts,
+            crate::site::dashboards::DashboardOptions {
+                since,
+                until,
+                lenient,
+            },
+        ),
         Command::Check { drafts } => cmd::check::run(cli.root, drafts),
         Command::Init { dir } => cmd::init::run(dir),
+        Command::Collect { since, shard } => cmd::collect::run(cmd::collect::CollectOptions {
+            root: cli.root,
+            since,
+            shard,
+        }),
         Command::Assess {
             repos,
             since,
@@ -102,6 +143,10 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<cmd::collect::PartialFailure>() => {
+            report(&e);
+            ExitCode::from(2)
+        }
         Err(e) => {
             report(&e);
             ExitCode::FAILURE

@@ -36,6 +36,36 @@ pub struct Config {
     pub dora: DoraSettings,
     /// The repositories to assess. Empty: the site's own checkout.
     pub repos: Vec<RepoConfig>,
+    /// How `opsmeter collect` talks to GitHub and GitLab.
+    pub collect: CollectSettings,
+}
+
+/// `[collect]`: how hosts are queried by `opsmeter collect`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CollectSettings {
+    /// Longest wait for a rate limit to reset; a longer one stops the repository with an error.
+    pub max_rate_limit_wait_seconds: u64,
+    /// Repositories collected at the same time.
+    pub concurrency: usize,
+    /// Retries of a request after a 5xx, a timeout or a network error.
+    pub retries: u32,
+    /// First retry delay in milliseconds; each further retry doubles it.
+    pub backoff_base_ms: u64,
+    /// Time limit of one request, in seconds (fractions allowed).
+    pub timeout_seconds: f64,
+}
+
+impl Default for CollectSettings {
+    fn default() -> Self {
+        CollectSettings {
+            max_rate_limit_wait_seconds: 900,
+            concurrency: 4,
+            retries: 4,
+            backoff_base_ms: 1000,
+            timeout_seconds: 30.0,
+        }
+    }
 }
 
 /// The definitions in force for DORA metrics (see the README's "How metrics
@@ -96,6 +126,58 @@ pub struct RepoConfig {
     /// Coverage reports outside the repository (CI artifacts), relative to opsmeter.toml.
     #[serde(default)]
     pub coverage_reports: Vec<PathBuf>,
+    /// A GitHub repository, `owner/name`, collected through the API.
+    pub github: Option<String>,
+    /// Every repository of a GitHub organisation (or user).
+    pub github_org: Option<String>,
+    /// A GitLab project path, `group/subgroup/project`.
+    pub gitlab: Option<String>,
+    /// Every project of a GitLab group, subgroups included.
+    pub gitlab_group: Option<String>,
+    /// API base URL: GitHub Enterprise (`https://ghe.example.com/api/v3`) or a
+    /// self-hosted GitLab (`https://gitlab.example.com/api/v4`).
+    pub api_url: Option<String>,
+    /// The environment variable holding the token (default `GITHUB_TOKEN` / `GITLAB_TOKEN`).
+    pub token_env: Option<String>,
+    /// With `github_org` / `gitlab_group`: globs of repository names to collect (default: all).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// With `github_org` / `gitlab_group`: globs of repository names to leave out.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// With `github_org` / `gitlab_group`: also collect archived repositories.
+    #[serde(default)]
+    pub include_archived: bool,
+    /// With `github_org` / `gitlab_group`: also collect forks.
+    #[serde(default)]
+    pub include_forks: bool,
+    /// GitHub issues with this label are incidents (default `incident`).
+    pub incident_label: Option<String>,
+}
+
+/// Where a `[[repos]]` entry's facts come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HostKind {
+    GitHub,
+    GitLab,
+}
+
+impl RepoConfig {
+    /// The host and the repository or organisation path, for host entries.
+    pub fn host(&self) -> Option<(HostKind, &str, bool)> {
+        match (
+            &self.github,
+            &self.github_org,
+            &self.gitlab,
+            &self.gitlab_group,
+        ) {
+            (Some(r), ..) => Some((HostKind::GitHub, r, false)),
+            (_, Some(o), ..) => Some((HostKind::GitHub, o, true)),
+            (_, _, Some(p), _) => Some((HostKind::GitLab, p, false)),
+            (.., Some(g)) => Some((HostKind::GitLab, g, true)),
+            _ => None,
+        }
+    }
 }
 
 impl RepoConfig {
@@ -139,6 +221,7 @@ impl Default for Config {
             extra: toml::Table::new(),
             dora: DoraSettings::default(),
             repos: Vec::new(),
+            collect: CollectSettings::default(),
         }
     }
 }
@@ -209,12 +292,17 @@ impl Config {
                 );
             }
         }
-        for (i, repo) in self.repos.iter().enumerate() {
-            if repo.path.is_none() && repo.events.is_empty() {
+        for (i, repo) in self.repos.iter_mut().enumerate() {
+            validate_host_keys(repo, i, file)?;
+            if repo.path.is_none() && repo.events.is_empty() && repo.host().is_none() {
                 bail!(
-                    "{}: repos[{i}] needs a `path` (a git repository) or `events` files",
+                    "{}: repos[{i}] needs a `path` (a git repository), `events` files, or one of `github`, `github_org`, `gitlab`, `gitlab_group`",
                     file.display()
                 );
+            }
+            // A host entry is named after its repository or organisation, not "repository".
+            if repo.name.is_none() {
+                repo.name = repo.host().map(|(_, p, _)| p.to_string());
             }
             for pattern in [
                 &repo.tag_pattern,
@@ -231,6 +319,15 @@ impl Config {
                     );
                 }
             }
+        }
+        if self.collect.concurrency == 0 {
+            bail!("{}: collect.concurrency must be at least 1", file.display());
+        }
+        if !(self.collect.timeout_seconds > 0.0 && self.collect.timeout_seconds.is_finite()) {
+            bail!(
+                "{}: collect.timeout_seconds must be more than 0",
+                file.display()
+            );
         }
         if self.dora.incident_link_max_hours < 0.0 || self.dora.window_days == 0 {
             bail!(
@@ -283,6 +380,110 @@ impl Config {
             .map(String::as_str)
             .filter(move |l| *l != self.default_language)
     }
+}
+
+/// The host keys of one `[[repos]]` entry: one host at most, well-formed
+/// paths and URLs, and org-only keys only on org entries.
+fn validate_host_keys(repo: &RepoConfig, i: usize, file: &Path) -> Result<()> {
+    let f = file.display();
+    let set: Vec<&str> = [
+        ("github", repo.github.is_some()),
+        ("github_org", repo.github_org.is_some()),
+        ("gitlab", repo.gitlab.is_some()),
+        ("gitlab_group", repo.gitlab_group.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(k, _)| k)
+    .collect();
+    if set.len() > 1 {
+        bail!(
+            "{f}: repos[{i}]: `{}` and `{}` cannot both be set: one host source per entry",
+            set[0],
+            set[1]
+        );
+    }
+    if let Some(r) = &repo.github {
+        let parts: Vec<&str> = r.split('/').collect();
+        if parts.len() != 2 || parts.iter().any(|p| !is_path_segment(p)) {
+            bail!("{f}: repos[{i}].github: expected \"owner/name\", got {r:?}");
+        }
+    }
+    for (key, value) in [
+        ("github_org", &repo.github_org),
+        ("gitlab_group", &repo.gitlab_group),
+    ] {
+        if let Some(v) = value {
+            let ok = if key == "github_org" {
+                is_path_segment(v)
+            } else {
+                v.split('/').all(is_path_segment)
+            };
+            if !ok {
+                bail!("{f}: repos[{i}].{key}: {v:?} is not an organisation or group path");
+            }
+        }
+    }
+    if let Some(p) = &repo.gitlab {
+        if p.split('/').count() < 2 || !p.split('/').all(is_path_segment) {
+            bail!(
+                "{f}: repos[{i}].gitlab: expected a project path like \"group/project\", got {p:?}"
+            );
+        }
+    }
+    let is_org = repo.github_org.is_some() || repo.gitlab_group.is_some();
+    for (key, used) in [
+        ("include", !repo.include.is_empty()),
+        ("exclude", !repo.exclude.is_empty()),
+        ("include_archived", repo.include_archived),
+        ("include_forks", repo.include_forks),
+    ] {
+        if used && !is_org {
+            bail!("{f}: repos[{i}].{key} applies only with `github_org` or `gitlab_group`");
+        }
+    }
+    for (key, globs) in [("include", &repo.include), ("exclude", &repo.exclude)] {
+        for g in globs {
+            if let Err(e) = globset::Glob::new(g) {
+                bail!("{f}: repos[{i}].{key}: {g:?} is not a valid glob: {e}");
+            }
+        }
+    }
+    let has_host = !set.is_empty();
+    for (key, used) in [
+        ("api_url", repo.api_url.is_some()),
+        ("token_env", repo.token_env.is_some()),
+        ("incident_label", repo.incident_label.is_some()),
+    ] {
+        if used && !has_host {
+            bail!("{f}: repos[{i}].{key} applies only with `github`, `github_org`, `gitlab` or `gitlab_group`");
+        }
+    }
+    if let Some(u) = &repo.api_url {
+        if !(u.starts_with("https://") || u.starts_with("http://"))
+            || u.contains(char::is_whitespace)
+        {
+            bail!("{f}: repos[{i}].api_url: expected an http(s) URL, got {u:?}");
+        }
+    }
+    if let Some(t) = &repo.token_env {
+        if t.is_empty() || !t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            bail!("{f}: repos[{i}].token_env: {t:?} is not an environment variable name");
+        }
+    }
+    if repo.incident_label.as_deref() == Some("") {
+        bail!("{f}: repos[{i}].incident_label must not be empty");
+    }
+    Ok(())
+}
+
+/// One segment of a host path: letters, digits, `-`, `_`, `.`, never `.` or `..` alone.
+fn is_path_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s != "."
+        && s != ".."
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn is_language_code(s: &str) -> bool {
@@ -341,6 +542,57 @@ mod tests {
         );
         c.base_url = "https://example.com".into();
         assert_eq!(c.base_path(), "");
+    }
+
+    #[test]
+    fn host_entries_are_named_after_their_repository() {
+        let c = Config::parse(
+            "[[repos]]\ngithub = \"acme/api\"\n[[repos]]\ngithub_org = \"acme\"\nexclude = [\"legacy-*\"]\n\
+             [[repos]]\ngitlab = \"grp/sub/proj\"\napi_url = \"https://gitlab.example.com/api/v4\"\n\
+             [collect]\nconcurrency = 2\n",
+            Path::new("opsmeter.toml"),
+        )
+        .unwrap();
+        let names: Vec<_> = c.repos.iter().map(|r| r.name.clone().unwrap()).collect();
+        assert_eq!(names, ["acme/api", "acme", "grp/sub/proj"]);
+        assert_eq!(c.repos[1].host(), Some((HostKind::GitHub, "acme", true)));
+        assert_eq!(c.collect.concurrency, 2);
+        assert_eq!(c.collect.max_rate_limit_wait_seconds, 900);
+    }
+
+    #[test]
+    fn host_key_mistakes_name_the_key() {
+        let err = |text: &str| {
+            Config::parse(text, Path::new("opsmeter.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err("[[repos]]\ngithub = \"acme\"\n");
+        assert!(
+            e.contains("repos[0].github: expected \"owner/name\""),
+            "{e}"
+        );
+        let e = err("[[repos]]\ngithub = \"a/b\"\ngitlab = \"c/d\"\n");
+        assert!(
+            e.contains("`github` and `gitlab` cannot both be set"),
+            "{e}"
+        );
+        let e = err("[[repos]]\ngithub = \"a/b\"\ninclude = [\"x\"]\n");
+        assert!(e.contains("repos[0].include applies only with"), "{e}");
+        let e = err("[[repos]]\ngithub = \"a/b\"\napi_url = \"ftp://x\"\n");
+        assert!(
+            e.contains("repos[0].api_url: expected an http(s) URL"),
+            "{e}"
+        );
+        let e = err("[[repos]]\ngithub = \"a/b\"\ntoken_env = \"A-B\"\n");
+        assert!(e.contains("repos[0].token_env"), "{e}");
+        let e = err("[collect]\nconcurency = 2\n");
+        assert!(
+            e.contains("opsmeter.toml:2: invalid configuration: unknown field `concurency`"),
+            "{e}"
+        );
+        let e = err("[collect]\nconcurrency = 0\n");
+        assert!(e.contains("collect.concurrency must be at least 1"), "{e}");
     }
 
     #[test]

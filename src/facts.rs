@@ -59,6 +59,10 @@ pub enum DeploymentSource {
     Tag,
     Branch,
     Events,
+    /// A host's deployments API (GitHub deployments, GitLab environments).
+    Deployment,
+    /// A host's releases.
+    Release,
 }
 
 /// A deployment's own outcome, as its source reports it.
@@ -99,7 +103,7 @@ pub struct Change {
     pub revert: bool,
 }
 
-/// An incident: from an events file, or (later) a host's issues.
+/// An incident: from an events file, or a host's issues (labelled, or of type incident).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     pub id: String,
@@ -120,6 +124,89 @@ pub struct RepoFacts {
     pub incidents: Vec<Incident>,
     /// Things a reader should know about how complete these facts are.
     pub notes: Vec<String>,
+    /// Merged pull requests (GitHub) or merge requests (GitLab), bots excluded:
+    /// the changes of a host, with the times of their phases.
+    #[serde(default)]
+    pub pull_requests: Vec<PullRequest>,
+    /// Where and up to when a host was read, for the next incremental collection.
+    #[serde(default)]
+    pub collection: Option<Collection>,
+}
+
+/// One merged pull request (or merge request) and the deployment that first shipped it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// The number (GitHub) or iid (GitLab).
+    pub number: u64,
+    pub title: String,
+    /// The author's login.
+    pub author: String,
+    /// The source branch.
+    #[serde(default)]
+    pub branch: String,
+    pub created_at: DateTime<Utc>,
+    pub merged_at: DateTime<Utc>,
+    /// Author time of its earliest commit, when known.
+    pub first_commit_at: Option<DateTime<Utc>>,
+    /// The first review or comment by someone other than the author (bots excluded).
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub additions: Option<u64>,
+    pub deletions: Option<u64>,
+    /// The commit that landed it on the target branch: the merge commit, the
+    /// squashed commit, or the last rebased commit.
+    pub merge_sha: Option<Sha>,
+    /// It is a revert (`Revert "…"`, or its description says what it reverts).
+    #[serde(default)]
+    pub revert: bool,
+    /// What it reverts, when known: `#<number>` or a commit's hex.
+    #[serde(default)]
+    pub reverts: Option<String>,
+    /// Index into the repository's deployments: the one that first shipped it.
+    pub deployment: Option<usize>,
+}
+
+/// The four phases of a pull request's lead time, in hours; `None` when a
+/// bound is unknown (never reviewed, not deployed yet).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Phases {
+    /// First commit → opened.
+    pub coding: Option<f64>,
+    /// Opened → first review or comment by someone else.
+    pub pickup: Option<f64>,
+    /// First response (or opened, when nobody responded) → merged.
+    pub review: Option<f64>,
+    /// Merged → deployed.
+    pub deploy: Option<f64>,
+}
+
+impl PullRequest {
+    /// Its phases, given the time of the deployment that shipped it.
+    pub fn phases(&self, deployed_at: Option<DateTime<Utc>>) -> Phases {
+        let hours = |a: DateTime<Utc>, b: DateTime<Utc>| (b - a).num_seconds() as f64 / 3600.0;
+        Phases {
+            coding: self.first_commit_at.map(|f| hours(f, self.created_at)),
+            pickup: self.first_response_at.map(|r| hours(self.created_at, r)),
+            review: Some(hours(
+                self.first_response_at.unwrap_or(self.created_at),
+                self.merged_at,
+            )),
+            deploy: deployed_at.map(|d| hours(self.merged_at, d)),
+        }
+    }
+}
+
+/// How a host repository was collected: the source, and the cursor up to
+/// which pull requests and issues were read (the next run reads from there).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Collection {
+    /// `github` or `gitlab`.
+    pub host: String,
+    /// `owner/name`, or the GitLab project path.
+    pub project: String,
+    /// The API base URL.
+    pub api_url: String,
+    /// Latest `updated_at` seen on pull requests and issues.
+    pub cursor: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]
@@ -133,5 +220,41 @@ mod tests {
         assert_eq!(sha.to_hex(), hex);
         assert_eq!(Sha::from_hex("0123"), None);
         assert_eq!(Sha::from_hex(&"g".repeat(40)), None);
+    }
+
+    #[test]
+    fn facts_without_host_fields_still_read() {
+        // A facts file written before pull requests existed.
+        let old = r#"{"name":"x","deployments":[],"changes":[],"incidents":[],"notes":[]}"#;
+        let f: RepoFacts = serde_json::from_str(old).unwrap();
+        assert!(f.pull_requests.is_empty() && f.collection.is_none());
+    }
+
+    #[test]
+    fn pull_request_phases_in_hours() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let pr = PullRequest {
+            number: 1,
+            title: "feat: x".into(),
+            author: "ada".into(),
+            branch: "x".into(),
+            created_at: t("2024-01-01T10:00:00Z"),
+            merged_at: t("2024-01-02T10:00:00Z"),
+            first_commit_at: Some(t("2024-01-01T08:00:00Z")),
+            first_response_at: Some(t("2024-01-01T16:00:00Z")),
+            additions: Some(3),
+            deletions: Some(1),
+            merge_sha: None,
+            revert: false,
+            reverts: None,
+            deployment: Some(1),
+        };
+        // coding 08:00→10:00 = 2 h; pickup 10:00→16:00 = 6 h; review 16:00→next 10:00 = 18 h;
+        // deploy 2024-01-02 10:00 → 2024-01-03 10:00 = 24 h.
+        let p = pr.phases(Some(t("2024-01-03T10:00:00Z")));
+        assert_eq!(
+            (p.coding, p.pickup, p.review, p.deploy),
+            (Some(2.0), Some(6.0), Some(18.0), Some(24.0))
+        );
     }
 }

@@ -140,7 +140,7 @@ pub fn load_history(root: &Path, slug: &str) -> Result<Vec<HistoryEntry>> {
                 .map_err(|e| anyhow::anyhow!("{}:{}: malformed history line: {e}", path.display(), i + 1))?,
         );
     }
-    out.sort_by(|a: &HistoryEntry, b| a.collected_at.cmp(&b.collected_at));
+    out.sort_by_key(|e: &HistoryEntry| e.collected_at);
     Ok(out)
 }
 

@@ -16,7 +16,7 @@ use crate::model::{self, AreaScore, MetricValues, Model, PracticeScore};
 use crate::probes::coverage::Coverage;
 use crate::probes::{self, Finding, RepoFiles};
 use crate::sources::git::GitRepo;
-use crate::sources::repo::{collect, RepoSpec};
+use crate::sources::repo::RepoSpec;
 
 /// Options of `opsmeter assess`.
 #[derive(Debug, Default, Clone)]
@@ -48,13 +48,32 @@ pub struct DeploymentReport {
 #[derive(Debug, Serialize)]
 pub struct RepoReport {
     pub name: String,
+    /// File-name form of the name (`data/facts/<slug>.json`, `/repos/<slug>/`).
+    pub slug: String,
     pub deployments: Vec<DeploymentReport>,
     pub dora: Dora,
     pub coverage: Option<Coverage>,
     pub practices: Vec<PracticeScore>,
     pub areas: Vec<AreaScore>,
     pub findings: Vec<Finding>,
+    /// The definitions in force for this repository.
+    pub measurement: Measurement,
     pub notes: Vec<String>,
+    /// The facts behind the numbers, for charts (not part of the JSON contract).
+    #[serde(skip)]
+    pub facts: RepoFacts,
+    #[serde(skip)]
+    pub outcomes: Vec<Outcome>,
+}
+
+/// How a repository was measured: shown on its report ("how this was measured").
+#[derive(Debug, Clone, Serialize)]
+pub struct Measurement {
+    pub deployment_source: String,
+    pub bot_pattern: String,
+    pub production_pattern: String,
+    pub incident_link_max_hours: f64,
+    pub benchmark: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -165,15 +184,27 @@ pub struct Practices {
 }
 
 /// Metrics and scores of collected facts, as the report's repository entry.
+/// What every repository of one assessment is scored against.
+pub struct Scoring<'a> {
+    pub model: &'a Model,
+    pub window: &'a Window,
+    pub edition_id: &'a str,
+    pub edition: &'a crate::metrics::tiers::Edition,
+}
+
 pub fn repo_report(
     facts: &RepoFacts,
     practices: Practices,
-    model: &Model,
-    window: &Window,
+    measurement: Measurement,
     opts: &MetricOptions,
-    edition_id: &str,
-    edition: &crate::metrics::tiers::Edition,
+    scoring: &Scoring<'_>,
 ) -> RepoReport {
+    let Scoring {
+        model,
+        window,
+        edition_id,
+        edition,
+    } = *scoring;
     let outcomes: Vec<Outcome> = metrics::outcomes(facts, opts);
     let dora = metrics::dora(facts, &outcomes, window, edition_id, edition);
     let values = MetricValues {
@@ -200,13 +231,17 @@ pub fn repo_report(
         .collect();
     RepoReport {
         name: facts.name.clone(),
+        slug: crate::store::slug(&facts.name),
         deployments,
         dora,
         coverage: practices.coverage,
         practices: scores,
         areas,
         findings: practices.findings,
+        measurement,
         notes: facts.notes.clone(),
+        facts: facts.clone(),
+        outcomes,
     }
 }
 
@@ -225,8 +260,8 @@ pub fn assess_repos(
 
     let mut reports = Vec::new();
     for spec in specs {
-        let (facts, warnings) =
-            collect(spec, lenient).with_context(|| format!("collecting {}", spec.name))?;
+        let (facts, warnings) = crate::cmd::collect::facts_for(root, spec, lenient)
+            .with_context(|| format!("collecting {}", spec.name))?;
         for w in warnings {
             eprintln!("warning: {w} (skipped: --lenient)");
         }
@@ -255,14 +290,35 @@ pub fn assess_repos(
             findings,
             coverage: probes::coverage::summarise(&coverage_reports),
         };
+        let st = &spec.settings;
+        let measurement = Measurement {
+            deployment_source: if facts.deployments.iter().any(|d| d.source == crate::facts::DeploymentSource::Events) {
+                "deployment rows of events files (production environments)".to_string()
+            } else if let Some(branch) = &st.deploy_branch {
+                format!("first-parent merges into {branch}")
+            } else {
+                format!("tags matching {}", st.tag_pattern)
+            },
+            bot_pattern: if st.bot_pattern.is_empty() {
+                "names ending in [bot]".to_string()
+            } else {
+                format!("names ending in [bot], or matching {}", st.bot_pattern)
+            },
+            production_pattern: st.production_pattern.clone(),
+            incident_link_max_hours: st.incident_link_max_hours,
+            benchmark: edition.title.clone(),
+        };
         reports.push(repo_report(
             &facts,
             practices,
-            &model,
-            &window,
+            measurement,
             &mopts,
-            edition_id,
-            edition,
+            &Scoring {
+                model: &model,
+                window: &window,
+                edition_id,
+                edition,
+            },
         ));
     }
     Ok(Report {

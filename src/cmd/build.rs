@@ -8,7 +8,12 @@ use anyhow::Result;
 use crate::config::site_root;
 use crate::site::build::{build, BuildOptions};
 
-pub fn run(root: Option<PathBuf>, output: Option<PathBuf>, drafts: bool) -> Result<()> {
+pub fn run(
+    root: Option<PathBuf>,
+    output: Option<PathBuf>,
+    drafts: bool,
+    dashboards: crate::site::dashboards::DashboardOptions,
+) -> Result<()> {
     let root = site_root(root.as_deref())?;
     let output = match output {
         Some(o) if o.is_absolute() => o,
@@ -20,11 +25,13 @@ pub fn run(root: Option<PathBuf>, output: Option<PathBuf>, drafts: bool) -> Resu
         root,
         output: output.clone(),
         drafts,
+        dashboards,
     })?;
     println!(
-        "Built {} pages and {} sections ({} files) into {} in {} ms",
+        "Built {} pages, {} sections and {} repository reports ({} files) into {} in {} ms",
         summary.pages,
         summary.sections,
+        summary.reports,
         summary.files,
         output.display(),
         started.elapsed().as_millis()

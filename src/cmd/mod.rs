@@ -3,4 +3,5 @@
 pub mod assess;
 pub mod build;
 pub mod check;
+pub mod collect;
 pub mod init;

@@ -59,7 +59,7 @@ pub fn collect(
                 .map(|rel| {
                     rel.components().any(|c| {
                         let c = c.as_os_str().to_string_lossy();
-                        super::files::SKIPPED_DIRS.contains(&c.as_ref())
+                        super::files::TEST_DATA_DIRS.contains(&c.as_ref())
                     })
                 })
                 .unwrap_or(false);

@@ -24,6 +24,9 @@ pub const SKIPPED_DIRS: &[&str] = &[
     "test-data",
 ];
 
+/// Folders of test data: reports and files in them describe imaginary repositories.
+pub const TEST_DATA_DIRS: &[&str] = &["fixtures", "testdata", "test-data"];
+
 /// Files larger than this are not read by pattern probes.
 const MAX_READ: u64 = 2 * 1024 * 1024;
 

@@ -35,6 +35,8 @@ pub struct Site {
     pub templates: Templates,
     /// Theme strings per language.
     pub strings: Strings,
+    /// Assessed repositories, when the site has any.
+    pub dashboards: Option<super::dashboards::Dashboards>,
     base_path: String,
 }
 
@@ -51,6 +53,8 @@ pub struct Summary {
     pub pages: usize,
     pub sections: usize,
     pub files: usize,
+    /// Repository reports rendered.
+    pub reports: usize,
 }
 
 fn fail(problems: Vec<Diagnostic>) -> anyhow::Error {
@@ -96,6 +100,7 @@ impl Site {
             content,
             templates,
             strings,
+            dashboards: None,
             base_path,
         })
     }
@@ -312,6 +317,10 @@ impl Site {
             return Err(problems);
         }
 
+        let overview = self
+            .dashboards
+            .as_ref()
+            .map(|d| d.overview_value(&|p: &str| self.url(p)));
         let results: Vec<Result<OutputFile, Diagnostic>> = self
             .content
             .entries
@@ -340,6 +349,11 @@ impl Site {
                             .unwrap_or_else(|| "page.html".into())
                     }
                     Kind::Section => {
+                        if e.key == "_index.md" {
+                            if let Some(o) = &overview {
+                                ctx.insert("overview", o);
+                            }
+                        }
                         ctx.insert("section", &value);
                         let default = if e.key == "_index.md" {
                             "index.html"
@@ -384,6 +398,17 @@ impl Site {
                 bytes: html.into_bytes(),
             }),
             Err(d) => return Err(vec![d]),
+        }
+
+        if let Some(d) = &self.dashboards {
+            let root_sidebar = self
+                .content
+                .roots
+                .get(&self.config.default_language)
+                .and_then(|r| sidebar_of.get(r))
+                .cloned()
+                .unwrap_or_default();
+            files.extend(self.render_dashboards(d, &config, &navs, &root_sidebar)?);
         }
 
         // Redirects from front-matter aliases.
@@ -440,12 +465,73 @@ impl Site {
                 );
                 OutputFile {
                     path: format!("search/{lang}.json"),
-                    bytes: serde_json::to_vec(&idx).unwrap_or_default(),
+                    bytes: json_for_the_web(&idx, false),
                 }
             })
             .collect();
         files.extend(indexes);
         debug!("rendered {} files in {:?}", files.len(), t.elapsed());
+        Ok(files)
+    }
+
+    /// Report pages, `/api/report.json`, `/api/report.csv` and badges.
+    fn render_dashboards(
+        &self,
+        d: &super::dashboards::Dashboards,
+        config: &Value,
+        navs: &HashMap<&str, Value>,
+        sidebar: &str,
+    ) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
+        let lang = self.config.default_language.as_str();
+        let chapter_url = |chapter: &str| {
+            self.content
+                .lookup(&format!("guide/{chapter}.md"), lang, lang)
+                .map(|i| self.url(&self.content.entries[i].path))
+        };
+        let pages: Vec<Result<OutputFile, Diagnostic>> = (0..d.report.repos.len())
+            .into_par_iter()
+            .map(|i| {
+                let r = &d.report.repos[i];
+                let mut ctx = self.base_context(config, lang, &navs[lang]);
+                let url = self.url(&format!("/repos/{}/", r.slug));
+                ctx.insert("sidebar", sidebar);
+                ctx.insert("current_url", &url);
+                ctx.insert("permalink", &self.permalink(&format!("/repos/{}/", r.slug)));
+                ctx.insert("report", &d.repo_value(i, &chapter_url));
+                ctx.insert("overview_url", &self.url("/"));
+                let html = self.render_template("report.html", &ctx)?;
+                Ok(OutputFile {
+                    path: format!("repos/{}/index.html", r.slug),
+                    bytes: html.into_bytes(),
+                })
+            })
+            .collect();
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        for p in pages {
+            match p {
+                Ok(f) => files.push(f),
+                Err(e) => problems.push(e),
+            }
+        }
+        if !problems.is_empty() {
+            problems.dedup();
+            return Err(problems);
+        }
+        files.push(OutputFile {
+            path: "api/report.json".into(),
+            bytes: json_for_the_web(&d.report, true),
+        });
+        files.push(OutputFile {
+            path: "api/report.csv".into(),
+            bytes: super::reports::report_csv(&d.report).into_bytes(),
+        });
+        for r in &d.report.repos {
+            files.push(OutputFile {
+                path: format!("badges/{}.svg", r.slug),
+                bytes: super::reports::badge(r).into_bytes(),
+            });
+        }
         Ok(files)
     }
 
@@ -573,6 +659,11 @@ impl Site {
             pages,
             sections: self.content.entries.len() - pages,
             files,
+            reports: self
+                .dashboards
+                .as_ref()
+                .map(|d| d.report.repos.len())
+                .unwrap_or(0),
         }
     }
 }
@@ -641,6 +732,23 @@ impl LinkResolver for Resolver<'_> {
     }
 }
 
+/// JSON with `<`, `>` and `&` written as `\u003c`, `\u003e`, `\u0026`: the same
+/// data, but no file of the site holds markup from repository data, wherever
+/// it is served or embedded.
+pub fn json_for_the_web<T: serde::Serialize>(value: &T, pretty: bool) -> Vec<u8> {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    }
+    .unwrap_or_default();
+    // These characters only occur inside JSON strings, where the escapes mean the same.
+    text.replace('&', "\\u0026")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .into_bytes()
+}
+
 /// Marks the sidebar link to the current page with `aria-current="page"`.
 fn mark_current(sidebar: &str, url: &str) -> String {
     let needle = format!("href=\"{}\"", escape_html(url));
@@ -662,12 +770,15 @@ pub struct BuildOptions {
     pub root: PathBuf,
     pub output: PathBuf,
     pub drafts: bool,
+    /// The window and strictness of the repository assessments.
+    pub dashboards: super::dashboards::DashboardOptions,
 }
 
 /// Loads, renders and writes a site. On any problem, nothing is written.
 pub fn build(opts: &BuildOptions) -> Result<Summary> {
     let started = Instant::now();
     let mut site = Site::load(&opts.root, opts.drafts)?;
+    site.dashboards = super::dashboards::assess_site(&opts.root, &site.config, &opts.dashboards)?;
     let problems = site.render_markdown();
     if !problems.is_empty() {
         return Err(fail(problems));

@@ -1,13 +1,16 @@
 //! The site generator: content, templates and themes in; `public/` out.
 
 pub mod build;
+pub mod charts;
 pub mod content;
+pub mod dashboards;
 pub mod filters;
 pub mod front_matter;
 pub mod highlight;
 pub mod i18n;
 pub mod links;
 pub mod markdown;
+pub mod reports;
 pub mod search;
 pub mod templates;
 pub mod theme;

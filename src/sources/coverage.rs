@@ -245,9 +245,8 @@ pub fn find_reports(root: &Path, globs: &[String]) -> Vec<PathBuf> {
             Err(err) => tracing::warn!("ignoring coverage glob {glob:?}: {err}"),
         }
     }
-    let empty = GlobSet::empty;
-    let by_name = by_name.build().unwrap_or_else(|_| empty());
-    let by_path = by_path.build().unwrap_or_else(|_| empty());
+    let by_name = by_name.build().unwrap_or_else(|_| GlobSet::empty());
+    let by_path = by_path.build().unwrap_or_else(|_| GlobSet::empty());
 
     let mut found = Vec::new();
     let walker = WalkDir::new(root)
@@ -345,7 +344,8 @@ fn sniff(head: &[u8]) -> Option<Format> {
     {
         Some(Format::Lcov)
     } else if head.starts_with(b"{") {
-        Some(Format::Tarpaulin)
+        // Other JSON (istanbul's coverage-final.json) is not tarpaulin's.
+        memchr::memmem::find(head, b"\"files\"").map(|_| Format::Tarpaulin)
     } else if head.starts_with(b"<") {
         let root = |tag: &[u8]| {
             memchr::memmem::find_iter(head, tag).find(|&at| {
@@ -377,11 +377,12 @@ pub fn parse_file(path: &Path) -> Result<CoverageReport, CoverageError> {
         message,
     };
     let file = File::open(path).map_err(|err| fail(None, format!("cannot open: {err}")))?;
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
     let Some(format) = detect_format(path) else {
-        let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
+        let blank = matches!(skip_blank_start(&mut reader), Ok(None));
         return Err(fail(
             None,
-            if empty {
+            if blank {
                 "empty coverage report".to_owned()
             } else {
                 "not a coverage report this tool reads (expected lcov, Cobertura XML, \
@@ -390,7 +391,7 @@ pub fn parse_file(path: &Path) -> Result<CoverageReport, CoverageError> {
             },
         ));
     };
-    parse_reader(format, BufReader::with_capacity(64 * 1024, file), path)
+    parse_reader(format, reader, path)
 }
 
 /// Parses a report of a known format from `reader`; `shown` is the path that
@@ -685,6 +686,10 @@ struct LcovRecord {
     brh: Option<u64>,
 }
 
+/// lcov: `DA` and `BRDA` lines of every record of a file, merged by line
+/// (and branch), which is what `lcov --summary` counts. A record with no `DA`
+/// lines counts its `LF`/`LH` instead (lcov 1.x would count nothing for it).
+/// A record must end with `end_of_record`, so a cut file is an error.
 fn parse_lcov<R: BufRead>(reader: R, first_line: usize) -> Result<Parsed, Failure> {
     let mut lines = TextLines::new(reader, first_line);
     let mut files: FileTable<LcovFile> = FileTable::new();
@@ -924,6 +929,8 @@ struct GoBlock {
     covered: bool,
 }
 
+/// Go: statements per block, each distinct block once however many runs
+/// repeat it, covered when any run executed it. No branches.
 fn parse_go<R: BufRead>(reader: R, first_line: usize) -> Result<Parsed, Failure> {
     let mut lines = TextLines::new(reader, first_line);
     let mut files: FileTable<HashMap<GoSpan, GoBlock>> = FileTable::new();
@@ -1030,6 +1037,8 @@ struct LineCounter<R> {
     mark: u64,
     lines_before_mark: usize,
     newlines_since_mark: Vec<u64>,
+    /// Whether the last byte consumed was a newline.
+    at_line_start: bool,
 }
 
 impl<R: BufRead> LineCounter<R> {
@@ -1041,6 +1050,7 @@ impl<R: BufRead> LineCounter<R> {
             mark: 0,
             lines_before_mark: 0,
             newlines_since_mark: Vec::new(),
+            at_line_start: false,
         }
     }
 
@@ -1063,9 +1073,17 @@ impl<R: BufRead> LineCounter<R> {
                 .partition_point(|&at| at < position)
     }
 
+    /// The line of the last byte consumed, where the end of the file is.
+    fn last_line(&self) -> usize {
+        self.line_at(self.consumed) - usize::from(self.at_line_start)
+    }
+
     fn note(&mut self, bytes: &[u8]) {
         for i in memchr::memchr_iter(b'\n', bytes) {
             self.newlines_since_mark.push(self.consumed + i as u64);
+        }
+        if let Some(&last) = bytes.last() {
+            self.at_line_start = last == b'\n';
         }
         self.consumed += bytes.len() as u64;
     }
@@ -1097,6 +1115,9 @@ impl<R: BufRead> BufRead for LineCounter<R> {
                 let seen = amount.min(available.len());
                 for i in memchr::memchr_iter(b'\n', &available[..seen]) {
                     self.newlines_since_mark.push(self.consumed + i as u64);
+                }
+                if let Some(&last) = available[..seen].last() {
+                    self.at_line_start = last == b'\n';
                 }
             }
             self.consumed += amount as u64;
@@ -1175,7 +1196,7 @@ fn walk_xml<R: BufRead>(
             }
             Event::Eof if depth > 0 => {
                 return Err(Failure::at(
-                    line,
+                    xml.get_ref().last_line(),
                     format!("unexpected end of file: <{root}> is not closed (truncated report?)"),
                 ));
             }
@@ -1240,6 +1261,9 @@ fn required_whole(element: &str, name: &str, value: Option<&str>) -> Result<u64,
     whole(element, name, value)?.ok_or_else(|| format!("<{element}> without its {name} attribute"))
 }
 
+/// Cobertura: the `<line>`s of each `<class>`, per `filename` (a file split
+/// over several classes merges by line number); branches from
+/// `condition-coverage`. The root's `lines-covered`… are the stated totals.
 fn parse_cobertura<R: BufRead>(reader: R, first_line: usize) -> Result<Parsed, Failure> {
     let mut files: FileTable<LineTable> = FileTable::new();
     let mut declared = Declared::default();
@@ -1336,6 +1360,10 @@ fn condition_coverage(text: &str) -> Result<(u64, u64), String> {
     })
 }
 
+/// JaCoCo: `<line nr mi ci mb cb>` of each `<sourcefile>`, at
+/// `package/name`; a line is covered when any of its instructions ran
+/// (`ci > 0`), as JaCoCo's LINE counter counts. The report's own LINE and
+/// BRANCH counters are the stated totals.
 fn parse_jacoco<R: BufRead>(reader: R, first_line: usize) -> Result<Parsed, Failure> {
     let mut files: FileTable<LineTable> = FileTable::new();
     let mut declared = Declared::default();
@@ -1498,6 +1526,8 @@ impl TraceStats {
     }
 }
 
+/// tarpaulin: one line per trace, covered when hit. The report's (else its files')
+/// `covered`/`coverable` are the stated totals.
 fn parse_tarpaulin<R: BufRead>(reader: R, first_line: usize) -> Result<Parsed, Failure> {
     let report: TarpaulinReport = serde_json::from_reader(reader).map_err(|err| {
         let line = (err.line() > 0).then(|| first_line + err.line() - 1);
@@ -1778,7 +1808,7 @@ mod tests {
         assert_eq!(
             error(Format::Cobertura, "<coverage>\n<packages>\n"),
             (
-                Some(3),
+                Some(2),
                 "unexpected end of file: <coverage> is not closed (truncated report?)".to_owned()
             )
         );
@@ -1833,6 +1863,7 @@ mod tests {
         assert_eq!(sniff(b"\xEF\xBB\xBF  mode: set\n"), Some(Format::GoCover));
         assert_eq!(sniff(b"TN:\nSF:a\n"), Some(Format::Lcov));
         assert_eq!(sniff(b"{\"files\":[]}"), Some(Format::Tarpaulin));
+        assert_eq!(sniff(b"{\"/src/a.js\":{\"path\":\"/src/a.js\"}}"), None);
         assert_eq!(
             sniff(b"<?xml version=\"1.0\"?><!DOCTYPE report PUBLIC \"-//JACOCO//DTD Report 1.1//EN\" \"report.dtd\"><report name=\"x\">"),
             Some(Format::Jacoco)

@@ -3,4 +3,8 @@
 pub mod coverage;
 pub mod events;
 pub mod git;
+pub mod github;
+pub mod gitlab;
+pub mod host;
+pub mod http;
 pub mod repo;

@@ -1,0 +1,338 @@
+//! Assessing the site's repositories during `build`: the configured
+//! `[[repos]]`, else the repository that holds the site. The result feeds the
+//! overview (`/`), one report per repository (`/repos/<slug>/`) and the
+//! exports. A site outside git with no repositories has no dashboards and
+//! builds its content alone.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+
+use super::charts::{self, Band, BarSpec, Chart, HistogramSpec, LineSpec, RadarSpec, Series, Unit};
+use super::reports::{self, RepoSeries, TierDistribution, TrendPoint};
+use crate::cmd::assess::{assess_repos, parse_date, repo_specs, Report};
+use crate::config::Config;
+use crate::metrics::tiers::Benchmarks;
+use crate::metrics::{self, Dora, Window};
+use crate::sources::git::GitRepo;
+
+/// How `build` assesses repositories.
+#[derive(Debug, Clone, Default)]
+pub struct DashboardOptions {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub lenient: bool,
+}
+
+/// Everything the dashboards show.
+pub struct Dashboards {
+    pub report: Report,
+    pub series: Vec<RepoSeries>,
+    /// Each repository's metrics over the window before this one, for the cards' changes.
+    pub previous: Vec<Dora>,
+    pub trends: Vec<TrendPoint>,
+    pub tiers: Vec<TierDistribution>,
+    pub edition_title: String,
+}
+
+/// Assesses the site's repositories, or returns `None` when it has none.
+pub fn assess_site(root: &Path, config: &Config, opts: &DashboardOptions) -> Result<Option<Dashboards>> {
+    if config.repos.is_empty() && GitRepo::discover(root).is_none() {
+        return Ok(None);
+    }
+    let specs = repo_specs(root, config, &[])?;
+    let until = match &opts.until {
+        Some(u) => parse_date(u)?,
+        None => Utc::now(),
+    };
+    let since = match &opts.since {
+        Some(s) => parse_date(s)?,
+        None => until - Duration::days(i64::from(config.dora.window_days)),
+    };
+    if since >= until {
+        bail!("--since must be before --until");
+    }
+    let window = Window { since, until };
+    let benchmarks = Benchmarks::load(root)?;
+    let edition_id = config.dora.benchmarks.clone();
+    let edition = benchmarks.edition(&edition_id)?;
+    let report = assess_repos(root, &specs, window, &edition_id, edition, opts.lenient)
+        .context("assessing repositories for the dashboards")?;
+    let previous_window = Window {
+        since: since - (until - since),
+        until: since,
+    };
+    let mut series = Vec::new();
+    let mut previous = Vec::new();
+    let mut histories = Vec::new();
+    for r in &report.repos {
+        let history = crate::store::load_history(root, &r.slug)?;
+        series.push(reports::repo_series(r, &window, &history));
+        previous.push(metrics::dora(&r.facts, &r.outcomes, &previous_window, &edition_id, edition));
+        histories.push(history);
+    }
+    let trends = reports::group_trends(&histories);
+    let tiers = reports::tier_distribution(&report);
+    Ok(Some(Dashboards {
+        report,
+        series,
+        previous,
+        trends,
+        tiers,
+        edition_title: edition.title.clone(),
+    }))
+}
+
+/// The charts of one repository's report, in page order.
+pub fn repo_charts(name: &str, s: &RepoSeries) -> Vec<Chart> {
+    let labels = |points: &[reports::Point]| points.iter().map(|p| p.label.clone()).collect::<Vec<_>>();
+    let values = |points: &[reports::Point], scale: f64| {
+        points.iter().map(|p| p.value.map(|v| v * scale)).collect::<Vec<_>>()
+    };
+    let weeks: Vec<String> = s.lead_time_per_week.iter().map(|w| w.label.clone()).collect();
+    vec![
+        charts::bar_chart(&BarSpec {
+            id: "deployments-per-week".into(),
+            title: "Deployments per week".into(),
+            description: format!("Number of production deployments of {name} in each week of the window."),
+            x_label: "Week (starting Monday)".into(),
+            y_label: "Deployments".into(),
+            unit: Unit::Count,
+            categories: labels(&s.deployments_per_week),
+            series: vec![Series {
+                name: "Deployments".into(),
+                values: values(&s.deployments_per_week, 1.0),
+            }],
+            stacked: false,
+            no_data: String::new(),
+        }),
+        charts::line_chart(&LineSpec {
+            id: "lead-time-per-week".into(),
+            title: "Lead time per week".into(),
+            description: format!(
+                "Median lead time for changes of {name} per week of deployment, with a band up to the 90th percentile."
+            ),
+            x_label: "Week (starting Monday)".into(),
+            y_label: "Lead time".into(),
+            unit: Unit::Hours,
+            x: weeks,
+            series: vec![Series {
+                name: "Median".into(),
+                values: s.lead_time_per_week.iter().map(|w| w.median).collect(),
+            }],
+            band: Some(Band {
+                low: Series {
+                    name: "Median".into(),
+                    values: s.lead_time_per_week.iter().map(|w| w.median).collect(),
+                },
+                high: Series {
+                    name: "p90".into(),
+                    values: s.lead_time_per_week.iter().map(|w| w.p90).collect(),
+                },
+            }),
+            no_data: String::new(),
+        }),
+        charts::histogram(&HistogramSpec {
+            id: "lead-time-distribution".into(),
+            title: "Lead-time distribution".into(),
+            description: format!("How many changes of {name} reached production within each lead-time range (log scale)."),
+            x_label: "Lead time".into(),
+            y_label: "Changes".into(),
+            values: s.lead_times.clone(),
+            buckets: charts::lead_time_buckets(),
+            no_data: String::new(),
+        }),
+        charts::bar_chart(&BarSpec {
+            id: "failure-rate-per-month".into(),
+            title: "Change failure rate per month".into(),
+            description: format!("Share of {name}'s deployments in each month that failed."),
+            x_label: "Month".into(),
+            y_label: "Change failure rate".into(),
+            unit: Unit::Ratio,
+            categories: labels(&s.failure_rate_per_month),
+            series: vec![Series {
+                name: "Change failure rate".into(),
+                values: values(&s.failure_rate_per_month, 0.01),
+            }],
+            stacked: false,
+            no_data: String::new(),
+        }),
+        charts::bar_chart(&BarSpec {
+            id: "recovery-per-month".into(),
+            title: "Recovery time per month".into(),
+            description: format!("Median time for {name} to recover from a failed deployment, by month of the failure."),
+            x_label: "Month".into(),
+            y_label: "Recovery time".into(),
+            unit: Unit::Hours,
+            categories: labels(&s.recovery_per_month),
+            series: vec![Series {
+                name: "Median recovery time".into(),
+                values: values(&s.recovery_per_month, 1.0),
+            }],
+            stacked: false,
+            no_data: String::new(),
+        }),
+        charts::line_chart(&LineSpec {
+            id: "coverage-over-time".into(),
+            title: "Coverage over time".into(),
+            description: format!("Line coverage of {name}'s tests at each collection."),
+            x_label: "Collected".into(),
+            y_label: "Line coverage".into(),
+            unit: Unit::Ratio,
+            x: labels(&s.coverage_over_time),
+            series: vec![Series {
+                name: "Line coverage".into(),
+                values: values(&s.coverage_over_time, 0.01),
+            }],
+            band: None,
+            no_data: String::new(),
+        }),
+        charts::radar(&RadarSpec {
+            id: "area-levels".into(),
+            title: "Maturity by area".into(),
+            description: format!("Level (0–5) of {name} in each area of the maturity model; areas that do not apply are left out."),
+            axis_label: "Area".into(),
+            axes: s.area_levels.iter().filter(|p| p.value.is_some()).map(|p| p.label.clone()).collect(),
+            series: vec![Series {
+                name: name.to_string(),
+                values: s.area_levels.iter().filter(|p| p.value.is_some()).map(|p| p.value).collect(),
+            }],
+            unit: Unit::Level,
+            max: 5.0,
+            no_data: String::new(),
+        }),
+    ]
+}
+
+/// The overview's charts: repositories per tier, and the group's trends.
+pub fn overview_charts(tiers: &[TierDistribution], trends: &[TrendPoint]) -> Value {
+    let metric_names: Vec<String> = tiers.iter().map(|t| t.metric.clone()).collect();
+    let tier_series = |name: &str, get: fn(&TierDistribution) -> usize| Series {
+        name: name.into(),
+        values: tiers.iter().map(|t| Some(get(t) as f64)).collect(),
+    };
+    let tiers_chart = charts::bar_chart(&BarSpec {
+        id: "tier-distribution".into(),
+        title: "Repositories per tier".into(),
+        description: "For each DORA metric, how many repositories are elite, high, medium or low.".into(),
+        x_label: "DORA metric".into(),
+        y_label: "Repositories".into(),
+        unit: Unit::Count,
+        categories: metric_names,
+        series: vec![
+            tier_series("elite", |t| t.elite),
+            tier_series("high", |t| t.high),
+            tier_series("medium", |t| t.medium),
+            tier_series("low", |t| t.low),
+        ],
+        stacked: true,
+        no_data: String::new(),
+    });
+    let trends_chart = charts::line_chart(&LineSpec {
+        id: "group-trends".into(),
+        title: "Median lead time across collections".into(),
+        description: "Median over all repositories of their lead time, at each stored collection.".into(),
+        x_label: "Collected".into(),
+        y_label: "Median lead time".into(),
+        unit: Unit::Hours,
+        x: trends.iter().map(|t| t.label.clone()).collect(),
+        series: vec![Series {
+            name: "Median lead time".into(),
+            values: trends.iter().map(|t| t.lead_time_median_hours).collect(),
+        }],
+        band: None,
+        no_data: String::new(),
+    });
+    json!({"tiers": tiers_chart, "trends": trends_chart})
+}
+
+/// A change between two optional numbers, for the cards: the difference and
+/// whether it is an improvement (`lower_is_better` for lead time, failure, recovery).
+fn delta(now: Option<f64>, before: Option<f64>, lower_is_better: bool) -> Value {
+    match (now, before) {
+        (Some(a), Some(b)) => {
+            let d = ((a - b) * 100.0).round() / 100.0;
+            let better = if lower_is_better { d < 0.0 } else { d > 0.0 };
+            json!({"value": d, "better": better, "same": d == 0.0})
+        }
+        _ => Value::Null,
+    }
+}
+
+impl Dashboards {
+    /// The overview's template value.
+    pub fn overview_value(&self, url: &dyn Fn(&str) -> String) -> Value {
+        let area_names: Vec<String> = self
+            .report
+            .repos
+            .first()
+            .map(|r| r.areas.iter().map(|a| a.name.clone()).collect())
+            .unwrap_or_default();
+        let repos: Vec<Value> = self
+            .report
+            .repos
+            .iter()
+            .map(|r| {
+                json!({
+                    "name": r.name,
+                    "slug": r.slug,
+                    "url": url(&format!("/repos/{}/", r.slug)),
+                    "badge": url(&format!("/badges/{}.svg", r.slug)),
+                    "dora": r.dora,
+                    "coverage": r.coverage.as_ref().and_then(|c| c.line_rate),
+                    "areas": r.areas,
+                    "overall": reports::overall_level(r),
+                })
+            })
+            .collect();
+        json!({
+            "window": self.report.window,
+            "edition": self.edition_title,
+            "area_names": area_names,
+            "repos": repos,
+            "tiers": self.tiers,
+            "trends": self.trends,
+            "charts": overview_charts(&self.tiers, &self.trends),
+            "report_json": url("/api/report.json"),
+            "report_csv": url("/api/report.csv"),
+        })
+    }
+
+    /// The template value of repository `i`'s report page.
+    pub fn repo_value(&self, i: usize, chapter_url: &dyn Fn(&str) -> Option<String>) -> Value {
+        let r = &self.report.repos[i];
+        let before = &self.previous[i];
+        let d = &r.dora;
+        let deltas = json!({
+            "deployments_per_week": delta(Some(d.deployments_per_week), Some(before.deployments_per_week), false),
+            "lead_time": delta(d.lead_time_hours.median, before.lead_time_hours.median, true),
+            "change_failure_rate": delta(
+                d.change_failure_rate.map(|v| v * 100.0),
+                before.change_failure_rate.map(|v| v * 100.0),
+                true
+            ),
+            "recovery_time": delta(d.recovery_time_hours.median, before.recovery_time_hours.median, true),
+        });
+        let practices: Vec<Value> = r
+            .practices
+            .iter()
+            .map(|p| {
+                let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+                v["chapter_url"] = chapter_url(&p.chapter).map(Value::String).unwrap_or(Value::Null);
+                v
+            })
+            .collect();
+        json!({
+            "repo": r,
+            "practices": practices,
+            "series": self.series[i],
+            "charts": repo_charts(&r.name, &self.series[i]),
+            "previous": before,
+            "deltas": deltas,
+            "overall": reports::overall_level(r),
+            "window": self.report.window,
+        })
+    }
+}

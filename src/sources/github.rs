@@ -1,0 +1,632 @@
+//! The GitHub collector (REST API through octocrab; GitHub Enterprise through
+//! its `api_url`).
+//!
+//! Per repository: deployments to production environments with their
+//! statuses; when there are none, releases; when none, tags. Merged pull
+//! requests with the times of their phases (the timeline gives commits,
+//! reviews and comments in one listing). The deployment that first shipped
+//! each pull request, from the compare API between consecutive deployments.
+//! Incidents: issues with a label.
+//!
+//! Incremental: pull requests and issues are listed newest-updated first and
+//! read only down to the stored cursor (or `--since`); a pull request or a
+//! finished deployment already in the stored facts is not asked about again;
+//! compares of two shas are immutable and come from the cache.
+//!
+//! The structs below read only the fields used, with GitHub's names and
+//! nesting; everything else in an answer is ignored, so a new field (or a
+//! GitHub Enterprise version without an unused one) changes nothing.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::host::{self, lenient, HostOptions, HostRead, OrgFilter, RangeCommit};
+use super::http::{encode, Client, Freshness, StatusError};
+use crate::facts::{
+    Collection, Deployment, DeploymentSource, DeploymentStatus, Incident, PullRequest, RepoFacts,
+    Sha,
+};
+
+/// The public GitHub API.
+pub const DEFAULT_API: &str = "https://api.github.com";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct User {
+    #[serde(default)]
+    login: String,
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+}
+
+impl User {
+    fn is_bot(&self, o: &HostOptions) -> bool {
+        self.kind.as_deref() == Some("Bot") || o.bots.is_bot(&self.login)
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Repository {
+    name: String,
+    full_name: String,
+    #[serde(default)]
+    archived: bool,
+    #[serde(default)]
+    fork: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct GhDeployment {
+    id: u64,
+    sha: String,
+    #[serde(default)]
+    environment: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct GhStatus {
+    state: String,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Release {
+    tag_name: String,
+    #[serde(default)]
+    draft: bool,
+    #[serde(default)]
+    prerelease: bool,
+    created_at: Option<DateTime<Utc>>,
+    published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct GitObject {
+    sha: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct GitRef {
+    #[serde(rename = "ref")]
+    name: String,
+    object: GitObject,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Signature {
+    #[serde(default)]
+    name: Option<String>,
+    date: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct GitTag {
+    object: GitObject,
+    tagger: Option<Signature>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct GitCommit {
+    committer: Signature,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Head {
+    #[serde(rename = "ref", default)]
+    name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Pull {
+    number: u64,
+    #[serde(default)]
+    title: String,
+    user: Option<User>,
+    #[serde(default)]
+    body: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    merged_at: Option<DateTime<Utc>>,
+    merge_commit_sha: Option<String>,
+    head: Head,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PullDetail {
+    additions: Option<u64>,
+    deletions: Option<u64>,
+    merge_commit_sha: Option<String>,
+}
+
+/// One entry of an issue's timeline: `committed`, `commented`, `reviewed`, or
+/// another event whose fields are not read.
+#[derive(Debug, Serialize, Deserialize)]
+struct TimelineEvent {
+    #[serde(default)]
+    event: String,
+    #[serde(default, deserialize_with = "lenient")]
+    author: Option<Signature>,
+    #[serde(default, deserialize_with = "lenient")]
+    user: Option<User>,
+    #[serde(default, deserialize_with = "lenient")]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "lenient")]
+    submitted_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "lenient")]
+    state: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Compare {
+    #[serde(default)]
+    commits: Vec<CompareCommit>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CompareCommit {
+    sha: String,
+    commit: CommitBody,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CommitBody {
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Issue {
+    number: u64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    state: String,
+    /// Present on pull requests, which the issues listing includes.
+    #[serde(default, deserialize_with = "present")]
+    pull_request: bool,
+}
+
+/// True for a present, non-null, non-false value.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(!matches!(
+        v,
+        serde_json::Value::Null | serde_json::Value::Bool(false)
+    ))
+}
+
+fn sha(hex: &str) -> Option<Sha> {
+    Sha::from_hex(&hex.to_ascii_lowercase())
+}
+
+/// The repositories of an organisation to collect, as `owner/name`, sorted.
+pub async fn list_org(
+    client: &Client,
+    api: &str,
+    org: &str,
+    filter: &OrgFilter,
+) -> Result<Vec<String>> {
+    let url = format!("{api}/orgs/{}/repos?type=all&per_page=100", encode(org));
+    let repos: Vec<Repository> = client
+        .get_all(&url, |_| true)
+        .await
+        .with_context(|| format!("listing the repositories of {org}"))?;
+    let mut out: Vec<String> = repos
+        .into_iter()
+        .filter(|r| filter.keep(&r.name, r.archived, r.fork))
+        .map(|r| r.full_name)
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Collects one repository (`owner/name`). `stored` are its previous facts,
+/// for the cursor and what need not be asked again; `since` overrides the cursor.
+pub async fn collect(
+    client: &Client,
+    api: &str,
+    repo: &str,
+    name: &str,
+    o: &HostOptions,
+    stored: Option<RepoFacts>,
+    since: Option<DateTime<Utc>>,
+) -> Result<RepoFacts> {
+    let base = format!("{api}/repos/{repo}");
+    let stored = stored.unwrap_or_default();
+    let mut notes = Vec::new();
+
+    let mut deployments = environment_deployments(client, &base, o, &stored).await?;
+    if deployments.is_empty() {
+        deployments = releases(client, &base, &mut notes).await?;
+    }
+    if deployments.is_empty() {
+        deployments = tags(client, &base, o, &mut notes).await?;
+        if deployments.is_empty() {
+            notes.push(format!(
+                "no production deployments, releases or tags matching tag_pattern `{}`: no deployments",
+                o.tags.as_str()
+            ));
+        }
+    }
+    host::sort_deployments(&mut deployments);
+
+    let mut ranges = Vec::new();
+    for (i, from, to) in host::compare_pairs(&deployments) {
+        match compare(client, &base, from, to).await {
+            Ok(commits) => ranges.push((i, commits)),
+            // A deployed commit that no longer exists, or unrelated histories:
+            // that range is unknown, the rest still counts.
+            Err(e) if StatusError::is(&e, &[404, 422]) => notes.push(format!(
+                "{} cannot be compared with the deployment before it ({e:#}); the pull requests it shipped are not counted",
+                deployments[i].reference
+            )),
+            Err(e) => return Err(e),
+        }
+    }
+
+    let cursor = since.or(stored.collection.as_ref().and_then(|c| c.cursor));
+    let (pull_requests, newest_pull) =
+        pull_requests(client, &base, o, stored.pull_requests, cursor).await?;
+    let (incidents, newest_issue) = incidents(client, &base, o, stored.incidents, cursor).await?;
+
+    Ok(host::assemble(HostRead {
+        name: name.to_string(),
+        deployments,
+        ranges,
+        pull_requests,
+        incidents,
+        notes,
+        collection: Collection {
+            host: "github".into(),
+            project: repo.to_string(),
+            api_url: api.to_string(),
+            cursor: host::later(cursor, host::later(newest_pull, newest_issue)),
+        },
+    }))
+}
+
+/// Deployments to production environments, each timed by its first success
+/// (or, failing that, its first failure or error); unfinished ones are left out.
+async fn environment_deployments(
+    client: &Client,
+    base: &str,
+    o: &HostOptions,
+    stored: &RepoFacts,
+) -> Result<Vec<Deployment>> {
+    let list: Vec<GhDeployment> = client
+        .get_all(&format!("{base}/deployments?per_page=100"), |_| true)
+        .await?;
+    // A finished deployment does not change: reuse it instead of asking for its statuses.
+    let known: HashMap<&str, &Deployment> = stored
+        .deployments
+        .iter()
+        .filter(|d| d.source == DeploymentSource::Deployment)
+        .map(|d| (d.reference.as_str(), d))
+        .collect();
+    let mut out = Vec::new();
+    for d in list
+        .iter()
+        .filter(|d| o.production.is_match(&d.environment))
+    {
+        let reference = format!("{}#{}", d.environment, d.id);
+        if let Some(k) = known.get(reference.as_str()) {
+            out.push((*k).clone());
+            continue;
+        }
+        let statuses: Vec<GhStatus> = client
+            .get_all(
+                &format!("{base}/deployments/{}/statuses?per_page=100", d.id),
+                |_| true,
+            )
+            .await?;
+        let first = |states: &[&str]| {
+            statuses
+                .iter()
+                .filter(|s| states.contains(&s.state.as_str()))
+                .map(|s| s.created_at)
+                .min()
+        };
+        let (status, time) = match (first(&["success"]), first(&["failure", "error"])) {
+            (Some(t), _) => (DeploymentStatus::Success, t),
+            (None, Some(t)) => (DeploymentStatus::Failure, t),
+            (None, None) => continue,
+        };
+        out.push(Deployment {
+            reference,
+            sha: sha(&d.sha),
+            time,
+            source: DeploymentSource::Deployment,
+            status,
+        });
+    }
+    Ok(out)
+}
+
+/// Published releases (drafts and pre-releases left out), at their tag's commit.
+async fn releases(client: &Client, base: &str, notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
+    let list: Vec<Release> = client
+        .get_all(&format!("{base}/releases?per_page=100"), |_| true)
+        .await?;
+    let list: Vec<Release> = list
+        .into_iter()
+        .filter(|r| !r.draft && !r.prerelease)
+        .collect();
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let refs = tag_refs(client, base).await?;
+    let mut out = Vec::new();
+    for r in list {
+        let Some(time) = r.published_at.or(r.created_at) else {
+            continue;
+        };
+        let commit = match refs.get(&r.tag_name) {
+            Some(obj) => peel(client, base, &r.tag_name, obj, notes)
+                .await?
+                .map(|(c, _)| c),
+            None => {
+                notes.push(format!(
+                    "release {}: its tag does not exist; its changes are not counted",
+                    r.tag_name
+                ));
+                None
+            }
+        };
+        out.push(Deployment {
+            reference: r.tag_name,
+            sha: commit,
+            time,
+            source: DeploymentSource::Release,
+            status: DeploymentStatus::Success,
+        });
+    }
+    Ok(out)
+}
+
+/// Tags matching `tag_pattern`, timed as local git does: the tagger date of an
+/// annotated tag, else the committer date of the commit.
+async fn tags(
+    client: &Client,
+    base: &str,
+    o: &HostOptions,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Deployment>> {
+    let refs = tag_refs(client, base).await?;
+    let mut names: Vec<&String> = refs.keys().filter(|n| o.tags.is_match(n)).collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let Some((commit, tagger_time)) = peel(client, base, name, &refs[name], notes).await?
+        else {
+            continue;
+        };
+        let time = match tagger_time {
+            Some(t) => t,
+            None => {
+                let url = format!("{base}/git/commits/{}", commit.to_hex());
+                let c: GitCommit = client.get(&url, Freshness::Immutable).await?.items;
+                match c.committer.date {
+                    Some(t) => t,
+                    None => continue,
+                }
+            }
+        };
+        out.push(Deployment {
+            reference: name.clone(),
+            sha: Some(commit),
+            time,
+            source: DeploymentSource::Tag,
+            status: DeploymentStatus::Success,
+        });
+    }
+    Ok(out)
+}
+
+/// Tag name → the object its ref points to.
+async fn tag_refs(client: &Client, base: &str) -> Result<HashMap<String, GitObject>> {
+    let refs: Vec<GitRef> = client
+        .get_all(
+            &format!("{base}/git/matching-refs/tags?per_page=100"),
+            |_| true,
+        )
+        .await?;
+    Ok(refs
+        .into_iter()
+        .filter_map(|r| {
+            let name = r.name.strip_prefix("refs/tags/")?.to_string();
+            Some((name, r.object))
+        })
+        .collect())
+}
+
+/// The commit a tag names, and the tagger date of the first annotated tag on
+/// the way. A tag of a tree or blob is skipped with a note.
+async fn peel(
+    client: &Client,
+    base: &str,
+    name: &str,
+    object: &GitObject,
+    notes: &mut Vec<String>,
+) -> Result<Option<(Sha, Option<DateTime<Utc>>)>> {
+    let mut obj = object.clone();
+    let mut tagger = None;
+    for _ in 0..8 {
+        match obj.kind.as_str() {
+            "commit" => return Ok(sha(&obj.sha).map(|s| (s, tagger))),
+            "tag" => {
+                let url = format!("{base}/git/tags/{}", obj.sha);
+                let t: GitTag = client.get(&url, Freshness::Immutable).await?.items;
+                if tagger.is_none() {
+                    tagger = t.tagger.and_then(|s| s.date);
+                }
+                obj = t.object;
+            }
+            other => {
+                notes.push(format!(
+                    "tag {name} points to a {other}, not a commit; skipped"
+                ));
+                return Ok(None);
+            }
+        }
+    }
+    notes.push(format!("tag {name}: too many nested tags; skipped"));
+    Ok(None)
+}
+
+/// The commits deployed by `to` and not by `from` (all pages; cached for good).
+async fn compare(client: &Client, base: &str, from: Sha, to: Sha) -> Result<Vec<RangeCommit>> {
+    let mut next = Some(format!(
+        "{base}/compare/{}...{}?per_page=100",
+        from.to_hex(),
+        to.to_hex()
+    ));
+    let mut out = Vec::new();
+    while let Some(url) = next {
+        let page = client.get::<Compare>(&url, Freshness::Immutable).await?;
+        for c in page.items.commits {
+            if let Some(s) = sha(&c.sha) {
+                out.push(RangeCommit {
+                    sha: s,
+                    message: c.commit.message,
+                });
+            }
+        }
+        next = page.next;
+    }
+    Ok(out)
+}
+
+/// Merged pull requests, bots excluded: the stored ones, plus those updated
+/// since the cursor (newest first, down to the cursor), each asked for its
+/// size and timeline once. Returns them and the latest `updated_at` seen.
+async fn pull_requests(
+    client: &Client,
+    base: &str,
+    o: &HostOptions,
+    stored: Vec<PullRequest>,
+    cursor: Option<DateTime<Utc>>,
+) -> Result<(Vec<PullRequest>, Option<DateTime<Utc>>)> {
+    let url = format!("{base}/pulls?state=closed&sort=updated&direction=desc&per_page=100");
+    let list: Vec<Pull> = client
+        .get_all(&url, |page: &[Pull]| match cursor {
+            Some(c) => page.last().is_some_and(|p| p.updated_at >= c),
+            None => true,
+        })
+        .await?;
+    let newest = list.iter().map(|p| p.updated_at).max();
+    let known: std::collections::HashSet<u64> = stored.iter().map(|p| p.number).collect();
+    let mut fresh = Vec::new();
+    for p in list {
+        let Some(merged_at) = p.merged_at else {
+            continue;
+        };
+        if cursor.is_some_and(|c| p.updated_at < c) || known.contains(&p.number) {
+            continue;
+        }
+        let author = p.user.clone().unwrap_or(User {
+            login: String::new(),
+            kind: None,
+        });
+        if author.is_bot(o) {
+            continue;
+        }
+        let detail: PullDetail = client
+            .get(&format!("{base}/pulls/{}", p.number), Freshness::Revalidate)
+            .await?
+            .items;
+        let timeline: Vec<TimelineEvent> = client
+            .get_all(
+                &format!("{base}/issues/{}/timeline?per_page=100", p.number),
+                |_| true,
+            )
+            .await?;
+        let first_commit_at = timeline
+            .iter()
+            .filter(|e| e.event == "committed")
+            .filter_map(|e| e.author.as_ref().and_then(|a| a.date))
+            .min();
+        let first_response_at = timeline
+            .iter()
+            .filter_map(|e| {
+                let when = match e.event.as_str() {
+                    "commented" => e.created_at,
+                    // The timeline writes review states in lowercase, the reviews API in uppercase.
+                    "reviewed"
+                        if !e
+                            .state
+                            .as_deref()
+                            .is_some_and(|s| s.eq_ignore_ascii_case("pending")) =>
+                    {
+                        e.submitted_at
+                    }
+                    _ => None,
+                }?;
+                let who = e.user.as_ref()?;
+                (who.login != author.login && !who.is_bot(o)).then_some(when)
+            })
+            .min();
+        let (revert, reverts) = host::revert_of(&p.title, p.body.as_deref().unwrap_or(""));
+        fresh.push(PullRequest {
+            number: p.number,
+            title: p.title,
+            author: author.login,
+            branch: p.head.name,
+            created_at: p.created_at,
+            merged_at,
+            first_commit_at,
+            first_response_at,
+            additions: detail.additions,
+            deletions: detail.deletions,
+            merge_sha: detail
+                .merge_commit_sha
+                .or(p.merge_commit_sha)
+                .as_deref()
+                .and_then(sha),
+            revert,
+            reverts,
+            deployment: None,
+        });
+    }
+    Ok((host::merge_by(stored, fresh, |p| p.number), newest))
+}
+
+/// Issues with the incident label, merged with the stored ones by number.
+async fn incidents(
+    client: &Client,
+    base: &str,
+    o: &HostOptions,
+    stored: Vec<Incident>,
+    cursor: Option<DateTime<Utc>>,
+) -> Result<(Vec<Incident>, Option<DateTime<Utc>>)> {
+    let url = format!(
+        "{base}/issues?labels={}&state=all&sort=updated&direction=desc&per_page=100",
+        encode(&o.incident_label)
+    );
+    let list: Vec<Issue> = client
+        .get_all(&url, |page: &[Issue]| match cursor {
+            Some(c) => page.last().is_some_and(|i| i.updated_at >= c),
+            None => true,
+        })
+        .await?;
+    let newest = list.iter().map(|i| i.updated_at).max();
+    let fresh: Vec<Incident> = list
+        .into_iter()
+        .filter(|i| !i.pull_request)
+        .map(|i| Incident {
+            id: format!("#{}", i.number),
+            started_at: i.created_at,
+            resolved_at: if i.state == "closed" {
+                i.closed_at
+            } else {
+                None
+            },
+            cause_deployment: None,
+        })
+        .collect();
+    Ok((host::merge_by(stored, fresh, |i| i.id.clone()), newest))
+}

@@ -1,0 +1,731 @@
+//! The HTTP client shared by the GitHub and GitLab collectors: one place that
+//! behaves well against real APIs, so the collectors only say what to read.
+//!
+//! - **Pagination** to the end: `Link: <…>; rel="next"`, else GitLab's `x-next-page`.
+//! - **Rate limits**: a primary limit (`x-ratelimit-remaining: 0`, or GitLab's
+//!   `ratelimit-remaining`) sleeps until the reset, saying how long, or stops
+//!   with a clear error when that is longer than `collect.max_rate_limit_wait_seconds`;
+//!   secondary limits and 429 honour `retry-after`.
+//! - **Retries** with exponential backoff on 5xx, timeouts and network errors.
+//! - **Conditional requests**: every answer with an `ETag` (or `Last-Modified`)
+//!   is cached under `data/cache/`, as the few fields the collector reads, so
+//!   the next run asks `If-None-Match` and a 304 (free against GitHub's rate
+//!   limit) answers from the cache. Answers that cannot change (a compare of two
+//!   full shas, a commit) are not asked again at all.
+//!
+//! The token lives only in the transport's request headers: it is never part of
+//! a URL, a cache file or a message (every message is scrubbed of it anyway).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::StatusCode;
+use http_body_util::BodyExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::config::CollectSettings;
+
+/// How patiently requests are made.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub max_rate_limit_wait: Duration,
+    pub retries: u32,
+    pub backoff_base: Duration,
+    pub timeout: Duration,
+}
+
+impl Policy {
+    pub fn from_settings(s: &CollectSettings) -> Policy {
+        Policy {
+            max_rate_limit_wait: Duration::from_secs(s.max_rate_limit_wait_seconds),
+            retries: s.retries,
+            backoff_base: Duration::from_millis(s.backoff_base_ms),
+            timeout: Duration::from_secs_f64(s.timeout_seconds.clamp(0.001, 86_400.0)),
+        }
+    }
+
+    /// The delay before retry `attempt` (0-based): base × 2^attempt, at most a minute.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 1u32 << attempt.min(16);
+        self.backoff_base
+            .saturating_mul(factor)
+            .min(Duration::from_secs(60))
+    }
+}
+
+/// A definite answer that is not a success (404, 401, 422…), for callers
+/// that can live without the resource.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StatusError {
+    pub status: u16,
+    pub message: String,
+}
+
+impl StatusError {
+    /// Whether `e` is a status error with one of these codes.
+    pub fn is(e: &anyhow::Error, codes: &[u16]) -> bool {
+        e.downcast_ref::<StatusError>()
+            .is_some_and(|s| codes.contains(&s.status))
+    }
+}
+
+/// Whether a cached answer may be used without asking the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Ask again, conditionally (`If-None-Match`).
+    Revalidate,
+    /// The resource cannot change (it is named by full shas): a cached copy is the answer.
+    Immutable,
+}
+
+/// One page of an answer and the URL of the next page, if any.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: T,
+    pub next: Option<String>,
+}
+
+type HyperClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Empty<Bytes>,
+>;
+
+/// The wire: octocrab for GitHub (its client carries the token for the
+/// configured base URL only), plain hyper on the same stack for GitLab.
+enum Transport {
+    Octocrab(octocrab::Octocrab),
+    Hyper(Box<PlainHttp>),
+}
+
+/// A hyper client and the headers every request carries (user agent, token).
+struct PlainHttp {
+    client: HyperClient,
+    headers: HeaderMap,
+}
+
+/// A complete answer.
+struct Raw {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Transport {
+    async fn send(&self, url: &str, extra: HeaderMap) -> Result<Raw> {
+        match self {
+            Transport::Octocrab(o) => {
+                let res = o
+                    ._get_with_headers(url, Some(extra))
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+                let (parts, body) = res.into_parts();
+                let body = body
+                    .collect()
+                    .await
+                    .map_err(|e| anyhow!("reading the answer: {e}"))?
+                    .to_bytes();
+                Ok(Raw {
+                    status: parts.status,
+                    headers: parts.headers,
+                    body,
+                })
+            }
+            Transport::Hyper(plain) => {
+                let mut req = http::Request::get(url);
+                for (k, v) in plain.headers.iter().chain(extra.iter()) {
+                    req = req.header(k, v);
+                }
+                let req = req
+                    .body(http_body_util::Empty::new())
+                    .with_context(|| format!("building a request for {url}"))?;
+                let res = plain
+                    .client
+                    .request(req)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+                let (parts, body) = res.into_parts();
+                let body = body
+                    .collect()
+                    .await
+                    .map_err(|e| anyhow!("reading the answer: {e}"))?
+                    .to_bytes();
+                Ok(Raw {
+                    status: parts.status,
+                    headers: parts.headers,
+                    body,
+                })
+            }
+        }
+    }
+}
+
+/// What the cache keeps of one answer: the validators, the next page, and
+/// the fields the collector read (not the whole body).
+#[derive(Serialize, Deserialize)]
+struct CacheEntry {
+    url: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    next: Option<String>,
+    body: serde_json::Value,
+}
+
+/// A client of one host API: transport, cache, policy and request counts.
+pub struct Client {
+    /// `GitHub` or `GitLab`, for messages.
+    pub host: &'static str,
+    transport: Transport,
+    cache_dir: PathBuf,
+    policy: Policy,
+    secret: Option<String>,
+    sent: AtomicU64,
+    not_modified: AtomicU64,
+}
+
+impl Client {
+    /// A GitHub client on octocrab: `api_url` is `https://api.github.com` or a
+    /// GitHub Enterprise `https://host/api/v3`.
+    pub fn github(
+        api_url: &str,
+        token: Option<String>,
+        cache_root: &Path,
+        policy: Policy,
+    ) -> Result<Client> {
+        let mut builder = octocrab::Octocrab::builder()
+            .base_uri(api_url)
+            .map_err(|e| anyhow!("api_url {api_url:?}: {e}"))?
+            .add_header(
+                http::header::USER_AGENT,
+                concat!("opsmeter/", env!("CARGO_PKG_VERSION")).to_string(),
+            );
+        if let Some(t) = &token {
+            builder = builder.personal_token(t.clone());
+        }
+        let octo = builder
+            .build()
+            .map_err(|e| anyhow!("setting up the GitHub client: {e}"))?;
+        Ok(Client {
+            host: "GitHub",
+            transport: Transport::Octocrab(octo),
+            cache_dir: cache_dir(cache_root, "github", api_url),
+            policy,
+            secret: token,
+            sent: AtomicU64::new(0),
+            not_modified: AtomicU64::new(0),
+        })
+    }
+
+    /// A GitLab client: `api_url` is `https://gitlab.com/api/v4` or a self-hosted one.
+    pub fn gitlab(
+        api_url: &str,
+        token: Option<String>,
+        cache_root: &Path,
+        policy: Policy,
+    ) -> Result<Client> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .context("loading the system's TLS root certificates")?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(https);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::USER_AGENT,
+            HeaderValue::from_static(concat!("opsmeter/", env!("CARGO_PKG_VERSION"))),
+        );
+        headers.insert(
+            http::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Some(t) = &token {
+            let mut v = HeaderValue::from_str(t)
+                .map_err(|_| anyhow!("the GitLab token holds characters a header cannot carry"))?;
+            v.set_sensitive(true);
+            headers.insert(HeaderName::from_static("private-token"), v);
+        }
+        Ok(Client {
+            host: "GitLab",
+            transport: Transport::Hyper(Box::new(PlainHttp { client, headers })),
+            cache_dir: cache_dir(cache_root, "gitlab", api_url),
+            policy,
+            secret: token,
+            sent: AtomicU64::new(0),
+            not_modified: AtomicU64::new(0),
+        })
+    }
+
+    /// Requests sent so far, and how many of them were answered 304.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.sent.load(Ordering::Relaxed),
+            self.not_modified.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Replaces the token in a message, should a server ever echo it.
+    pub fn scrub(&self, message: &str) -> String {
+        match &self.secret {
+            Some(s) if !s.is_empty() => message.replace(s.as_str(), "***"),
+            _ => message.to_string(),
+        }
+    }
+
+    /// Every page from `url` on, until the last one, or until `more` says
+    /// the items of a page are enough (the incremental stop).
+    pub async fn get_all<T>(&self, url: &str, mut more: impl FnMut(&[T]) -> bool) -> Result<Vec<T>>
+    where
+        T: DeserializeOwned + Serialize,
+    {
+        let mut out = Vec::new();
+        let mut next = Some(url.to_string());
+        let mut pages = 0;
+        while let Some(u) = next {
+            pages += 1;
+            if pages > 10_000 {
+                bail!("{}: more than 10000 pages from {url}; stopping", self.host);
+            }
+            let page: Page<Vec<T>> = self.get(&u, Freshness::Revalidate).await?;
+            let go_on = more(&page.items);
+            out.extend(page.items);
+            next = if go_on { page.next } else { None };
+        }
+        Ok(out)
+    }
+
+    /// One page: from the cache when it is immutable and cached, else from
+    /// the server (conditionally when cached), with retries and rate-limit waits.
+    pub async fn get<T>(&self, url: &str, freshness: Freshness) -> Result<Page<T>>
+    where
+        T: DeserializeOwned + Serialize,
+    {
+        self.get_inner(url, freshness).await.map_err(|e| {
+            let message = self.scrub(&format!("{e:#}"));
+            match e.downcast_ref::<StatusError>() {
+                Some(s) => anyhow::Error::new(StatusError {
+                    status: s.status,
+                    message,
+                }),
+                None => anyhow!("{message}"),
+            }
+        })
+    }
+
+    async fn get_inner<T>(&self, url: &str, freshness: Freshness) -> Result<Page<T>>
+    where
+        T: DeserializeOwned + Serialize,
+    {
+        let cache_file = self
+            .cache_dir
+            .join(format!("{:016x}.json", fnv1a(url.as_bytes())));
+        // A cached entry is usable only if it is for this URL and still parses
+        // (an older opsmeter may have kept other fields).
+        let mut cached: Option<(CacheEntry, T)> = read_cache(&cache_file, url);
+        if freshness == Freshness::Immutable {
+            if let Some((entry, items)) = cached.take() {
+                return Ok(Page {
+                    items,
+                    next: entry.next,
+                });
+            }
+        }
+        let mut current = url.to_string();
+        let mut attempt = 0u32;
+        let mut waits = 0u32;
+        let mut redirects = 0u32;
+        loop {
+            let mut extra = HeaderMap::new();
+            if let Some((entry, _)) = &cached {
+                if current == url {
+                    if let Some(v) = entry
+                        .etag
+                        .as_deref()
+                        .and_then(|e| HeaderValue::from_str(e).ok())
+                    {
+                        extra.insert(http::header::IF_NONE_MATCH, v);
+                    } else if let Some(v) = entry
+                        .last_modified
+                        .as_deref()
+                        .and_then(|e| HeaderValue::from_str(e).ok())
+                    {
+                        extra.insert(http::header::IF_MODIFIED_SINCE, v);
+                    }
+                }
+            }
+            self.sent.fetch_add(1, Ordering::Relaxed);
+            let sent =
+                tokio::time::timeout(self.policy.timeout, self.transport.send(&current, extra))
+                    .await;
+            let raw = match sent {
+                Ok(Ok(raw)) => raw,
+                Ok(Err(e)) => {
+                    self.retry_or_fail(&mut attempt, &format!("network error: {e:#}"), &current)
+                        .await?;
+                    continue;
+                }
+                Err(_) => {
+                    let why = format!("no answer within {} s", self.policy.timeout.as_secs_f64());
+                    self.retry_or_fail(&mut attempt, &why, &current).await?;
+                    continue;
+                }
+            };
+            let status = raw.status;
+            if status == StatusCode::NOT_MODIFIED {
+                if let Some((entry, items)) = cached.take() {
+                    self.not_modified.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Page {
+                        items,
+                        next: entry.next,
+                    });
+                }
+                bail!(
+                    "{} answered 304 Not Modified for {current} without a conditional request",
+                    self.host
+                );
+            }
+            if status.is_success() {
+                let items: T = serde_json::from_slice(&raw.body).map_err(|e| {
+                    anyhow!(
+                        "{} sent malformed JSON for {current} (line {}, column {}): {e}",
+                        self.host,
+                        e.line(),
+                        e.column()
+                    )
+                })?;
+                let next = next_page(&raw.headers, &current);
+                let etag = header(&raw.headers, "etag");
+                let last_modified = header(&raw.headers, "last-modified");
+                if etag.is_some() || last_modified.is_some() || freshness == Freshness::Immutable {
+                    let entry = CacheEntry {
+                        url: url.to_string(),
+                        etag,
+                        last_modified,
+                        next: next.clone(),
+                        body: serde_json::to_value(&items).context("caching an answer")?,
+                    };
+                    // A cache that cannot be written costs requests next time, nothing more.
+                    if let Err(e) = write_cache(&cache_file, &entry) {
+                        tracing::debug!("not caching {url}: {e:#}");
+                    }
+                }
+                return Ok(Page { items, next });
+            }
+            if status.is_redirection() {
+                if let Some(loc) = header(&raw.headers, "location") {
+                    redirects += 1;
+                    if redirects > 5 {
+                        bail!("{}: too many redirects from {url}", self.host);
+                    }
+                    current = absolute(&loc, &current);
+                    continue;
+                }
+            }
+            if let Some(wait) = self.rate_limit_wait(&raw, waits) {
+                waits += 1;
+                if wait > self.policy.max_rate_limit_wait {
+                    bail!(
+                        "{} rate limit reached: it resets in {} s, longer than collect.max_rate_limit_wait_seconds ({} s); \
+                         run again later, or set a token for a higher limit",
+                        self.host,
+                        wait.as_secs(),
+                        self.policy.max_rate_limit_wait.as_secs()
+                    );
+                }
+                if waits > 8 {
+                    bail!(
+                        "{} rate limit: still limited after 8 waits; stopping",
+                        self.host
+                    );
+                }
+                let until = chrono::Utc::now()
+                    + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::zero());
+                tracing::warn!(
+                    "{} rate limit reached: waiting {} s (until {} UTC)",
+                    self.host,
+                    wait.as_secs_f64().ceil() as u64,
+                    until.format("%H:%M:%S")
+                );
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            if status.is_server_error() {
+                let why = format!("{status}");
+                self.retry_or_fail(&mut attempt, &why, &current).await?;
+                continue;
+            }
+            return Err(StatusError {
+                status: status.as_u16(),
+                message: format!(
+                    "{} answered {status} for {current}{}",
+                    self.host,
+                    match error_message(&raw.body) {
+                        Some(m) => format!(": {m}"),
+                        None => String::new(),
+                    }
+                ),
+            }
+            .into());
+        }
+    }
+
+    /// Sleeps before the next attempt, or fails when the retries are spent.
+    async fn retry_or_fail(&self, attempt: &mut u32, why: &str, url: &str) -> Result<()> {
+        if *attempt >= self.policy.retries {
+            bail!(
+                "{} request failed after {} attempts: {why} ({url})",
+                self.host,
+                *attempt + 1
+            );
+        }
+        let delay = self.policy.backoff(*attempt);
+        tracing::info!(
+            "{}: {why} for {url}; retrying in {} ms",
+            self.host,
+            delay.as_millis()
+        );
+        *attempt += 1;
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+
+    /// How long to wait when an answer is a rate limit, primary or secondary.
+    fn rate_limit_wait(&self, raw: &Raw, waits: u32) -> Option<Duration> {
+        let limited =
+            raw.status == StatusCode::TOO_MANY_REQUESTS || raw.status == StatusCode::FORBIDDEN;
+        if !limited {
+            return None;
+        }
+        if let Some(secs) =
+            header(&raw.headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            return Some(Duration::from_secs(secs).max(self.policy.backoff_base));
+        }
+        let remaining = header(&raw.headers, "x-ratelimit-remaining")
+            .or_else(|| header(&raw.headers, "ratelimit-remaining"));
+        if remaining.as_deref().map(str::trim) == Some("0") {
+            let reset = header(&raw.headers, "x-ratelimit-reset")
+                .or_else(|| header(&raw.headers, "ratelimit-reset"))
+                .and_then(|v| v.trim().parse::<i64>().ok());
+            let wait = match reset {
+                Some(r) => {
+                    let now = chrono::Utc::now();
+                    let ms = (r * 1000 - now.timestamp_millis()).max(0) as u64;
+                    Duration::from_millis(ms)
+                }
+                None => Duration::from_secs(60),
+            };
+            return Some(wait.max(self.policy.backoff_base));
+        }
+        if raw.status == StatusCode::TOO_MANY_REQUESTS
+            || error_message(&raw.body)
+                .is_some_and(|m| m.to_ascii_lowercase().contains("rate limit"))
+        {
+            // A secondary limit without retry-after: GitHub asks for at least a minute.
+            let base = Duration::from_secs(60).min(self.policy.backoff_base.saturating_mul(60));
+            return Some(base.saturating_mul(1 << waits.min(6)));
+        }
+        None
+    }
+}
+
+fn cache_dir(root: &Path, host: &str, api_url: &str) -> PathBuf {
+    root.join("data/cache")
+        .join(format!("{host}-{:08x}", fnv1a(api_url.as_bytes()) as u32))
+}
+
+fn read_cache<T: DeserializeOwned>(file: &Path, url: &str) -> Option<(CacheEntry, T)> {
+    let text = std::fs::read(file).ok()?;
+    let entry: CacheEntry = serde_json::from_slice(&text).ok()?;
+    if entry.url != url {
+        return None;
+    }
+    let items = T::deserialize(&entry.body).ok()?;
+    Some((entry, items))
+}
+
+fn write_cache(file: &Path, entry: &CacheEntry) -> Result<()> {
+    let bytes = serde_json::to_vec(entry)?;
+    crate::fsutil::write_atomic(file, &bytes)
+}
+
+/// 64-bit FNV-1a: a stable hash (the same on every machine and version) for
+/// cache file names and shards.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The next page: `Link: <url>; rel="next"`, else GitLab's `x-next-page`.
+fn next_page(headers: &HeaderMap, current: &str) -> Option<String> {
+    for link in headers.get_all("link") {
+        let Ok(mut rest) = link.to_str() else {
+            continue;
+        };
+        // `<url>; rel="next", <url>; rel="last"`: URLs may hold commas, so
+        // split on the angle brackets, not on commas.
+        while let Some(start) = rest.find('<') {
+            let Some(len) = rest[start..].find('>') else {
+                break;
+            };
+            let target = &rest[start + 1..start + len];
+            let after = &rest[start + len + 1..];
+            let params_end = after.find('<').unwrap_or(after.len());
+            let is_next = after[..params_end].split(';').any(|p| {
+                let p = p.trim().trim_end_matches(',').replace(' ', "");
+                p == "rel=\"next\"" || p == "rel=next"
+            });
+            if is_next {
+                return Some(absolute(target, current));
+            }
+            rest = &after[params_end..];
+        }
+    }
+    let page = header(headers, "x-next-page")?;
+    let page = page.trim();
+    if page.is_empty() {
+        return None;
+    }
+    Some(with_query(current, "page", page))
+}
+
+/// `url` with the query parameter `key` set to `value`.
+pub fn with_query(url: &str, key: &str, value: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut parts: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && p.split('=').next() != Some(key))
+        .map(str::to_string)
+        .collect();
+    parts.push(format!("{key}={}", encode(value)));
+    format!("{base}?{}", parts.join("&"))
+}
+
+/// A location relative to the server of `current`, made absolute.
+fn absolute(location: &str, current: &str) -> String {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        return location.to_string();
+    }
+    let origin_end = current
+        .find("://")
+        .and_then(|i| current[i + 3..].find('/').map(|j| i + 3 + j))
+        .unwrap_or(current.len());
+    format!(
+        "{}/{}",
+        &current[..origin_end],
+        location.trim_start_matches('/')
+    )
+}
+
+/// Percent-encodes a query value or a path segment (`/` included, as GitLab's
+/// project paths need).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The `message` (GitHub, GitLab) or `error` (GitLab) of an error body.
+fn error_message(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Body {
+        message: Option<serde_json::Value>,
+        error: Option<serde_json::Value>,
+    }
+    let b: Body = serde_json::from_slice(body).ok()?;
+    let v = b.message.or(b.error)?;
+    let text = match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    };
+    Some(text.chars().take(300).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_header_next_and_gitlab_next_page() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "link",
+            HeaderValue::from_static(
+                "<https://api.github.com/repositories/1/pulls?page=2>; rel=\"next\", <https://api.github.com/repositories/1/pulls?page=5>; rel=\"last\"",
+            ),
+        );
+        assert_eq!(
+            next_page(&h, "https://api.github.com/repos/a/b/pulls").as_deref(),
+            Some("https://api.github.com/repositories/1/pulls?page=2")
+        );
+        let mut g = HeaderMap::new();
+        g.insert("x-next-page", HeaderValue::from_static("3"));
+        assert_eq!(
+            next_page(
+                &g,
+                "https://gl/api/v4/projects/1/issues?per_page=100&page=2"
+            )
+            .as_deref(),
+            Some("https://gl/api/v4/projects/1/issues?per_page=100&page=3")
+        );
+        g.insert("x-next-page", HeaderValue::from_static(""));
+        assert_eq!(next_page(&g, "https://gl/x"), None);
+    }
+
+    #[test]
+    fn encoding_and_relative_locations() {
+        assert_eq!(encode("grp/sub proj"), "grp%2Fsub%20proj");
+        assert_eq!(
+            absolute("/repos/x", "http://127.0.0.1:9/api/v3/y"),
+            "http://127.0.0.1:9/repos/x"
+        );
+        assert_eq!(
+            with_query("http://h/p?a=1&page=1", "page", "2"),
+            "http://h/p?a=1&page=2"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let p = Policy {
+            max_rate_limit_wait: Duration::from_secs(1),
+            retries: 3,
+            backoff_base: Duration::from_millis(100),
+            timeout: Duration::from_secs(1),
+        };
+        assert_eq!(p.backoff(0), Duration::from_millis(100));
+        assert_eq!(p.backoff(3), Duration::from_millis(800));
+        assert_eq!(p.backoff(30), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn fnv_is_stable() {
+        // Shards and cache names depend on these exact values.
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}

@@ -1,0 +1,180 @@
+//! Dashboards through the real binary: a site with several fixture
+//! repositories and a stored history, snapshot-tested; exports; and hostile
+//! repository data that must come out escaped everywhere.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
+use common::{branches, linear, scratch, Repo, HUMAN};
+
+fn opsmeter() -> Command {
+    let mut c = Command::cargo_bin("opsmeter").unwrap();
+    c.env_remove("OPSMETER_LOG");
+    c
+}
+
+fn repos() -> &'static (PathBuf, PathBuf) {
+    static R: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    R.get_or_init(|| {
+        let a = scratch("dash-linear");
+        linear(&a);
+        let b = scratch("dash-branches");
+        branches(&b);
+        (a, b)
+    })
+}
+
+const HISTORY: &str = r#"{"collected_at":"2024-01-05T00:00:00Z","window_days":90,"deployment_count":2,"deploy_days_per_week":1.0,"lead_time_median_hours":40.0,"change_failure_rate":0.0,"recovery_median_hours":null,"coverage_line_rate":0.5}
+{"collected_at":"2024-02-01T00:00:00Z","window_days":90,"deployment_count":4,"deploy_days_per_week":2.0,"lead_time_median_hours":28.0,"change_failure_rate":0.25,"recovery_median_hours":72.0,"coverage_line_rate":0.55}
+"#;
+
+/// A site with two repositories and a stored history for one of them.
+fn dashboard_site() -> tempfile::TempDir {
+    let (a, b) = repos();
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        format!(
+            "title = \"Delivery\"\n\n[[repos]]\nname = \"linear\"\npath = {a:?}\n\n[[repos]]\nname = \"branches\"\npath = {b:?}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(site.path().join("data/history")).unwrap();
+    std::fs::write(site.path().join("data/history/linear.jsonl"), HISTORY).unwrap();
+    site
+}
+
+fn build(site: &Path, since: &str, until: &str) {
+    opsmeter()
+        .arg("--root")
+        .arg(site)
+        .args(["build", "--since", since, "--until", until])
+        .assert()
+        .success();
+}
+
+fn read(site: &Path, rel: &str) -> String {
+    std::fs::read_to_string(site.join("public").join(rel)).unwrap_or_else(|e| panic!("public/{rel}: {e}"))
+}
+
+#[test]
+fn overview_and_report_match_snapshots() {
+    let site = dashboard_site();
+    build(site.path(), "2024-01-01", "2024-02-15");
+    insta::assert_snapshot!("overview", read(site.path(), "index.html"));
+    insta::assert_snapshot!("report_linear", read(site.path(), "repos/linear/index.html"));
+}
+
+#[test]
+fn overview_lists_every_repository_with_tiers_and_areas() {
+    let site = dashboard_site();
+    build(site.path(), "2024-01-01", "2024-02-15");
+    let index = read(site.path(), "index.html");
+    assert!(index.contains("<th scope=\"row\"><a href=\"/repos/linear/\">linear</a></th>"));
+    assert!(index.contains("<th scope=\"row\"><a href=\"/repos/branches/\">branches</a></th>"));
+    // linear: 4 deployments in 6.43 weeks = 0.62/week; branches: 7 in 6.43 = 1.09/week.
+    assert!(index.contains("<td data-value=\"0.6222\">0.62"), "{index}");
+    assert!(index.contains("<td data-value=\"1.0889\">1.09"), "{index}");
+    // The stored history gives the trend table its two collection dates.
+    assert!(index.contains("<th scope=\"row\">2024-01-05</th><td>40</td>"), "{index}");
+    assert!(index.contains("<th scope=\"row\">2024-02-01</th><td>28</td>"), "{index}");
+    assert!(index.contains("id=\"tier-distribution\""));
+}
+
+#[test]
+fn report_json_is_the_assess_contract() {
+    let (a, b) = repos();
+    let site = dashboard_site();
+    build(site.path(), "2024-01-01", "2024-02-15");
+    let exported: serde_json::Value = serde_json::from_str(&read(site.path(), "api/report.json")).unwrap();
+    let out = opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .args(["assess", "--json", "--since", "2024-01-01", "--until", "2024-02-15"])
+        .assert()
+        .success();
+    let assessed: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(exported, assessed);
+    assert_eq!(exported["repos"][0]["dora"]["deployment_count"], 4);
+    let _ = (a, b);
+    let csv = read(site.path(), "api/report.csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[1].starts_with("linear,4,0.6222,"), "{}", lines[1]);
+    assert!(lines[2].starts_with("branches,7,1.0889,"), "{}", lines[2]);
+    let badge = read(site.path(), "badges/linear.svg");
+    assert!(badge.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(badge.contains("<title>linear: level "), "{badge}");
+}
+
+#[test]
+fn charts_are_inline_svg_with_tables() {
+    let site = dashboard_site();
+    build(site.path(), "2024-01-01", "2024-02-15");
+    let report = read(site.path(), "repos/linear/index.html");
+    for id in [
+        "deployments-per-week",
+        "lead-time-per-week",
+        "lead-time-distribution",
+        "failure-rate-per-month",
+        "recovery-per-month",
+        "coverage-over-time",
+        "area-levels",
+    ] {
+        assert!(report.contains(&format!("id=\"{id}\"")), "missing chart {id}");
+        assert!(report.contains(&format!("<title id=\"{id}-title\">")), "chart {id} has no title");
+    }
+    // No script from a CDN, no chart library.
+    assert!(!report.contains("<script src=\"http"));
+}
+
+#[test]
+fn hostile_repository_data_is_escaped_everywhere() {
+    const SCRIPT: &str = "<script>alert(1)</script>";
+    const IMG: &str = "\"><img src=x onerror=alert(1)>";
+    const CDATA: &str = "]]></svg>";
+    let dir = scratch("hostile");
+    let r = Repo::init(&dir);
+    let c1 = r.commit(&format!("init {SCRIPT}"), HUMAN, "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z");
+    r.tag(&format!("v1{SCRIPT}"), &c1);
+    let c2 = r.commit(&format!("feat: {IMG} {CDATA}"), &format!("Mallory {IMG}"), "2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z");
+    r.tag(&format!("v2{CDATA}"), &c2);
+    let c3 = r.commit(
+        &format!("Revert {SCRIPT}\n\nThis reverts commit {}.", &c2[..12]),
+        &format!("{SCRIPT} [bot]x"),
+        "2024-01-04T00:00:00Z",
+        "2024-01-05T00:00:00Z",
+    );
+    r.tag("v3-evil\"'&", &c3);
+    std::fs::write(dir.join("Dockerfile"), format!("FROM node:latest\nENV TOKEN={SCRIPT}\n")).unwrap();
+    r.git(&["add", "Dockerfile"], &[]);
+    r.git(&["commit", "-q", "-m", "docker"], &[("GIT_AUTHOR_DATE", "2024-01-06T00:00:00Z"), ("GIT_COMMITTER_DATE", "2024-01-06T00:00:00Z")]);
+
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        format!("[[repos]]\nname = \"hostile\"\npath = {dir:?}\ntag_pattern = \"^v\"\n"),
+    )
+    .unwrap();
+    build(site.path(), "2024-01-01", "2024-02-01");
+    // The tags are deployments: the data really reached the site.
+    let report = read(site.path(), "repos/hostile/index.html");
+    assert!(report.contains("v1&lt;script&gt;alert(1)&lt;&#x2F;script&gt;") || report.contains("v1&lt;script&gt;alert(1)&lt;/script&gt;"), "{report}");
+    let mut scanned = 0;
+    for entry in walkdir::WalkDir::new(site.path().join("public")) {
+        let entry = entry.unwrap();
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for bad in [SCRIPT, IMG, CDATA, "<img src=x"] {
+            assert!(!text.contains(bad), "{} contains {bad:?}", entry.path().display());
+        }
+        scanned += 1;
+    }
+    assert!(scanned > 10, "scanned {scanned} files");
+}
