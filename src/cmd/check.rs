@@ -15,6 +15,8 @@ pub fn run(root: Option<PathBuf>, drafts: bool) -> Result<()> {
     let mut site = Site::load(&root, drafts)?;
     let mut problems = site.render_markdown();
     problems.extend(links::check(&site));
+    problems.extend(links::check_translations(&site));
+    problems.extend(links::check_practice_chapters(&site));
     if let Err(mut p) = site.render_pages() {
         problems.append(&mut p);
     }

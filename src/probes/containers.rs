@@ -310,7 +310,8 @@ fn check(path: &str, insts: &[Instruction]) -> Vec<(Outcome, Vec<Evidence>)> {
         .flat_map(|i| {
             assigned_names(i)
                 .into_iter()
-                .filter(|n| secret_name().is_match(n))
+                // `*_FILE` names a mounted secret file, which is the remedy, not a leak.
+                .filter(|n| secret_name().is_match(n) && !n.to_ascii_uppercase().ends_with("_FILE"))
                 .map(move |n| {
                     Evidence::at(
                         path,
@@ -349,48 +350,52 @@ fn check(path: &str, insts: &[Instruction]) -> Vec<(Outcome, Vec<Evidence>)> {
         ),
     };
 
-    // One process: the effective CMD / ENTRYPOINT of the final stage.
-    let process = match final_stage
+    // One process: what runs is the final stage's ENTRYPOINT followed by its CMD.
+    let entrypoint = final_stage.iter().rev().find(|i| i.keyword == "ENTRYPOINT");
+    let cmd = final_stage.iter().rev().find(|i| i.keyword == "CMD");
+    let starts_many = |args: &str| {
+        let lower = args.to_ascii_lowercase();
+        [
+            "supervisord",
+            "runsvdir",
+            "s6-svscan",
+            "/sbin/init",
+            "systemd",
+        ]
         .iter()
-        .rev()
-        .find(|i| i.keyword == "CMD" || i.keyword == "ENTRYPOINT")
-    {
-        Some(c) => {
-            let lower = c.args.to_ascii_lowercase();
-            let many = [
-                "supervisord",
-                "runsvdir",
-                "s6-svscan",
-                "/sbin/init",
-                "systemd",
-            ]
-            .iter()
-            .any(|m| lower.contains(m))
-                || lower.contains(" & ")
-                || lower.trim_end_matches(['"', ']', ' ']).ends_with('&');
-            if many {
-                (
-                    Outcome::Fail,
-                    vec![Evidence::at(
-                        path,
-                        c.line,
-                        format!("{} starts several processes", c.keyword),
-                    )],
-                )
-            } else {
-                (
-                    Outcome::Pass,
-                    vec![Evidence::at(path, c.line, c.keyword.clone())],
-                )
-            }
-        }
-        None => (
+        .any(|m| lower.contains(m))
+            || lower.contains(" & ")
+            || lower.trim_end_matches(['"', ']', ' ']).ends_with('&')
+    };
+    let process = match (entrypoint, cmd) {
+        (None, None) => (
             Outcome::Unknown,
             vec![Evidence::file(
                 path,
                 "no CMD or ENTRYPOINT: inherited from the base image",
             )],
         ),
+        (e, c) => match [e, c].into_iter().flatten().find(|i| starts_many(&i.args)) {
+            Some(bad) => (
+                Outcome::Fail,
+                vec![Evidence::at(
+                    path,
+                    bad.line,
+                    format!("{} starts several processes", bad.keyword),
+                )],
+            ),
+            None => {
+                let last = [e, c]
+                    .into_iter()
+                    .flatten()
+                    .max_by_key(|i| i.line)
+                    .expect("one of them");
+                (
+                    Outcome::Pass,
+                    vec![Evidence::at(path, last.line, last.keyword.clone())],
+                )
+            }
+        },
     };
     vec![base, user, multi, creds, health, process]
 }

@@ -99,6 +99,76 @@ impl Workload<'_> {
     fn label(&self) -> String {
         format!("{} {}", self.kind, self.name)
     }
+
+    /// The items of every `containers:` list (not `initContainers:`), as
+    /// (name, lines). A list it cannot read (flow style) yields nothing.
+    fn containers(&self) -> Vec<(String, Vec<&str>)> {
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < self.lines.len() {
+            let (_, line) = self.lines[i];
+            i += 1;
+            if line.trim() != "containers:" {
+                continue;
+            }
+            let key_indent = indent(line);
+            // The first list item fixes the items' indentation.
+            let Some(first) = self.lines[i..]
+                .iter()
+                .map(|(_, l)| *l)
+                .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            else {
+                break;
+            };
+            if !first.trim_start().starts_with('-') || indent(first) < key_indent {
+                continue;
+            }
+            let item_indent = indent(first);
+            let mut current: Option<(String, Vec<&str>)> = None;
+            while i < self.lines.len() {
+                let (_, l) = self.lines[i];
+                let t = l.trim_start();
+                if t.is_empty() || t.starts_with('#') {
+                    i += 1;
+                    continue;
+                }
+                let ind = indent(l);
+                if ind < item_indent || (ind == item_indent && !t.starts_with('-')) {
+                    break;
+                }
+                if ind == item_indent && t.starts_with('-') {
+                    if let Some(c) = current.take() {
+                        out.push(c);
+                    }
+                    current = Some((String::new(), Vec::new()));
+                }
+                if let Some((name, body)) = current.as_mut() {
+                    let key = t.trim_start_matches('-').trim_start();
+                    if name.is_empty() {
+                        if let Some(n) = key.strip_prefix("name:") {
+                            *name = n.trim().trim_matches(['"', '\'']).to_string();
+                        }
+                    }
+                    body.push(l);
+                }
+                i += 1;
+            }
+            if let Some(c) = current.take() {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+fn block_has(lines: &[&str], key: &str) -> bool {
+    lines.iter().any(|l| {
+        l.trim_start()
+            .trim_start_matches('-')
+            .trim_start()
+            .starts_with(key)
+    })
 }
 
 pub fn run(files: &RepoFiles) -> Vec<Finding> {
@@ -141,9 +211,37 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
     // Probes.
     let (mut f, mut p) = (Vec::new(), Vec::new());
     for w in &all {
-        let missing: Vec<&str> = ["livenessProbe:", "readinessProbe:"]
+        let containers = w.containers();
+        if containers.len() > 1 {
+            // Several containers: each must have both probes.
+            let mut bad = Vec::new();
+            for (name, body) in &containers {
+                let missing: Vec<&str> = ["livenessProbe", "readinessProbe"]
+                    .into_iter()
+                    .filter(|k| !block_has(body, &format!("{k}:")))
+                    .collect();
+                if !missing.is_empty() {
+                    bad.push(format!("container {name}: no {}", missing.join(" or ")));
+                }
+            }
+            if bad.is_empty() {
+                p.push(Evidence::at(
+                    w.path,
+                    w.line,
+                    format!("{}: liveness and readiness probes", w.label()),
+                ));
+            } else {
+                f.push(Evidence::at(
+                    w.path,
+                    w.line,
+                    format!("{}: {}", w.label(), bad.join("; ")),
+                ));
+            }
+            continue;
+        }
+        let missing: Vec<&str> = ["livenessProbe", "readinessProbe"]
             .into_iter()
-            .filter(|k| !w.has(k))
+            .filter(|k| !w.has(&format!("{k}:")))
             .collect();
         if missing.is_empty() {
             p.push(Evidence::at(
@@ -155,11 +253,7 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
             f.push(Evidence::at(
                 w.path,
                 w.line,
-                format!(
-                    "{}: no {}",
-                    w.label(),
-                    missing.join(" or ").trim_end_matches(':')
-                ),
+                format!("{}: no {}", w.label(), missing.join(" or ")),
             ));
         }
     }
@@ -167,7 +261,16 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
     // Resources.
     let (mut f, mut p) = (Vec::new(), Vec::new());
     for w in &all {
-        let ok = w.has("resources:") && w.has("limits:") && w.has("requests:");
+        let containers = w.containers();
+        let ok = if containers.len() > 1 {
+            containers.iter().all(|(_, body)| {
+                block_has(body, "resources:")
+                    && block_has(body, "limits:")
+                    && block_has(body, "requests:")
+            })
+        } else {
+            w.has("resources:") && w.has("limits:") && w.has("requests:")
+        };
         let e = Evidence::at(
             w.path,
             w.line,

@@ -37,6 +37,8 @@ pub struct Site {
     pub strings: Strings,
     /// Assessed repositories, when the site has any.
     pub dashboards: Option<super::dashboards::Dashboards>,
+    /// The maturity model, whose practices link into handbook chapters.
+    pub model: crate::model::Model,
     base_path: String,
 }
 
@@ -73,6 +75,8 @@ impl Site {
             problems.append(&mut p);
             Strings::new()
         });
+        let catalogue = crate::probes::patterns::Catalogue::load(root)?;
+        let model = crate::model::Model::load(root, &crate::probes::known_ids(&catalogue))?;
         let content = content_result.unwrap_or_else(|mut p| {
             problems.append(&mut p);
             ContentTree::default()
@@ -101,6 +105,7 @@ impl Site {
             templates,
             strings,
             dashboards: None,
+            model,
             base_path,
         })
     }
@@ -245,6 +250,9 @@ impl Site {
             "ancestors": ancestors,
             "file": e.file.to_string_lossy(),
         });
+        if let Some(practices) = self.chapter_practices(&e.key) {
+            v["practices"] = practices;
+        }
         match e.kind {
             Kind::Page => {
                 v["earlier"] = e.earlier.map(|x| self.summary_of(x)).unwrap_or(Value::Null);
@@ -256,6 +264,44 @@ impl Site {
             }
         }
         v
+    }
+
+    /// The practices a handbook chapter (`guide/<chapter>.md`) teaches, with the
+    /// level each assessed repository reached.
+    fn chapter_practices(&self, key: &str) -> Option<Value> {
+        let chapter = key.strip_prefix("guide/")?.strip_suffix(".md")?;
+        let list: Vec<Value> = self
+            .model
+            .areas
+            .iter()
+            .flat_map(|a| a.practices.iter().map(move |p| (a, p)))
+            .filter(|(_, p)| p.chapter == chapter)
+            .map(|(a, p)| {
+                let repos: Vec<Value> = self
+                    .dashboards
+                    .iter()
+                    .flat_map(|d| d.report.repos.iter())
+                    .filter_map(|r| {
+                        let score = r.practices.iter().find(|s| s.id == p.id)?;
+                        Some(json!({
+                            "name": r.name,
+                            "url": self.url(&format!("/repos/{}/", r.slug)),
+                            "level": score.level,
+                            "max_level": score.max_level,
+                        }))
+                    })
+                    .collect();
+                json!({
+                    "id": p.id,
+                    "name": p.name,
+                    "area": a.name,
+                    "max_level": p.levels.len(),
+                    "levels": p.levels.iter().map(|l| json!({"level": l.level, "next": l.next})).collect::<Vec<_>>(),
+                    "repos": repos,
+                })
+            })
+            .collect();
+        (!list.is_empty()).then(|| Value::Array(list))
     }
 
     /// Renders templates for every entry, the 404 page and alias redirects, in memory.

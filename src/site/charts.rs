@@ -830,19 +830,7 @@ fn plot(svg: &mut String, axes: &Axes, marks: &[Mark], legend: &[LegendItem]) ->
     let (_, area) = root.split_vertically(legend_height);
     let n = axes.categories.len();
     // Thin the x labels so that the widest fits between its neighbours.
-    let plot_width = (WIDTH - Y_AXIS_WIDTH - 24) as f64;
-    let labels: Vec<String> = axes
-        .categories
-        .iter()
-        .map(|c| truncate(&clean(c), 16))
-        .collect();
-    let widest = labels
-        .iter()
-        .map(|l| text_width(l, 10.0))
-        .fold(0.0, f64::max)
-        + 12.0;
-    let fit = ((plot_width / widest).floor() as usize).max(1);
-    let every = n.div_ceil(fit).max(1);
+    let (labels, every) = x_labels(axes.categories);
     let x_ticks: Vec<f64> = (0..n).step_by(every).map(|i| i as f64).collect();
     let scale = &axes.scale;
 
@@ -911,6 +899,32 @@ fn draw_mark(chart: &mut ChartContext<SVGBackend, Coord>, mark: &Mark) -> DrawRe
         }
     }
     Ok(())
+}
+
+/// The x labels as drawn, and which to draw (every n-th): all of them, whole, when they fit;
+/// else cut to 16 characters and thinned so that the widest fits between its neighbours.
+fn x_labels(categories: &[String]) -> (Vec<String>, usize) {
+    let plot_width = f64::from(WIDTH - Y_AXIS_WIDTH - 24);
+    let n = categories.len().max(1);
+    let widest = |labels: &[String]| {
+        labels
+            .iter()
+            .map(|l| text_width(l, 10.0))
+            .fold(0.0, f64::max)
+            + 12.0
+    };
+    let labels: Vec<String> = categories.iter().map(|c| clean(c)).collect();
+    if widest(&labels) <= plot_width / n as f64 {
+        return (labels, 1);
+    }
+    let labels: Vec<String> = labels.iter().map(|l| truncate(l, 16)).collect();
+    let fit = ((plot_width / widest(&labels)).floor() as usize).max(1);
+    let every = n.div_ceil(fit).max(1);
+    let room = plot_width / n as f64 * every as f64 - 12.0;
+    (
+        labels.iter().map(|l| fit_width(l, 10.0, room)).collect(),
+        every,
+    )
 }
 
 /// Draws the legend in rows along the top, wrapping when a row is full; returns its height.

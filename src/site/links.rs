@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use super::build::Site;
+use super::content::Kind;
 use super::markdown::LocalAsset;
 use crate::diagnostics::Diagnostic;
 
@@ -69,5 +70,69 @@ pub fn check(site: &Site) -> Vec<Diagnostic> {
         }
     }
     problems.sort();
+    problems
+}
+
+/// Pages of the default language without a translation into every other
+/// language, unless the page declares it (`untranslated = true`, or a list of
+/// languages, under `[extra]`).
+pub fn check_translations(site: &Site) -> Vec<Diagnostic> {
+    let config = &site.config;
+    if config.languages.len() < 2 {
+        return Vec::new();
+    }
+    let tree = &site.content;
+    let mut problems = Vec::new();
+    for e in tree.entries.iter().filter(|e| e.lang == config.default_language && !e.implicit) {
+        let declared = e.meta.extra.get("untranslated");
+        for lang in config.other_languages() {
+            if tree.by_key.contains_key(&(e.key.clone(), lang.to_string())) {
+                continue;
+            }
+            let excused = match declared {
+                Some(toml::Value::Boolean(b)) => *b,
+                Some(toml::Value::Array(list)) => list.iter().any(|v| v.as_str() == Some(lang)),
+                _ => false,
+            };
+            if !excused {
+                let stem = e.key.trim_end_matches(".md");
+                problems.push(Diagnostic::new(
+                    &e.file,
+                    None,
+                    format!(
+                        "no `{lang}` translation (add content/{stem}.{lang}.md, or declare `untranslated = true` under [extra])"
+                    ),
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// In a site with a handbook (`content/guide/`), every practice of the model
+/// must name an existing chapter.
+pub fn check_practice_chapters(site: &Site) -> Vec<Diagnostic> {
+    let tree = &site.content;
+    let lang = &site.config.default_language;
+    let has_handbook = tree
+        .entries
+        .iter()
+        .any(|e| e.kind == Kind::Section && e.key == "guide/_index.md");
+    if !has_handbook {
+        return Vec::new();
+    }
+    let mut problems = Vec::new();
+    for area in &site.model.areas {
+        for p in &area.practices {
+            let key = format!("guide/{}.md", p.chapter);
+            if !tree.by_key.contains_key(&(key.clone(), lang.clone())) {
+                problems.push(Diagnostic::new(
+                    "data/model.toml",
+                    None,
+                    format!("practice `{}` names chapter `{}`, but content/{key} does not exist", p.id, p.chapter),
+                ));
+            }
+        }
+    }
     problems
 }
