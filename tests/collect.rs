@@ -1082,6 +1082,45 @@ async fn a_502_is_retried_and_a_404_fails_only_its_repository() {
 }
 
 #[tokio::test]
+async fn a_range_that_cannot_be_compared_is_a_note_not_a_failure() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/repos/acme/gc/deployments",
+        &[("per_page", "100")],
+        json!([
+            deployment(2, &sha("b2"), "production"),
+            deployment(1, &sha("b1"), "production")
+        ]),
+        &[],
+    )
+    .await;
+    for (id, at) in [(1, "2024-03-01T00:00:00Z"), (2, "2024-03-02T00:00:00Z")] {
+        serve(
+            &server,
+            &format!("/repos/acme/gc/deployments/{id}/statuses"),
+            &[("per_page", "100")],
+            json!([status("success", at)]),
+            &[],
+        )
+        .await;
+    }
+    // Mounted after the deployments above, so these take the rest (the first mounted wins).
+    empty_repo(&server, "acme/gc").await;
+    // No compare is mounted: GitHub answers 404 for a commit it no longer has.
+    let root = site("uncomparable", &github_entry(&server, "acme/gc"));
+    let run = collect(&root, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let f = facts(&root, "acme-gc");
+    assert_eq!(f["deployments"].as_array().unwrap().len(), 2);
+    let note = f["notes"][0].as_str().unwrap();
+    assert!(
+        note.starts_with("production#2 cannot be compared with the deployment before it"),
+        "{note}"
+    );
+}
+
+#[tokio::test]
 async fn malformed_json_is_a_clear_error_and_keeps_the_facts() {
     let server = MockServer::start().await;
     acme_api(&server).await;

@@ -301,7 +301,7 @@ impl Site {
                 })
             })
             .collect();
-        (!list.is_empty()).then(|| Value::Array(list))
+        (!list.is_empty()).then_some(Value::Array(list))
     }
 
     /// Renders templates for every entry, the 404 page and alias redirects, in memory.
