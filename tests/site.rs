@@ -86,6 +86,7 @@ fn fixture_site_builds_every_page_and_asset() {
             "search/en.json",
             "search/zh.json",
             "sitemap.xml",
+            "sort.js",
             "style.css",
             "zh/guide/index.html",
             "zh/guide/intro/index.html",
@@ -296,7 +297,7 @@ fn check_reports_every_broken_link_anchor_and_image() {
     let site = copy_fixture();
     std::fs::write(
         site.path().join("content/about.md"),
-        "+++\ntitle = \"About\"\n+++\n\n[gone](@/nowhere.md)\n\n[bad anchor](@/guide/intro.md#nope)\n\n![missing](missing.png)\n\n[here](#nothing-here)\n",
+        "+++\ntitle = \"About\"\n[extra]\nuntranslated = true\n+++\n\n[gone](@/nowhere.md)\n\n[bad anchor](@/guide/intro.md#nope)\n\n![missing](missing.png)\n\n[here](#nothing-here)\n",
     )
     .unwrap();
     let out = opsmeter()
@@ -307,10 +308,10 @@ fn check_reports_every_broken_link_anchor_and_image() {
         .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     let expected = [
-        "content/about.md:5: link to @/nowhere.md: no such page",
-        "content/about.md:7: link to @/guide/intro.md#nope: no heading with id `nope` in content/guide/intro.md",
-        "content/about.md:9: image missing.png: file not found (expected content/missing.png)",
-        "content/about.md:11: link to #nothing-here: no heading with id `nothing-here` in content/about.md",
+        "content/about.md:7: link to @/nowhere.md: no such page",
+        "content/about.md:9: link to @/guide/intro.md#nope: no heading with id `nope` in content/guide/intro.md",
+        "content/about.md:11: image missing.png: file not found (expected content/missing.png)",
+        "content/about.md:13: link to #nothing-here: no heading with id `nothing-here` in content/about.md",
     ];
     for e in expected {
         assert!(stderr.contains(e), "expected {e:?} in:\n{stderr}");
@@ -447,4 +448,31 @@ fn search_index_finds_an_english_word_and_a_chinese_pair() {
     assert_eq!(urls(&zh, "部署"), vec!["/docs/zh/guide/intro/"]);
     // Each language has its own index.
     assert!(urls(&en, "灰度").is_empty());
+}
+
+#[test]
+fn check_reports_an_undeclared_missing_translation() {
+    let site = copy_fixture();
+    // guide/intro.md has a Chinese translation; a new page without one and
+    // without `untranslated` is reported.
+    std::fs::write(
+        site.path().join("content/guide/third.md"),
+        "+++\ntitle = \"Third\"\n+++\n\nText.\n",
+    )
+    .unwrap();
+    let out = opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .arg("check")
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("content/guide/third.md: no `zh` translation (add content/guide/third.zh.md, or declare `untranslated = true` under [extra])"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("about.md"),
+        "declared pages are not reported: {stderr}"
+    );
 }

@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 
 use super::build::Site;
-use super::content::Kind;
 use super::markdown::LocalAsset;
 use crate::diagnostics::Diagnostic;
 
@@ -83,7 +82,11 @@ pub fn check_translations(site: &Site) -> Vec<Diagnostic> {
     }
     let tree = &site.content;
     let mut problems = Vec::new();
-    for e in tree.entries.iter().filter(|e| e.lang == config.default_language && !e.implicit) {
+    for e in tree
+        .entries
+        .iter()
+        .filter(|e| e.lang == config.default_language && !e.implicit)
+    {
         let declared = e.meta.extra.get("untranslated");
         for lang in config.other_languages() {
             if tree.by_key.contains_key(&(e.key.clone(), lang.to_string())) {
@@ -109,15 +112,23 @@ pub fn check_translations(site: &Site) -> Vec<Diagnostic> {
     problems
 }
 
-/// In a site with a handbook (`content/guide/`), every practice of the model
-/// must name an existing chapter.
+/// In a site with the handbook, every practice of the model must name an
+/// existing chapter.
 pub fn check_practice_chapters(site: &Site) -> Vec<Diagnostic> {
     let tree = &site.content;
     let lang = &site.config.default_language;
-    let has_handbook = tree
-        .entries
+    // A site whose `content/guide/` holds at least one practice chapter carries
+    // the handbook; a site with a `guide/` of its own is left alone.
+    let chapter_exists = |chapter: &str| {
+        tree.by_key
+            .contains_key(&(format!("guide/{chapter}.md"), lang.clone()))
+    };
+    let has_handbook = site
+        .model
+        .areas
         .iter()
-        .any(|e| e.kind == Kind::Section && e.key == "guide/_index.md");
+        .flat_map(|a| &a.practices)
+        .any(|p| chapter_exists(&p.chapter));
     if !has_handbook {
         return Vec::new();
     }
@@ -129,7 +140,10 @@ pub fn check_practice_chapters(site: &Site) -> Vec<Diagnostic> {
                 problems.push(Diagnostic::new(
                     "data/model.toml",
                     None,
-                    format!("practice `{}` names chapter `{}`, but content/{key} does not exist", p.id, p.chapter),
+                    format!(
+                        "practice `{}` names chapter `{}`, but content/{key} does not exist",
+                        p.id, p.chapter
+                    ),
                 ));
             }
         }
