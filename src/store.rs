@@ -135,10 +135,9 @@ pub fn load_history(root: &Path, slug: &str) -> Result<Vec<HistoryEntry>> {
         if line.trim().is_empty() {
             continue;
         }
-        out.push(
-            serde_json::from_str(line)
-                .map_err(|e| anyhow::anyhow!("{}:{}: malformed history line: {e}", path.display(), i + 1))?,
-        );
+        out.push(serde_json::from_str(line).map_err(|e| {
+            anyhow::anyhow!("{}:{}: malformed history line: {e}", path.display(), i + 1)
+        })?);
     }
     out.sort_by_key(|e: &HistoryEntry| e.collected_at);
     Ok(out)
@@ -163,7 +162,9 @@ mod tests {
             name: "Acme/API".into(),
             ..RepoFacts::default()
         };
-        let at = DateTime::parse_from_rfc3339("2024-05-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let at = DateTime::parse_from_rfc3339("2024-05-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let path = save_facts(dir.path(), &facts, at).unwrap();
         assert_eq!(path, dir.path().join("data/facts/acme-api.json"));
         let (back, when) = load_facts(dir.path(), "acme-api").unwrap().unwrap();
@@ -196,7 +197,10 @@ mod tests {
         append_history(dir.path(), "x", &entry(2, 5)).unwrap();
         append_history(dir.path(), "x", &entry(1, 4)).unwrap();
         let h = load_history(dir.path(), "x").unwrap();
-        assert_eq!(h.iter().map(|e| e.deployment_count).collect::<Vec<_>>(), vec![4, 5]);
+        assert_eq!(
+            h.iter().map(|e| e.deployment_count).collect::<Vec<_>>(),
+            vec![4, 5]
+        );
         std::fs::write(history_path(dir.path(), "x"), "{}\n").unwrap();
         let e = load_history(dir.path(), "x").unwrap_err().to_string();
         assert!(e.contains("x.jsonl:1: malformed history line"), "{e}");

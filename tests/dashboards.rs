@@ -57,7 +57,8 @@ fn build(site: &Path, since: &str, until: &str) {
 }
 
 fn read(site: &Path, rel: &str) -> String {
-    std::fs::read_to_string(site.join("public").join(rel)).unwrap_or_else(|e| panic!("public/{rel}: {e}"))
+    std::fs::read_to_string(site.join("public").join(rel))
+        .unwrap_or_else(|e| panic!("public/{rel}: {e}"))
 }
 
 #[test]
@@ -65,7 +66,10 @@ fn overview_and_report_match_snapshots() {
     let site = dashboard_site();
     build(site.path(), "2024-01-01", "2024-02-15");
     insta::assert_snapshot!("overview", read(site.path(), "index.html"));
-    insta::assert_snapshot!("report_linear", read(site.path(), "repos/linear/index.html"));
+    insta::assert_snapshot!(
+        "report_linear",
+        read(site.path(), "repos/linear/index.html")
+    );
 }
 
 #[test]
@@ -79,8 +83,14 @@ fn overview_lists_every_repository_with_tiers_and_areas() {
     assert!(index.contains("<td data-value=\"0.6222\">0.62"), "{index}");
     assert!(index.contains("<td data-value=\"1.0889\">1.09"), "{index}");
     // The stored history gives the trend table its two collection dates.
-    assert!(index.contains("<th scope=\"row\">2024-01-05</th><td>40</td>"), "{index}");
-    assert!(index.contains("<th scope=\"row\">2024-02-01</th><td>28</td>"), "{index}");
+    assert!(
+        index.contains("<th scope=\"row\">2024-01-05</th><td>40</td>"),
+        "{index}"
+    );
+    assert!(
+        index.contains("<th scope=\"row\">2024-02-01</th><td>28</td>"),
+        "{index}"
+    );
     assert!(index.contains("id=\"tier-distribution\""));
 }
 
@@ -89,11 +99,19 @@ fn report_json_is_the_assess_contract() {
     let (a, b) = repos();
     let site = dashboard_site();
     build(site.path(), "2024-01-01", "2024-02-15");
-    let exported: serde_json::Value = serde_json::from_str(&read(site.path(), "api/report.json")).unwrap();
+    let exported: serde_json::Value =
+        serde_json::from_str(&read(site.path(), "api/report.json")).unwrap();
     let out = opsmeter()
         .arg("--root")
         .arg(site.path())
-        .args(["assess", "--json", "--since", "2024-01-01", "--until", "2024-02-15"])
+        .args([
+            "assess",
+            "--json",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-02-15",
+        ])
         .assert()
         .success();
     let assessed: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
@@ -124,8 +142,14 @@ fn charts_are_inline_svg_with_tables() {
         "coverage-over-time",
         "area-levels",
     ] {
-        assert!(report.contains(&format!("id=\"{id}\"")), "missing chart {id}");
-        assert!(report.contains(&format!("<title id=\"{id}-title\">")), "chart {id} has no title");
+        assert!(
+            report.contains(&format!("id=\"{id}\"")),
+            "missing chart {id}"
+        );
+        assert!(
+            report.contains(&format!("<title id=\"{id}-title\">")),
+            "chart {id} has no title"
+        );
     }
     // No script from a CDN, no chart library.
     assert!(!report.contains("<script src=\"http"));
@@ -138,9 +162,19 @@ fn hostile_repository_data_is_escaped_everywhere() {
     const CDATA: &str = "]]></svg>";
     let dir = scratch("hostile");
     let r = Repo::init(&dir);
-    let c1 = r.commit(&format!("init {SCRIPT}"), HUMAN, "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z");
+    let c1 = r.commit(
+        &format!("init {SCRIPT}"),
+        HUMAN,
+        "2024-01-01T00:00:00Z",
+        "2024-01-01T00:00:00Z",
+    );
     r.tag(&format!("v1{SCRIPT}"), &c1);
-    let c2 = r.commit(&format!("feat: {IMG} {CDATA}"), &format!("Mallory {IMG}"), "2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z");
+    let c2 = r.commit(
+        &format!("feat: {IMG} {CDATA}"),
+        &format!("Mallory {IMG}"),
+        "2024-01-02T00:00:00Z",
+        "2024-01-03T00:00:00Z",
+    );
     r.tag(&format!("v2{CDATA}"), &c2);
     let c3 = r.commit(
         &format!("Revert {SCRIPT}\n\nThis reverts commit {}.", &c2[..12]),
@@ -149,9 +183,19 @@ fn hostile_repository_data_is_escaped_everywhere() {
         "2024-01-05T00:00:00Z",
     );
     r.tag("v3-evil\"'&", &c3);
-    std::fs::write(dir.join("Dockerfile"), format!("FROM node:latest\nENV TOKEN={SCRIPT}\n")).unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM node:latest\nENV TOKEN={SCRIPT}\n"),
+    )
+    .unwrap();
     r.git(&["add", "Dockerfile"], &[]);
-    r.git(&["commit", "-q", "-m", "docker"], &[("GIT_AUTHOR_DATE", "2024-01-06T00:00:00Z"), ("GIT_COMMITTER_DATE", "2024-01-06T00:00:00Z")]);
+    r.git(
+        &["commit", "-q", "-m", "docker"],
+        &[
+            ("GIT_AUTHOR_DATE", "2024-01-06T00:00:00Z"),
+            ("GIT_COMMITTER_DATE", "2024-01-06T00:00:00Z"),
+        ],
+    );
 
     let site = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -162,7 +206,11 @@ fn hostile_repository_data_is_escaped_everywhere() {
     build(site.path(), "2024-01-01", "2024-02-01");
     // The tags are deployments: the data really reached the site.
     let report = read(site.path(), "repos/hostile/index.html");
-    assert!(report.contains("v1&lt;script&gt;alert(1)&lt;&#x2F;script&gt;") || report.contains("v1&lt;script&gt;alert(1)&lt;/script&gt;"), "{report}");
+    assert!(
+        report.contains("v1&lt;script&gt;alert(1)&lt;&#x2F;script&gt;")
+            || report.contains("v1&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{report}"
+    );
     let mut scanned = 0;
     for entry in walkdir::WalkDir::new(site.path().join("public")) {
         let entry = entry.unwrap();
@@ -172,7 +220,11 @@ fn hostile_repository_data_is_escaped_everywhere() {
         let bytes = std::fs::read(entry.path()).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         for bad in [SCRIPT, IMG, CDATA, "<img src=x"] {
-            assert!(!text.contains(bad), "{} contains {bad:?}", entry.path().display());
+            assert!(
+                !text.contains(bad),
+                "{} contains {bad:?}",
+                entry.path().display()
+            );
         }
         scanned += 1;
     }

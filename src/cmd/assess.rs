@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::config::{site_root, Config, RepoConfig};
+use crate::config::{site_root, Config};
 use crate::facts::RepoFacts;
 use crate::metrics::tiers::{Benchmarks, Tier};
 use crate::metrics::{self, format_time, Dora, MetricOptions, Outcome, Window};
@@ -113,29 +113,46 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
             .collect());
     }
     if !config.repos.is_empty() {
-        return Ok(config
-            .repos
-            .iter()
-            .map(|r: &RepoConfig| {
-                let path = r.path.as_ref().map(|p| root.join(p));
-                RepoSpec {
-                    name: r
-                        .name
-                        .clone()
-                        .or_else(|| path.as_deref().map(name_of))
-                        .unwrap_or_else(|| "repository".into()),
-                    path,
-                    events: r.events.iter().map(|e| (root.join(e), e.clone())).collect(),
-                    settings: r.settings(&config.dora),
-                    coverage_globs: r.coverage_globs.clone().unwrap_or_else(default_globs),
-                    coverage_reports: r
-                        .coverage_reports
-                        .iter()
-                        .map(|c| (root.join(c), c.clone()))
-                        .collect(),
+        let mut specs = Vec::new();
+        for r in &config.repos {
+            let spec_for = |name: String, path: Option<PathBuf>| RepoSpec {
+                name,
+                path,
+                events: r.events.iter().map(|e| (root.join(e), e.clone())).collect(),
+                settings: r.settings(&config.dora),
+                coverage_globs: r.coverage_globs.clone().unwrap_or_else(default_globs),
+                coverage_reports: r
+                    .coverage_reports
+                    .iter()
+                    .map(|c| (root.join(c), c.clone()))
+                    .collect(),
+            };
+            // An organisation or group stands for the repositories `collect` stored for it.
+            let group = match (&r.github_org, &r.gitlab_group) {
+                (Some(org), _) => Some(("github", org.as_str())),
+                (None, Some(g)) => Some(("gitlab", g.as_str())),
+                _ => None,
+            };
+            if let Some((host, owner)) = group {
+                let members = stored_members(root, host, owner)?;
+                if !members.is_empty() {
+                    specs.extend(members.into_iter().map(|name| spec_for(name, None)));
+                    continue;
                 }
-            })
-            .collect());
+            }
+            let path = r.path.as_ref().map(|p| root.join(p));
+            let name = r
+                .name
+                .clone()
+                .or_else(|| r.github.clone())
+                .or_else(|| r.gitlab.clone())
+                .or_else(|| r.github_org.clone())
+                .or_else(|| r.gitlab_group.clone())
+                .or_else(|| path.as_deref().map(name_of))
+                .unwrap_or_else(|| "repository".into());
+            specs.push(spec_for(name, path));
+        }
+        return Ok(specs);
     }
     match GitRepo::discover(root) {
         Some(path) => Ok(vec![RepoSpec {
@@ -181,6 +198,57 @@ pub fn repo_files(spec: &RepoSpec) -> RepoFiles {
 pub struct Practices {
     pub findings: Vec<Finding>,
     pub coverage: Option<Coverage>,
+}
+
+/// Where a repository's deployments came from, in words, for "how this was measured".
+fn deployment_source(facts: &RepoFacts, st: &crate::config::DoraSettings) -> String {
+    use crate::facts::DeploymentSource as S;
+    let has = |s: S| facts.deployments.iter().any(|d| d.source == s);
+    if has(S::Events) {
+        "deployment rows of events files (production environments)".to_string()
+    } else if has(S::Deployment) {
+        format!(
+            "the host's deployments to environments matching {}",
+            st.production_pattern
+        )
+    } else if has(S::Release) {
+        "the host's releases".to_string()
+    } else if let Some(branch) = &st.deploy_branch {
+        format!("first-parent merges into {branch}")
+    } else {
+        format!("tags matching {}", st.tag_pattern)
+    }
+}
+
+/// Names of the repositories whose stored facts were collected from `host`
+/// under `owner/` (an organisation or group entry), sorted.
+fn stored_members(root: &Path, host: &str, owner: &str) -> Result<Vec<String>> {
+    let dir = root.join("data/facts");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let prefix = format!("{}/", owner.to_ascii_lowercase());
+    let mut names = Vec::new();
+    for e in entries.flatten() {
+        let path = e.path();
+        let Some(slug) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        if let Some((facts, _)) = crate::store::load_facts(root, slug)? {
+            let member = facts.collection.as_ref().is_some_and(|c| {
+                c.host == host && c.project.to_ascii_lowercase().starts_with(&prefix)
+            });
+            if member {
+                names.push(facts.name);
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// Metrics and scores of collected facts, as the report's repository entry.
@@ -292,13 +360,7 @@ pub fn assess_repos(
         };
         let st = &spec.settings;
         let measurement = Measurement {
-            deployment_source: if facts.deployments.iter().any(|d| d.source == crate::facts::DeploymentSource::Events) {
-                "deployment rows of events files (production environments)".to_string()
-            } else if let Some(branch) = &st.deploy_branch {
-                format!("first-parent merges into {branch}")
-            } else {
-                format!("tags matching {}", st.tag_pattern)
-            },
+            deployment_source: deployment_source(&facts, st),
             bot_pattern: if st.bot_pattern.is_empty() {
                 "names ending in [bot]".to_string()
             } else {
@@ -361,7 +423,6 @@ pub fn run(opts: AssessOptions) -> Result<()> {
     let window = Window { since, until };
     let specs = repo_specs(&root, &config, &opts.repos)?;
     let report = assess_repos(&root, &specs, window, &edition_id, edition, opts.lenient)?;
-
 
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if opts.json {

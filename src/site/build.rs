@@ -36,7 +36,7 @@ pub struct Site {
     /// Theme strings per language.
     pub strings: Strings,
     /// Assessed repositories, when the site has any.
-    pub dashboards: Option<super::dashboards::Dashboards>,
+    pub dashboards: Option<std::sync::Arc<super::dashboards::Dashboards>>,
     /// The maturity model, whose practices link into handbook chapters.
     pub model: crate::model::Model,
     base_path: String,
@@ -822,9 +822,26 @@ pub struct BuildOptions {
 
 /// Loads, renders and writes a site. On any problem, nothing is written.
 pub fn build(opts: &BuildOptions) -> Result<Summary> {
+    build_reusing(opts, None).map(|(summary, _)| summary)
+}
+
+/// As [`build`], reusing already assessed dashboards when given (`serve`
+/// re-renders on a content edit without re-collecting git facts). Returns the
+/// dashboards used, for the next rebuild.
+pub fn build_reusing(
+    opts: &BuildOptions,
+    dashboards: Option<std::sync::Arc<super::dashboards::Dashboards>>,
+) -> Result<(
+    Summary,
+    Option<std::sync::Arc<super::dashboards::Dashboards>>,
+)> {
     let started = Instant::now();
     let mut site = Site::load(&opts.root, opts.drafts)?;
-    site.dashboards = super::dashboards::assess_site(&opts.root, &site.config, &opts.dashboards)?;
+    site.dashboards = match dashboards {
+        Some(d) => Some(d),
+        None => super::dashboards::assess_site(&opts.root, &site.config, &opts.dashboards)?
+            .map(std::sync::Arc::new),
+    };
     let problems = site.render_markdown();
     if !problems.is_empty() {
         return Err(fail(problems));
@@ -832,5 +849,5 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     let files = site.render_pages().map_err(fail)?;
     let count = site.write(&files, &opts.output)?;
     debug!("build finished in {:?}", started.elapsed());
-    Ok(site.summary(count))
+    Ok((site.summary(count), site.dashboards.clone()))
 }

@@ -38,7 +38,11 @@ pub struct Dashboards {
 }
 
 /// Assesses the site's repositories, or returns `None` when it has none.
-pub fn assess_site(root: &Path, config: &Config, opts: &DashboardOptions) -> Result<Option<Dashboards>> {
+pub fn assess_site(
+    root: &Path,
+    config: &Config,
+    opts: &DashboardOptions,
+) -> Result<Option<Dashboards>> {
     if config.repos.is_empty() && GitRepo::discover(root).is_none() {
         return Ok(None);
     }
@@ -70,7 +74,13 @@ pub fn assess_site(root: &Path, config: &Config, opts: &DashboardOptions) -> Res
     for r in &report.repos {
         let history = crate::store::load_history(root, &r.slug)?;
         series.push(reports::repo_series(r, &window, &history));
-        previous.push(metrics::dora(&r.facts, &r.outcomes, &previous_window, &edition_id, edition));
+        previous.push(metrics::dora(
+            &r.facts,
+            &r.outcomes,
+            &previous_window,
+            &edition_id,
+            edition,
+        ));
         histories.push(history);
     }
     let trends = reports::group_trends(&histories);
@@ -87,11 +97,19 @@ pub fn assess_site(root: &Path, config: &Config, opts: &DashboardOptions) -> Res
 
 /// The charts of one repository's report, in page order.
 pub fn repo_charts(name: &str, s: &RepoSeries) -> Vec<Chart> {
-    let labels = |points: &[reports::Point]| points.iter().map(|p| p.label.clone()).collect::<Vec<_>>();
+    let labels =
+        |points: &[reports::Point]| points.iter().map(|p| p.label.clone()).collect::<Vec<_>>();
     let values = |points: &[reports::Point], scale: f64| {
-        points.iter().map(|p| p.value.map(|v| v * scale)).collect::<Vec<_>>()
+        points
+            .iter()
+            .map(|p| p.value.map(|v| v * scale))
+            .collect::<Vec<_>>()
     };
-    let weeks: Vec<String> = s.lead_time_per_week.iter().map(|w| w.label.clone()).collect();
+    let weeks: Vec<String> = s
+        .lead_time_per_week
+        .iter()
+        .map(|w| w.label.clone())
+        .collect();
     vec![
         charts::bar_chart(&BarSpec {
             id: "deployments-per-week".into(),
@@ -216,7 +234,8 @@ pub fn overview_charts(tiers: &[TierDistribution], trends: &[TrendPoint]) -> Val
     let tiers_chart = charts::bar_chart(&BarSpec {
         id: "tier-distribution".into(),
         title: "Repositories per tier".into(),
-        description: "For each DORA metric, how many repositories are elite, high, medium or low.".into(),
+        description: "For each DORA metric, how many repositories are elite, high, medium or low."
+            .into(),
         x_label: "DORA metric".into(),
         y_label: "Repositories".into(),
         unit: Unit::Count,
@@ -233,7 +252,8 @@ pub fn overview_charts(tiers: &[TierDistribution], trends: &[TrendPoint]) -> Val
     let trends_chart = charts::line_chart(&LineSpec {
         id: "group-trends".into(),
         title: "Median lead time across collections".into(),
-        description: "Median over all repositories of their lead time, at each stored collection.".into(),
+        description: "Median over all repositories of their lead time, at each stored collection."
+            .into(),
         x_label: "Collected".into(),
         y_label: "Median lead time".into(),
         unit: Unit::Hours,
@@ -320,7 +340,9 @@ impl Dashboards {
             .iter()
             .map(|p| {
                 let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
-                v["chapter_url"] = chapter_url(&p.chapter).map(Value::String).unwrap_or(Value::Null);
+                v["chapter_url"] = chapter_url(&p.chapter)
+                    .map(Value::String)
+                    .unwrap_or(Value::Null);
                 v
             })
             .collect();

@@ -137,7 +137,10 @@ pub fn repo_series(r: &RepoReport, window: &Window, history: &[HistoryEntry]) ->
     let lead_time_distribution = LEAD_BUCKETS
         .iter()
         .map(|(label, upper)| {
-            let n = all_leads.iter().filter(|h| **h >= lower && **h < *upper).count();
+            let n = all_leads
+                .iter()
+                .filter(|h| **h >= lower && **h < *upper)
+                .count();
             lower = *upper;
             Point {
                 label: label.to_string(),
@@ -147,8 +150,10 @@ pub fn repo_series(r: &RepoReport, window: &Window, history: &[HistoryEntry]) ->
         .collect();
 
     let month_list = months(window);
-    let mut month_deps: BTreeMap<String, (usize, usize, Vec<f64>)> =
-        month_list.iter().map(|m| (m.clone(), (0, 0, Vec::new()))).collect();
+    let mut month_deps: BTreeMap<String, (usize, usize, Vec<f64>)> = month_list
+        .iter()
+        .map(|m| (m.clone(), (0, 0, Vec::new())))
+        .collect();
     for (i, d) in deps.iter().enumerate() {
         if !in_window(d.time) {
             continue;
@@ -218,7 +223,8 @@ pub fn repo_series(r: &RepoReport, window: &Window, history: &[HistoryEntry]) ->
 /// The overall level of a repository: the mean of its applicable area scores.
 pub fn overall_level(r: &RepoReport) -> Option<f64> {
     let scores: Vec<f64> = r.areas.iter().filter_map(|a| a.score).collect();
-    (!scores.is_empty()).then(|| (scores.iter().sum::<f64>() / scores.len() as f64 * 10.0).round() / 10.0)
+    (!scores.is_empty())
+        .then(|| (scores.iter().sum::<f64>() / scores.len() as f64 * 10.0).round() / 10.0)
 }
 
 /// How many repositories sit in each tier, per DORA metric.
@@ -236,7 +242,9 @@ pub struct TierDistribution {
 pub fn tier_distribution(report: &Report) -> Vec<TierDistribution> {
     type TierOf = fn(&RepoReport) -> Option<Tier>;
     let metrics: [(&str, TierOf); 4] = [
-        ("Deployment frequency", |r| r.dora.tiers.deployment_frequency),
+        ("Deployment frequency", |r| {
+            r.dora.tiers.deployment_frequency
+        }),
         ("Lead time for changes", |r| r.dora.tiers.lead_time),
         ("Change failure rate", |r| r.dora.tiers.change_failure_rate),
         ("Recovery time", |r| r.dora.tiers.recovery_time),
@@ -291,9 +299,15 @@ pub fn group_trends(histories: &[Vec<HistoryEntry>]) -> Vec<TrendPoint> {
                 .iter()
                 .filter_map(|h| h.iter().rev().find(|e| e.collected_at.date_naive() <= day))
                 .collect();
-            let lead: Vec<f64> = latest.iter().filter_map(|e| e.lead_time_median_hours).collect();
+            let lead: Vec<f64> = latest
+                .iter()
+                .filter_map(|e| e.lead_time_median_hours)
+                .collect();
             let days: Vec<f64> = latest.iter().map(|e| e.deploy_days_per_week).collect();
-            let cfr: Vec<f64> = latest.iter().filter_map(|e| e.change_failure_rate).collect();
+            let cfr: Vec<f64> = latest
+                .iter()
+                .filter_map(|e| e.change_failure_rate)
+                .collect();
             TrendPoint {
                 label: day.format("%Y-%m-%d").to_string(),
                 lead_time_median_hours: median(&lead).map(round1),
@@ -351,7 +365,11 @@ pub fn report_csv(report: &Report) -> String {
     .map(String::from)
     .collect::<Vec<_>>();
     header.extend(area_names.iter().map(|a| format!("area: {a}")));
-    let mut out = header.iter().map(|h| csv_cell(h)).collect::<Vec<_>>().join(",");
+    let mut out = header
+        .iter()
+        .map(|h| csv_cell(h))
+        .collect::<Vec<_>>()
+        .join(",");
     out.push('\n');
     for r in &report.repos {
         let d = &r.dora;
@@ -425,11 +443,24 @@ mod tests {
     #[test]
     fn weeks_and_months_cover_the_window() {
         let w = Window {
-            since: DateTime::parse_from_rfc3339("2024-01-03T00:00:00Z").unwrap().with_timezone(&Utc),
-            until: DateTime::parse_from_rfc3339("2024-02-05T00:00:00Z").unwrap().with_timezone(&Utc),
+            since: DateTime::parse_from_rfc3339("2024-01-03T00:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            until: DateTime::parse_from_rfc3339("2024-02-05T00:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
         };
         let ws: Vec<String> = weeks(&w).iter().map(|d| d.to_string()).collect();
-        assert_eq!(ws, vec!["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22", "2024-01-29"]);
+        assert_eq!(
+            ws,
+            vec![
+                "2024-01-01",
+                "2024-01-08",
+                "2024-01-15",
+                "2024-01-22",
+                "2024-01-29"
+            ]
+        );
         assert_eq!(months(&w), vec!["2024-01", "2024-02"]);
     }
 }

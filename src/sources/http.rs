@@ -424,7 +424,16 @@ impl Client {
                     if redirects > 5 {
                         bail!("{}: too many redirects from {url}", self.host);
                     }
-                    current = absolute(&loc, &current);
+                    let target = absolute(&loc, &current);
+                    // The token goes with every request: never to another server.
+                    if origin(&target) != origin(&current) {
+                        bail!(
+                            "{} redirected {current} to another server ({}); not followed",
+                            self.host,
+                            origin(&target)
+                        );
+                    }
+                    current = target;
                     continue;
                 }
             }
@@ -619,6 +628,16 @@ pub fn with_query(url: &str, key: &str, value: &str) -> String {
     format!("{base}?{}", parts.join("&"))
 }
 
+/// `scheme://host:port` of a URL.
+fn origin(url: &str) -> &str {
+    let start = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let end = url[start..]
+        .find('/')
+        .map(|j| start + j)
+        .unwrap_or(url.len());
+    &url[..end]
+}
+
 /// A location relative to the server of `current`, made absolute.
 fn absolute(location: &str, current: &str) -> String {
     if location.starts_with("http://") || location.starts_with("https://") {
@@ -707,6 +726,11 @@ mod tests {
             with_query("http://h/p?a=1&page=1", "page", "2"),
             "http://h/p?a=1&page=2"
         );
+        assert_eq!(
+            origin("https://ghe.example.com/api/v3/x"),
+            "https://ghe.example.com"
+        );
+        assert_eq!(origin("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
     }
 
     #[test]
