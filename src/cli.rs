@@ -86,6 +86,32 @@ pub enum Command {
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
     },
+    /// Build the site into a temporary folder and serve it with live reload:
+    /// edits to content, templates, static files, data or opsmeter.toml rebuild
+    /// and reload open pages; a failed rebuild shows its error in the browser.
+    Serve {
+        /// Address to listen on. Anything but loopback is reachable from other machines.
+        #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+        interface: std::net::IpAddr,
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, short, default_value_t = 1111)]
+        port: u16,
+        /// Open the site in a browser.
+        #[arg(long)]
+        open: bool,
+        /// Include pages marked `draft = true`.
+        #[arg(long)]
+        drafts: bool,
+        /// Dashboards window start (see `build`).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Dashboards window end (see `build`).
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        /// Skip malformed events-file rows and coverage reports with a warning.
+        #[arg(long)]
+        lenient: bool,
+    },
     /// Create a new site in DIR (default: the current directory): opsmeter.toml,
     /// a first content page and an empty templates/ folder. Never overwrites files.
     Init {
@@ -117,6 +143,26 @@ pub fn main() -> ExitCode {
         ),
         Command::Check { drafts } => cmd::check::run(cli.root, drafts),
         Command::Init { dir } => cmd::init::run(dir),
+        Command::Serve {
+            interface,
+            port,
+            open,
+            drafts,
+            since,
+            until,
+            lenient,
+        } => cmd::serve::run(cmd::serve::ServeOptions {
+            root: cli.root,
+            interface,
+            port,
+            open,
+            drafts,
+            dashboards: crate::site::dashboards::DashboardOptions {
+                since,
+                until,
+                lenient,
+            },
+        }),
         Command::Collect { since, shard } => cmd::collect::run(cmd::collect::CollectOptions {
             root: cli.root,
             since,

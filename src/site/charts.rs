@@ -302,8 +302,14 @@ pub fn bar_chart(spec: &BarSpec) -> Chart {
 /// Draws lines with an optional band behind the first; see [`LineSpec`].
 pub fn line_chart(spec: &LineSpec) -> Chart {
     let frame = Frame::new(&spec.id, &spec.title, &spec.description, &spec.no_data);
-    let band = spec.band.iter().flat_map(|b| [&b.low, &b.high]);
-    let columns: Vec<&Series> = spec.series.iter().chain(band).collect();
+    // The table lists the band's bounds after the series, except a bound that is one of the
+    // series (a band from the median up to p90 adds only p90).
+    let mut columns: Vec<&Series> = spec.series.iter().collect();
+    for bound in spec.band.iter().flat_map(|b| [&b.low, &b.high]) {
+        if !columns.contains(&bound) {
+            columns.push(bound);
+        }
+    }
     let table = data_table(&frame, &spec.x_label, &spec.x, &columns, spec.unit);
     let n = spec.x.len();
     if !has_values(&columns, n) {

@@ -179,8 +179,10 @@ impl Frame {
         }
     }
 
-    /// The chart for no data: a short strip with the message, still named and described.
-    pub(super) fn empty(&self, table: Table) -> Chart {
+    /// The chart for no data: a short strip with the message, still named and described, and
+    /// a table with its headers but no rows.
+    pub(super) fn empty(&self, mut table: Table) -> Chart {
+        table.rows.clear();
         self.render(table, (WIDTH, EMPTY_HEIGHT), |root| {
             let style = Paint::Text
                 .font(LABEL_FONT)
@@ -454,16 +456,28 @@ fn x_labels(categories: &[String]) -> (Vec<String>, usize) {
 }
 
 /// Draws the legend in rows along the top, wrapping when a row is full; returns its height.
+/// Past three rows it ends with `…`: the table names every series.
 fn draw_legend(root: &Root, items: &[LegendItem], left: i32) -> DrawResult<i32> {
+    const ROWS: i32 = 3;
     if items.is_empty() {
         return Ok(0);
     }
     let width = root.dim_in_pixel().0 as i32;
+    let text = |name: String, at: (i32, i32)| {
+        let style = Paint::Text
+            .font(SMALL_FONT)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        Text::new(name, at, style)
+    };
     let (mut x, mut y) = (left, 14);
     for item in items {
         let name = truncate(&clean(&item.name), 32);
         let w = 18 + text_width(&name, 10.0).ceil() as i32 + 16;
         if x > left && x + w > width - 8 {
+            if y >= 14 + 18 * (ROWS - 1) {
+                root.draw(&text("…".to_string(), (x, y)))?;
+                break;
+            }
             (x, y) = (left, y + 18);
         }
         let colour = if item.shaded {
@@ -473,10 +487,7 @@ fn draw_legend(root: &Root, items: &[LegendItem], left: i32) -> DrawResult<i32> 
         };
         let swatch = [(x, y - 6), (x + 12, y + 6)];
         root.draw(&Rectangle::new(swatch, colour.filled()))?;
-        let style = Paint::Text
-            .font(SMALL_FONT)
-            .pos(Pos::new(HPos::Left, VPos::Center));
-        root.draw(&Text::new(name, (x + 18, y), style))?;
+        root.draw(&text(name, (x + 18, y)))?;
         x += w;
     }
     Ok(y + 10)

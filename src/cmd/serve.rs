@@ -1,0 +1,500 @@
+//! `opsmeter serve`: build the site into a temporary folder, serve it on
+//! loopback, watch the sources, rebuild on change and reload open pages over
+//! a websocket. A failed rebuild keeps the last good site and shows the error
+//! in the browser as an overlay until the file is fixed.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::broadcast;
+
+use crate::config::site_root;
+use crate::site::build::{build_reusing, BuildOptions};
+use crate::site::dashboards::{DashboardOptions, Dashboards};
+
+/// Options of `opsmeter serve`.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub root: Option<PathBuf>,
+    pub interface: IpAddr,
+    pub port: u16,
+    pub open: bool,
+    pub drafts: bool,
+    pub dashboards: DashboardOptions,
+}
+
+/// The path of the live-reload websocket.
+const SOCKET: &str = "/__opsmeter/livereload";
+
+/// Injected before `</body>` of every HTML page served.
+const RELOAD_SCRIPT: &str = r#"<script>
+(function () {
+  "use strict";
+  function overlay(message) {
+    var o = document.getElementById("opsmeter-error-overlay");
+    if (!o) {
+      o = document.createElement("div");
+      o.id = "opsmeter-error-overlay";
+      o.setAttribute("role", "alert");
+      o.style.cssText = "position:fixed;inset:0;z-index:2147483647;background:rgba(40,0,0,.94);color:#fff;" +
+        "font:14px/1.5 ui-monospace,monospace;padding:2rem;white-space:pre-wrap;overflow:auto";
+      document.body.appendChild(o);
+    }
+    o.textContent = "opsmeter: the site failed to build; the last good version is shown underneath.\n\n" + message;
+  }
+  function connect() {
+    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/__opsmeter/livereload");
+    ws.onmessage = function (e) {
+      var m = JSON.parse(e.data);
+      if (m.type === "reload") location.reload();
+      else if (m.type === "error") overlay(m.message);
+    };
+    ws.onclose = function () { setTimeout(connect, 500); };
+  }
+  connect();
+})();
+</script>
+"#;
+
+/// What the server shares between requests and the rebuild loop.
+struct ServerState {
+    site: PathBuf,
+    /// The error of the last rebuild, while it is not fixed.
+    error: Mutex<Option<String>>,
+    events: broadcast::Sender<String>,
+}
+
+pub fn run(opts: ServeOptions) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the server runtime")?;
+    runtime.block_on(serve(opts))
+}
+
+fn message(kind: &str, text: &str) -> String {
+    serde_json::json!({"type": kind, "message": text}).to_string()
+}
+
+async fn serve(opts: ServeOptions) -> Result<()> {
+    let root = site_root(opts.root.as_deref())?;
+    let work = std::env::temp_dir().join(format!("opsmeter-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    let site = work.join("site");
+    let build_opts = BuildOptions {
+        root: root.clone(),
+        output: site.clone(),
+        drafts: opts.drafts,
+        dashboards: opts.dashboards.clone(),
+    };
+
+    let started = Instant::now();
+    let (summary, dashboards) = build_reusing(&build_opts, None)
+        .context("the first build failed; fix it and start again")?;
+    eprintln!(
+        "Built {} pages, {} sections and {} repository reports in {} ms",
+        summary.pages,
+        summary.sections,
+        summary.reports,
+        started.elapsed().as_millis()
+    );
+
+    let (events, _) = broadcast::channel(16);
+    let state = Arc::new(ServerState {
+        site,
+        error: Mutex::new(None),
+        events,
+    });
+
+    let addr = SocketAddr::new(opts.interface, opts.port);
+    if !opts.interface.is_loopback() {
+        eprintln!(
+            "warning: serving on {addr}, reachable from other machines; the preview server is for local use"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    println!("Serving {} at {url} (Ctrl-C to stop)", root.display());
+    if opts.open {
+        open_browser(&url);
+    }
+
+    let watcher_state = state.clone();
+    let watch = tokio::task::spawn_blocking(move || {
+        watch_and_rebuild(root, build_opts, dashboards, watcher_state)
+    });
+
+    let app = Router::new()
+        .route(SOCKET, get(livereload))
+        .fallback(get(file))
+        .with_state(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("Stopping.");
+        })
+        .await
+        .context("serving")?;
+    watch.abort();
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+fn open_browser(url: &str) {
+    for opener in ["xdg-open", "open"] {
+        if std::process::Command::new(opener)
+            .arg(url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .is_ok()
+        {
+            return;
+        }
+    }
+    eprintln!("could not open a browser; visit {url}");
+}
+
+/// What a change to a path requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum ChangeKind {
+    /// Content, templates, themes, static files, strings: render again.
+    Render,
+    /// Configuration or data (facts, history, model): assess again, then render.
+    Reassess,
+}
+
+fn change_kind(root: &Path, path: &Path) -> Option<ChangeKind> {
+    let rel = path.strip_prefix(root).ok()?;
+    let first = rel
+        .components()
+        .next()?
+        .as_os_str()
+        .to_string_lossy()
+        .into_owned();
+    match first.as_str() {
+        "content" | "templates" | "themes" | "static" | "i18n" => Some(ChangeKind::Render),
+        "data" if !rel.starts_with("data/cache") => Some(ChangeKind::Reassess),
+        "opsmeter.toml" => Some(ChangeKind::Reassess),
+        _ => None,
+    }
+}
+
+/// Watches the site's sources; after a quiet 150 ms, rebuilds and tells the pages.
+fn watch_and_rebuild(
+    root: PathBuf,
+    opts: BuildOptions,
+    mut dashboards: Option<Arc<Dashboards>>,
+    state: Arc<ServerState>,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = match notify::recommended_watcher(tx) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("warning: cannot watch files ({e}); changes will not be rebuilt");
+            return;
+        }
+    };
+    for dir in ["content", "templates", "themes", "static", "i18n", "data"] {
+        let p = root.join(dir);
+        if p.is_dir() {
+            if let Err(e) = watcher.watch(&p, RecursiveMode::Recursive) {
+                eprintln!("warning: cannot watch {}: {e}", p.display());
+            }
+        }
+    }
+    // The root itself, not recursively: for opsmeter.toml and folders created later.
+    let _ = watcher.watch(&root, RecursiveMode::NonRecursive);
+    loop {
+        let Ok(first) = rx.recv() else { return };
+        let mut needed: Option<ChangeKind> = None;
+        let mut note = |event: notify::Result<notify::Event>| {
+            if let Ok(ev) = event {
+                // Reading files (the build itself) must not trigger a build.
+                use notify::EventKind;
+                let edits = matches!(
+                    ev.kind,
+                    EventKind::Create(_)
+                        | EventKind::Remove(_)
+                        | EventKind::Modify(_)
+                        | EventKind::Any
+                ) && !matches!(
+                    ev.kind,
+                    EventKind::Modify(notify::event::ModifyKind::Metadata(_))
+                );
+                if !edits {
+                    return;
+                }
+                for p in &ev.paths {
+                    needed = needed.max(change_kind(&root, p));
+                }
+            }
+        };
+        note(first);
+        let deadline = Instant::now() + Duration::from_millis(150);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(ev) => note(ev),
+                Err(_) => break,
+            }
+        }
+        let Some(kind) = needed else { continue };
+        let reuse = if kind == ChangeKind::Reassess {
+            None
+        } else {
+            dashboards.clone()
+        };
+        let started = Instant::now();
+        match build_reusing(&opts, reuse) {
+            Ok((summary, d)) => {
+                dashboards = d;
+                eprintln!(
+                    "Rebuilt ({:?}) {} pages in {} ms",
+                    kind,
+                    summary.pages,
+                    started.elapsed().as_millis()
+                );
+                *state.error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                let _ = state.events.send(message("reload", ""));
+            }
+            Err(e) => {
+                let text = match e.downcast_ref::<crate::diagnostics::Diagnostics>() {
+                    Some(d) => d.to_string(),
+                    None => format!("{e:#}"),
+                };
+                eprintln!("error: {text}");
+                *state.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text.clone());
+                let _ = state.events.send(message("error", &text));
+            }
+        }
+    }
+}
+
+async fn livereload(ws: WebSocketUpgrade, State(state): State<Arc<ServerState>>) -> Response {
+    ws.on_upgrade(move |socket| client(socket, state))
+}
+
+async fn client(mut socket: WebSocket, state: Arc<ServerState>) {
+    let mut events = state.events.subscribe();
+    let pending = state
+        .error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if let Some(err) = pending {
+        if socket
+            .send(Message::Text(message("error", &err).into()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+    loop {
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Ok(text) => {
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(_)) => continue,
+                _ => return,
+            },
+        }
+    }
+}
+
+/// Percent-decodes a URL path; `None` when it is not valid UTF-8.
+fn percent_decode(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The file for a request path inside the site folder, or `None` for anything
+/// that would leave it (`..`, encoded or not, backslashes, NUL).
+pub fn resolve(site: &Path, request_path: &str) -> Option<PathBuf> {
+    let decoded = percent_decode(request_path)?;
+    if decoded.contains('\0') || decoded.contains('\\') {
+        return None;
+    }
+    let mut path = site.to_path_buf();
+    for part in decoded.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return None,
+            p => {
+                if Path::new(p)
+                    .components()
+                    .any(|c| !matches!(c, Component::Normal(_)))
+                {
+                    return None;
+                }
+                path.push(p);
+            }
+        }
+    }
+    Some(path)
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "xml" => "application/xml",
+        "txt" => "text/plain; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+fn html_with_reload(bytes: Vec<u8>) -> Vec<u8> {
+    let text = String::from_utf8_lossy(&bytes);
+    match text.rfind("</body>") {
+        Some(i) => format!("{}{RELOAD_SCRIPT}{}", &text[..i], &text[i..]).into_bytes(),
+        None => format!("{text}{RELOAD_SCRIPT}").into_bytes(),
+    }
+}
+
+async fn file(State(state): State<Arc<ServerState>>, uri: Uri) -> Response {
+    let not_found = || {
+        let page =
+            std::fs::read(state.site.join("404.html")).unwrap_or_else(|_| b"Not found".to_vec());
+        (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html_with_reload(page),
+        )
+            .into_response()
+    };
+    let Some(mut path) = resolve(&state.site, uri.path()) else {
+        return not_found();
+    };
+    if path.is_dir() {
+        if !uri.path().ends_with('/') {
+            let location = format!("{}/", uri.path());
+            return (
+                StatusCode::MOVED_PERMANENTLY,
+                [(header::LOCATION, location)],
+            )
+                .into_response();
+        }
+        path.push("index.html");
+    }
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let kind = content_type(&path);
+            let body = if kind.starts_with("text/html") {
+                html_with_reload(bytes)
+            } else {
+                bytes
+            };
+            (
+                StatusCode::OK,
+                [
+                    (header::CONTENT_TYPE, kind),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        Err(_) => not_found(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_paths_never_leave_the_site() {
+        let site = Path::new("/srv/site");
+        assert_eq!(
+            resolve(site, "/guide/a/"),
+            Some(PathBuf::from("/srv/site/guide/a"))
+        );
+        assert_eq!(
+            resolve(site, "/%E9%83%A8%E7%BD%B2/"),
+            Some(PathBuf::from("/srv/site/部署"))
+        );
+        for bad in [
+            "/../etc/passwd",
+            "/a/../../etc",
+            "/%2e%2e/etc/passwd",
+            "/%2E%2E%2Fetc",
+            "/a%5c..%5cb",
+            "/a%00b",
+            "/%zz",
+        ] {
+            assert_eq!(resolve(site, bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_source_folders_trigger_rebuilds() {
+        let root = Path::new("/s");
+        assert_eq!(
+            change_kind(root, Path::new("/s/content/a.md")),
+            Some(ChangeKind::Render)
+        );
+        assert_eq!(
+            change_kind(root, Path::new("/s/opsmeter.toml")),
+            Some(ChangeKind::Reassess)
+        );
+        assert_eq!(
+            change_kind(root, Path::new("/s/data/model.toml")),
+            Some(ChangeKind::Reassess)
+        );
+        assert_eq!(change_kind(root, Path::new("/s/data/cache/x.json")), None);
+        assert_eq!(change_kind(root, Path::new("/s/public/index.html")), None);
+    }
+
+    #[test]
+    fn reload_script_goes_before_the_body_end() {
+        let out = String::from_utf8(html_with_reload(
+            b"<html><body><p>x</p></body></html>".to_vec(),
+        ))
+        .unwrap();
+        assert!(out.contains("<p>x</p><script>"));
+        assert!(out.ends_with("</script>\n</body></html>"));
+    }
+}

@@ -1,0 +1,151 @@
+//! `opsmeter serve` through the real binary: pages are served with the
+//! live-reload script, paths outside the site get 404, an edit is rebuilt,
+//! and a broken edit keeps the last good site.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(root: &Path) -> Server {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("opsmeter"))
+        .arg("--root")
+        .arg(root)
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    // "Serving <root> at http://127.0.0.1:PORT/ (Ctrl-C to stop)"
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    Server { child, addr }
+}
+
+/// A raw GET, so the path reaches the server exactly as written.
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
+fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn fixture_copy() -> tempfile::TempDir {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/site");
+    let dir = tempfile::tempdir().unwrap();
+    for item in walkdir::WalkDir::new(&src) {
+        let item = item.unwrap();
+        let dest = dir.path().join(item.path().strip_prefix(&src).unwrap());
+        if item.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(item.path(), &dest).unwrap();
+        }
+    }
+    dir
+}
+
+#[test]
+fn serves_pages_with_live_reload_and_refuses_paths_outside_the_site() {
+    let site = fixture_copy();
+    let server = start(site.path());
+    let (status, body) = get(&server.addr, "/guide/intro/");
+    assert_eq!(status, 200);
+    assert!(body.contains("<h1>Introduction</h1>"));
+    assert!(body.contains("/__opsmeter/livereload"));
+    let (status, _) = get(&server.addr, "/guide");
+    assert_eq!(status, 301);
+    for bad in [
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/guide/..%2f..%2f..%2fetc/passwd",
+        "/a%5c..%5c..%5cetc",
+    ] {
+        let (status, body) = get(&server.addr, bad);
+        assert_eq!(status, 404, "{bad}");
+        assert!(!body.contains("root:"), "{bad}");
+    }
+    let (status, body) = get(&server.addr, "/no/such/page/");
+    assert_eq!(status, 404);
+    assert!(body.contains("Page not found"));
+}
+
+#[test]
+fn edits_rebuild_and_a_broken_edit_keeps_the_last_good_site() {
+    let site = fixture_copy();
+    let server = start(site.path());
+    let about = site.path().join("content/about.md");
+    let original = std::fs::read_to_string(&about).unwrap();
+    std::fs::write(
+        &about,
+        original.replace("No front matter surprises here.", "Edited while serving."),
+    )
+    .unwrap();
+    wait_for("the edit to be served", || {
+        get(&server.addr, "/about/")
+            .1
+            .contains("Edited while serving.")
+    });
+
+    std::fs::write(&about, "+++\ntitle = \"About\nbroken\n+++\nBroken text.\n").unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let (status, body) = get(&server.addr, "/about/");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("Edited while serving."),
+        "the last good page is still served"
+    );
+    assert!(!body.contains("Broken text."));
+
+    std::fs::write(
+        &about,
+        original.replace("No front matter surprises here.", "Fixed again."),
+    )
+    .unwrap();
+    wait_for("the fix to be served", || {
+        get(&server.addr, "/about/").1.contains("Fixed again.")
+    });
+}
