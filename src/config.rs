@@ -38,6 +38,16 @@ pub struct Config {
     pub repos: Vec<RepoConfig>,
     /// How `opsmeter collect` talks to GitHub and GitLab.
     pub collect: CollectSettings,
+    /// Groups of repositories with their own overview page (`/teams/<slug>/`).
+    pub teams: Vec<TeamConfig>,
+}
+
+/// `[[teams]]`: a named group of repositories (by their report names).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TeamConfig {
+    pub name: String,
+    pub repos: Vec<String>,
 }
 
 /// `[collect]`: how hosts are queried by `opsmeter collect`.
@@ -111,6 +121,9 @@ impl Default for DoraSettings {
 pub struct RepoConfig {
     /// Name shown in reports; defaults to the folder name.
     pub name: Option<String>,
+    /// Web page of the repository (`https://github.com/acme/api`), so evidence links to
+    /// its files; derived from `github` / `gitlab` when not given.
+    pub web_url: Option<String>,
     /// Path of the git repository (bare or not), relative to opsmeter.toml.
     pub path: Option<PathBuf>,
     /// CSV or JSON Lines files of deployment and incident rows, relative to opsmeter.toml.
@@ -221,6 +234,7 @@ impl Default for Config {
             extra: toml::Table::new(),
             dora: DoraSettings::default(),
             repos: Vec::new(),
+            teams: Vec::new(),
             collect: CollectSettings::default(),
         }
     }

@@ -230,3 +230,60 @@ fn hostile_repository_data_is_escaped_everywhere() {
     }
     assert!(scanned > 10, "scanned {scanned} files");
 }
+
+#[test]
+fn teams_get_their_own_overview_and_unknown_members_are_an_error() {
+    let site = dashboard_site();
+    let config = site.path().join("opsmeter.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n[[teams]]\nname = \"Platform Team\"\nrepos = [\"branches\"]\n"),
+    )
+    .unwrap();
+    build(site.path(), "2024-01-01", "2024-02-15");
+    let team = read(site.path(), "teams/platform-team/index.html");
+    assert!(team.contains("<h1>Platform Team</h1>"));
+    assert!(team.contains("<a href=\"/repos/branches/\">branches</a>"));
+    assert!(!team.contains("<a href=\"/repos/linear/\">linear</a>"));
+    let index = read(site.path(), "index.html");
+    assert!(index.contains("<a href=\"/teams/platform-team/\">Platform Team</a>"));
+
+    std::fs::write(
+        &config,
+        format!("{text}\n[[teams]]\nname = \"X\"\nrepos = [\"nope\"]\n"),
+    )
+    .unwrap();
+    let out = opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .args(["build", "--since", "2024-01-01", "--until", "2024-02-15"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(
+            "team `X` lists `nope`, which is not one of the repositories (linear, branches)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn evidence_links_to_the_file_on_the_host() {
+    let dir = scratch("dash-web");
+    linear(&dir);
+    std::fs::write(dir.join("Dockerfile"), "FROM node:latest\n").unwrap();
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        format!("[[repos]]\nname = \"web\"\npath = {dir:?}\nweb_url = \"https://github.com/acme/web\"\n"),
+    )
+    .unwrap();
+    build(site.path(), "2024-01-01", "2024-02-15");
+    let report = read(site.path(), "repos/web/index.html");
+    assert!(
+        report.contains("<a href=\"https://github.com/acme/web/blob/HEAD/Dockerfile#L1\"><code>Dockerfile:1</code></a>"),
+        "{report}"
+    );
+}

@@ -58,6 +58,8 @@ pub struct RepoReport {
     pub findings: Vec<Finding>,
     /// The definitions in force for this repository.
     pub measurement: Measurement,
+    /// Web page of the repository, when known: evidence links to its files.
+    pub web_url: Option<String>,
     pub notes: Vec<String>,
     /// The facts behind the numbers, for charts (not part of the JSON contract).
     #[serde(skip)]
@@ -109,6 +111,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
                 settings: config.dora.clone(),
                 coverage_globs: default_globs(),
                 coverage_reports: Vec::new(),
+                web_url: None,
             })
             .collect());
     }
@@ -126,6 +129,14 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
                     .iter()
                     .map(|c| (root.join(c), c.clone()))
                     .collect(),
+                web_url: r
+                    .web_url
+                    .clone()
+                    .or_else(|| match (&r.github, &r.gitlab, &r.api_url) {
+                        (Some(gh), _, None) => Some(format!("https://github.com/{gh}")),
+                        (None, Some(gl), None) => Some(format!("https://gitlab.com/{gl}")),
+                        _ => None,
+                    }),
             };
             // An organisation or group stands for the repositories `collect` stored for it.
             let group = match (&r.github_org, &r.gitlab_group) {
@@ -162,6 +173,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
             settings: config.dora.clone(),
             coverage_globs: default_globs(),
             coverage_reports: Vec::new(),
+            web_url: None,
         }]),
         None => bail!(
             "no repositories to assess: {} is not inside a git repository; pass --repo PATH or add [[repos]] to opsmeter.toml",
@@ -307,6 +319,7 @@ pub fn repo_report(
         areas,
         findings: practices.findings,
         measurement,
+        web_url: None,
         notes: facts.notes.clone(),
         facts: facts.clone(),
         outcomes,
@@ -370,7 +383,7 @@ pub fn assess_repos(
             incident_link_max_hours: st.incident_link_max_hours,
             benchmark: edition.title.clone(),
         };
-        reports.push(repo_report(
+        let mut report = repo_report(
             &facts,
             practices,
             measurement,
@@ -381,7 +394,9 @@ pub fn assess_repos(
                 edition_id,
                 edition,
             },
-        ));
+        );
+        report.web_url = spec.web_url.clone();
+        reports.push(report);
     }
     Ok(Report {
         window,

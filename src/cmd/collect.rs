@@ -587,6 +587,7 @@ fn local_spec(root: &Path, r: &RepoConfig, path: Option<PathBuf>, dora: &DoraSet
         settings: r.settings(dora),
         coverage_globs: Vec::new(),
         coverage_reports: Vec::new(),
+        web_url: None,
     }
 }
 

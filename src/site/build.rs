@@ -564,6 +564,26 @@ impl Site {
             problems.dedup();
             return Err(problems);
         }
+        for team in &d.teams {
+            let mut ctx = self.base_context(config, lang, &navs[lang]);
+            let path = format!("/teams/{}/", team.slug);
+            ctx.insert("sidebar", sidebar);
+            ctx.insert("current_url", &self.url(&path));
+            ctx.insert("permalink", &self.permalink(&path));
+            ctx.insert("team", &team.name);
+            ctx.insert(
+                "overview",
+                &d.overview_of(&team.members, &|p: &str| self.url(p)),
+            );
+            ctx.insert("overview_url", &self.url("/"));
+            let html = self
+                .render_template("team.html", &ctx)
+                .map_err(|e| vec![e])?;
+            files.push(OutputFile {
+                path: format!("teams/{}/index.html", team.slug),
+                bytes: html.into_bytes(),
+            });
+        }
         files.push(OutputFile {
             path: "api/report.json".into(),
             bytes: json_for_the_web(&d.report, true),

@@ -35,6 +35,17 @@ pub struct Dashboards {
     pub trends: Vec<TrendPoint>,
     pub tiers: Vec<TierDistribution>,
     pub edition_title: String,
+    /// Each repository's stored history, for team trends.
+    pub histories: Vec<Vec<crate::store::HistoryEntry>>,
+    /// Teams: name, slug and the indexes of their repositories.
+    pub teams: Vec<Team>,
+}
+
+/// A `[[teams]]` entry resolved against the assessed repositories.
+pub struct Team {
+    pub name: String,
+    pub slug: String,
+    pub members: Vec<usize>,
 }
 
 /// Assesses the site's repositories, or returns `None` when it has none.
@@ -85,6 +96,25 @@ pub fn assess_site(
     }
     let trends = reports::group_trends(&histories);
     let tiers = reports::tier_distribution(&report);
+    let mut teams = Vec::new();
+    for t in &config.teams {
+        let mut members = Vec::new();
+        for name in &t.repos {
+            match report.repos.iter().position(|r| &r.name == name) {
+                Some(i) => members.push(i),
+                None => bail!(
+                    "opsmeter.toml: team `{}` lists `{name}`, which is not one of the repositories ({})",
+                    t.name,
+                    report.repos.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            }
+        }
+        teams.push(Team {
+            name: t.name.clone(),
+            slug: crate::store::slug(&t.name),
+            members,
+        });
+    }
     Ok(Some(Dashboards {
         report,
         series,
@@ -92,6 +122,8 @@ pub fn assess_site(
         trends,
         tiers,
         edition_title: edition.title.clone(),
+        histories,
+        teams,
     }))
 }
 
@@ -284,15 +316,34 @@ fn delta(now: Option<f64>, before: Option<f64>, lower_is_better: bool) -> Value 
 impl Dashboards {
     /// The overview's template value.
     pub fn overview_value(&self, url: &dyn Fn(&str) -> String) -> Value {
-        let area_names: Vec<String> = self
-            .report
-            .repos
+        let all: Vec<usize> = (0..self.report.repos.len()).collect();
+        self.overview_of(&all, url)
+    }
+
+    /// The overview of some repositories (all of them, or a team's).
+    pub fn overview_of(&self, members: &[usize], url: &dyn Fn(&str) -> String) -> Value {
+        let chosen: Vec<&crate::cmd::assess::RepoReport> =
+            members.iter().map(|&i| &self.report.repos[i]).collect();
+        let (tiers, trends) = if members.len() == self.report.repos.len() {
+            (self.tiers.clone(), self.trends.clone())
+        } else {
+            let histories: Vec<Vec<crate::store::HistoryEntry>> =
+                members.iter().map(|&i| self.histories[i].clone()).collect();
+            (
+                reports::tier_distribution_of(&chosen),
+                reports::group_trends(&histories),
+            )
+        };
+        let area_names: Vec<String> = chosen
             .first()
             .map(|r| r.areas.iter().map(|a| a.name.clone()).collect())
             .unwrap_or_default();
-        let repos: Vec<Value> = self
-            .report
-            .repos
+        let teams: Vec<Value> = self
+            .teams
+            .iter()
+            .map(|t| json!({"name": t.name, "url": url(&format!("/teams/{}/", t.slug))}))
+            .collect();
+        let repos: Vec<Value> = chosen
             .iter()
             .map(|r| {
                 json!({
@@ -312,9 +363,10 @@ impl Dashboards {
             "edition": self.edition_title,
             "area_names": area_names,
             "repos": repos,
-            "tiers": self.tiers,
-            "trends": self.trends,
-            "charts": overview_charts(&self.tiers, &self.trends),
+            "charts": overview_charts(&tiers, &trends),
+            "tiers": tiers,
+            "trends": trends,
+            "teams": teams,
             "report_json": url("/api/report.json"),
             "report_csv": url("/api/report.csv"),
         })

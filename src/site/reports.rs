@@ -240,6 +240,11 @@ pub struct TierDistribution {
 }
 
 pub fn tier_distribution(report: &Report) -> Vec<TierDistribution> {
+    tier_distribution_of(&report.repos.iter().collect::<Vec<_>>())
+}
+
+/// [`tier_distribution`] of some repositories (a team).
+pub fn tier_distribution_of(repos: &[&RepoReport]) -> Vec<TierDistribution> {
     type TierOf = fn(&RepoReport) -> Option<Tier>;
     let metrics: [(&str, TierOf); 4] = [
         ("Deployment frequency", |r| {
@@ -260,7 +265,7 @@ pub fn tier_distribution(report: &Report) -> Vec<TierDistribution> {
                 low: 0,
                 none: 0,
             };
-            for r in &report.repos {
+            for r in repos {
                 match get(r) {
                     Some(Tier::Elite) => d.elite += 1,
                     Some(Tier::High) => d.high += 1,

@@ -19,6 +19,7 @@ pub const TEMPLATES: &[(&str, &str)] = theme_files!(
         "page.html",
         "404.html",
         "report.html",
+        "team.html",
         "macros.html",
         "partials/nav.html",
         "partials/overview.html",

@@ -24,6 +24,8 @@ pub struct RepoSpec {
     pub coverage_globs: Vec<String>,
     /// Coverage reports named in the configuration: (path to read, path to show).
     pub coverage_reports: Vec<(PathBuf, PathBuf)>,
+    /// Web page of the repository, for links to evidence files.
+    pub web_url: Option<String>,
 }
 
 /// Collects the facts of one repository. Malformed events rows fail the
