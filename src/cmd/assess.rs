@@ -367,6 +367,12 @@ pub fn assess_repos(
         }
         let mut findings = probes::run_all(&files, &catalogue);
         findings.push(probes::coverage::run(&files, &coverage_reports));
+        let git = spec
+            .path
+            .as_deref()
+            .and_then(|p| GitRepo::open(p).ok())
+            .filter(|g| !g.is_shallow());
+        findings.extend(probes::flow::run(&facts, git.as_ref(), window.until));
         let practices = Practices {
             findings,
             coverage: probes::coverage::summarise(&coverage_reports),

@@ -8,6 +8,7 @@
 pub mod containers;
 pub mod coverage;
 pub mod files;
+pub mod flow;
 pub mod kubernetes;
 pub mod patterns;
 pub mod workflows;
@@ -124,6 +125,7 @@ pub fn code_probes() -> Vec<&'static CodeProbe> {
     let mut v: Vec<&'static CodeProbe> = containers::PROBES.iter().collect();
     v.extend(kubernetes::PROBES.iter());
     v.extend(workflows::PROBES.iter());
+    v.extend(flow::PROBES.iter());
     v
 }
 

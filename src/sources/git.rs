@@ -153,6 +153,67 @@ impl GitRepo {
         self.repo.workdir().map(Path::to_path_buf)
     }
 
+    /// Every local and remote-tracking branch with the committer time of its tip.
+    pub fn branch_tips(&self) -> Result<Vec<(String, DateTime<Utc>)>> {
+        let refs = self.repo.references().context("reading references")?;
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        for prefix in ["refs/heads/", "refs/remotes/"] {
+            let iter = refs.prefixed(prefix).context("reading branches")?;
+            for r in iter {
+                let Ok(mut r) = r else { continue };
+                let short = r.name().shorten().to_str_lossy().into_owned();
+                // `origin/feature/x` is the branch `feature/x` of the remote `origin`.
+                let name = if prefix == "refs/remotes/" {
+                    match short.split_once('/') {
+                        Some((_, branch)) => branch.to_string(),
+                        None => continue,
+                    }
+                } else {
+                    short
+                };
+                let Ok(id) = r.peel_to_id() else { continue };
+                let id = id.detach();
+                let Some(data) = self.repo.objects.try_find(&id, &mut buf).ok().flatten() else {
+                    continue;
+                };
+                if data.kind != gix::object::Kind::Commit {
+                    continue;
+                }
+                if let Ok(c) = gix::objs::CommitRef::from_bytes(data.data, self.repo.object_hash())
+                {
+                    if let Ok(committer) = c.committer() {
+                        out.push((name, to_time(committer.seconds())));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The default branch: what `origin/HEAD` names, else `main` or `master`
+    /// when it exists, else the branch HEAD points to.
+    pub fn default_branch(&self) -> Option<String> {
+        if let Ok(Some(r)) = self.repo.try_find_reference("refs/remotes/origin/HEAD") {
+            if let gix::refs::TargetRef::Symbolic(name) = r.target() {
+                let short = name.shorten().to_str_lossy().into_owned();
+                if let Some((_, branch)) = short.split_once('/') {
+                    return Some(branch.to_string());
+                }
+            }
+        }
+        for candidate in ["main", "master"] {
+            if let Ok(Some(_)) = self
+                .repo
+                .try_find_reference(format!("refs/heads/{candidate}").as_str())
+            {
+                return Some(candidate.to_string());
+            }
+        }
+        let head = self.repo.head_name().ok().flatten()?;
+        Some(head.shorten().to_str_lossy().into_owned())
+    }
+
     /// Whether history was cut by a shallow clone.
     pub fn is_shallow(&self) -> bool {
         self.repo.is_shallow().unwrap_or(false)
