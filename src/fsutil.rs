@@ -4,6 +4,26 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+/// A data file of the site (`data/model.toml`, …) when it has its own copy,
+/// else the built-in text: (text, name for messages).
+pub fn data_file(
+    root: &Path,
+    rel: &str,
+    builtin: &'static str,
+) -> Result<(std::borrow::Cow<'static, str>, String)> {
+    let path = root.join(rel);
+    if path.is_file() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        Ok((std::borrow::Cow::Owned(text), rel.to_string()))
+    } else {
+        Ok((
+            std::borrow::Cow::Borrowed(builtin),
+            format!("built-in {rel}"),
+        ))
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::tiers::Tier;
@@ -164,14 +164,8 @@ fn parse_condition(text: &str) -> Result<MetricCondition, String> {
 impl Model {
     /// `data/model.toml` under `root` if present, else the built-in model.
     pub fn load(root: &Path, known_probes: &[String]) -> Result<Model> {
-        let path = root.join("data/model.toml");
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            Model::parse(&text, "data/model.toml", known_probes)
-        } else {
-            Model::parse(BUILTIN, "built-in data/model.toml", known_probes)
-        }
+        let (text, name) = crate::fsutil::data_file(root, "data/model.toml", BUILTIN)?;
+        Model::parse(&text, &name, known_probes)
     }
 
     /// Parses and validates a model: unknown probes, unknown metrics, level

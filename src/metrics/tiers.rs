@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
 
 /// The built-in copy of `data/benchmarks.toml`.
@@ -98,14 +98,8 @@ pub struct RateRule {
 impl Benchmarks {
     /// `data/benchmarks.toml` under `root` if present, else the built-in copy.
     pub fn load(root: &Path) -> Result<Benchmarks> {
-        let path = root.join("data/benchmarks.toml");
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            Benchmarks::parse(&text, "data/benchmarks.toml")
-        } else {
-            Benchmarks::parse(BUILTIN, "built-in data/benchmarks.toml")
-        }
+        let (text, name) = crate::fsutil::data_file(root, "data/benchmarks.toml", BUILTIN)?;
+        Benchmarks::parse(&text, &name)
     }
 
     pub fn parse(text: &str, name: &str) -> Result<Benchmarks> {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use regex::Regex;
 use serde::Deserialize;
 
@@ -65,14 +65,8 @@ pub struct Catalogue {
 impl Catalogue {
     /// `data/probes.toml` under `root` if present, else the built-in copy.
     pub fn load(root: &Path) -> Result<Catalogue> {
-        let path = root.join("data/probes.toml");
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            Catalogue::parse(&text, "data/probes.toml")
-        } else {
-            Catalogue::parse(BUILTIN, "built-in data/probes.toml")
-        }
+        let (text, name) = crate::fsutil::data_file(root, "data/probes.toml", BUILTIN)?;
+        Catalogue::parse(&text, &name)
     }
 
     pub fn parse(text: &str, name: &str) -> Result<Catalogue> {

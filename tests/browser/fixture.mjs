@@ -2,7 +2,7 @@
 // repository's bilingual handbook (content/ and the languages of opsmeter.toml)
 // plus two small git repositories, generated with fixed identities and dates
 // like tests/common/mod.rs does, configured as [[repos]] so the dashboards have data.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -113,31 +113,131 @@ function copyDir(src, dst) {
 }
 
 /**
- * Creates the fixture under a new temporary folder; returns { dir, site, cleanup }.
- * `extra` lets a caller add files to the site ({relative path: text}).
+ * Creates a site under a new temporary folder; returns { dir, site, cleanup }.
+ * By default it is the handbook (the repository's content/ and languages) with
+ * two generated repositories as [[repos]]. `handbook: false` gives a one-page
+ * site instead, `repos: false` leaves the repositories out, and `extra` adds
+ * files to the site ({relative path: text}).
  */
-export function buildFixture(repoRoot, extra = {}) {
+export function buildFixture(repoRoot, { handbook = true, repos = true, extra = {} } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsmeter-browser-"));
   const site = path.join(dir, "site");
   fs.mkdirSync(site);
-  copyDir(path.join(repoRoot, "content"), path.join(site, "content"));
-  payments(path.join(dir, "repos", "payments"));
-  webPortal(path.join(dir, "repos", "web-portal"));
-  // The repository's own config (title, languages) plus the two repositories.
-  const config = fs.readFileSync(path.join(repoRoot, "opsmeter.toml"), "utf8");
-  fs.writeFileSync(
-    path.join(site, "opsmeter.toml"),
-    config +
+  let config;
+  if (handbook) {
+    copyDir(path.join(repoRoot, "content"), path.join(site, "content"));
+    // An old address of a chapter, so the site has an alias redirect page.
+    const testing = path.join(site, "content", "guide", "testing.md");
+    fs.writeFileSync(
+      testing,
+      fs.readFileSync(testing, "utf8").replace(/^\+\+\+\n/, '+++\naliases = ["/handbook/testing/"]\n'),
+    );
+    // The repository's own config: title, description, languages.
+    config = fs.readFileSync(path.join(repoRoot, "opsmeter.toml"), "utf8");
+  } else {
+    config = 'title = "probe"\n';
+    extra = {
+      "content/_index.md": '+++\ntitle = "probe"\n+++\n\n[A page](@/page.md)\n',
+      "content/page.md": '+++\ntitle = "A page"\n+++\n\nSome text.\n',
+      ...extra,
+    };
+  }
+  if (repos) {
+    payments(path.join(dir, "repos", "payments"));
+    webPortal(path.join(dir, "repos", "web-portal"));
+    config +=
       '\n[[repos]]\nname = "payments"\npath = "../repos/payments"\n' +
-      '\n[[repos]]\nname = "web-portal"\npath = "../repos/web-portal"\n',
-  );
+      '\n[[repos]]\nname = "web-portal"\npath = "../repos/web-portal"\n';
+  }
+  fs.writeFileSync(path.join(site, "opsmeter.toml"), config);
   for (const [p, text] of Object.entries(extra)) {
     fs.mkdirSync(path.dirname(path.join(site, p)), { recursive: true });
     fs.writeFileSync(path.join(site, p), text);
   }
+  scratch.add(dir);
   return {
     dir,
     site,
-    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      scratch.delete(dir);
+    },
   };
+}
+
+// Servers still running when this process ends (a crash, Ctrl-C) are killed with it.
+// So are their build folders and the fixtures.
+const running = new Set();
+const scratch = new Set();
+process.on("exit", () => {
+  for (const child of running) {
+    child.kill("SIGKILL");
+    scratch.add(path.join(os.tmpdir(), `opsmeter-serve-${child.pid}`));
+  }
+  for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
+});
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.once(sig, () => process.exit(130));
+}
+
+/**
+ * Starts `opsmeter --root SITE serve --port 0 ARGS…` and waits for its
+ * "Serving <root> at http://127.0.0.1:PORT/" line. Returns { url, origin, stop }.
+ */
+export function startServer(bin, site, args = []) {
+  const child = spawn(bin, ["--root", site, "serve", "--port", "0", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  child.on("exit", () => running.delete(child));
+  let stderr = "";
+  let shown = 0;
+  child.stderr.on("data", (d) => {
+    stderr += d;
+    const end = stderr.lastIndexOf("\n") + 1;
+    if (process.env.SERVER_LOG && end > shown) {
+      for (const line of stderr.slice(shown, end).trimEnd().split("\n")) process.stderr.write(`[serve] ${line}\n`);
+      shown = end;
+    }
+  });
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`opsmeter serve did not start within 60 s:\n${stderr}`));
+    }, 60000);
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`opsmeter serve exited (${code ?? signal}) before serving:\n${stderr}`));
+    });
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/Serving .* at (http:\/\/[^\s]+\/) /);
+      if (!m) return;
+      clearTimeout(timer);
+      const url = m[1];
+      resolve({
+        url,
+        origin: new URL(url).origin,
+        stderr: () => stderr,
+        workDir: path.join(os.tmpdir(), `opsmeter-serve-${child.pid}`),
+        /**
+         * Ctrl-C (SIGINT), then SIGKILL if it is still running after 5 s.
+         * Returns { ms, killed }: how long it took and whether SIGKILL was needed.
+         */
+        async stop() {
+          if (child.exitCode !== null || child.signalCode !== null) return { ms: 0, killed: false };
+          const t0 = Date.now();
+          child.kill("SIGINT");
+          const done = await Promise.race([exited, new Promise((r) => setTimeout(() => r(null), 5000))]);
+          if (!done) {
+            child.kill("SIGKILL");
+            await exited;
+          }
+          return { ms: Date.now() - t0, killed: !done };
+        },
+      });
+    });
+  });
 }

@@ -643,18 +643,7 @@ fn wrap(text: &str, px: f64, width: f64) -> Vec<String> {
 
 /// Escapes text for XML content and attribute values.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::site::highlight::escape_html(text)
 }
 
 #[cfg(test)]
