@@ -459,7 +459,7 @@ impl GitRepo {
                     continue;
                 };
                 visited += 1;
-                if progress && visited.is_multiple_of(100_000) {
+                if progress && visited.is_multiple_of(50_000) {
                     eprint!("\r{}: {visited} commits read", self.path.display());
                 }
                 for p in info.parents.iter().rev() {
@@ -484,7 +484,7 @@ impl GitRepo {
                 });
             }
         }
-        if progress && visited >= 100_000 {
+        if progress && visited >= 50_000 {
             eprintln!("\r{}: {visited} commits read", self.path.display());
         }
         let mut shipped = Shipped {
