@@ -14,7 +14,18 @@ struct Server {
 }
 
 impl Drop for Server {
+    /// Ctrl-C, as a user would stop it: the server removes its temporary folder.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -148,4 +159,30 @@ fn edits_rebuild_and_a_broken_edit_keeps_the_last_good_site() {
     wait_for("the fix to be served", || {
         get(&server.addr, "/about/").1.contains("Fixed again.")
     });
+}
+
+#[test]
+fn ctrl_c_stops_the_server_and_removes_its_folder() {
+    let site = fixture_copy();
+    let mut server = start(site.path());
+    let pid = server.child.id();
+    let work = std::env::temp_dir().join(format!("opsmeter-serve-{pid}"));
+    assert!(work.is_dir());
+    Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "still running 5 s after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(!work.exists(), "{} left behind", work.display());
 }

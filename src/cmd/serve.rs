@@ -80,7 +80,10 @@ pub fn run(opts: ServeOptions) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the server runtime")?;
-    runtime.block_on(serve(opts))
+    let result = runtime.block_on(serve(opts));
+    // The watcher blocks on file events in its own thread: do not wait for it.
+    runtime.shutdown_background();
+    result
 }
 
 fn message(kind: &str, text: &str) -> String {

@@ -770,6 +770,19 @@ impl Site {
             }
             out.push_str("  </url>\n");
         }
+        if let Some(d) = &self.dashboards {
+            let generated = d
+                .report
+                .repos
+                .iter()
+                .map(|r| format!("/repos/{}/", r.slug))
+                .chain(d.teams.iter().map(|t| format!("/teams/{}/", t.slug)));
+            for path in generated {
+                out.push_str("  <url>\n    <loc>");
+                out.push_str(&escape_html(&self.permalink(&path)));
+                out.push_str("</loc>\n  </url>\n");
+            }
+        }
         out.push_str("</urlset>\n");
         out
     }

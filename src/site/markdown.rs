@@ -111,6 +111,19 @@ pub fn render(body: &str, source: &Source<'_>, resolver: &dyn LinkResolver) -> R
             continue;
         }
         match event {
+            Event::TaskListMarker(done) => {
+                // pulldown-cmark's checkbox has no label; screen readers need one.
+                let label = match (source.lang, done) {
+                    ("zh", true) => "已完成",
+                    ("zh", false) => "未完成",
+                    (_, true) => "done",
+                    (_, false) => "not done",
+                };
+                let checked = if done { " checked=\"\"" } else { "" };
+                events.push(Event::Html(CowStr::from(format!(
+                    "<input disabled=\"\" type=\"checkbox\"{checked} aria-label=\"{label}\"/>\n"
+                ))));
+            }
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match kind {
                     CodeBlockKind::Fenced(l) => l.to_string(),
