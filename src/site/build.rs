@@ -463,7 +463,7 @@ impl Site {
                 if let Some(path) = content::alias_output(alias) {
                     files.push(OutputFile {
                         path,
-                        bytes: redirect_page(&self.url(&e.path)).into_bytes(),
+                        bytes: redirect_page(&self.url(&e.path), &self.base_path).into_bytes(),
                     });
                 }
             }
@@ -834,10 +834,14 @@ fn mark_current(sidebar: &str, url: &str) -> String {
     sidebar.replacen(&needle, &format!("{needle} aria-current=\"page\""), 1)
 }
 
-fn redirect_page(url: &str) -> String {
+/// A page that sends the reader on to `url` (front-matter aliases). It names
+/// the favicon, so browsers do not ask for a missing `/favicon.ico`.
+fn redirect_page(url: &str, base_path: &str) -> String {
     let u = escape_html(url);
+    let icon = escape_html(&format!("{base_path}/favicon.svg"));
     format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Redirecting…</title>\
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Redirecting…</title>\
+<link rel=\"icon\" href=\"{icon}\" type=\"image/svg+xml\">\
 <link rel=\"canonical\" href=\"{u}\"><meta http-equiv=\"refresh\" content=\"0; url={u}\"></head>\
 <body><a href=\"{u}\">{u}</a></body></html>\n"
     )
