@@ -476,3 +476,15 @@ fn check_reports_an_undeclared_missing_translation() {
         "declared pages are not reported: {stderr}"
     );
 }
+
+#[test]
+fn the_project_handbook_has_no_broken_link_anchor_or_missing_translation() {
+    let out = opsmeter()
+        .arg("--root")
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .arg("check")
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(stdout.contains("no problems"), "{stdout}");
+}

@@ -126,6 +126,7 @@ async fn serve(opts: ServeOptions) -> Result<()> {
             "warning: serving on {addr}, reachable from other machines; the preview server is for local use"
         );
     }
+    let watching = watch(&root);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -137,7 +138,9 @@ async fn serve(opts: ServeOptions) -> Result<()> {
 
     let watcher_state = state.clone();
     let watch = tokio::task::spawn_blocking(move || {
-        watch_and_rebuild(root, build_opts, dashboards, watcher_state)
+        if let Some(watching) = watching {
+            rebuild_on_change(root, build_opts, dashboards, watcher_state, watching);
+        }
     });
 
     let app = Router::new()
@@ -196,19 +199,17 @@ fn change_kind(root: &Path, path: &Path) -> Option<ChangeKind> {
     }
 }
 
-/// Watches the site's sources; after a quiet 150 ms, rebuilds and tells the pages.
-fn watch_and_rebuild(
-    root: PathBuf,
-    opts: BuildOptions,
-    mut dashboards: Option<Arc<Dashboards>>,
-    state: Arc<ServerState>,
-) {
+type Events = std::sync::mpsc::Receiver<notify::Result<notify::Event>>;
+
+/// Starts watching the site's sources. Done before the server says it is
+/// ready, so no edit made after that can be missed.
+fn watch(root: &Path) -> Option<(notify::RecommendedWatcher, Events)> {
     let (tx, rx) = std::sync::mpsc::channel();
     let mut watcher = match notify::recommended_watcher(tx) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("warning: cannot watch files ({e}); changes will not be rebuilt");
-            return;
+            return None;
         }
     };
     for dir in ["content", "templates", "themes", "static", "i18n", "data"] {
@@ -220,7 +221,20 @@ fn watch_and_rebuild(
         }
     }
     // The root itself, not recursively: for opsmeter.toml and folders created later.
-    let _ = watcher.watch(&root, RecursiveMode::NonRecursive);
+    let _ = watcher.watch(root, RecursiveMode::NonRecursive);
+    Some((watcher, rx))
+}
+
+/// After a quiet 150 ms following a change, rebuilds and tells the pages.
+fn rebuild_on_change(
+    root: PathBuf,
+    opts: BuildOptions,
+    mut dashboards: Option<Arc<Dashboards>>,
+    state: Arc<ServerState>,
+    watching: (notify::RecommendedWatcher, Events),
+) {
+    // The watcher lives as long as this loop.
+    let (_watcher, rx) = watching;
     loop {
         let Ok(first) = rx.recv() else { return };
         let mut needed: Option<ChangeKind> = None;
