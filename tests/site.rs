@@ -297,7 +297,7 @@ fn check_reports_every_broken_link_anchor_and_image() {
     let site = copy_fixture();
     std::fs::write(
         site.path().join("content/about.md"),
-        "+++\ntitle = \"About\"\n[extra]\nuntranslated = true\n+++\n\n[gone](@/nowhere.md)\n\n[bad anchor](@/guide/intro.md#nope)\n\n![missing](missing.png)\n\n[here](#nothing-here)\n",
+        "+++\ntitle = \"About\"\n[extra]\nuntranslated = true\n+++\n\n[gone](@/nowhere.md)\n\n[bad anchor](@/guide/intro.md#nope)\n\n![missing](missing.png)\n\n[here](#nothing-here)\n\n[path](/docs/no/such/page/) [fine](/docs/guide/intro/) [file](/docs/robots.txt) [old](/docs/old/intro/)\n",
     )
     .unwrap();
     let out = opsmeter()
@@ -312,11 +312,13 @@ fn check_reports_every_broken_link_anchor_and_image() {
         "content/about.md:9: link to @/guide/intro.md#nope: no heading with id `nope` in content/guide/intro.md",
         "content/about.md:11: image missing.png: file not found (expected content/missing.png)",
         "content/about.md:13: link to #nothing-here: no heading with id `nothing-here` in content/about.md",
+        "content/about.md:15: link to /docs/no/such/page/: no page or file at this path",
     ];
     for e in expected {
         assert!(stderr.contains(e), "expected {e:?} in:\n{stderr}");
     }
-    assert!(stderr.contains("4 problems found"), "{stderr}");
+    // The links to a page, a static file and an alias on line 15 are fine.
+    assert!(stderr.contains("5 problems found"), "{stderr}");
     assert!(!site.path().join("public").exists());
 }
 

@@ -17,6 +17,7 @@ pub fn run(root: Option<PathBuf>, drafts: bool) -> Result<()> {
     problems.extend(links::check(&site));
     problems.extend(links::check_translations(&site));
     problems.extend(links::check_practice_chapters(&site));
+    problems.extend(links::check_path_links(&site));
     if let Err(mut p) = site.render_pages() {
         problems.append(&mut p);
     }

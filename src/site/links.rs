@@ -150,3 +150,69 @@ pub fn check_practice_chapters(site: &Site) -> Vec<Diagnostic> {
     }
     problems
 }
+
+/// Links written as site paths (`[x](/guide/testing/)`) that lead to no page
+/// or file of the site. Paths the dashboards generate (`/repos/`, `/teams/`,
+/// `/api/`, `/badges/`) and the generated files are taken on trust, since
+/// `check` does not assess repositories.
+pub fn check_path_links(site: &Site) -> Vec<Diagnostic> {
+    const GENERATED_DIRS: &[&str] = &["repos/", "teams/", "api/", "badges/", "search/"];
+    const GENERATED_FILES: &[&str] = &["sitemap.xml", "robots.txt", "404.html", "highlight.css"];
+    let base = site.config.base_path();
+    let pages: HashSet<&str> = site
+        .content
+        .entries
+        .iter()
+        .map(|e| e.path.as_str())
+        .collect();
+    let statics: HashSet<String> = site.static_files().into_iter().map(|(p, _)| p).collect();
+    let aliases: HashSet<String> = site
+        .content
+        .entries
+        .iter()
+        .flat_map(|e| {
+            e.meta
+                .aliases
+                .iter()
+                .filter_map(|a| super::content::alias_output(a))
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for e in &site.content.entries {
+        for (line, link) in &e.rendered.path_links {
+            let path = link.split(['#', '?']).next().unwrap_or(link);
+            let Some(path) = path
+                .strip_prefix(base.as_str())
+                .filter(|p| p.starts_with('/'))
+            else {
+                problems.push(Diagnostic::new(
+                    &e.file,
+                    Some(*line),
+                    format!("link to {link}: outside the site's base path {base}/"),
+                ));
+                continue;
+            };
+            let rel = path.trim_start_matches('/');
+            let as_dir = if path.ends_with('/') {
+                path.to_string()
+            } else {
+                format!("{path}/")
+            };
+            let found = pages.contains(path)
+                || pages.contains(as_dir.as_str())
+                || statics.contains(rel)
+                || aliases.contains(rel)
+                || aliases.contains(&format!("{}index.html", as_dir.trim_start_matches('/')))
+                || GENERATED_FILES.contains(&rel)
+                || GENERATED_DIRS.iter().any(|d| rel.starts_with(d));
+            if !found {
+                problems.push(Diagnostic::new(
+                    &e.file,
+                    Some(*line),
+                    format!("link to {link}: no page or file at this path (write @/path/to/page.md to link a page)"),
+                ));
+            }
+        }
+    }
+    problems
+}

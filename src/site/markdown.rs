@@ -64,6 +64,8 @@ pub struct Rendered {
     pub images: Vec<ImageRef>,
     /// `@/` links whose target does not exist: (line, target).
     pub broken_links: Vec<(usize, String)>,
+    /// Links written as site paths (`/guide/testing/`), for `check`: (line, path).
+    pub path_links: Vec<(usize, String)>,
     pub word_count: usize,
 }
 
@@ -280,6 +282,9 @@ fn rewrite_link<'a>(
                 dest.clone()
             }
         };
+    }
+    if dest.starts_with('/') && !dest.starts_with("//") {
+        out.path_links.push((line, dest.to_string()));
     }
     if let Some(anchor) = dest.strip_prefix('#') {
         out.links.push(InternalLink {
