@@ -124,7 +124,6 @@ fn linear_history_with_bot_timezone_fix_and_revert() {
         dora["tiers"],
         json!({"deployment_frequency": "high", "lead_time": "high", "change_failure_rate": "low", "recovery_time": "medium"})
     );
-    let _ = &fx.c2;
 }
 
 #[test]

@@ -70,6 +70,7 @@ fn fixture_site_builds_every_page_and_asset() {
         vec![
             "404.html",
             "about/index.html",
+            "charts.css",
             "favicon.svg",
             "guide/img/diagram.svg",
             "guide/index.html",

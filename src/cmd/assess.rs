@@ -93,19 +93,11 @@ pub fn parse_date(s: &str) -> Result<DateTime<Utc>> {
 /// The repositories to assess: `--repo` paths, else `[[repos]]`, else the
 /// repository that contains the site root.
 pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result<Vec<RepoSpec>> {
-    let name_of = |p: &Path| -> String {
-        let canon = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-        let n = canon
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "repository".into());
-        n.strip_suffix(".git").map(str::to_string).unwrap_or(n)
-    };
     if !cli_repos.is_empty() {
         return Ok(cli_repos
             .iter()
             .map(|p| RepoSpec {
-                name: name_of(p),
+                name: repo_folder_name(p),
                 path: Some(p.clone()),
                 events: Vec::new(),
                 settings: config.dora.clone(),
@@ -159,7 +151,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
                 .or_else(|| r.gitlab.clone())
                 .or_else(|| r.github_org.clone())
                 .or_else(|| r.gitlab_group.clone())
-                .or_else(|| path.as_deref().map(name_of))
+                .or_else(|| path.as_deref().map(repo_folder_name))
                 .unwrap_or_else(|| "repository".into());
             specs.push(spec_for(name, path));
         }
@@ -167,7 +159,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
     }
     match GitRepo::discover(root) {
         Some(path) => Ok(vec![RepoSpec {
-            name: name_of(&path),
+            name: repo_folder_name(&path),
             path: Some(path),
             events: Vec::new(),
             settings: config.dora.clone(),
@@ -261,6 +253,16 @@ fn stored_members(root: &Path, host: &str, owner: &str) -> Result<Vec<String>> {
     }
     names.sort();
     Ok(names)
+}
+
+/// A repository's name from its folder: the last path component, without `.git`.
+pub fn repo_folder_name(p: &Path) -> String {
+    let canon = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let n = canon
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "repository".into());
+    n.strip_suffix(".git").map(str::to_string).unwrap_or(n)
 }
 
 /// Metrics and scores of collected facts, as the report's repository entry.

@@ -568,19 +568,11 @@ fn host_options(t: &Target) -> Result<HostOptions> {
 
 /// A local entry as the git collector takes it (coverage is `assess`'s business).
 fn local_spec(root: &Path, r: &RepoConfig, path: Option<PathBuf>, dora: &DoraSettings) -> RepoSpec {
-    let folder_name = |p: &Path| -> String {
-        let canon = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-        let n = canon
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "repository".into());
-        n.strip_suffix(".git").map(str::to_string).unwrap_or(n)
-    };
     RepoSpec {
         name: r
             .name
             .clone()
-            .or_else(|| path.as_deref().map(folder_name))
+            .or_else(|| path.as_deref().map(super::assess::repo_folder_name))
             .unwrap_or_else(|| "repository".into()),
         path,
         events: r.events.iter().map(|e| (root.join(e), e.clone())).collect(),

@@ -473,6 +473,10 @@ impl Site {
             bytes: highlight::stylesheet().into_bytes(),
         });
         files.push(OutputFile {
+            path: "charts.css".into(),
+            bytes: super::charts::CHART_CSS.as_bytes().to_vec(),
+        });
+        files.push(OutputFile {
             path: "sitemap.xml".into(),
             bytes: self.sitemap().into_bytes(),
         });

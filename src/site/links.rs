@@ -15,7 +15,7 @@ pub fn check(site: &Site) -> Vec<Diagnostic> {
         .static_files()
         .into_iter()
         .map(|(p, _)| p)
-        .chain(std::iter::once("highlight.css".to_string()))
+        .chain(["highlight.css", "charts.css"].map(String::from))
         .collect();
     let tree = &site.content;
     let mut problems = Vec::new();
@@ -157,7 +157,13 @@ pub fn check_practice_chapters(site: &Site) -> Vec<Diagnostic> {
 /// `check` does not assess repositories.
 pub fn check_path_links(site: &Site) -> Vec<Diagnostic> {
     const GENERATED_DIRS: &[&str] = &["repos/", "teams/", "api/", "badges/", "search/"];
-    const GENERATED_FILES: &[&str] = &["sitemap.xml", "robots.txt", "404.html", "highlight.css"];
+    const GENERATED_FILES: &[&str] = &[
+        "sitemap.xml",
+        "robots.txt",
+        "404.html",
+        "highlight.css",
+        "charts.css",
+    ];
     let base = site.config.base_path();
     let pages: HashSet<&str> = site
         .content

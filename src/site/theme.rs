@@ -32,22 +32,3 @@ pub const STATIC: &[(&str, &[u8])] = theme_files!(
     "static",
     ["style.css", "favicon.svg", "search.js", "sort.js"]
 );
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn stylesheet_carries_the_chart_palette() {
-        let css = std::str::from_utf8(
-            super::STATIC
-                .iter()
-                .find(|(n, _)| *n == "style.css")
-                .unwrap()
-                .1,
-        )
-        .unwrap();
-        assert!(
-            css.contains(crate::site::charts::CHART_CSS),
-            "paste charts::CHART_CSS into themes/default/static/style.css"
-        );
-    }
-}
