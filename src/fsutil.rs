@@ -40,8 +40,137 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// The file every output folder opsmeter builds carries. Only a folder holding it
+/// (or an empty one) is ever replaced by a build: see [`check_output`].
+pub const OUTPUT_MARKER: &str = ".opsmeter-output";
+
+const MARKER_TEXT: &str =
+    "This folder was built by opsmeter; the next `opsmeter build` replaces it whole.\n";
+
+/// Folders of a site that hold its sources: an output there would replace them.
+const SOURCE_FOLDERS: &[&str] = &["content", "templates", "data", "static", "themes", "i18n"];
+
+/// Refuses an output folder that a build must not replace: the site root, a
+/// folder that holds it, a folder of the site's sources, a symbolic link, a
+/// file, or a non-empty folder that opsmeter did not build (no [`OUTPUT_MARKER`]).
+/// A build swaps the whole output folder, so anything else there would be lost.
+pub fn check_output(root: &Path, output: &Path) -> Result<()> {
+    let root_abs = resolve(root);
+    let out_abs = resolve(output);
+    let shown = output.display();
+    if out_abs == root_abs {
+        anyhow::bail!(
+            "--output {shown} is the site root: a build replaces its output folder whole, \
+             so the site's own files would be lost; choose a folder of its own (the default is public/)"
+        );
+    }
+    if root_abs.starts_with(&out_abs) {
+        anyhow::bail!(
+            "--output {shown} holds the site root ({}): a build replaces its output folder whole; \
+             choose a folder of its own (the default is public/)",
+            root_abs.display()
+        );
+    }
+    for folder in SOURCE_FOLDERS {
+        if out_abs.starts_with(root_abs.join(folder)) {
+            anyhow::bail!(
+                "--output {shown} is inside the site's {folder}/ folder, which holds its sources; \
+                 choose a folder of its own (the default is public/)"
+            );
+        }
+    }
+    let meta = match std::fs::symlink_metadata(output) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("reading {shown}")),
+    };
+    if meta.file_type().is_symlink() {
+        anyhow::bail!(
+            "--output {shown} is a symbolic link: opsmeter replaces the output folder whole and \
+             does not follow links; give the folder it points to instead"
+        );
+    }
+    if !meta.is_dir() {
+        anyhow::bail!("--output {shown} is a file, not a folder; choose a folder for the site");
+    }
+    if output.join(OUTPUT_MARKER).is_file() {
+        return Ok(());
+    }
+    let mut entries: Vec<String> = std::fs::read_dir(output)
+        .with_context(|| format!("reading {shown}"))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    entries.sort();
+    let sources: Vec<&str> = entries
+        .iter()
+        .map(String::as_str)
+        .filter(|e| *e == ".git" || *e == "opsmeter.toml" || SOURCE_FOLDERS.contains(e))
+        .collect();
+    let what = if sources.is_empty() {
+        match entries.len() {
+            1 => format!("1 entry: {}", entries[0]),
+            n => format!("{n} entries, e.g. {}", entries[0]),
+        }
+    } else {
+        format!("it holds {}", sources.join(", "))
+    };
+    anyhow::bail!(
+        "--output {shown} is a folder that opsmeter did not build ({what}; no {OUTPUT_MARKER} marker): \
+         a build replaces its output folder whole, so its files would be lost; \
+         choose an empty or new folder, or remove this one yourself if it is an old build"
+    )
+}
+
+/// An absolute form of `path` with symbolic links of its existing part resolved
+/// and `.`/`..` of the rest applied, so that two spellings of one folder compare equal.
+fn resolve(path: &Path) -> PathBuf {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    // The longest existing prefix, canonicalized; the rest appended lexically.
+    let mut existing = abs.clone();
+    let mut rest: Vec<std::ffi::OsString> = Vec::new();
+    loop {
+        if let Ok(c) = existing.canonicalize() {
+            let mut out = c;
+            for part in rest.iter().rev() {
+                if part == ".." {
+                    out.pop();
+                } else if part != "." {
+                    out.push(part);
+                }
+            }
+            return out;
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_os_string());
+                existing = parent.to_path_buf();
+            }
+            _ => {
+                // `..` at the end has no file name: pop it lexically.
+                if existing.ends_with("..") {
+                    rest.push("..".into());
+                    existing.pop();
+                    continue;
+                }
+                return abs;
+            }
+        }
+    }
+}
+
 /// A staging folder beside `target`, swapped into place by [`StagingDir::commit`].
-/// Dropped without commit, it is removed and `target` is untouched.
+/// Its name is random and it is created exclusively, so nothing planted beside
+/// the output is followed. Dropped without commit, it is removed and `target`
+/// is untouched.
 pub struct StagingDir {
     target: PathBuf,
     staging: PathBuf,
@@ -60,13 +189,13 @@ impl StagingDir {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "public".into());
-        let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
-        if staging.exists() {
-            std::fs::remove_dir_all(&staging)
-                .with_context(|| format!("removing stale {}", staging.display()))?;
-        }
-        std::fs::create_dir_all(&staging)
-            .with_context(|| format!("creating {}", staging.display()))?;
+        let staging = tempfile::Builder::new()
+            .prefix(&format!(".{name}.staging-"))
+            .tempdir_in(parent)
+            .with_context(|| format!("creating a staging folder in {}", parent.display()))?
+            .keep();
+        std::fs::write(staging.join(OUTPUT_MARKER), MARKER_TEXT)
+            .with_context(|| format!("writing {}", staging.join(OUTPUT_MARKER).display()))?;
         Ok(StagingDir {
             target: target.to_path_buf(),
             staging,
@@ -78,7 +207,9 @@ impl StagingDir {
         &self.staging
     }
 
-    /// Replaces `target` with the staging folder: two renames, the old tree removed last.
+    /// Replaces `target` with the staging folder: two renames, the old tree
+    /// removed last. Once the new tree is in place the build has succeeded: an
+    /// old tree that cannot be removed is a warning, not an error.
     pub fn commit(mut self) -> Result<()> {
         let parent = self
             .staging
@@ -90,18 +221,27 @@ impl StagingDir {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        let had_old = self.target.exists();
-        if had_old {
-            if old.exists() {
-                std::fs::remove_dir_all(&old).ok();
+        let had_old = std::fs::symlink_metadata(&self.target).is_ok();
+        // The old tree moves into a fresh, exclusively created folder.
+        let aside = if had_old {
+            let aside = tempfile::Builder::new()
+                .prefix(&format!(".{name}.old-"))
+                .tempdir_in(&parent)
+                .with_context(|| format!("creating a folder in {}", parent.display()))?
+                .keep();
+            let old = aside.join("old");
+            if let Err(e) = std::fs::rename(&self.target, &old) {
+                let _ = std::fs::remove_dir(&aside);
+                return Err(e).with_context(|| format!("moving {} aside", self.target.display()));
             }
-            std::fs::rename(&self.target, &old)
-                .with_context(|| format!("moving {} aside", self.target.display()))?;
-        }
+            Some(aside)
+        } else {
+            None
+        };
         if let Err(e) = std::fs::rename(&self.staging, &self.target) {
-            if had_old {
-                std::fs::rename(&old, &self.target).ok();
+            if let Some(aside) = &aside {
+                std::fs::rename(aside.join("old"), &self.target).ok();
+                std::fs::remove_dir(aside).ok();
             }
             return Err(e).with_context(|| {
                 format!(
@@ -112,8 +252,12 @@ impl StagingDir {
             });
         }
         self.committed = true;
-        if had_old {
-            remove_tree(&old)?;
+        if let Some(aside) = aside {
+            if let Err(e) = remove_tree(&aside) {
+                tracing::warn!(
+                    "the new site is in place, but the previous one could not be removed: {e:#}"
+                );
+            }
         }
         Ok(())
     }

@@ -1771,3 +1771,154 @@ fn local_repositories_are_collected_and_assess_reads_the_stored_facts() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["repos"][0]["dora"]["deployment_count"], 2);
 }
+
+// ---------------------------------------------------------------- the token stays home
+
+/// A next-page link to another server is not followed: that server gets no
+/// request (so never the token), the repository fails by name, and its
+/// previous facts (none here) are not replaced by a partial collection.
+#[tokio::test]
+async fn a_gitlab_next_page_on_another_host_is_refused_and_gets_no_token() {
+    let server = MockServer::start().await;
+    let evil = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&evil)
+        .await;
+    grp_svc(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fsvc/deployments"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([]))
+                .insert_header(
+                    "link",
+                    format!(
+                        "<{}/api/v4/projects/grp%2Fsvc/deployments?page=2>; rel=\"next\"",
+                        evil.uri()
+                    )
+                    .as_str(),
+                ),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let root = site(
+        "gitlab-evil-link",
+        &format!(
+            "[[repos]]\ngitlab = \"grp/svc\"\napi_url = \"{}/api/v4\"\n",
+            server.uri()
+        ),
+    );
+    let run = collect(&root, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: grp/svc: GitLab: the next page of"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("is on another server ({})", evil.uri())),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        requests(&evil).await.is_empty(),
+        "the other server was contacted"
+    );
+    assert!(!root.join("data/facts/grp-svc.json").exists());
+    assert_no_token(&root, &[&run]);
+}
+
+/// The same for GitHub's `Link` header, and for a redirect to another server.
+#[tokio::test]
+async fn a_github_next_page_or_redirect_to_another_host_gets_no_token() {
+    let server = MockServer::start().await;
+    let evil = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&evil)
+        .await;
+    empty_repo(&server, "acme/linkjump").await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/linkjump/deployments"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([]))
+                .insert_header(
+                    "link",
+                    format!(
+                        "<{}/repos/acme/linkjump/deployments?per_page=100&page=2>; rel=\"next\"",
+                        evil.uri()
+                    )
+                    .as_str(),
+                ),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    empty_repo(&server, "acme/hop").await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/hop/deployments"))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "location",
+            format!("{}/repos/acme/hop/deployments", evil.uri()).as_str(),
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let root = site(
+        "github-evil-link",
+        &format!(
+            "{}\n{}",
+            github_entry(&server, "acme/linkjump"),
+            github_entry(&server, "acme/hop")
+        ),
+    );
+    let run = collect(&root, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: acme/linkjump: GitHub: the next page of"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("error: acme/hop: GitHub redirected"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        requests(&evil).await.is_empty(),
+        "the other server was contacted"
+    );
+    assert_no_token(&root, &[&run]);
+}
+
+/// A token with a control character is refused before any request, without
+/// a panic and without printing the token.
+#[tokio::test]
+async fn a_token_with_a_control_character_is_refused_without_showing_it() {
+    let server = MockServer::start().await;
+    empty_repo(&server, "acme/tiny").await;
+    let root = site("bad-token", &github_entry(&server, "acme/tiny"));
+    let bad = "ghp_Secret\u{7}Value";
+    let out = opsmeter(&root)
+        .env("GITHUB_TOKEN", bad)
+        .arg("collect")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the GitHub token holds a character that cannot be sent in a header (position 11)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Secret"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(requests(&server).await.is_empty());
+}

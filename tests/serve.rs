@@ -32,7 +32,12 @@ impl Drop for Server {
 }
 
 fn start(root: &Path) -> Server {
+    start_with_tmp(root, &std::env::temp_dir())
+}
+
+fn start_with_tmp(root: &Path, tmp: &Path) -> Server {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("opsmeter"))
+        .env("TMPDIR", tmp)
         .arg("--root")
         .arg(root)
         .args(["serve", "--port", "0"])
@@ -161,28 +166,98 @@ fn edits_rebuild_and_a_broken_edit_keeps_the_last_good_site() {
     });
 }
 
-#[test]
-fn ctrl_c_stops_the_server_and_removes_its_folder() {
-    let site = fixture_copy();
-    let mut server = start(site.path());
-    let pid = server.child.id();
-    let work = std::env::temp_dir().join(format!("opsmeter-serve-{pid}"));
-    assert!(work.is_dir());
-    Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .unwrap();
+/// The folders left in a private temporary folder (serve builds under `TMPDIR`).
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn wait_exit(server: &mut Server, within: Duration) -> std::process::ExitStatus {
     let start = Instant::now();
-    let status = loop {
+    loop {
         if let Some(s) = server.child.try_wait().unwrap() {
-            break s;
+            return s;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "still running 5 s after Ctrl-C"
+            start.elapsed() < within,
+            "still running {within:?} after the signal"
         );
         std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "{status:?}");
-    assert!(!work.exists(), "{} left behind", work.display());
+    }
+}
+
+/// Ctrl-C and SIGTERM stop the server within 5 s, even while a client holds a
+/// half-sent request, and its randomly named build folder is removed.
+#[test]
+fn ctrl_c_or_sigterm_stops_the_server_and_removes_its_folder() {
+    let site = fixture_copy();
+    for signal in ["-INT", "-TERM"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut server = start_with_tmp(site.path(), tmp.path());
+        let work = entries(tmp.path());
+        assert_eq!(work.len(), 1, "{work:?}");
+        assert!(work[0].starts_with("opsmeter-serve-"), "{work:?}");
+        assert_ne!(
+            work[0],
+            format!("opsmeter-serve-{}", server.child.id()),
+            "the name is not predictable"
+        );
+        // A client that sends half a request and then waits.
+        let mut half = TcpStream::connect(&server.addr).unwrap();
+        write!(half, "GET /guide/ HTTP/1.1\r\nHost: {}\r\n", server.addr).unwrap();
+        Command::new("kill")
+            .args([signal, &server.child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = wait_exit(&mut server, Duration::from_secs(5));
+        assert!(status.success(), "{signal}: {status:?}");
+        assert!(
+            entries(tmp.path()).is_empty(),
+            "{signal}: folder left behind"
+        );
+        drop(half);
+    }
+}
+
+/// A failed first build and a port in use end with an error, and leave no folder.
+#[test]
+fn a_failed_start_leaves_no_folder() {
+    let site = fixture_copy();
+    let tmp = tempfile::tempdir().unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("opsmeter"))
+        .env("TMPDIR", tmp.path())
+        .arg("--root")
+        .arg(site.path())
+        .args(["serve", "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("binding 127.0.0.1:"));
+    assert!(entries(tmp.path()).is_empty());
+
+    std::fs::write(
+        site.path().join("content/about.md"),
+        "+++\ntitle = \"About\nbroken\n+++\n",
+    )
+    .unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("opsmeter"))
+        .env("TMPDIR", tmp.path())
+        .arg("--root")
+        .arg(site.path())
+        .args(["serve", "--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("content/about.md:2: invalid front matter"),
+        "{stderr}"
+    );
+    assert!(entries(tmp.path()).is_empty());
 }

@@ -68,6 +68,7 @@ fn fixture_site_builds_every_page_and_asset() {
     assert_eq!(
         files,
         vec![
+            ".opsmeter-output",
             "404.html",
             "about/index.html",
             "charts.css",

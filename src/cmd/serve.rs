@@ -92,9 +92,14 @@ fn message(kind: &str, text: &str) -> String {
 
 async fn serve(opts: ServeOptions) -> Result<()> {
     let root = site_root(opts.root.as_deref())?;
-    let work = std::env::temp_dir().join(format!("opsmeter-serve-{}", std::process::id()));
-    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    let site = work.join("site");
+    // A fresh, randomly named folder created exclusively (nothing planted at a
+    // predictable name is followed), removed when `work` drops: on every return,
+    // the failed first build and a port in use included.
+    let work = tempfile::Builder::new()
+        .prefix("opsmeter-serve-")
+        .tempdir()
+        .context("creating the preview's build folder")?;
+    let site = work.path().join("site");
     let build_opts = BuildOptions {
         root: root.clone(),
         output: site.clone(),
@@ -147,16 +152,51 @@ async fn serve(opts: ServeOptions) -> Result<()> {
         .route(SOCKET, get(livereload))
         .fallback(get(file))
         .with_state(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|s| *s).await;
+    });
+    // On Ctrl-C or SIGTERM, open requests get a short grace period; a client
+    // holding a half-sent request cannot keep the server alive past it.
+    tokio::select! {
+        served = server => served.context("serving")?,
+        _ = async {
+            stop_signal().await;
             eprintln!("Stopping.");
-        })
-        .await
-        .context("serving")?;
+            let _ = stop.send(true);
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {}
+    }
     watch.abort();
-    let _ = std::fs::remove_dir_all(&work);
+    drop(work);
     Ok(())
+}
+
+/// How long open requests may take to finish once the server is told to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Ctrl-C, or SIGTERM where there are signals.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn open_browser(url: &str) {

@@ -877,6 +877,7 @@ pub fn build_reusing(
     Option<std::sync::Arc<super::dashboards::Dashboards>>,
 )> {
     let started = Instant::now();
+    crate::fsutil::check_output(&opts.root, &opts.output)?;
     let mut site = Site::load(&opts.root, opts.drafts)?;
     site.dashboards = match dashboards {
         Some(d) => Some(d),

@@ -183,6 +183,9 @@ pub struct Client {
     transport: Transport,
     cache_dir: PathBuf,
     policy: Policy,
+    /// `scheme://host:port` of the configured API: the only server that ever
+    /// gets a request, and so the token.
+    api_origin: String,
     secret: Option<String>,
     sent: AtomicU64,
     not_modified: AtomicU64,
@@ -205,6 +208,7 @@ impl Client {
                 concat!("opsmeter/", env!("CARGO_PKG_VERSION")).to_string(),
             );
         if let Some(t) = &token {
+            check_token(t, "the GitHub token")?;
             builder = builder.personal_token(t.clone());
         }
         let octo = builder
@@ -215,6 +219,7 @@ impl Client {
             transport: Transport::Octocrab(octo),
             cache_dir: cache_dir(cache_root, "github", api_url),
             policy,
+            api_origin: origin_key(api_url)?,
             secret: token,
             sent: AtomicU64::new(0),
             not_modified: AtomicU64::new(0),
@@ -247,6 +252,7 @@ impl Client {
             HeaderValue::from_static("application/json"),
         );
         if let Some(t) = &token {
+            check_token(t, "the GitLab token")?;
             let mut v = HeaderValue::from_str(t)
                 .map_err(|_| anyhow!("the GitLab token holds characters a header cannot carry"))?;
             v.set_sensitive(true);
@@ -257,6 +263,7 @@ impl Client {
             transport: Transport::Hyper(Box::new(PlainHttp { client, headers })),
             cache_dir: cache_dir(cache_root, "gitlab", api_url),
             policy,
+            api_origin: origin_key(api_url)?,
             secret: token,
             sent: AtomicU64::new(0),
             not_modified: AtomicU64::new(0),
@@ -297,6 +304,17 @@ impl Client {
             let go_on = more(&page.items);
             out.extend(page.items);
             next = if go_on { page.next } else { None };
+            if let Some(n) = &next {
+                if origin_key(n).ok().as_deref() != Some(self.api_origin.as_str()) {
+                    bail!(
+                        "{}: the next page of {u} is on another server ({}); not followed: \
+                         the token goes only to the configured API ({})",
+                        self.host,
+                        origin(n),
+                        self.api_origin
+                    );
+                }
+            }
         }
         Ok(out)
     }
@@ -359,6 +377,17 @@ impl Client {
                         extra.insert(http::header::IF_MODIFIED_SINCE, v);
                     }
                 }
+            }
+            // Every request, pagination and redirects alike, goes to the
+            // configured API server only: the transport adds the token to all.
+            if origin_key(&current).ok().as_deref() != Some(self.api_origin.as_str()) {
+                bail!(
+                    "{}: refusing to send a request to {} (not the configured API, {}): \
+                     the token goes only there",
+                    self.host,
+                    origin(&current),
+                    self.api_origin
+                );
             }
             self.sent.fetch_add(1, Ordering::Relaxed);
             let sent =
@@ -426,7 +455,7 @@ impl Client {
                     }
                     let target = absolute(&loc, &current);
                     // The token goes with every request: never to another server.
-                    if origin(&target) != origin(&current) {
+                    if origin_key(&target).ok().as_deref() != Some(self.api_origin.as_str()) {
                         bail!(
                             "{} redirected {current} to another server ({}); not followed",
                             self.host,
@@ -626,6 +655,44 @@ pub fn with_query(url: &str, key: &str, value: &str) -> String {
         .collect();
     parts.push(format!("{key}={}", encode(value)));
     format!("{base}?{}", parts.join("&"))
+}
+
+/// A token must be printable ASCII to travel in a header; checked before any
+/// client is built (a control character would otherwise panic deep inside the
+/// HTTP stack). The message never shows the token.
+fn check_token(token: &str, what: &str) -> Result<()> {
+    if token.is_empty() {
+        bail!("{what} is set but empty; unset it or give a token");
+    }
+    if let Some(pos) = token.chars().position(|c| !c.is_ascii_graphic()) {
+        bail!(
+            "{what} holds a character that cannot be sent in a header (position {}): \
+             check for a trailing newline or a pasted space",
+            pos + 1
+        );
+    }
+    Ok(())
+}
+
+/// The origin of a URL as compared for the token: lower-case scheme and host,
+/// and the port, explicit or the scheme's default.
+fn origin_key(url: &str) -> Result<String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| anyhow!("{url:?} is not a URL: {e}"))?;
+    let scheme = uri
+        .scheme_str()
+        .ok_or_else(|| anyhow!("{url:?} has no scheme (http:// or https://)"))?
+        .to_ascii_lowercase();
+    let host = uri
+        .host()
+        .ok_or_else(|| anyhow!("{url:?} has no host"))?
+        .to_ascii_lowercase();
+    let port = uri.port_u16().unwrap_or(match scheme.as_str() {
+        "https" => 443,
+        _ => 80,
+    });
+    Ok(format!("{scheme}://{host}:{port}"))
 }
 
 /// `scheme://host:port` of a URL.
