@@ -699,3 +699,26 @@ fn table_output_and_fail_under_gate() {
         .assert()
         .success();
 }
+
+/// The whole `assess --json` report of the fixture repositories, byte for byte:
+/// restructuring the code must not change it (an intended change of output
+/// updates the snapshot, reviewed).
+#[test]
+fn assess_json_output_is_pinned() {
+    let linear = linear_repo();
+    let branches = branches_repo();
+    for (name, dir, since, until) in [
+        ("linear", &linear.dir, "2024-01-01", "2024-01-08"),
+        ("branches", branches, "2024-01-01", "2024-03-01"),
+    ] {
+        let out = opsmeter()
+            .args([
+                "assess", "--json", "--since", since, "--until", until, "--repo",
+            ])
+            .arg(dir)
+            .assert()
+            .success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        insta::assert_snapshot!(format!("assess_json_{name}"), text);
+    }
+}
