@@ -131,16 +131,8 @@ pub fn main() -> ExitCode {
             since,
             until,
             lenient,
-        } => cmd::build::run(
-            cli.root,
-            output,
-            drafts,
-            crate::site::dashboards::DashboardOptions {
-                since,
-                until,
-                lenient,
-            },
-        ),
+        } => dashboard_options(since, until, lenient)
+            .and_then(|d| cmd::build::run(cli.root, output, drafts, d)),
         Command::Check { drafts } => cmd::check::run(cli.root, drafts),
         Command::Init { dir } => cmd::init::run(dir),
         Command::Serve {
@@ -151,17 +143,15 @@ pub fn main() -> ExitCode {
             since,
             until,
             lenient,
-        } => cmd::serve::run(cmd::serve::ServeOptions {
-            root: cli.root,
-            interface,
-            port,
-            open,
-            drafts,
-            dashboards: crate::site::dashboards::DashboardOptions {
-                since,
-                until,
-                lenient,
-            },
+        } => dashboard_options(since, until, lenient).and_then(|dashboards| {
+            cmd::serve::run(cmd::serve::ServeOptions {
+                root: cli.root,
+                interface,
+                port,
+                open,
+                drafts,
+                dashboards,
+            })
         }),
         Command::Collect { since, shard } => cmd::collect::run(cmd::collect::CollectOptions {
             root: cli.root,
@@ -198,6 +188,22 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The dashboards' window flags, parsed once, with the clock read here.
+fn dashboard_options(
+    since: Option<String>,
+    until: Option<String>,
+    lenient: bool,
+) -> anyhow::Result<crate::site::dashboards::DashboardOptions> {
+    Ok(crate::site::dashboards::DashboardOptions {
+        window: crate::assess::WindowArgs::parse(
+            since.as_deref(),
+            until.as_deref(),
+            chrono::Utc::now(),
+        )?,
+        lenient,
+    })
 }
 
 fn init_logging() {

@@ -4,8 +4,10 @@
 //! `opsmeter.toml`, [`site`] loads content and themes and writes `public/`.
 //! Subcommands live in [`cmd`], declared in [`cli`].
 
+pub mod assess;
 pub mod cli;
 pub mod cmd;
+pub mod collect;
 pub mod config;
 pub mod diagnostics;
 pub mod facts;

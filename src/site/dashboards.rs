@@ -7,22 +7,22 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
 use super::charts::{self, Band, BarSpec, Chart, HistogramSpec, LineSpec, RadarSpec, Series, Unit};
 use super::reports::{self, RepoSeries, TierDistribution, TrendPoint};
-use crate::cmd::assess::{assess_repos, parse_date, repo_specs, Report};
+use crate::assess::{assess_repos, repo_specs, Report, WindowArgs};
 use crate::config::Config;
 use crate::metrics::tiers::Benchmarks;
 use crate::metrics::{self, Dora, Window};
 use crate::sources::git::GitRepo;
 
 /// How `build` assesses repositories.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DashboardOptions {
-    pub since: Option<String>,
-    pub until: Option<String>,
+    /// The window's bounds as given, and the clock; its default length comes
+    /// from the site's configuration.
+    pub window: WindowArgs,
     pub lenient: bool,
 }
 
@@ -58,18 +58,8 @@ pub fn assess_site(
         return Ok(None);
     }
     let specs = repo_specs(root, config, &[])?;
-    let until = match &opts.until {
-        Some(u) => parse_date(u)?,
-        None => Utc::now(),
-    };
-    let since = match &opts.since {
-        Some(s) => parse_date(s)?,
-        None => until - Duration::days(i64::from(config.dora.window_days)),
-    };
-    if since >= until {
-        bail!("--since must be before --until");
-    }
-    let window = Window { since, until };
+    let window = opts.window.window(config.dora.window_days)?;
+    let Window { since, until } = window;
     let benchmarks = Benchmarks::load(root)?;
     let edition_id = config.dora.benchmarks.clone();
     let edition = benchmarks.edition(&edition_id)?;
@@ -322,7 +312,7 @@ impl Dashboards {
 
     /// The overview of some repositories (all of them, or a team's).
     pub fn overview_of(&self, members: &[usize], url: &dyn Fn(&str) -> String) -> Value {
-        let chosen: Vec<&crate::cmd::assess::RepoReport> =
+        let chosen: Vec<&crate::assess::RepoReport> =
             members.iter().map(|&i| &self.report.repos[i]).collect();
         let (tiers, trends) = if members.len() == self.report.repos.len() {
             (self.tiers.clone(), self.trends.clone())

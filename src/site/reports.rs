@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::cmd::assess::{RepoReport, Report};
+use crate::assess::{RepoReport, Report};
 use crate::metrics::stats::{median, percentile};
 use crate::metrics::tiers::Tier;
 use crate::metrics::Window;

@@ -23,11 +23,11 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::host::{self, lenient, HostOptions, HostRead, OrgFilter, RangeCommit};
-use super::http::{encode, Client, Freshness, StatusError};
+use super::host::api::{self, HostApi};
+use super::host::{self, lenient, HostOptions, OrgFilter, RangeCommit};
+use super::http::{encode, Client, Freshness};
 use crate::facts::{
-    Collection, Deployment, DeploymentSource, DeploymentStatus, Incident, PullRequest, RepoFacts,
-    Sha,
+    Deployment, DeploymentSource, DeploymentStatus, Incident, PullRequest, RepoFacts, Sha,
 };
 
 /// The public GitHub API.
@@ -204,90 +204,87 @@ fn sha(hex: &str) -> Option<Sha> {
     Sha::from_hex(&hex.to_ascii_lowercase())
 }
 
-/// The repositories of an organisation to collect, as `owner/name`, sorted.
-pub async fn list_org(
-    client: &Client,
-    api: &str,
-    org: &str,
-    filter: &OrgFilter,
-) -> Result<Vec<String>> {
-    let url = format!("{api}/orgs/{}/repos?type=all&per_page=100", encode(org));
-    let repos: Vec<Repository> = client
-        .get_all(&url, |_| true)
-        .await
-        .with_context(|| format!("listing the repositories of {org}"))?;
-    let mut out: Vec<String> = repos
-        .into_iter()
-        .filter(|r| filter.keep(&r.name, r.archived, r.fork))
-        .map(|r| r.full_name)
-        .collect();
-    out.sort();
-    Ok(out)
-}
+/// GitHub's endpoints and fields for the one host collector ([`host::api::collect`]).
+pub(crate) struct GitHub;
 
-/// Collects one repository (`owner/name`). `stored` are its previous facts,
-/// for the cursor and what need not be asked again; `since` overrides the cursor.
-pub async fn collect(
-    client: &Client,
-    api: &str,
-    repo: &str,
-    name: &str,
-    o: &HostOptions,
-    stored: Option<RepoFacts>,
-    since: Option<DateTime<Utc>>,
-) -> Result<RepoFacts> {
-    let base = format!("{api}/repos/{repo}");
-    let stored = stored.unwrap_or_default();
-    let mut notes = Vec::new();
+impl HostApi for GitHub {
+    const KIND: &'static str = "github";
+    const REQUESTS: &'static str = "pull requests";
 
-    let mut deployments = environment_deployments(client, &base, o, &stored).await?;
-    if deployments.is_empty() {
-        deployments = releases(client, &base, &mut notes).await?;
-    }
-    if deployments.is_empty() {
-        deployments = tags(client, &base, o, &mut notes).await?;
-        if deployments.is_empty() {
-            notes.push(format!(
-                "no production deployments, releases or tags matching tag_pattern `{}`: no deployments",
-                o.tags.as_str()
-            ));
-        }
-    }
-    host::sort_deployments(&mut deployments);
-
-    let mut ranges = Vec::new();
-    for (i, from, to) in host::compare_pairs(&deployments) {
-        match compare(client, &base, from, to).await {
-            Ok(commits) => ranges.push((i, commits)),
-            // A deployed commit that no longer exists, or unrelated histories:
-            // that range is unknown, the rest still counts.
-            Err(e) if StatusError::is(&e, &[404, 422]) => notes.push(format!(
-                "{} cannot be compared with the deployment before it ({e:#}); the pull requests it shipped are not counted",
-                deployments[i].reference
-            )),
-            Err(e) => return Err(e),
-        }
+    fn base(api: &str, project: &str) -> String {
+        format!("{api}/repos/{project}")
     }
 
-    let cursor = since.or(stored.collection.as_ref().and_then(|c| c.cursor));
-    let (pull_requests, newest_pull) =
-        pull_requests(client, &base, o, stored.pull_requests, cursor).await?;
-    let (incidents, newest_issue) = incidents(client, &base, o, stored.incidents, cursor).await?;
+    /// The repositories of an organisation, as `owner/name`.
+    async fn members(
+        client: &Client,
+        api: &str,
+        org: &str,
+        filter: &OrgFilter,
+    ) -> Result<Vec<String>> {
+        let url = format!("{api}/orgs/{}/repos?type=all&per_page=100", encode(org));
+        let repos: Vec<Repository> = client
+            .get_all(&url, |_| true)
+            .await
+            .with_context(|| format!("listing the repositories of {org}"))?;
+        let mut out: Vec<String> = repos
+            .into_iter()
+            .filter(|r| filter.keep(&r.name, r.archived, r.fork))
+            .map(|r| r.full_name)
+            .collect();
+        out.sort();
+        Ok(out)
+    }
 
-    Ok(host::assemble(HostRead {
-        name: name.to_string(),
-        deployments,
-        ranges,
-        pull_requests,
-        incidents,
-        notes,
-        collection: Collection {
-            host: "github".into(),
-            project: repo.to_string(),
-            api_url: api.to_string(),
-            cursor: host::later(cursor, host::later(newest_pull, newest_issue)),
-        },
-    }))
+    async fn environment_deployments(
+        client: &Client,
+        base: &str,
+        o: &HostOptions,
+        stored: &RepoFacts,
+    ) -> Result<Vec<Deployment>> {
+        environment_deployments(client, base, o, stored).await
+    }
+
+    async fn releases(
+        client: &Client,
+        base: &str,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<Deployment>> {
+        releases(client, base, notes).await
+    }
+
+    async fn tags(
+        client: &Client,
+        base: &str,
+        o: &HostOptions,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<Deployment>> {
+        tags(client, base, o, notes).await
+    }
+
+    async fn compare(client: &Client, base: &str, from: Sha, to: Sha) -> Result<Vec<RangeCommit>> {
+        compare(client, base, from, to).await
+    }
+
+    async fn pull_requests(
+        client: &Client,
+        base: &str,
+        o: &HostOptions,
+        stored: Vec<PullRequest>,
+        cursor: Option<DateTime<Utc>>,
+    ) -> Result<(Vec<PullRequest>, Option<DateTime<Utc>>)> {
+        pull_requests(client, base, o, stored, cursor).await
+    }
+
+    async fn incidents(
+        client: &Client,
+        base: &str,
+        o: &HostOptions,
+        stored: Vec<Incident>,
+        cursor: Option<DateTime<Utc>>,
+    ) -> Result<(Vec<Incident>, Option<DateTime<Utc>>)> {
+        incidents(client, base, o, stored, cursor).await
+    }
 }
 
 /// Deployments to production environments, each timed by its first success
@@ -512,20 +509,14 @@ async fn pull_requests(
     cursor: Option<DateTime<Utc>>,
 ) -> Result<(Vec<PullRequest>, Option<DateTime<Utc>>)> {
     let url = format!("{base}/pulls?state=closed&sort=updated&direction=desc&per_page=100");
-    let list: Vec<Pull> = client
-        .get_all(&url, |page: &[Pull]| match cursor {
-            Some(c) => page.last().is_some_and(|p| p.updated_at >= c),
-            None => true,
-        })
-        .await?;
-    let newest = list.iter().map(|p| p.updated_at).max();
+    let (list, newest) = api::updated_since(client, &url, cursor, |p: &Pull| p.updated_at).await?;
     let known: std::collections::HashSet<u64> = stored.iter().map(|p| p.number).collect();
     let mut fresh = Vec::new();
     for p in list {
         let Some(merged_at) = p.merged_at else {
             continue;
         };
-        if cursor.is_some_and(|c| p.updated_at < c) || known.contains(&p.number) {
+        if !api::is_new(p.updated_at, cursor, p.number, &known) {
             continue;
         }
         let author = p.user.clone().unwrap_or(User {
@@ -607,26 +598,11 @@ async fn incidents(
         "{base}/issues?labels={}&state=all&sort=updated&direction=desc&per_page=100",
         encode(&o.incident_label)
     );
-    let list: Vec<Issue> = client
-        .get_all(&url, |page: &[Issue]| match cursor {
-            Some(c) => page.last().is_some_and(|i| i.updated_at >= c),
-            None => true,
-        })
-        .await?;
-    let newest = list.iter().map(|i| i.updated_at).max();
+    let (list, newest) = api::updated_since(client, &url, cursor, |i: &Issue| i.updated_at).await?;
     let fresh: Vec<Incident> = list
         .into_iter()
         .filter(|i| !i.pull_request)
-        .map(|i| Incident {
-            id: format!("#{}", i.number),
-            started_at: i.created_at,
-            resolved_at: if i.state == "closed" {
-                i.closed_at
-            } else {
-                None
-            },
-            cause_deployment: None,
-        })
+        .map(|i| api::incident(i.number, i.created_at, &i.state, i.closed_at))
         .collect();
     Ok((host::merge_by(stored, fresh, |i| i.id.clone()), newest))
 }

@@ -14,11 +14,11 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::host::{self, lenient, HostOptions, HostRead, OrgFilter, RangeCommit};
-use super::http::{encode, Client, Freshness, StatusError};
+use super::host::api::{self, HostApi};
+use super::host::{self, lenient, HostOptions, OrgFilter, RangeCommit};
+use super::http::{encode, Client, Freshness};
 use crate::facts::{
-    Collection, Deployment, DeploymentSource, DeploymentStatus, Incident, PullRequest, RepoFacts,
-    Sha,
+    Deployment, DeploymentSource, DeploymentStatus, Incident, PullRequest, RepoFacts, Sha,
 };
 
 /// gitlab.com's API.
@@ -166,79 +166,77 @@ fn sha(hex: &str) -> Option<Sha> {
     Sha::from_hex(&hex.to_ascii_lowercase())
 }
 
-/// The projects of a group (subgroups included) to collect, as paths, sorted.
-pub async fn list_group(
-    client: &Client,
-    api: &str,
-    group: &str,
-    filter: &OrgFilter,
-) -> Result<Vec<String>> {
-    let url = format!(
-        "{api}/groups/{}/projects?include_subgroups=true&per_page=100",
-        encode(group)
-    );
-    let projects: Vec<Project> = client
-        .get_all(&url, |_| true)
-        .await
-        .with_context(|| format!("listing the projects of {group}"))?;
-    let mut out: Vec<String> = projects
-        .into_iter()
-        .filter(|p| filter.keep(&p.path, p.archived, p.forked_from_project.is_some()))
-        .map(|p| p.path_with_namespace)
-        .collect();
-    out.sort();
-    Ok(out)
-}
+/// GitLab's endpoints and fields for the one host collector ([`host::api::collect`]).
+pub(crate) struct GitLab;
 
-/// Collects one project (`group/project`).
-pub async fn collect(
-    client: &Client,
-    api: &str,
-    project: &str,
-    name: &str,
-    o: &HostOptions,
-    stored: Option<RepoFacts>,
-    since: Option<DateTime<Utc>>,
-) -> Result<RepoFacts> {
-    let base = format!("{api}/projects/{}", encode(project));
-    let stored = stored.unwrap_or_default();
-    let mut notes = Vec::new();
+impl HostApi for GitLab {
+    const KIND: &'static str = "gitlab";
+    const REQUESTS: &'static str = "merge requests";
 
-    let mut deployments = environment_deployments(client, &base, o).await?;
-    if deployments.is_empty() {
-        deployments = releases(client, &base).await?;
+    fn base(api: &str, project: &str) -> String {
+        format!("{api}/projects/{}", encode(project))
     }
-    if deployments.is_empty() {
-        deployments = tags(client, &base, o).await?;
-        if deployments.is_empty() {
-            notes.push(format!(
-                "no production deployments, releases or tags matching tag_pattern `{}`: no deployments",
-                o.tags.as_str()
-            ));
-        }
-    }
-    host::sort_deployments(&mut deployments);
 
-    let mut ranges = Vec::new();
-    for (i, from, to) in host::compare_pairs(&deployments) {
+    /// The projects of a group (subgroups included), as paths.
+    async fn members(
+        client: &Client,
+        api: &str,
+        group: &str,
+        filter: &OrgFilter,
+    ) -> Result<Vec<String>> {
+        let url = format!(
+            "{api}/groups/{}/projects?include_subgroups=true&per_page=100",
+            encode(group)
+        );
+        let projects: Vec<Project> = client
+            .get_all(&url, |_| true)
+            .await
+            .with_context(|| format!("listing the projects of {group}"))?;
+        let mut out: Vec<String> = projects
+            .into_iter()
+            .filter(|p| filter.keep(&p.path, p.archived, p.forked_from_project.is_some()))
+            .map(|p| p.path_with_namespace)
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// GitLab keeps no deployment statuses to reuse: the listing is complete.
+    async fn environment_deployments(
+        client: &Client,
+        base: &str,
+        o: &HostOptions,
+        _stored: &RepoFacts,
+    ) -> Result<Vec<Deployment>> {
+        environment_deployments(client, base, o).await
+    }
+
+    async fn releases(
+        client: &Client,
+        base: &str,
+        _notes: &mut Vec<String>,
+    ) -> Result<Vec<Deployment>> {
+        releases(client, base).await
+    }
+
+    async fn tags(
+        client: &Client,
+        base: &str,
+        o: &HostOptions,
+        _notes: &mut Vec<String>,
+    ) -> Result<Vec<Deployment>> {
+        tags(client, base, o).await
+    }
+
+    /// One compare answers the whole range (GitLab does not paginate it).
+    async fn compare(client: &Client, base: &str, from: Sha, to: Sha) -> Result<Vec<RangeCommit>> {
         let url = format!(
             "{base}/repository/compare?from={}&to={}",
             from.to_hex(),
             to.to_hex()
         );
-        let c: Compare = match client.get(&url, Freshness::Immutable).await {
-            Ok(page) => page.items,
-            Err(e) if StatusError::is(&e, &[404, 422]) => {
-                notes.push(format!(
-                    "{} cannot be compared with the deployment before it ({e:#}); the merge requests it shipped are not counted",
-                    deployments[i].reference
-                ));
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        let commits = c
-            .commits
+        let c: Compare = client.get(&url, Freshness::Immutable).await?.items;
+        Ok(c.commits
             .into_iter()
             .filter_map(|c| {
                 Some(RangeCommit {
@@ -246,29 +244,29 @@ pub async fn collect(
                     message: c.message,
                 })
             })
-            .collect();
-        ranges.push((i, commits));
+            .collect())
     }
 
-    let cursor = since.or(stored.collection.as_ref().and_then(|c| c.cursor));
-    let (pull_requests, newest_mr) =
-        merge_requests(client, &base, o, stored.pull_requests, cursor).await?;
-    let (incidents, newest_issue) = incidents(client, &base, stored.incidents, cursor).await?;
+    async fn pull_requests(
+        client: &Client,
+        base: &str,
+        o: &HostOptions,
+        stored: Vec<PullRequest>,
+        cursor: Option<DateTime<Utc>>,
+    ) -> Result<(Vec<PullRequest>, Option<DateTime<Utc>>)> {
+        merge_requests(client, base, o, stored, cursor).await
+    }
 
-    Ok(host::assemble(HostRead {
-        name: name.to_string(),
-        deployments,
-        ranges,
-        pull_requests,
-        incidents,
-        notes,
-        collection: Collection {
-            host: "gitlab".into(),
-            project: project.to_string(),
-            api_url: api.to_string(),
-            cursor: host::later(cursor, host::later(newest_mr, newest_issue)),
-        },
-    }))
+    /// Issues of type incident (the label is GitHub's way).
+    async fn incidents(
+        client: &Client,
+        base: &str,
+        _o: &HostOptions,
+        stored: Vec<Incident>,
+        cursor: Option<DateTime<Utc>>,
+    ) -> Result<(Vec<Incident>, Option<DateTime<Utc>>)> {
+        incidents(client, base, stored, cursor).await
+    }
 }
 
 /// Finished deployments to production environments: `success`, or `failed`.
@@ -360,17 +358,12 @@ async fn merge_requests(
 ) -> Result<(Vec<PullRequest>, Option<DateTime<Utc>>)> {
     let url =
         format!("{base}/merge_requests?state=merged&order_by=updated_at&sort=desc&per_page=100");
-    let list: Vec<MergeRequest> = client
-        .get_all(&url, |page: &[MergeRequest]| match cursor {
-            Some(c) => page.last().is_some_and(|m| m.updated_at >= c),
-            None => true,
-        })
-        .await?;
-    let newest = list.iter().map(|m| m.updated_at).max();
+    let (list, newest) =
+        api::updated_since(client, &url, cursor, |m: &MergeRequest| m.updated_at).await?;
     let known: HashSet<u64> = stored.iter().map(|p| p.number).collect();
     let mut fresh = Vec::new();
     for m in list {
-        if cursor.is_some_and(|c| m.updated_at < c) || known.contains(&m.iid) {
+        if !api::is_new(m.updated_at, cursor, m.iid, &known) {
             continue;
         }
         let author = m.author.clone().unwrap_or(User {
@@ -443,25 +436,10 @@ async fn incidents(
 ) -> Result<(Vec<Incident>, Option<DateTime<Utc>>)> {
     let url =
         format!("{base}/issues?issue_type=incident&order_by=updated_at&sort=desc&per_page=100");
-    let list: Vec<Issue> = client
-        .get_all(&url, |page: &[Issue]| match cursor {
-            Some(c) => page.last().is_some_and(|i| i.updated_at >= c),
-            None => true,
-        })
-        .await?;
-    let newest = list.iter().map(|i| i.updated_at).max();
+    let (list, newest) = api::updated_since(client, &url, cursor, |i: &Issue| i.updated_at).await?;
     let fresh: Vec<Incident> = list
         .into_iter()
-        .map(|i| Incident {
-            id: format!("#{}", i.iid),
-            started_at: i.created_at,
-            resolved_at: if i.state == "closed" {
-                i.closed_at
-            } else {
-                None
-            },
-            cause_deployment: None,
-        })
+        .map(|i| api::incident(i.iid, i.created_at, &i.state, i.closed_at))
         .collect();
     Ok((host::merge_by(stored, fresh, |i| i.id.clone()), newest))
 }

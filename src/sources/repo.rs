@@ -1,7 +1,7 @@
 //! Facts for one repository: deployments from an events file or from git,
 //! the changes each shipped, and incidents.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use regex::Regex;
@@ -166,4 +166,14 @@ fn event_deployments(
         ));
     }
     Ok(out)
+}
+
+/// A repository's name from its folder: the last path component, without `.git`.
+pub fn folder_name(p: &Path) -> String {
+    let canon = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let n = canon
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "repository".into());
+    n.strip_suffix(".git").map(str::to_string).unwrap_or(n)
 }

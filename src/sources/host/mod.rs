@@ -9,6 +9,8 @@
 //! group/project!12`). The metrics engine then reads hosts' changes exactly as
 //! it reads git's.
 
+pub mod api;
+
 use std::collections::HashMap;
 use std::sync::OnceLock;
 

@@ -1,0 +1,390 @@
+//! Assessing repositories: the stage that ties the pipeline together. From
+//! the configuration it resolves the repositories to assess; for each, it
+//! reads the facts (stored by `collect`, or read from git and events files on
+//! the fly), computes the DORA metrics over a window, runs the probes and
+//! scores the maturity model; the result is the report of the JSON contract
+//! (`docs/ARCHITECTURE.md`), which `assess` prints and `build` renders.
+
+use std::path::{Path, PathBuf};
+
+mod window;
+
+pub use window::{parse_date, WindowArgs};
+
+use anyhow::{bail, Context, Result};
+use chrono::Duration;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::facts::RepoFacts;
+use crate::metrics::{self, format_time, Dora, MetricOptions, Outcome, Window};
+use crate::model::{self, AreaScore, MetricValues, Model, PracticeScore};
+use crate::probes::coverage::Coverage;
+use crate::probes::{self, Finding, RepoFiles};
+use crate::sources::git::GitRepo;
+use crate::sources::repo::{self, RepoSpec};
+
+/// One deployment in the report.
+#[derive(Debug, Serialize)]
+pub struct DeploymentReport {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub sha: Option<String>,
+    pub time: String,
+    pub change_count: usize,
+    pub failed: bool,
+    pub baseline: bool,
+    pub rework: bool,
+    pub recovered_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RepoReport {
+    pub name: String,
+    /// File-name form of the name (`data/facts/<slug>.json`, `/repos/<slug>/`).
+    pub slug: String,
+    pub deployments: Vec<DeploymentReport>,
+    pub dora: Dora,
+    pub coverage: Option<Coverage>,
+    pub practices: Vec<PracticeScore>,
+    pub areas: Vec<AreaScore>,
+    pub findings: Vec<Finding>,
+    /// The definitions in force for this repository.
+    pub measurement: Measurement,
+    /// Web page of the repository, when known: evidence links to its files.
+    pub web_url: Option<String>,
+    pub notes: Vec<String>,
+    /// The facts behind the numbers, for charts (not part of the JSON contract).
+    #[serde(skip)]
+    pub facts: RepoFacts,
+    #[serde(skip)]
+    pub outcomes: Vec<Outcome>,
+}
+
+/// How a repository was measured: shown on its report ("how this was measured").
+#[derive(Debug, Clone, Serialize)]
+pub struct Measurement {
+    pub deployment_source: String,
+    pub bot_pattern: String,
+    pub production_pattern: String,
+    pub incident_link_max_hours: f64,
+    pub benchmark: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub window: Window,
+    pub repos: Vec<RepoReport>,
+}
+
+/// The repositories to assess: `--repo` paths, else `[[repos]]`, else the
+/// repository that contains the site root.
+pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result<Vec<RepoSpec>> {
+    if !cli_repos.is_empty() {
+        return Ok(cli_repos
+            .iter()
+            .map(|p| RepoSpec {
+                name: repo::folder_name(p),
+                path: Some(p.clone()),
+                events: Vec::new(),
+                settings: config.dora.clone(),
+                coverage_globs: default_globs(),
+                coverage_reports: Vec::new(),
+                web_url: None,
+            })
+            .collect());
+    }
+    if !config.repos.is_empty() {
+        let mut specs = Vec::new();
+        for r in &config.repos {
+            let spec_for = |name: String, path: Option<PathBuf>| RepoSpec {
+                name,
+                path,
+                events: r.events.iter().map(|e| (root.join(e), e.clone())).collect(),
+                settings: r.settings(&config.dora),
+                coverage_globs: r.coverage_globs.clone().unwrap_or_else(default_globs),
+                coverage_reports: r
+                    .coverage_reports
+                    .iter()
+                    .map(|c| (root.join(c), c.clone()))
+                    .collect(),
+                web_url: r
+                    .web_url
+                    .clone()
+                    .or_else(|| match (&r.github, &r.gitlab, &r.api_url) {
+                        (Some(gh), _, None) => Some(format!("https://github.com/{gh}")),
+                        (None, Some(gl), None) => Some(format!("https://gitlab.com/{gl}")),
+                        _ => None,
+                    }),
+            };
+            // An organisation or group stands for the repositories `collect` stored for it.
+            let group = match (&r.github_org, &r.gitlab_group) {
+                (Some(org), _) => Some(("github", org.as_str())),
+                (None, Some(g)) => Some(("gitlab", g.as_str())),
+                _ => None,
+            };
+            if let Some((host, owner)) = group {
+                let members = stored_members(root, host, owner)?;
+                if !members.is_empty() {
+                    specs.extend(members.into_iter().map(|name| spec_for(name, None)));
+                    continue;
+                }
+            }
+            let path = r.path.as_ref().map(|p| root.join(p));
+            let name = r
+                .name
+                .clone()
+                .or_else(|| r.github.clone())
+                .or_else(|| r.gitlab.clone())
+                .or_else(|| r.github_org.clone())
+                .or_else(|| r.gitlab_group.clone())
+                .or_else(|| path.as_deref().map(repo::folder_name))
+                .unwrap_or_else(|| "repository".into());
+            specs.push(spec_for(name, path));
+        }
+        return Ok(specs);
+    }
+    match GitRepo::discover(root) {
+        Some(path) => Ok(vec![RepoSpec {
+            name: repo::folder_name(&path),
+            path: Some(path),
+            events: Vec::new(),
+            settings: config.dora.clone(),
+            coverage_globs: default_globs(),
+            coverage_reports: Vec::new(),
+            web_url: None,
+        }]),
+        None => bail!(
+            "no repositories to assess: {} is not inside a git repository; pass --repo PATH or add [[repos]] to opsmeter.toml",
+            root.display()
+        ),
+    }
+}
+
+fn default_globs() -> Vec<String> {
+    crate::sources::coverage::DEFAULT_GLOBS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// The files of a repository to probe: its work tree, or why there is none.
+pub fn repo_files(spec: &RepoSpec) -> RepoFiles {
+    let Some(path) = &spec.path else {
+        return RepoFiles::unavailable(
+            Path::new("."),
+            "no repository path: only events files were given",
+        );
+    };
+    match GitRepo::open(path).ok().and_then(|g| g.work_tree()) {
+        Some(tree) => RepoFiles::scan(&tree),
+        None => RepoFiles::unavailable(
+            path,
+            "a bare repository has no work tree to read files from",
+        ),
+    }
+}
+
+/// Practice findings of a repository: probes over its files, and its coverage.
+pub struct Practices {
+    pub findings: Vec<Finding>,
+    pub coverage: Option<Coverage>,
+}
+
+/// Where a repository's deployments came from, in words, for "how this was measured".
+fn deployment_source(facts: &RepoFacts, st: &crate::config::DoraSettings) -> String {
+    use crate::facts::DeploymentSource as S;
+    let has = |s: S| facts.deployments.iter().any(|d| d.source == s);
+    if has(S::Events) {
+        "deployment rows of events files (production environments)".to_string()
+    } else if has(S::Deployment) {
+        format!(
+            "the host's deployments to environments matching {}",
+            st.production_pattern
+        )
+    } else if has(S::Release) {
+        "the host's releases".to_string()
+    } else if let Some(branch) = &st.deploy_branch {
+        format!("first-parent merges into {branch}")
+    } else {
+        format!("tags matching {}", st.tag_pattern)
+    }
+}
+
+/// Names of the repositories whose stored facts were collected from `host`
+/// under `owner/` (an organisation or group entry), sorted.
+fn stored_members(root: &Path, host: &str, owner: &str) -> Result<Vec<String>> {
+    let dir = root.join("data/facts");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let prefix = format!("{}/", owner.to_ascii_lowercase());
+    let mut names = Vec::new();
+    for e in entries.flatten() {
+        let path = e.path();
+        let Some(slug) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        if let Some((facts, _)) = crate::store::load_facts(root, slug)? {
+            let member = facts.collection.as_ref().is_some_and(|c| {
+                c.host == host && c.project.to_ascii_lowercase().starts_with(&prefix)
+            });
+            if member {
+                names.push(facts.name);
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Metrics and scores of collected facts, as the report's repository entry.
+/// What every repository of one assessment is scored against.
+pub struct Scoring<'a> {
+    pub model: &'a Model,
+    pub window: &'a Window,
+    pub edition_id: &'a str,
+    pub edition: &'a crate::metrics::tiers::Edition,
+}
+
+pub fn repo_report(
+    facts: &RepoFacts,
+    practices: Practices,
+    measurement: Measurement,
+    opts: &MetricOptions,
+    scoring: &Scoring<'_>,
+) -> RepoReport {
+    let Scoring {
+        model,
+        window,
+        edition_id,
+        edition,
+    } = *scoring;
+    let outcomes: Vec<Outcome> = metrics::outcomes(facts, opts);
+    let dora = metrics::dora(facts, &outcomes, window, edition_id, edition);
+    let values = MetricValues {
+        coverage_line_rate: practices.coverage.as_ref().and_then(|c| c.line_rate),
+        coverage_branch_rate: practices.coverage.as_ref().and_then(|c| c.branch_rate),
+        dora: Some(dora.clone()),
+    };
+    let (scores, areas) = model::evaluate(model, &practices.findings, &values);
+    let deployments = facts
+        .deployments
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| window.contains(d.time))
+        .map(|(i, d)| DeploymentReport {
+            reference: d.reference.clone(),
+            sha: d.sha.map(|s| s.to_hex()),
+            time: format_time(&d.time),
+            change_count: outcomes[i].change_count,
+            failed: outcomes[i].failed,
+            baseline: i == 0,
+            rework: outcomes[i].rework,
+            recovered_at: outcomes[i].recovered_at.map(|t| format_time(&t)),
+        })
+        .collect();
+    RepoReport {
+        name: facts.name.clone(),
+        slug: crate::store::slug(&facts.name),
+        deployments,
+        dora,
+        coverage: practices.coverage,
+        practices: scores,
+        areas,
+        findings: practices.findings,
+        measurement,
+        web_url: None,
+        notes: facts.notes.clone(),
+        facts: facts.clone(),
+        outcomes,
+    }
+}
+
+/// Assesses every repository: facts, metrics over `window`, probes, coverage
+/// and model scores. Used by `assess` and by `build`.
+pub fn assess_repos(
+    root: &Path,
+    specs: &[RepoSpec],
+    window: Window,
+    edition_id: &str,
+    edition: &crate::metrics::tiers::Edition,
+    lenient: bool,
+) -> Result<Report> {
+    let catalogue = probes::patterns::Catalogue::load(root)?;
+    let model = Model::load(root, &probes::known_ids(&catalogue))?;
+
+    let mut reports = Vec::new();
+    for spec in specs {
+        let (facts, warnings) = crate::collect::facts_for(root, spec, lenient)
+            .with_context(|| format!("collecting {}", spec.name))?;
+        for w in warnings {
+            eprintln!("warning: {w} (skipped: --lenient)");
+        }
+        let mopts = MetricOptions {
+            incident_link_max: Duration::seconds(
+                (spec.settings.incident_link_max_hours * 3600.0) as i64,
+            ),
+        };
+        let files = repo_files(spec);
+        let (coverage_reports, problems) =
+            probes::coverage::collect(&files, &spec.coverage_globs, &spec.coverage_reports);
+        if !problems.is_empty() {
+            if !lenient {
+                return Err(anyhow::Error::new(crate::diagnostics::Diagnostics(
+                    problems,
+                )))
+                .with_context(|| format!("reading coverage of {}", spec.name));
+            }
+            for p in problems {
+                eprintln!("warning: {p} (skipped: --lenient)");
+            }
+        }
+        let mut findings = probes::run_all(&files, &catalogue);
+        findings.push(probes::coverage::run(&files, &coverage_reports));
+        let git = spec
+            .path
+            .as_deref()
+            .and_then(|p| GitRepo::open(p).ok())
+            .filter(|g| !g.is_shallow());
+        findings.extend(probes::flow::run(&facts, git.as_ref(), window.until));
+        let practices = Practices {
+            findings,
+            coverage: probes::coverage::summarise(&coverage_reports),
+        };
+        let st = &spec.settings;
+        let measurement = Measurement {
+            deployment_source: deployment_source(&facts, st),
+            bot_pattern: if st.bot_pattern.is_empty() {
+                "names ending in [bot]".to_string()
+            } else {
+                format!("names ending in [bot], or matching {}", st.bot_pattern)
+            },
+            production_pattern: st.production_pattern.clone(),
+            incident_link_max_hours: st.incident_link_max_hours,
+            benchmark: edition.title.clone(),
+        };
+        let mut report = repo_report(
+            &facts,
+            practices,
+            measurement,
+            &mopts,
+            &Scoring {
+                model: &model,
+                window: &window,
+                edition_id,
+                edition,
+            },
+        );
+        report.web_url = spec.web_url.clone();
+        reports.push(report);
+    }
+    Ok(Report {
+        window,
+        repos: reports,
+    })
+}

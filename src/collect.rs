@@ -1,0 +1,553 @@
+//! Collecting: gathers the facts of every configured repository into
+//! `data/facts/<slug>.json` (atomically) and appends a summary line to
+//! `data/history/<slug>.jsonl`. Local git repositories are read with the git
+//! collector; GitHub and GitLab ones through their APIs, a few at a time, by
+//! the one host collector ([`crate::sources::host::api`]).
+//!
+//! One repository failing never stops the others: it is reported by name and
+//! reason and keeps its previous facts. Progress is reported through a
+//! callback, so the terminal (progress bar, printing) stays in `cmd`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::{DateTime, Duration, Utc};
+use futures::stream::StreamExt;
+use regex::Regex;
+
+use crate::config::{Config, DoraSettings, HostKind, RepoConfig};
+use crate::diagnostics::Diagnostic;
+use crate::facts::{Collection, RepoFacts};
+use crate::metrics::tiers::Edition;
+use crate::metrics::{self, MetricOptions, Window};
+use crate::sources::git::{BotMatcher, GitRepo};
+use crate::sources::github::GitHub;
+use crate::sources::gitlab::GitLab;
+use crate::sources::host::{self, api::HostApi, HostOptions, OrgFilter};
+use crate::sources::http::{fnv1a, Client, Policy};
+use crate::sources::repo::{self, RepoSpec};
+use crate::sources::{github, gitlab};
+use crate::store::{self, HistoryEntry};
+
+/// The facts `assess` (and `build`) read for a repository: the stored ones
+/// when `opsmeter collect` wrote them for this very source, else the local
+/// repository and events files read on the fly, else an empty record saying
+/// that nothing was collected yet.
+pub fn facts_for(
+    root: &Path,
+    spec: &RepoSpec,
+    lenient: bool,
+) -> Result<(RepoFacts, Vec<Diagnostic>)> {
+    if let Some((facts, _)) = store::load_facts(root, &store::slug(&spec.name))? {
+        let usable = match &facts.collection {
+            Some(c) if c.host == "local" => c.project == local_project(root, spec),
+            Some(_) => true,
+            None => false,
+        };
+        if usable {
+            return Ok((facts, Vec::new()));
+        }
+    }
+    if spec.path.is_some() || !spec.events.is_empty() {
+        return repo::collect(spec, lenient);
+    }
+    let facts = RepoFacts {
+        name: spec.name.clone(),
+        notes: vec![format!(
+            "no facts collected yet for {}: run `opsmeter collect` (an organisation or group \
+             entry is collected as one facts file per repository)",
+            spec.name
+        )],
+        ..RepoFacts::default()
+    };
+    Ok((facts, Vec::new()))
+}
+
+/// What identifies a local source in its stored facts: its path, relative to
+/// the site root when inside it, and its events files.
+pub(crate) fn local_project(root: &Path, spec: &RepoSpec) -> String {
+    let rel = |p: &Path| {
+        p.strip_prefix(root)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| p.to_path_buf())
+            .display()
+            .to_string()
+    };
+    let mut parts: Vec<String> = spec.path.iter().map(|p| rel(p)).collect();
+    parts.extend(
+        spec.events
+            .iter()
+            .map(|(_, shown)| shown.display().to_string()),
+    );
+    parts.join(" + ")
+}
+
+/// Where one repository's facts come from.
+#[derive(Clone)]
+enum Source {
+    Local(Box<RepoSpec>),
+    /// A repository (`owner/name`) or project (`group/project`) of a host.
+    Host {
+        kind: HostKind,
+        project: String,
+        client: Arc<Client>,
+        api: String,
+    },
+}
+
+/// One repository to collect.
+#[derive(Clone)]
+struct Target {
+    name: String,
+    source: Source,
+    settings: DoraSettings,
+    incident_label: String,
+}
+
+/// An organisation or group, expanded into targets once listed.
+struct OrgEntry {
+    name: String,
+    kind: HostKind,
+    path: String,
+    client: Arc<Client>,
+    api: String,
+    filter: OrgFilter,
+    settings: DoraSettings,
+    incident_label: String,
+}
+
+/// Whether a repository belongs to shard `k` of `n`: a stable hash of its slug.
+pub fn in_shard(name: &str, (k, n): (u64, u64)) -> bool {
+    fnv1a(store::slug(name).as_bytes()) % n == k - 1
+}
+
+/// One client per host, API URL and token variable.
+struct Clients {
+    root: PathBuf,
+    policy: Policy,
+    made: HashMap<(HostKind, String, String), Arc<Client>>,
+}
+
+impl Clients {
+    fn get(&mut self, kind: HostKind, api: &str, token_env: &str) -> Result<Arc<Client>> {
+        let key = (kind, api.to_string(), token_env.to_string());
+        if let Some(c) = self.made.get(&key) {
+            return Ok(c.clone());
+        }
+        let token = std::env::var(token_env)
+            .ok()
+            .filter(|t| !t.trim().is_empty());
+        let client = match kind {
+            HostKind::GitHub => {
+                if token.is_none() {
+                    tracing::warn!(
+                        "{token_env} is not set: reading {api} without authentication (GitHub allows \
+                         60 requests an hour that way, and public repositories only)"
+                    );
+                }
+                Client::github(
+                    api,
+                    token.map(|t| t.trim().to_string()),
+                    &self.root,
+                    self.policy,
+                )?
+            }
+            HostKind::GitLab => {
+                if token.is_none() {
+                    tracing::warn!(
+                        "{token_env} is not set: reading {api} without authentication (public projects only, lower rate limits)"
+                    );
+                }
+                Client::gitlab(
+                    api,
+                    token.map(|t| t.trim().to_string()),
+                    &self.root,
+                    self.policy,
+                )?
+            }
+        };
+        let client = Arc::new(client);
+        self.made.insert(key, client.clone());
+        Ok(client)
+    }
+}
+
+/// A repository that could not be collected, and why.
+#[derive(Debug)]
+pub struct Failure {
+    pub name: String,
+    /// Why, with any token scrubbed.
+    pub reason: String,
+}
+
+/// What one collection is asked to do.
+pub struct Request<'a> {
+    pub root: &'a Path,
+    pub config: &'a Config,
+    /// Read pull requests and incidents from here instead of the stored cursor.
+    pub since: Option<DateTime<Utc>>,
+    /// Only the repositories of shard `k` of `n`.
+    pub shard: Option<(u64, u64)>,
+    pub edition_id: &'a str,
+    pub edition: &'a Edition,
+    /// The clock, read once by the caller: the time stored with the facts.
+    pub now: DateTime<Utc>,
+}
+
+/// What a collection reports while it works.
+pub enum Event<'a> {
+    /// The repositories to collect are known.
+    Started { total: usize },
+    /// A repository's facts are stored.
+    Stored { facts: &'a RepoFacts },
+    /// A repository failed; its previous facts are kept.
+    Failed { name: &'a str },
+}
+
+/// What a collection did.
+#[derive(Debug)]
+pub struct Summary {
+    pub collected: usize,
+    /// Repositories attempted: collected, failed, and entries that failed before.
+    pub total: usize,
+    /// Per host: requests sent, and how many were answered 304.
+    pub requests: Vec<String>,
+    /// Sorted by name.
+    pub failures: Vec<Failure>,
+    /// Where the facts are stored.
+    pub facts_dir: PathBuf,
+}
+
+/// Collects every repository of the configuration (or of one shard), storing
+/// each one's facts and history line as soon as it is read.
+pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Result<Summary> {
+    let Request {
+        root,
+        config,
+        since,
+        shard,
+        edition_id,
+        edition,
+        now,
+    } = *req;
+    let mut clients = Clients {
+        root: root.to_path_buf(),
+        policy: Policy::from_settings(&config.collect),
+        made: HashMap::new(),
+    };
+    let mut targets = Vec::new();
+    let mut orgs = Vec::new();
+    let mut failures: Vec<Failure> = Vec::new();
+    if config.repos.is_empty() {
+        // As `assess`: without [[repos]], the checkout the site lives in.
+        let Some(path) = GitRepo::discover(root) else {
+            bail!(
+                "nothing to collect: add [[repos]] to opsmeter.toml ({} is not inside a git repository)",
+                root.display()
+            );
+        };
+        let spec = local_spec(root, &RepoConfig::default(), Some(path), &config.dora);
+        targets.push(Target {
+            name: spec.name.clone(),
+            settings: spec.settings.clone(),
+            source: Source::Local(Box::new(spec)),
+            incident_label: "incident".into(),
+        });
+    }
+    for r in &config.repos {
+        let settings = r.settings(&config.dora);
+        let label = r
+            .incident_label
+            .clone()
+            .unwrap_or_else(|| "incident".into());
+        let Some((kind, path, is_org)) = r.host() else {
+            let spec = local_spec(root, r, r.path.as_ref().map(|p| root.join(p)), &config.dora);
+            targets.push(Target {
+                name: spec.name.clone(),
+                source: Source::Local(Box::new(spec)),
+                settings,
+                incident_label: label,
+            });
+            continue;
+        };
+        let (default_api, default_env) = match kind {
+            HostKind::GitHub => (github::DEFAULT_API, "GITHUB_TOKEN"),
+            HostKind::GitLab => (gitlab::DEFAULT_API, "GITLAB_TOKEN"),
+        };
+        let api = r
+            .api_url
+            .as_deref()
+            .unwrap_or(default_api)
+            .trim_end_matches('/')
+            .to_string();
+        let name = r.name.clone().unwrap_or_else(|| path.to_string());
+        let client = match clients.get(kind, &api, r.token_env.as_deref().unwrap_or(default_env)) {
+            Ok(c) => c,
+            Err(e) => {
+                failures.push(Failure {
+                    name,
+                    reason: format!("{e:#}"),
+                });
+                continue;
+            }
+        };
+        if is_org {
+            orgs.push(OrgEntry {
+                name,
+                kind,
+                path: path.to_string(),
+                client,
+                api,
+                filter: OrgFilter::new(
+                    &r.include,
+                    &r.exclude,
+                    r.include_archived,
+                    r.include_forks,
+                )?,
+                settings,
+                incident_label: label,
+            });
+            continue;
+        }
+        let source = Source::Host {
+            kind,
+            project: path.to_string(),
+            client,
+            api,
+        };
+        targets.push(Target {
+            name,
+            source,
+            settings,
+            incident_label: label,
+        });
+    }
+    for org in orgs {
+        let listed = match org.kind {
+            HostKind::GitHub => {
+                GitHub::members(&org.client, &org.api, &org.path, &org.filter).await
+            }
+            HostKind::GitLab => {
+                GitLab::members(&org.client, &org.api, &org.path, &org.filter).await
+            }
+        };
+        match listed {
+            Ok(members) => {
+                for m in members {
+                    let source = Source::Host {
+                        kind: org.kind,
+                        project: m.clone(),
+                        client: org.client.clone(),
+                        api: org.api.clone(),
+                    };
+                    targets.push(Target {
+                        name: m,
+                        source,
+                        settings: org.settings.clone(),
+                        incident_label: org.incident_label.clone(),
+                    });
+                }
+            }
+            Err(e) => failures.push(Failure {
+                name: org.name.clone(),
+                reason: format!("{e:#}"),
+            }),
+        }
+    }
+    // Two entries that would share a facts file: the first one wins.
+    let mut slugs = HashSet::new();
+    targets.retain(|t| {
+        let fresh = slugs.insert(store::slug(&t.name));
+        if !fresh {
+            tracing::warn!(
+                "{} is configured twice (or shares its file name with another); collected once",
+                t.name
+            );
+        }
+        fresh
+    });
+    if let Some(s) = shard {
+        targets.retain(|t| in_shard(&t.name, s));
+    }
+
+    let total = targets.len() + failures.len();
+    on(Event::Started {
+        total: targets.len(),
+    });
+    let concurrency = config.collect.concurrency.max(1);
+    let mut results = futures::stream::iter(targets.into_iter().map(|t| {
+        let root = root.to_path_buf();
+        async move {
+            let result = collect_one(&root, &t, since).await;
+            (t, result)
+        }
+    }))
+    .buffer_unordered(concurrency);
+
+    let mut collected = 0usize;
+    while let Some((target, result)) = results.next().await {
+        let saved = result.and_then(|facts| {
+            store::save_facts(root, &facts, now)?;
+            let entry = history_entry(&facts, &target.settings, edition_id, edition, now);
+            store::append_history(root, &store::slug(&facts.name), &entry)?;
+            Ok(facts)
+        });
+        match saved {
+            Ok(facts) => {
+                collected += 1;
+                on(Event::Stored { facts: &facts });
+            }
+            Err(e) => {
+                on(Event::Failed { name: &target.name });
+                failures.push(Failure {
+                    name: target.name.clone(),
+                    reason: scrub(&target, &format!("{e:#}")),
+                });
+            }
+        }
+    }
+
+    let mut requests = Vec::new();
+    for c in clients.made.values() {
+        let (sent, not_modified) = c.counts();
+        if sent > 0 {
+            requests.push(format!(
+                "{}: {sent} requests, {not_modified} answered 304 Not Modified",
+                c.host
+            ));
+        }
+    }
+    requests.sort();
+    failures.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Summary {
+        collected,
+        total,
+        requests,
+        failures,
+        facts_dir: store::facts_path(root, "x")
+            .parent()
+            .unwrap_or(root)
+            .to_path_buf(),
+    })
+}
+
+fn scrub(target: &Target, message: &str) -> String {
+    match &target.source {
+        Source::Host { client, .. } => client.scrub(message),
+        Source::Local(_) => message.to_string(),
+    }
+}
+
+/// Collects one repository; its previous facts give the cursor.
+async fn collect_one(root: &Path, t: &Target, since: Option<DateTime<Utc>>) -> Result<RepoFacts> {
+    let stored = |host: &str, project: &str| -> Option<RepoFacts> {
+        match store::load_facts(root, &store::slug(&t.name)) {
+            Ok(Some((facts, _))) => facts
+                .collection
+                .as_ref()
+                .is_some_and(|c| c.host == host && c.project == project)
+                .then_some(facts),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!("{}: ignoring the stored facts: {e:#}", t.name);
+                None
+            }
+        }
+    };
+    match &t.source {
+        Source::Local(spec) => {
+            let spec = (**spec).clone();
+            let project = local_project(root, &spec);
+            let (mut facts, _) = tokio::task::spawn_blocking(move || repo::collect(&spec, false))
+                .await
+                .map_err(|e| anyhow!("the git collector stopped: {e}"))??;
+            facts.collection = Some(Collection {
+                host: "local".into(),
+                project,
+                api_url: String::new(),
+                cursor: None,
+            });
+            Ok(facts)
+        }
+        Source::Host {
+            kind,
+            project,
+            client,
+            api,
+        } => {
+            let o = host_options(t)?;
+            match kind {
+                HostKind::GitHub => {
+                    let stored = stored(GitHub::KIND, project);
+                    host::api::collect::<GitHub>(client, api, project, &t.name, &o, stored, since)
+                        .await
+                }
+                HostKind::GitLab => {
+                    let stored = stored(GitLab::KIND, project);
+                    host::api::collect::<GitLab>(client, api, project, &t.name, &o, stored, since)
+                        .await
+                }
+            }
+        }
+    }
+}
+
+fn host_options(t: &Target) -> Result<HostOptions> {
+    let s = &t.settings;
+    Ok(HostOptions {
+        production: Regex::new(&s.production_pattern)
+            .with_context(|| format!("production_pattern {:?}", s.production_pattern))?,
+        tags: Regex::new(&s.tag_pattern)
+            .with_context(|| format!("tag_pattern {:?}", s.tag_pattern))?,
+        bots: BotMatcher::new(&s.bot_pattern)?,
+        incident_label: t.incident_label.clone(),
+    })
+}
+
+/// A local entry as the git collector takes it (coverage is `assess`'s business).
+fn local_spec(root: &Path, r: &RepoConfig, path: Option<PathBuf>, dora: &DoraSettings) -> RepoSpec {
+    RepoSpec {
+        name: r
+            .name
+            .clone()
+            .or_else(|| path.as_deref().map(repo::folder_name))
+            .unwrap_or_else(|| "repository".into()),
+        path,
+        events: r.events.iter().map(|e| (root.join(e), e.clone())).collect(),
+        settings: r.settings(dora),
+        coverage_globs: Vec::new(),
+        coverage_reports: Vec::new(),
+        web_url: None,
+    }
+}
+
+/// The headline numbers of the default window (the `window_days` before now).
+fn history_entry(
+    facts: &RepoFacts,
+    settings: &DoraSettings,
+    edition_id: &str,
+    edition: &Edition,
+    now: DateTime<Utc>,
+) -> HistoryEntry {
+    let window = Window {
+        since: now - Duration::days(i64::from(settings.window_days)),
+        until: now,
+    };
+    let opts = MetricOptions {
+        incident_link_max: Duration::seconds((settings.incident_link_max_hours * 3600.0) as i64),
+    };
+    let outcomes = metrics::outcomes(facts, &opts);
+    let d = metrics::dora(facts, &outcomes, &window, edition_id, edition);
+    HistoryEntry {
+        collected_at: now,
+        window_days: settings.window_days,
+        deployment_count: d.deployment_count,
+        deploy_days_per_week: d.deploy_days_per_week,
+        lead_time_median_hours: d.lead_time_hours.median,
+        change_failure_rate: d.change_failure_rate,
+        recovery_median_hours: d.recovery_time_hours.median,
+        coverage_line_rate: None,
+    }
+}
