@@ -180,7 +180,7 @@ pub(crate) fn is_new(
     number: u64,
     known: &std::collections::HashSet<u64>,
 ) -> bool {
-    !cursor.is_some_and(|c| updated < c) && !known.contains(&number)
+    cursor.is_none_or(|c| updated >= c) && !known.contains(&number)
 }
 
 /// An incident from an issue: numbered `#n`, resolved when closed.
