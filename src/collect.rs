@@ -327,10 +327,10 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
     for org in orgs {
         let listed = match org.kind {
             HostKind::GitHub => {
-                GitHub::members(&org.client, &org.api, &org.path, &org.filter).await
+                host::api::members::<GitHub>(&org.client, &org.api, &org.path, &org.filter).await
             }
             HostKind::GitLab => {
-                GitLab::members(&org.client, &org.api, &org.path, &org.filter).await
+                host::api::members::<GitLab>(&org.client, &org.api, &org.path, &org.filter).await
             }
         };
         match listed {

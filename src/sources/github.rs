@@ -19,12 +19,12 @@
 
 use std::collections::HashMap;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::host::api::{self, HostApi};
-use super::host::{self, lenient, HostOptions, OrgFilter, RangeCommit};
+use super::host::api::{self, sha, Cursor, HostApi, Known, Listed, Repo};
+use super::host::{self, lenient, User};
 use super::http::{encode, Client, Freshness};
 use crate::facts::{
     Deployment, DeploymentSource, DeploymentStatus, Incident, PullRequest, RepoFacts, Sha,
@@ -33,22 +33,8 @@ use crate::facts::{
 /// The public GitHub API.
 pub const DEFAULT_API: &str = "https://api.github.com";
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct User {
-    #[serde(default)]
-    login: String,
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
-}
-
-impl User {
-    fn is_bot(&self, o: &HostOptions) -> bool {
-        self.kind.as_deref() == Some("Bot") || o.bots.is_bot(&self.login)
-    }
-}
-
 #[derive(Debug, Serialize, Deserialize)]
-struct Repository {
+pub(crate) struct Repository {
     name: String,
     full_name: String,
     #[serde(default)]
@@ -161,24 +147,6 @@ struct TimelineEvent {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Compare {
-    #[serde(default)]
-    commits: Vec<CompareCommit>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct CompareCommit {
-    sha: String,
-    commit: CommitBody,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct CommitBody {
-    #[serde(default)]
-    message: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
 struct Issue {
     number: u64,
     created_at: DateTime<Utc>,
@@ -200,10 +168,6 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     ))
 }
 
-fn sha(hex: &str) -> Option<Sha> {
-    Sha::from_hex(&hex.to_ascii_lowercase())
-}
-
 /// GitHub's endpoints and fields for the one host collector ([`host::api::collect`]).
 pub(crate) struct GitHub;
 
@@ -215,222 +179,246 @@ impl HostApi for GitHub {
         format!("{api}/repos/{project}")
     }
 
-    /// The repositories of an organisation, as `owner/name`.
-    async fn members(
-        client: &Client,
-        api: &str,
-        org: &str,
-        filter: &OrgFilter,
-    ) -> Result<Vec<String>> {
-        let url = format!("{api}/orgs/{}/repos?type=all&per_page=100", encode(org));
-        let repos: Vec<Repository> = client
-            .get_all(&url, |_| true)
-            .await
-            .with_context(|| format!("listing the repositories of {org}"))?;
-        let mut out: Vec<String> = repos
-            .into_iter()
-            .filter(|r| filter.keep(&r.name, r.archived, r.fork))
-            .map(|r| r.full_name)
+    type Member = Repository;
+
+    fn members_url(api: &str, org: &str) -> String {
+        format!("{api}/orgs/{}/repos?type=all&per_page=100", encode(org))
+    }
+
+    fn member(r: Repository) -> (String, bool, bool, String) {
+        (r.name, r.archived, r.fork, r.full_name)
+    }
+
+    /// Deployments to production environments, each timed by its first success
+    /// (or, failing that, its first failure or error); unfinished ones are left out.
+    async fn environment_deployments(r: &Repo<'_>, stored: &RepoFacts) -> Result<Vec<Deployment>> {
+        let (client, base, o) = (r.client, r.base.as_str(), r.o);
+        let list: Vec<GhDeployment> = client
+            .list(&format!("{base}/deployments?per_page=100"))
+            .await?;
+        // A finished deployment does not change: reuse it instead of asking for its statuses.
+        let known: HashMap<&str, &Deployment> = stored
+            .deployments
+            .iter()
+            .filter(|d| d.source == DeploymentSource::Deployment)
+            .map(|d| (d.reference.as_str(), d))
             .collect();
-        out.sort();
+        let mut out = Vec::new();
+        for d in list
+            .iter()
+            .filter(|d| o.production.is_match(&d.environment))
+        {
+            let reference = format!("{}#{}", d.environment, d.id);
+            if let Some(k) = known.get(reference.as_str()) {
+                out.push((*k).clone());
+                continue;
+            }
+            let url = format!("{base}/deployments/{}/statuses?per_page=100", d.id);
+            let statuses: Vec<GhStatus> = client.list(&url).await?;
+            let first = |states: &[&str]| {
+                statuses
+                    .iter()
+                    .filter(|s| states.contains(&s.state.as_str()))
+                    .map(|s| s.created_at)
+                    .min()
+            };
+            let (status, time) = match (first(&["success"]), first(&["failure", "error"])) {
+                (Some(t), _) => (DeploymentStatus::Success, t),
+                (None, Some(t)) => (DeploymentStatus::Failure, t),
+                (None, None) => continue,
+            };
+            out.push(Deployment {
+                reference,
+                sha: sha(&d.sha),
+                time,
+                source: DeploymentSource::Deployment,
+                status,
+            });
+        }
         Ok(out)
     }
 
-    async fn environment_deployments(
-        client: &Client,
-        base: &str,
-        o: &HostOptions,
-        stored: &RepoFacts,
-    ) -> Result<Vec<Deployment>> {
-        environment_deployments(client, base, o, stored).await
-    }
-
-    async fn releases(
-        client: &Client,
-        base: &str,
-        notes: &mut Vec<String>,
-    ) -> Result<Vec<Deployment>> {
-        releases(client, base, notes).await
-    }
-
-    async fn tags(
-        client: &Client,
-        base: &str,
-        o: &HostOptions,
-        notes: &mut Vec<String>,
-    ) -> Result<Vec<Deployment>> {
-        tags(client, base, o, notes).await
-    }
-
-    async fn compare(client: &Client, base: &str, from: Sha, to: Sha) -> Result<Vec<RangeCommit>> {
-        compare(client, base, from, to).await
-    }
-
-    async fn pull_requests(
-        client: &Client,
-        base: &str,
-        o: &HostOptions,
-        stored: Vec<PullRequest>,
-        cursor: Option<DateTime<Utc>>,
-    ) -> Result<(Vec<PullRequest>, Option<DateTime<Utc>>)> {
-        pull_requests(client, base, o, stored, cursor).await
-    }
-
-    async fn incidents(
-        client: &Client,
-        base: &str,
-        o: &HostOptions,
-        stored: Vec<Incident>,
-        cursor: Option<DateTime<Utc>>,
-    ) -> Result<(Vec<Incident>, Option<DateTime<Utc>>)> {
-        incidents(client, base, o, stored, cursor).await
-    }
-}
-
-/// Deployments to production environments, each timed by its first success
-/// (or, failing that, its first failure or error); unfinished ones are left out.
-async fn environment_deployments(
-    client: &Client,
-    base: &str,
-    o: &HostOptions,
-    stored: &RepoFacts,
-) -> Result<Vec<Deployment>> {
-    let list: Vec<GhDeployment> = client
-        .get_all(&format!("{base}/deployments?per_page=100"), |_| true)
-        .await?;
-    // A finished deployment does not change: reuse it instead of asking for its statuses.
-    let known: HashMap<&str, &Deployment> = stored
-        .deployments
-        .iter()
-        .filter(|d| d.source == DeploymentSource::Deployment)
-        .map(|d| (d.reference.as_str(), d))
-        .collect();
-    let mut out = Vec::new();
-    for d in list
-        .iter()
-        .filter(|d| o.production.is_match(&d.environment))
-    {
-        let reference = format!("{}#{}", d.environment, d.id);
-        if let Some(k) = known.get(reference.as_str()) {
-            out.push((*k).clone());
-            continue;
-        }
-        let statuses: Vec<GhStatus> = client
-            .get_all(
-                &format!("{base}/deployments/{}/statuses?per_page=100", d.id),
-                |_| true,
-            )
+    /// Published releases (drafts and pre-releases left out), at their tag's commit.
+    async fn releases(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
+        let (client, base) = (r.client, r.base.as_str());
+        let list: Vec<Release> = client
+            .list(&format!("{base}/releases?per_page=100"))
             .await?;
-        let first = |states: &[&str]| {
-            statuses
-                .iter()
-                .filter(|s| states.contains(&s.state.as_str()))
-                .map(|s| s.created_at)
-                .min()
-        };
-        let (status, time) = match (first(&["success"]), first(&["failure", "error"])) {
-            (Some(t), _) => (DeploymentStatus::Success, t),
-            (None, Some(t)) => (DeploymentStatus::Failure, t),
-            (None, None) => continue,
-        };
-        out.push(Deployment {
-            reference,
-            sha: sha(&d.sha),
-            time,
-            source: DeploymentSource::Deployment,
-            status,
-        });
-    }
-    Ok(out)
-}
-
-/// Published releases (drafts and pre-releases left out), at their tag's commit.
-async fn releases(client: &Client, base: &str, notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
-    let list: Vec<Release> = client
-        .get_all(&format!("{base}/releases?per_page=100"), |_| true)
-        .await?;
-    let list: Vec<Release> = list
-        .into_iter()
-        .filter(|r| !r.draft && !r.prerelease)
-        .collect();
-    if list.is_empty() {
-        return Ok(Vec::new());
-    }
-    let refs = tag_refs(client, base).await?;
-    let mut out = Vec::new();
-    for r in list {
-        let Some(time) = r.published_at.or(r.created_at) else {
-            continue;
-        };
-        let commit = match refs.get(&r.tag_name) {
-            Some(obj) => peel(client, base, &r.tag_name, obj, notes)
-                .await?
-                .map(|(c, _)| c),
-            None => {
-                notes.push(format!(
-                    "release {}: its tag does not exist; its changes are not counted",
-                    r.tag_name
-                ));
-                None
-            }
-        };
-        out.push(Deployment {
-            reference: r.tag_name,
-            sha: commit,
-            time,
-            source: DeploymentSource::Release,
-            status: DeploymentStatus::Success,
-        });
-    }
-    Ok(out)
-}
-
-/// Tags matching `tag_pattern`, timed as local git does: the tagger date of an
-/// annotated tag, else the committer date of the commit.
-async fn tags(
-    client: &Client,
-    base: &str,
-    o: &HostOptions,
-    notes: &mut Vec<String>,
-) -> Result<Vec<Deployment>> {
-    let refs = tag_refs(client, base).await?;
-    let mut names: Vec<&String> = refs.keys().filter(|n| o.tags.is_match(n)).collect();
-    names.sort();
-    let mut out = Vec::new();
-    for name in names {
-        let Some((commit, tagger_time)) = peel(client, base, name, &refs[name], notes).await?
-        else {
-            continue;
-        };
-        let time = match tagger_time {
-            Some(t) => t,
-            None => {
-                let url = format!("{base}/git/commits/{}", commit.to_hex());
-                let c: GitCommit = client.get(&url, Freshness::Immutable).await?.items;
-                match c.committer.date {
-                    Some(t) => t,
-                    None => continue,
+        let list: Vec<Release> = list
+            .into_iter()
+            .filter(|r| !r.draft && !r.prerelease)
+            .collect();
+        if list.is_empty() {
+            return Ok(Vec::new());
+        }
+        let refs = tag_refs(client, base).await?;
+        let mut out = Vec::new();
+        for r in list {
+            let Some(time) = r.published_at.or(r.created_at) else {
+                continue;
+            };
+            let commit = match refs.get(&r.tag_name) {
+                Some(obj) => peel(client, base, &r.tag_name, obj, notes)
+                    .await?
+                    .map(|(c, _)| c),
+                None => {
+                    notes.push(format!(
+                        "release {}: its tag does not exist; its changes are not counted",
+                        r.tag_name
+                    ));
+                    None
                 }
-            }
-        };
-        out.push(Deployment {
-            reference: name.clone(),
-            sha: Some(commit),
-            time,
-            source: DeploymentSource::Tag,
-            status: DeploymentStatus::Success,
-        });
+            };
+            out.push(Deployment {
+                reference: r.tag_name,
+                sha: commit,
+                time,
+                source: DeploymentSource::Release,
+                status: DeploymentStatus::Success,
+            });
+        }
+        Ok(out)
     }
-    Ok(out)
+
+    /// Tags matching `tag_pattern`, timed as local git does: the tagger date of an
+    /// annotated tag, else the committer date of the commit.
+    async fn tags(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
+        let (client, base, o) = (r.client, r.base.as_str(), r.o);
+        let refs = tag_refs(client, base).await?;
+        let mut names: Vec<&String> = refs.keys().filter(|n| o.tags.is_match(n)).collect();
+        names.sort();
+        let mut out = Vec::new();
+        for name in names {
+            let Some((commit, tagger_time)) = peel(client, base, name, &refs[name], notes).await?
+            else {
+                continue;
+            };
+            let time = match tagger_time {
+                Some(t) => t,
+                None => {
+                    let url = format!("{base}/git/commits/{}", commit.to_hex());
+                    let c: GitCommit = client.get(&url, Freshness::Immutable).await?.items;
+                    match c.committer.date {
+                        Some(t) => t,
+                        None => continue,
+                    }
+                }
+            };
+            out.push(Deployment {
+                reference: name.clone(),
+                sha: Some(commit),
+                time,
+                source: DeploymentSource::Tag,
+                status: DeploymentStatus::Success,
+            });
+        }
+        Ok(out)
+    }
+
+    /// All pages of a compare (GitHub paginates long ranges).
+    fn compare_url(base: &str, from: &str, to: &str) -> String {
+        format!("{base}/compare/{from}...{to}?per_page=100")
+    }
+
+    /// Merged pull requests, bots excluded: the stored ones, plus those updated
+    /// since the cursor (newest first, down to the cursor), each asked for its
+    /// size and timeline once. Returns them and the latest `updated_at` seen.
+    async fn requests(r: &Repo<'_>, known: &Known, cursor: Cursor) -> Result<Listed<PullRequest>> {
+        let (client, base, o) = (r.client, r.base.as_str(), r.o);
+        let url = format!("{base}/pulls?state=closed&sort=updated&direction=desc&per_page=100");
+        let (list, newest) =
+            api::updated_since(client, &url, cursor, |p: &Pull| p.updated_at).await?;
+        let mut fresh = Vec::new();
+        for p in list {
+            let Some(merged_at) = p.merged_at else {
+                continue;
+            };
+            if !api::is_new(p.updated_at, cursor, p.number, known) {
+                continue;
+            }
+            let author = p.user.clone().unwrap_or_default();
+            if author.is_bot(o) {
+                continue;
+            }
+            let detail: PullDetail = client
+                .get(&format!("{base}/pulls/{}", p.number), Freshness::Revalidate)
+                .await?
+                .items;
+            let timeline: Vec<TimelineEvent> = client
+                .list(&format!("{base}/issues/{}/timeline?per_page=100", p.number))
+                .await?;
+            let first_commit_at = timeline
+                .iter()
+                .filter(|e| e.event == "committed")
+                .filter_map(|e| e.author.as_ref().and_then(|a| a.date))
+                .min();
+            let first_response_at = timeline
+                .iter()
+                .filter_map(|e| {
+                    let when = match e.event.as_str() {
+                        "commented" => e.created_at,
+                        // The timeline writes review states in lowercase, the reviews API in uppercase.
+                        "reviewed"
+                            if !e
+                                .state
+                                .as_deref()
+                                .is_some_and(|s| s.eq_ignore_ascii_case("pending")) =>
+                        {
+                            e.submitted_at
+                        }
+                        _ => None,
+                    }?;
+                    let who = e.user.as_ref()?;
+                    (who.login != author.login && !who.is_bot(o)).then_some(when)
+                })
+                .min();
+            let (revert, reverts) = host::revert_of(&p.title, p.body.as_deref().unwrap_or(""));
+            fresh.push(PullRequest {
+                number: p.number,
+                title: p.title,
+                author: author.login,
+                branch: p.head.name,
+                created_at: p.created_at,
+                merged_at,
+                first_commit_at,
+                first_response_at,
+                additions: detail.additions,
+                deletions: detail.deletions,
+                merge_sha: detail
+                    .merge_commit_sha
+                    .or(p.merge_commit_sha)
+                    .as_deref()
+                    .and_then(sha),
+                revert,
+                reverts,
+                deployment: None,
+            });
+        }
+        Ok((fresh, newest))
+    }
+
+    /// Issues with the incident label, merged with the stored ones by number.
+    async fn incidents(r: &Repo<'_>, cursor: Cursor) -> Result<Listed<Incident>> {
+        let (client, base, o) = (r.client, r.base.as_str(), r.o);
+        let url = format!(
+            "{base}/issues?labels={}&state=all&sort=updated&direction=desc&per_page=100",
+            encode(&o.incident_label)
+        );
+        let (list, newest) =
+            api::updated_since(client, &url, cursor, |i: &Issue| i.updated_at).await?;
+        let fresh: Vec<Incident> = list
+            .into_iter()
+            .filter(|i| !i.pull_request)
+            .map(|i| api::incident(i.number, i.created_at, &i.state, i.closed_at))
+            .collect();
+        Ok((fresh, newest))
+    }
 }
 
 /// Tag name → the object its ref points to.
 async fn tag_refs(client: &Client, base: &str) -> Result<HashMap<String, GitObject>> {
     let refs: Vec<GitRef> = client
-        .get_all(
-            &format!("{base}/git/matching-refs/tags?per_page=100"),
-            |_| true,
-        )
+        .list(&format!("{base}/git/matching-refs/tags?per_page=100"))
         .await?;
     Ok(refs
         .into_iter()
@@ -473,136 +461,4 @@ async fn peel(
     }
     notes.push(format!("tag {name}: too many nested tags; skipped"));
     Ok(None)
-}
-
-/// The commits deployed by `to` and not by `from` (all pages; cached for good).
-async fn compare(client: &Client, base: &str, from: Sha, to: Sha) -> Result<Vec<RangeCommit>> {
-    let mut next = Some(format!(
-        "{base}/compare/{}...{}?per_page=100",
-        from.to_hex(),
-        to.to_hex()
-    ));
-    let mut out = Vec::new();
-    while let Some(url) = next {
-        let page = client.get::<Compare>(&url, Freshness::Immutable).await?;
-        for c in page.items.commits {
-            if let Some(s) = sha(&c.sha) {
-                out.push(RangeCommit {
-                    sha: s,
-                    message: c.commit.message,
-                });
-            }
-        }
-        next = page.next;
-    }
-    Ok(out)
-}
-
-/// Merged pull requests, bots excluded: the stored ones, plus those updated
-/// since the cursor (newest first, down to the cursor), each asked for its
-/// size and timeline once. Returns them and the latest `updated_at` seen.
-async fn pull_requests(
-    client: &Client,
-    base: &str,
-    o: &HostOptions,
-    stored: Vec<PullRequest>,
-    cursor: Option<DateTime<Utc>>,
-) -> Result<(Vec<PullRequest>, Option<DateTime<Utc>>)> {
-    let url = format!("{base}/pulls?state=closed&sort=updated&direction=desc&per_page=100");
-    let (list, newest) = api::updated_since(client, &url, cursor, |p: &Pull| p.updated_at).await?;
-    let known: std::collections::HashSet<u64> = stored.iter().map(|p| p.number).collect();
-    let mut fresh = Vec::new();
-    for p in list {
-        let Some(merged_at) = p.merged_at else {
-            continue;
-        };
-        if !api::is_new(p.updated_at, cursor, p.number, &known) {
-            continue;
-        }
-        let author = p.user.clone().unwrap_or(User {
-            login: String::new(),
-            kind: None,
-        });
-        if author.is_bot(o) {
-            continue;
-        }
-        let detail: PullDetail = client
-            .get(&format!("{base}/pulls/{}", p.number), Freshness::Revalidate)
-            .await?
-            .items;
-        let timeline: Vec<TimelineEvent> = client
-            .get_all(
-                &format!("{base}/issues/{}/timeline?per_page=100", p.number),
-                |_| true,
-            )
-            .await?;
-        let first_commit_at = timeline
-            .iter()
-            .filter(|e| e.event == "committed")
-            .filter_map(|e| e.author.as_ref().and_then(|a| a.date))
-            .min();
-        let first_response_at = timeline
-            .iter()
-            .filter_map(|e| {
-                let when = match e.event.as_str() {
-                    "commented" => e.created_at,
-                    // The timeline writes review states in lowercase, the reviews API in uppercase.
-                    "reviewed"
-                        if !e
-                            .state
-                            .as_deref()
-                            .is_some_and(|s| s.eq_ignore_ascii_case("pending")) =>
-                    {
-                        e.submitted_at
-                    }
-                    _ => None,
-                }?;
-                let who = e.user.as_ref()?;
-                (who.login != author.login && !who.is_bot(o)).then_some(when)
-            })
-            .min();
-        let (revert, reverts) = host::revert_of(&p.title, p.body.as_deref().unwrap_or(""));
-        fresh.push(PullRequest {
-            number: p.number,
-            title: p.title,
-            author: author.login,
-            branch: p.head.name,
-            created_at: p.created_at,
-            merged_at,
-            first_commit_at,
-            first_response_at,
-            additions: detail.additions,
-            deletions: detail.deletions,
-            merge_sha: detail
-                .merge_commit_sha
-                .or(p.merge_commit_sha)
-                .as_deref()
-                .and_then(sha),
-            revert,
-            reverts,
-            deployment: None,
-        });
-    }
-    Ok((host::merge_by(stored, fresh, |p| p.number), newest))
-}
-
-/// Issues with the incident label, merged with the stored ones by number.
-async fn incidents(
-    client: &Client,
-    base: &str,
-    o: &HostOptions,
-    stored: Vec<Incident>,
-    cursor: Option<DateTime<Utc>>,
-) -> Result<(Vec<Incident>, Option<DateTime<Utc>>)> {
-    let url = format!(
-        "{base}/issues?labels={}&state=all&sort=updated&direction=desc&per_page=100",
-        encode(&o.incident_label)
-    );
-    let (list, newest) = api::updated_since(client, &url, cursor, |i: &Issue| i.updated_at).await?;
-    let fresh: Vec<Incident> = list
-        .into_iter()
-        .filter(|i| !i.pull_request)
-        .map(|i| api::incident(i.number, i.created_at, &i.state, i.closed_at))
-        .collect();
-    Ok((host::merge_by(stored, fresh, |i| i.id.clone()), newest))
 }

@@ -286,6 +286,14 @@ impl Client {
         }
     }
 
+    /// Every page of a listing.
+    pub async fn list<T>(&self, url: &str) -> Result<Vec<T>>
+    where
+        T: DeserializeOwned + Serialize,
+    {
+        self.get_all(url, |_| true).await
+    }
+
     /// Every page from `url` on, until the last one, or until `more` says
     /// the items of a page are enough (the incremental stop).
     pub async fn get_all<T>(&self, url: &str, mut more: impl FnMut(&[T]) -> bool) -> Result<Vec<T>>

@@ -11,14 +11,14 @@
 //! with the stored ones. Then [`super::assemble`] maps requests to the
 //! deployments that shipped them.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{HostOptions, HostRead, OrgFilter, RangeCommit};
 use crate::facts::{Collection, Deployment, Incident, PullRequest, RepoFacts, Sha};
-use crate::sources::http::{Client, StatusError};
+use crate::sources::http::{Client, Freshness, StatusError};
 
 /// What differs between hosts: endpoints and field names.
 pub(crate) trait HostApi {
@@ -30,58 +30,118 @@ pub(crate) trait HostApi {
     /// The API URL of one repository (`owner/name`, `group/project`).
     fn base(api: &str, project: &str) -> String;
 
-    /// The repositories of an organisation or group to collect, sorted.
-    async fn members(
-        client: &Client,
-        api: &str,
-        org: &str,
-        filter: &OrgFilter,
-    ) -> Result<Vec<String>>;
+    /// A repository as an organisation's (or group's) listing gives it.
+    type Member: DeserializeOwned + Serialize;
+
+    /// The listing of an organisation's (or group's) repositories.
+    fn members_url(api: &str, org: &str) -> String;
+
+    /// A listed repository: (short name, archived, fork, full path).
+    fn member(m: Self::Member) -> (String, bool, bool, String);
 
     /// Finished deployments to production environments.
-    async fn environment_deployments(
-        client: &Client,
-        base: &str,
-        o: &HostOptions,
-        stored: &RepoFacts,
-    ) -> Result<Vec<Deployment>>;
+    async fn environment_deployments(r: &Repo<'_>, stored: &RepoFacts) -> Result<Vec<Deployment>>;
 
     /// Published releases, at their commit.
-    async fn releases(
-        client: &Client,
-        base: &str,
-        notes: &mut Vec<String>,
-    ) -> Result<Vec<Deployment>>;
+    async fn releases(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>>;
 
     /// Tags matching `tag_pattern`.
-    async fn tags(
-        client: &Client,
-        base: &str,
-        o: &HostOptions,
-        notes: &mut Vec<String>,
-    ) -> Result<Vec<Deployment>>;
+    async fn tags(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>>;
 
-    /// The commits deployed by `to` and not by `from`.
-    async fn compare(client: &Client, base: &str, from: Sha, to: Sha) -> Result<Vec<RangeCommit>>;
+    /// The compare of two commits: what `to` deploys and `from` did not.
+    fn compare_url(base: &str, from: &str, to: &str) -> String;
 
-    /// Merged requests, bots excluded: the stored ones plus those updated
-    /// since the cursor; and the latest update time seen.
-    async fn pull_requests(
-        client: &Client,
-        base: &str,
-        o: &HostOptions,
-        stored: Vec<PullRequest>,
-        cursor: Option<DateTime<Utc>>,
-    ) -> Result<(Vec<PullRequest>, Option<DateTime<Utc>>)>;
+    /// Merged requests updated since the cursor, bots and the `known`
+    /// (stored) numbers excluded; and the latest update time seen.
+    async fn requests(r: &Repo<'_>, known: &Known, cursor: Cursor) -> Result<Listed<PullRequest>>;
 
-    /// Incidents: the stored ones plus those updated since the cursor.
-    async fn incidents(
-        client: &Client,
-        base: &str,
-        o: &HostOptions,
-        stored: Vec<Incident>,
-        cursor: Option<DateTime<Utc>>,
-    ) -> Result<(Vec<Incident>, Option<DateTime<Utc>>)>;
+    /// Incidents updated since the cursor.
+    async fn incidents(r: &Repo<'_>, cursor: Cursor) -> Result<Listed<Incident>>;
+}
+
+/// One repository of a host, as its requests need it.
+pub(crate) struct Repo<'a> {
+    pub client: &'a Client,
+    /// The repository's API URL ([`HostApi::base`]).
+    pub base: String,
+    pub o: &'a HostOptions,
+}
+
+/// Where the last collection stopped: items updated before it are stored.
+pub(crate) type Cursor = Option<DateTime<Utc>>;
+
+/// Numbers of the requests already stored: not asked about again.
+pub(crate) type Known = std::collections::HashSet<u64>;
+
+/// Items read, and the latest update time among them (the next cursor).
+pub(crate) type Listed<T> = (Vec<T>, Option<DateTime<Utc>>);
+
+/// The repositories of an organisation or group to collect, as full paths, sorted.
+pub(crate) async fn members<H: HostApi>(
+    client: &Client,
+    api: &str,
+    org: &str,
+    filter: &OrgFilter,
+) -> Result<Vec<String>> {
+    let listed: Vec<H::Member> = client
+        .list(&H::members_url(api, org))
+        .await
+        .with_context(|| format!("listing the repositories of {org}"))?;
+    let mut out: Vec<String> = listed
+        .into_iter()
+        .map(H::member)
+        .filter(|(name, archived, fork, _)| filter.keep(name, *archived, *fork))
+        .map(|(_, _, _, full)| full)
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// A compare answer: GitHub's `{"commits": [{"sha", "commit": {"message"}}]}`,
+/// GitLab's `{"commits": [{"id", "message"}]}`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Compare {
+    #[serde(default)]
+    commits: Vec<CompareCommit>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CompareCommit {
+    #[serde(alias = "id")]
+    sha: String,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    commit: Option<CommitBody>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CommitBody {
+    #[serde(default)]
+    message: String,
+}
+
+impl Compare {
+    /// The commits, in the order given; those without a valid sha left out.
+    fn into_range(self) -> Vec<RangeCommit> {
+        self.commits
+            .into_iter()
+            .filter_map(|c| {
+                Some(RangeCommit {
+                    sha: sha(&c.sha)?,
+                    message: c
+                        .message
+                        .or(c.commit.map(|b| b.message))
+                        .unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A sha as hosts write it (any case), or `None` when it is not 40 hex digits.
+pub(crate) fn sha(hex: &str) -> Option<Sha> {
+    Sha::from_hex(&hex.to_ascii_lowercase())
 }
 
 /// Collects one repository of host `H`. `stored` are its previous facts, for
@@ -95,16 +155,20 @@ pub(crate) async fn collect<H: HostApi>(
     stored: Option<RepoFacts>,
     since: Option<DateTime<Utc>>,
 ) -> Result<RepoFacts> {
-    let base = H::base(api, project);
+    let r = Repo {
+        client,
+        base: H::base(api, project),
+        o,
+    };
     let stored = stored.unwrap_or_default();
     let mut notes = Vec::new();
 
-    let mut deployments = H::environment_deployments(client, &base, o, &stored).await?;
+    let mut deployments = H::environment_deployments(&r, &stored).await?;
     if deployments.is_empty() {
-        deployments = H::releases(client, &base, &mut notes).await?;
+        deployments = H::releases(&r, &mut notes).await?;
     }
     if deployments.is_empty() {
-        deployments = H::tags(client, &base, o, &mut notes).await?;
+        deployments = H::tags(&r, &mut notes).await?;
         if deployments.is_empty() {
             notes.push(format!(
                 "no production deployments, releases or tags matching tag_pattern `{}`: no deployments",
@@ -116,7 +180,7 @@ pub(crate) async fn collect<H: HostApi>(
 
     let mut ranges = Vec::new();
     for (i, from, to) in super::compare_pairs(&deployments) {
-        match H::compare(client, &base, from, to).await {
+        match compare(client, &H::compare_url(&r.base, &from.to_hex(), &to.to_hex())).await {
             Ok(commits) => ranges.push((i, commits)),
             // A deployed commit that no longer exists, or unrelated histories:
             // that range is unknown, the rest still counts.
@@ -130,10 +194,11 @@ pub(crate) async fn collect<H: HostApi>(
     }
 
     let cursor = since.or(stored.collection.as_ref().and_then(|c| c.cursor));
-    let (pull_requests, newest_pull) =
-        H::pull_requests(client, &base, o, stored.pull_requests, cursor).await?;
-    let (incidents, newest_issue) =
-        H::incidents(client, &base, o, stored.incidents, cursor).await?;
+    let known: Known = stored.pull_requests.iter().map(|p| p.number).collect();
+    let (fresh_pulls, newest_pull) = H::requests(&r, &known, cursor).await?;
+    let pull_requests = super::merge_by(stored.pull_requests, fresh_pulls, |p| p.number);
+    let (fresh_incidents, newest_issue) = H::incidents(&r, cursor).await?;
+    let incidents = super::merge_by(stored.incidents, fresh_incidents, |i| i.id.clone());
 
     Ok(super::assemble(HostRead {
         name: name.to_string(),
@@ -151,14 +216,26 @@ pub(crate) async fn collect<H: HostApi>(
     }))
 }
 
+/// The commits of a compare, all its pages (an immutable answer: cached for good).
+async fn compare(client: &Client, url: &str) -> Result<Vec<RangeCommit>> {
+    let mut next = Some(url.to_string());
+    let mut out = Vec::new();
+    while let Some(url) = next {
+        let page = client.get::<Compare>(&url, Freshness::Immutable).await?;
+        out.extend(page.items.into_range());
+        next = page.next;
+    }
+    Ok(out)
+}
+
 /// A listing sorted newest-updated first, read down to the cursor: its items
 /// and the latest update time among them.
 pub(crate) async fn updated_since<T>(
     client: &Client,
     url: &str,
-    cursor: Option<DateTime<Utc>>,
+    cursor: Cursor,
     updated: impl Fn(&T) -> DateTime<Utc>,
-) -> Result<(Vec<T>, Option<DateTime<Utc>>)>
+) -> Result<Listed<T>>
 where
     T: DeserializeOwned + Serialize,
 {
@@ -174,12 +251,7 @@ where
 
 /// Whether a listed request must be read: updated since the cursor and not
 /// already stored.
-pub(crate) fn is_new(
-    updated: DateTime<Utc>,
-    cursor: Option<DateTime<Utc>>,
-    number: u64,
-    known: &std::collections::HashSet<u64>,
-) -> bool {
+pub(crate) fn is_new(updated: DateTime<Utc>, cursor: Cursor, number: u64, known: &Known) -> bool {
     cursor.is_none_or(|c| updated >= c) && !known.contains(&number)
 }
 

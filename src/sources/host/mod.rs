@@ -33,6 +33,27 @@ pub struct HostOptions {
     pub incident_label: String,
 }
 
+/// An account as hosts write it: GitHub's `login` and `type`, GitLab's
+/// `username` and `bot`.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct User {
+    #[serde(default, alias = "username")]
+    pub login: String,
+    /// GitHub: `"Bot"` for apps.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// GitLab: true for bot users.
+    #[serde(default)]
+    pub bot: Option<bool>,
+}
+
+impl User {
+    /// A bot by the host's word, by a name ending in `[bot]`, or by `bot_pattern`.
+    pub fn is_bot(&self, o: &HostOptions) -> bool {
+        self.kind.as_deref() == Some("Bot") || self.bot == Some(true) || o.bots.is_bot(&self.login)
+    }
+}
+
 /// Which repositories of an organisation or group to collect.
 pub struct OrgFilter {
     pub include: globset::GlobSet,
