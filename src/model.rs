@@ -408,7 +408,8 @@ pub struct PracticeScore {
     pub max_level: u8,
     pub applicable: bool,
     pub chapter: String,
-    /// What to do to reach the next level.
+    /// What to do to reach the next level; `None` at the top level, and when the practice
+    /// is not applicable or not measured.
     pub next_step: Option<String>,
     /// Which requirements of the first undecided level could not be decided, and why:
     /// the reason a practice is not measured, or why a measured one is not known to be
@@ -701,6 +702,9 @@ fn evaluate_practice(
         Some((at, Some(unknown))) => {
             let reason = Some(undecided_reason(at, &unknown));
             if at == 1 {
+                // Nothing is known to be missing, so there is no step to recommend: the
+                // reason says what could not be read.
+                next_step = None;
                 (None, PracticeStatus::NotMeasured, reason)
             } else {
                 (Some(reached), PracticeStatus::Measured, reason)
@@ -870,7 +874,7 @@ levels = [ { level = 1, requires = ["a.three"], next = "three" } ]
             p.reason.as_deref(),
             Some("level 1 could not be decided (a.one: a bare repository has no work tree to read files from)")
         );
-        assert_eq!(p.next_step.as_deref(), Some("do one"));
+        assert_eq!(p.next_step, None);
         // `applies_if` unknown is not "not applicable": q applies, and is not measured either.
         assert_eq!(practices[1].status, PracticeStatus::NotMeasured);
         assert_eq!(practices[1].level, None);

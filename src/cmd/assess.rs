@@ -585,10 +585,9 @@ fn write_table(out: &mut impl Write, report: &Report, edition: &str) -> Result<(
                 p.area,
                 p.name,
                 level,
-                p.next_step.as_deref().unwrap_or(if p.applicable {
-                    "top level reached"
-                } else {
-                    ""
+                p.next_step.as_deref().unwrap_or(match p.status {
+                    model::PracticeStatus::Measured => "top level reached",
+                    _ => "",
                 })
             )?;
             if let Some(reason) = &p.reason {
