@@ -489,12 +489,15 @@ pub fn evaluate(
     (practices, areas)
 }
 
+/// Probes or metrics that could not be decided, each with why.
+type Undecided = Vec<(String, String)>;
+
 /// What the findings and metrics say about one requirement or one level.
 enum Decision {
     Pass,
     Fail,
     /// Could not be decided: each undecided probe or metric, and why.
-    Unknown(Vec<(String, String)>),
+    Unknown(Undecided),
 }
 
 impl Decision {
@@ -631,7 +634,7 @@ fn evaluate_practice(
     let mut reached = 0u8;
     let mut next_step = None;
     // The level at which evaluation stopped and, when it could not be decided, why.
-    let mut stopped: Option<(u8, Option<Vec<(String, String)>>)> = None;
+    let mut stopped: Option<(u8, Option<Undecided>)> = None;
     for level in &p.levels {
         let mut parts = Vec::new();
         for r in &level.requires {
@@ -731,7 +734,13 @@ fn evaluate_practice(
 /// A metric threshold: holds, does not hold, or cannot be decided because the metric has
 /// no data (a missing value is unknown, never a failure).
 fn check_metric(m: &MetricCondition, metrics: &MetricValues) -> (Decision, String) {
-    let decide = |holds: bool| if holds { Decision::Pass } else { Decision::Fail };
+    let decide = |holds: bool| {
+        if holds {
+            Decision::Pass
+        } else {
+            Decision::Fail
+        }
+    };
     match (metrics.get(&m.metric), m.threshold) {
         (Value::Number(v), Threshold::Number(t)) => {
             let holds = match m.op {
@@ -754,7 +763,10 @@ fn check_metric(m: &MetricCondition, metrics: &MetricValues) -> (Decision, Strin
         ),
         // The parser pairs number metrics with numbers and tier metrics with tiers.
         _ => (
-            Decision::Unknown(vec![(m.metric.clone(), "the threshold does not fit the metric".into())]),
+            Decision::Unknown(vec![(
+                m.metric.clone(),
+                "the threshold does not fit the metric".into(),
+            )]),
             format!("{} cannot be compared with this threshold", m.metric),
         ),
     }
@@ -1123,10 +1135,8 @@ levels = [ { level = 1, requires = [["b.5", "b.4"]], next = "5" } ]
             finding("b.6", Outcome::Pass),
         ];
         let (practices, areas) = evaluate(&m, &findings, &MetricValues::default());
-        let levels: Vec<(&str, Option<u8>)> = practices
-            .iter()
-            .map(|p| (p.id.as_str(), p.level))
-            .collect();
+        let levels: Vec<(&str, Option<u8>)> =
+            practices.iter().map(|p| (p.id.as_str(), p.level)).collect();
         assert_eq!(
             levels,
             vec![

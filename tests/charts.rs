@@ -551,7 +551,10 @@ fn radar_shows_areas_not_measured_as_gaps_never_as_zero() {
     assert_eq!(outline, 4, "{}", chart.svg);
     // No marker at the centre, where a 0 would be drawn.
     assert!(!chart.svg.contains("<circle cx=\"320\" cy=\"210\""));
-    assert_eq!(chart.table.rows[0], strings(&["Continuous Integration", "3"]));
+    assert_eq!(
+        chart.table.rows[0],
+        strings(&["Continuous Integration", "3"])
+    );
     assert_eq!(chart.table.rows[1], strings(&["Testing", "not measured"]));
     assert_eq!(
         chart.table.rows[4],

@@ -369,10 +369,7 @@ fn a_bare_mirror_is_not_measured_where_files_are_needed_never_zero() {
     );
     assert!(!index.contains("class=\"level-0\""), "{index}");
     let zh = read(site.path(), "zh/index.html");
-    assert!(
-        zh.contains("<td class=\"level-nm\">未度量</td>"),
-        "{zh}"
-    );
+    assert!(zh.contains("<td class=\"level-nm\">未度量</td>"), "{zh}");
     assert!(zh.contains("10 项实践中已度量 2 项"), "{zh}");
 
     // The report: each file-based practice says "not measured" and why; none says level 0.
@@ -427,7 +424,10 @@ fn a_bare_mirror_is_not_measured_where_files_are_needed_never_zero() {
     assert_eq!(practice(&json, "trunk-based-development")["level"], 1);
     let ci_area = &json["repos"][0]["areas"][0];
     assert_eq!(ci_area["score"], serde_json::Value::Null);
-    assert_eq!((ci_area["measured"].as_u64(), ci_area["applicable"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (ci_area["measured"].as_u64(), ci_area["applicable"].as_u64()),
+        (Some(0), Some(1))
+    );
     let csv = read(site.path(), "api/report.csv");
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
@@ -456,7 +456,9 @@ fn a_bare_mirror_is_not_measured_where_files_are_needed_never_zero() {
         "{table}"
     );
     assert!(
-        table.contains(&format!("level 1 could not be decided (ci.config-present: {NO_TREE})")),
+        table.contains(&format!(
+            "level 1 could not be decided (ci.config-present: {NO_TREE})"
+        )),
         "{table}"
     );
     assert!(

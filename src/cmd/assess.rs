@@ -599,7 +599,10 @@ fn write_table(out: &mut impl Write, report: &Report, edition: &str) -> Result<(
             .iter()
             .map(|a| match a.score {
                 Some(s) if a.measured < a.applicable => {
-                    format!("{} {s:.1} ({} of {} measured)", a.name, a.measured, a.applicable)
+                    format!(
+                        "{} {s:.1} ({} of {} measured)",
+                        a.name, a.measured, a.applicable
+                    )
                 }
                 Some(s) => format!("{} {s:.1}", a.name),
                 None if a.applicable > 0 => format!("{} not measured", a.name),
