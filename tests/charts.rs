@@ -520,6 +520,57 @@ fn radar_with_eight_axes_has_eight_spokes() {
 }
 
 #[test]
+fn radar_shows_areas_not_measured_as_gaps_never_as_zero() {
+    let mut spec = levels();
+    spec.series[0].values = vec![
+        Some(3.0),
+        None,
+        Some(4.0),
+        Some(1.0),
+        None,
+        Some(2.0),
+        Some(5.0),
+        Some(3.0),
+    ];
+    spec.missing = "not measured".into();
+    let chart = radar(&spec);
+    parse(&chart.svg);
+    // Every area keeps its spoke; the two without a value say so beside their label.
+    assert_eq!(chart.svg.matches("measured)").count(), 2, "{}", chart.svg);
+    // No filled shape (it would pass through values nobody measured), a marker on each
+    // measured spoke, and outline segments only between neighbours that both have a value:
+    // Delivery–Architecture, Monitoring–Security, Security–Flow, Flow–Integration.
+    assert_eq!(chart.svg.matches("<polygon").count(), 0);
+    assert_eq!(chart.svg.matches("<circle").count(), 6);
+    let outline = chart
+        .svg
+        .split("<polyline")
+        .skip(1)
+        .filter(|element| element.contains("chart-stroke-1"))
+        .count();
+    assert_eq!(outline, 4, "{}", chart.svg);
+    // No marker at the centre, where a 0 would be drawn.
+    assert!(!chart.svg.contains("<circle cx=\"320\" cy=\"210\""));
+    assert_eq!(
+        chart.table.rows[0],
+        strings(&["Continuous Integration", "3"])
+    );
+    assert_eq!(chart.table.rows[1], strings(&["Testing", "not measured"]));
+    assert_eq!(
+        chart.table.rows[4],
+        strings(&["Infrastructure as Code", "not measured"])
+    );
+
+    // Nothing measured at all: the no-data strip, and the table still lists every area.
+    spec.series[0].values = vec![None; 8];
+    spec.no_data = "No practice measured".into();
+    let chart = radar(&spec);
+    assert!(chart.svg.contains("No practice measured"));
+    assert_eq!(chart.table.rows.len(), 8);
+    assert!(chart.table.rows.iter().all(|r| r[1] == "not measured"));
+}
+
+#[test]
 fn output_is_deterministic() {
     assert_eq!(
         bar_chart(&weekly_deployments()),
@@ -602,11 +653,13 @@ fn hostile_text_is_escaped_and_the_svg_stays_well_formed() {
             axis_label: hostile(0),
             axes: (0..5).map(hostile).collect(),
             series: vec![
-                Series::new(hostile(0), [1.0, 2.0, 3.0, 4.0, 5.0]),
-                Series::new(hostile(2), [2.0; 5]),
+                // The second spoke has no value: its label carries `missing`.
+                Series::new(hostile(0), [1.0, f64::NAN, 3.0, 4.0, 5.0]),
+                Series::new(hostile(2), [2.0, f64::NAN, 2.0, 2.0, 2.0]),
             ],
             unit: Unit::Level,
             max: 5.0,
+            missing: hostile(1),
             no_data: hostile(2),
         }),
         bar_chart(&BarSpec {

@@ -289,3 +289,198 @@ fn evidence_links_to_the_file_on_the_host() {
         "{report}"
     );
 }
+
+/// The `linear` fixture as a bare clone (how CI and servers keep mirrors): the probes
+/// find no work tree, so no file-based practice can be decided.
+fn bare_linear() -> (PathBuf, PathBuf) {
+    let checkout = scratch("dash-bare-src");
+    linear(&checkout);
+    let bare = scratch("dash-bare.git");
+    if bare.exists() {
+        std::fs::remove_dir_all(&bare).unwrap();
+    }
+    let ok = std::process::Command::new("git")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["clone", "-q", "--bare"])
+        .arg(&checkout)
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    (checkout, bare)
+}
+
+fn assess_json(site: &Path) -> serde_json::Value {
+    let out = opsmeter()
+        .arg("--root")
+        .arg(site)
+        .args([
+            "assess",
+            "--json",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-02-15",
+        ])
+        .assert()
+        .success();
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
+
+fn practice<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["repos"][0]["practices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap_or_else(|| panic!("no practice {id}"))
+}
+
+const NO_TREE: &str = "a bare repository has no work tree to read files from";
+
+#[test]
+fn a_bare_mirror_is_not_measured_where_files_are_needed_never_zero() {
+    let (checkout, bare) = bare_linear();
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        format!("languages = [\"en\", \"zh\"]\n\n[[repos]]\nname = \"mirror\"\npath = {bare:?}\n"),
+    )
+    .unwrap();
+    build(site.path(), "2024-01-01", "2024-02-15");
+
+    // The heat map: the seven areas that need files say "not measured" (not 0, not the
+    // red of level 0); Flow comes from the history, which a bare repository has:
+    // delivery performance 2 and trunk-based development 1, so (2 + 1) / 2 = 1.5.
+    let index = read(site.path(), "index.html");
+    let not_measured = "<td class=\"level-nm\">not measured</td>".repeat(7);
+    assert!(
+        index.contains(&format!(
+            "<tr><th scope=\"row\"><a href=\"/repos/mirror/\">mirror</a></th>\n      {not_measured}<td class=\"level-1\">1.5</td>"
+        )),
+        "{index}"
+    );
+    // The overall level rests on the 2 measured practices of the 10 that apply (the
+    // container and Kubernetes practices apply unless a probe could say they do not).
+    assert!(
+        index.contains("<td data-value=\"1.5\">1.5<span class=\"measured-count\">2 of 10 practices measured</span></td>"),
+        "{index}"
+    );
+    assert!(!index.contains("class=\"level-0\""), "{index}");
+    let zh = read(site.path(), "zh/index.html");
+    assert!(zh.contains("<td class=\"level-nm\">未度量</td>"), "{zh}");
+    assert!(zh.contains("10 项实践中已度量 2 项"), "{zh}");
+
+    // The report: each file-based practice says "not measured" and why; none says level 0.
+    let report = read(site.path(), "repos/mirror/index.html");
+    assert!(
+        report.contains("Overall level: 1.5 / 5 (2 of 10 practices measured)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<strong>Continuous integration</strong> —\n      <span class=\"level level-nm\">not measured</span></summary>\n    <p class=\"reason\"><strong>Why not measured:</strong> level 1 could not be decided (ci.config-present: a bare repository has no work tree to read files from)</p>"),
+        "{report}"
+    );
+    assert_eq!(report.matches("level level-nm\">not measured").count(), 8);
+    assert!(!report.contains("Level 0 /"), "{report}");
+    assert!(!report.contains("level-0"), "{report}");
+    // The radar keeps the areas as spokes, says they are not measured, and its table too.
+    assert!(
+        report.contains("<th scope=\"row\">Continuous Integration</th><td>not measured</td>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<th scope=\"row\">Flow</th><td>1.5</td>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Not measured (no practice could be decided): Continuous Integration, Testing, Continuous Delivery, Architecture &amp; Containers, Infrastructure as Code, Monitoring, Security."),
+        "{report}"
+    );
+
+    // The exports: `"level": null` with the reason, and the CSV's counts.
+    let json = assess_json(site.path());
+    let exported: serde_json::Value =
+        serde_json::from_str(&read(site.path(), "api/report.json")).unwrap();
+    assert_eq!(json, exported);
+    let ci = practice(&json, "continuous-integration");
+    assert_eq!(ci["level"], serde_json::Value::Null);
+    assert_eq!(ci["status"], "not-measured");
+    assert_eq!(ci["applicable"], true);
+    // Nothing is known to be missing: no step is recommended.
+    assert_eq!(ci["next_step"], serde_json::Value::Null);
+    assert_eq!(
+        ci["reason"],
+        format!("level 1 could not be decided (ci.config-present: {NO_TREE})")
+    );
+    let delivery = practice(&json, "deployment-automation");
+    assert_eq!(delivery["level"], serde_json::Value::Null);
+    assert_eq!(
+        delivery["reason"],
+        format!("level 1 could not be decided (delivery.deploy-job, delivery.codedeploy-appspec, delivery.helm-kustomize, delivery.gitops: {NO_TREE})")
+    );
+    assert_eq!(practice(&json, "delivery-performance")["level"], 2);
+    assert_eq!(practice(&json, "trunk-based-development")["level"], 1);
+    let ci_area = &json["repos"][0]["areas"][0];
+    assert_eq!(ci_area["score"], serde_json::Value::Null);
+    assert_eq!(
+        (ci_area["measured"].as_u64(), ci_area["applicable"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let csv = read(site.path(), "api/report.csv");
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let cell = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(cell("overall_level"), "1.5");
+    assert_eq!(cell("practices_measured"), "2");
+    assert_eq!(cell("practices_applicable"), "10");
+    assert_eq!(cell("area: Continuous Integration"), "");
+    assert_eq!(cell("area: Flow"), "1.5");
+    let badge = read(site.path(), "badges/mirror.svg");
+    assert!(
+        badge.contains("<title>mirror: level 1.5 (2 of 10 practices measured)</title>"),
+        "{badge}"
+    );
+
+    // The table of `assess` prints "not measured", the reason, and the counts.
+    let out = opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .args(["assess", "--since", "2024-01-01", "--until", "2024-02-15"])
+        .assert()
+        .success();
+    let table = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        table.contains("Continuous integration           not measured \n"),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!(
+            "level 1 could not be decided (ci.config-present: {NO_TREE})"
+        )),
+        "{table}"
+    );
+    assert!(
+        table.contains("areas: Continuous Integration not measured · "),
+        "{table}"
+    );
+    assert!(
+        table.contains("overall level: 1.5 (2 of 10 practices measured)"),
+        "{table}"
+    );
+
+    // The same history as a checkout: the probes read the files, find no pipeline, and
+    // continuous integration is a measured 0 — a failure, not a default.
+    let checkout_site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        checkout_site.path().join("opsmeter.toml"),
+        format!("[[repos]]\nname = \"checkout\"\npath = {checkout:?}\n"),
+    )
+    .unwrap();
+    let json = assess_json(checkout_site.path());
+    let ci = practice(&json, "continuous-integration");
+    assert_eq!(ci["level"], 0);
+    assert_eq!(ci["status"], "measured");
+    assert_eq!(ci["reason"], serde_json::Value::Null);
+}

@@ -170,36 +170,56 @@ fn write_table(out: &mut impl Write, report: &Report, edition: &str) -> Result<(
         }
         writeln!(
             out,
-            "  {:<28} {:<32} {:<7} next step",
+            "  {:<28} {:<32} {:<12} next step",
             "area", "practice", "level"
         )?;
         for p in &r.practices {
-            let level = match p.level {
-                Some(l) => format!("{l}/{}", p.max_level),
-                None => "n/a".to_string(),
+            let level = match (p.level, p.status) {
+                (Some(l), _) => format!("{l}/{}", p.max_level),
+                (None, model::PracticeStatus::NotMeasured) => "not measured".to_string(),
+                (None, _) => "n/a".to_string(),
             };
             writeln!(
                 out,
-                "  {:<28} {:<32} {:<7} {}",
+                "  {:<28} {:<32} {:<12} {}",
                 p.area,
                 p.name,
                 level,
-                p.next_step.as_deref().unwrap_or(if p.applicable {
-                    "top level reached"
-                } else {
-                    ""
+                p.next_step.as_deref().unwrap_or(match p.status {
+                    model::PracticeStatus::Measured => "top level reached",
+                    _ => "",
                 })
             )?;
+            if let Some(reason) = &p.reason {
+                writeln!(out, "  {:<74} {reason}", "")?;
+            }
         }
         let areas: Vec<String> = r
             .areas
             .iter()
             .map(|a| match a.score {
+                Some(s) if a.measured < a.applicable => {
+                    format!(
+                        "{} {s:.1} ({} of {} measured)",
+                        a.name, a.measured, a.applicable
+                    )
+                }
                 Some(s) => format!("{} {s:.1}", a.name),
+                None if a.applicable > 0 => format!("{} not measured", a.name),
                 None => format!("{} n/a", a.name),
             })
             .collect();
         writeln!(out, "  areas: {}", areas.join(" · "))?;
+        let overall = model::overall(&r.areas);
+        writeln!(
+            out,
+            "  overall level: {} ({} of {} practices measured)",
+            overall
+                .level
+                .map_or_else(|| "not measured".to_string(), |l| format!("{l:.1}")),
+            overall.measured,
+            overall.applicable
+        )?;
         for n in &r.notes {
             writeln!(out, "  note: {n}")?;
         }

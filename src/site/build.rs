@@ -287,6 +287,7 @@ impl Site {
                             "name": r.name,
                             "url": self.url(&format!("/repos/{}/", r.slug)),
                             "level": score.level,
+                            "status": score.status,
                             "max_level": score.max_level,
                         }))
                     })

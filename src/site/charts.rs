@@ -221,6 +221,11 @@ pub struct RadarSpec {
     pub unit: Unit,
     /// The value at the outer ring (5.0 for levels); 0 or less means the data's maximum.
     pub max: f64,
+    /// What a missing value means (e.g. `not measured`): its table cell, and beside the
+    /// label of a spoke where no series has a value. Empty: `–` in the table, and nothing.
+    /// Such a spoke is drawn, but no point on it: the outline breaks there instead of
+    /// passing through a made-up value, and the shape is filled only when it is whole.
+    pub missing: String,
     pub no_data: String,
 }
 
@@ -396,10 +401,25 @@ pub fn histogram(spec: &HistogramSpec) -> Chart {
 pub fn radar(spec: &RadarSpec) -> Chart {
     let frame = Frame::new(&spec.id, &spec.title, &spec.description, &spec.no_data);
     let columns: Vec<&Series> = spec.series.iter().collect();
-    let table = data_table(&frame, &spec.axis_label, &spec.axes, &columns, spec.unit);
+    let mut table = data_table(&frame, &spec.axis_label, &spec.axes, &columns, spec.unit);
+    if !spec.missing.is_empty() {
+        for (i, row) in table.rows.iter_mut().enumerate() {
+            for (cell, s) in row.iter_mut().skip(1).zip(&columns) {
+                if s.at(i).is_none() {
+                    cell.clone_from(&spec.missing);
+                }
+            }
+        }
+    }
     let n = spec.axes.len();
     if !has_values(&columns, n) {
-        return frame.empty(table);
+        // Say which axes are missing rather than an empty table.
+        let rows = std::mem::take(&mut table.rows);
+        let mut chart = frame.empty(table);
+        if !spec.missing.is_empty() {
+            chart.table.rows = rows;
+        }
+        return chart;
     }
     let max = if spec.max.is_finite() && spec.max > 0.0 {
         spec.max

@@ -232,18 +232,42 @@ pub fn repo_charts(name: &str, s: &RepoSeries) -> Vec<Chart> {
         charts::radar(&RadarSpec {
             id: "area-levels".into(),
             title: "Maturity by area".into(),
-            description: format!("Level (0–5) of {name} in each area of the maturity model; areas that do not apply are left out."),
+            description: area_levels_description(name, &s.area_levels),
             axis_label: "Area".into(),
-            axes: s.area_levels.iter().filter(|p| p.value.is_some()).map(|p| p.label.clone()).collect(),
+            axes: s.area_levels.iter().map(|p| p.label.clone()).collect(),
             series: vec![Series {
                 name: name.to_string(),
-                values: s.area_levels.iter().filter(|p| p.value.is_some()).map(|p| p.value).collect(),
+                values: s.area_levels.iter().map(|p| p.value).collect(),
             }],
             unit: Unit::Level,
             max: 5.0,
-            no_data: String::new(),
+            missing: NOT_MEASURED.into(),
+            no_data: "No practice measured".into(),
         }),
     ]
+}
+
+/// How the charts name an area without a measured practice (chart text is English, as
+/// the rest of the charts' text).
+const NOT_MEASURED: &str = "not measured";
+
+/// The radar's description, naming the areas that are not measured.
+fn area_levels_description(name: &str, areas: &[reports::Point]) -> String {
+    let missing: Vec<&str> = areas
+        .iter()
+        .filter(|p| p.value.is_none())
+        .map(|p| p.label.as_str())
+        .collect();
+    let mut d = format!(
+        "Level (0–5) of {name} in each area of the maturity model, the mean of its measured practices; areas that do not apply are left out."
+    );
+    if !missing.is_empty() {
+        d.push_str(&format!(
+            " Not measured (no practice could be decided): {}.",
+            missing.join(", ")
+        ));
+    }
+    d
 }
 
 /// The overview's charts: repositories per tier, and the group's trends.

@@ -13,6 +13,7 @@ use crate::assess::{RepoReport, Report};
 use crate::metrics::stats::{median, percentile};
 use crate::metrics::tiers::Tier;
 use crate::metrics::Window;
+use crate::model::OverallLevel;
 use crate::store::HistoryEntry;
 
 /// One labelled value of a series; `None` is a gap (no data that period).
@@ -40,7 +41,8 @@ pub struct RepoSeries {
     pub failure_rate_per_month: Vec<Point>,
     pub recovery_per_month: Vec<Point>,
     pub coverage_over_time: Vec<Point>,
-    /// Area name → mean level (`None`: not applicable).
+    /// Area name → mean level of its measured practices, for the areas that apply
+    /// (`None`: none of its practices is measured).
     pub area_levels: Vec<Point>,
     /// Every lead time in the window, in hours, for the distribution chart.
     #[serde(skip)]
@@ -203,6 +205,7 @@ pub fn repo_series(r: &RepoReport, window: &Window, history: &[HistoryEntry]) ->
     let area_levels = r
         .areas
         .iter()
+        .filter(|a| a.applicable > 0)
         .map(|a| Point {
             label: a.name.clone(),
             value: a.score,
@@ -220,11 +223,10 @@ pub fn repo_series(r: &RepoReport, window: &Window, history: &[HistoryEntry]) ->
     }
 }
 
-/// The overall level of a repository: the mean of its applicable area scores.
-pub fn overall_level(r: &RepoReport) -> Option<f64> {
-    let scores: Vec<f64> = r.areas.iter().filter_map(|a| a.score).collect();
-    (!scores.is_empty())
-        .then(|| (scores.iter().sum::<f64>() / scores.len() as f64 * 10.0).round() / 10.0)
+/// The overall level of a repository: the mean of its area scores, each over measured
+/// practices only, with how many practices were measured.
+pub fn overall_level(r: &RepoReport) -> OverallLevel {
+    crate::model::overall(&r.areas)
 }
 
 /// How many repositories sit in each tier, per DORA metric.
@@ -342,7 +344,9 @@ fn num(v: Option<f64>) -> String {
     v.map(|v| format!("{v}")).unwrap_or_default()
 }
 
-/// `/api/report.csv`: one row per repository.
+/// `/api/report.csv`: one row per repository. A level cell is empty when no practice
+/// behind it is measured (or applies); `practices_measured` of `practices_applicable`
+/// says how many practices the overall level rests on.
 pub fn report_csv(report: &Report) -> String {
     let area_names: Vec<String> = report
         .repos
@@ -365,6 +369,8 @@ pub fn report_csv(report: &Report) -> String {
         "tier_change_failure_rate",
         "tier_recovery_time",
         "overall_level",
+        "practices_measured",
+        "practices_applicable",
     ]
     .into_iter()
     .map(String::from)
@@ -379,6 +385,7 @@ pub fn report_csv(report: &Report) -> String {
     for r in &report.repos {
         let d = &r.dora;
         let tier = |t: Option<Tier>| t.map(|t| t.as_str().to_string()).unwrap_or_default();
+        let overall = overall_level(r);
         let mut row = vec![
             csv_cell(&r.name),
             d.deployment_count.to_string(),
@@ -394,7 +401,9 @@ pub fn report_csv(report: &Report) -> String {
             tier(d.tiers.lead_time),
             tier(d.tiers.change_failure_rate),
             tier(d.tiers.recovery_time),
-            num(overall_level(r)),
+            num(overall.level),
+            overall.measured.to_string(),
+            overall.applicable.to_string(),
         ];
         row.extend(r.areas.iter().map(|a| num(a.score)));
         out.push_str(&row.join(","));
@@ -403,9 +412,11 @@ pub fn report_csv(report: &Report) -> String {
     out
 }
 
-/// `/badges/<slug>.svg`: a shields-style badge with the overall level.
+/// `/badges/<slug>.svg`: a shields-style badge with the overall level; its title
+/// says how many practices it rests on.
 pub fn badge(r: &RepoReport) -> String {
-    let (value, colour) = match overall_level(r) {
+    let overall = overall_level(r);
+    let (value, colour) = match overall.level {
         Some(l) if l >= 4.0 => (format!("level {l:.1}"), "#2e7d32"),
         Some(l) if l >= 3.0 => (format!("level {l:.1}"), "#558b2f"),
         Some(l) if l >= 2.0 => (format!("level {l:.1}"), "#f9a825"),
@@ -418,7 +429,10 @@ pub fn badge(r: &RepoReport) -> String {
     let vw = (value.len() as f64 * 6.5 + 10.0).round() as u32;
     let w = lw + vw;
     let esc = crate::site::highlight::escape_html;
-    let title = format!("{}: {}", r.name, value);
+    let title = format!(
+        "{}: {} ({} of {} practices measured)",
+        r.name, value, overall.measured, overall.applicable
+    );
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"20\" role=\"img\" aria-label=\"{t}\">\
 <title>{t}</title>\

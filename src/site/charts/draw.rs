@@ -536,7 +536,13 @@ fn draw_radar(root: &Root, spec: &RadarSpec, scale: &Scale, legend: &[LegendItem
             c if c < -0.3 => (HPos::Right, room),
             _ => (HPos::Center, 2.0 * room),
         };
-        let lines = wrap(&clean(axis), 12.0, width);
+        // A spoke where no series has a value says what that means.
+        let label = if !spec.missing.is_empty() && spec.series.iter().all(|s| s.at(i).is_none()) {
+            format!("{} ({})", clean(axis), clean(&spec.missing))
+        } else {
+            clean(axis)
+        };
+        let lines = wrap(&label, 12.0, width);
         // Lines stack away from the ring: upwards above it, downwards below it.
         let (x, y) = at(i, radius + 10.0);
         let shift = 14 * (lines.len() as i32 - 1);
@@ -552,15 +558,25 @@ fn draw_radar(root: &Root, spec: &RadarSpec, scale: &Scale, legend: &[LegendItem
     }
     for (s, series) in spec.series.iter().enumerate() {
         let paint = Paint::Series(s);
-        let points: Vec<(i32, i32)> = (0..n)
-            .filter_map(|i| Some(point(i, series.at(i)?)))
-            .collect();
-        if points.len() > 2 {
+        let values: Vec<Option<(i32, i32)>> =
+            (0..n).map(|i| series.at(i).map(|v| point(i, v))).collect();
+        let points: Vec<(i32, i32)> = values.iter().flatten().copied().collect();
+        if points.len() == n && n > 2 {
             root.draw(&Polygon::new(points.clone(), paint.rgb().mix(0.2).filled()))?;
-        }
-        if points.len() > 1 {
             let outline: Vec<(i32, i32)> = points.iter().chain(&points[..1]).copied().collect();
             root.draw(&PathElement::new(outline, paint.rgb().stroke_width(2)))?;
+        } else if n > 1 {
+            // Gaps: join only neighbouring spokes that both have a value, so the outline
+            // never passes through a value nobody measured.
+            for i in 0..n {
+                let j = (i + 1) % n;
+                if n == 2 && j == 0 {
+                    break;
+                }
+                if let (Some(a), Some(b)) = (values[i], values[j]) {
+                    root.draw(&PathElement::new(vec![a, b], paint.rgb().stroke_width(2)))?;
+                }
+            }
         }
         for p in points {
             root.draw(&Circle::new(p, 3, paint.rgb().filled()))?;
