@@ -11,6 +11,7 @@ use chrono::Utc;
 use crate::assess::{assess_repos, repo_specs, Report, WindowArgs};
 use crate::config::{site_root, Config};
 use crate::metrics::format_time;
+use crate::model;
 use crate::metrics::tiers::{Benchmarks, Tier};
 
 /// Options of `opsmeter assess`.
