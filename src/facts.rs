@@ -133,6 +133,60 @@ pub struct RepoFacts {
     pub collection: Option<Collection>,
 }
 
+impl RepoFacts {
+    /// Checks what the metrics rely on and a hand-edited or damaged file may
+    /// break: every index into `deployments` (a change's deployment, a revert's
+    /// target, an incident's cause, a pull request's deployment) is in range,
+    /// and deployments are in time order. The error names the entry by its
+    /// JSON path, e.g. `changes[3].deployment`.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.deployments.len();
+        let range = |path: String, index: usize| -> Result<(), String> {
+            if index < n {
+                return Ok(());
+            }
+            Err(match n {
+                0 => format!("{path} is {index}, but there are no deployments"),
+                1 => format!("{path} is {index}, but there is 1 deployment (the only index is 0)"),
+                _ => format!(
+                    "{path} is {index}, but there are {n} deployments (indices 0 to {})",
+                    n - 1
+                ),
+            })
+        };
+        for (i, pair) in self.deployments.windows(2).enumerate() {
+            if pair[1].time < pair[0].time {
+                return Err(format!(
+                    "deployments[{}] ({}, {}) is earlier than deployments[{i}] ({}, {}): \
+                     deployments must be in time order",
+                    i + 1,
+                    pair[1].reference,
+                    crate::metrics::format_time(&pair[1].time),
+                    pair[0].reference,
+                    crate::metrics::format_time(&pair[0].time),
+                ));
+            }
+        }
+        for (i, c) in self.changes.iter().enumerate() {
+            range(format!("changes[{i}].deployment"), c.deployment)?;
+            if let Some(t) = c.reverts_deployment {
+                range(format!("changes[{i}].reverts_deployment"), t)?;
+            }
+        }
+        for (i, inc) in self.incidents.iter().enumerate() {
+            if let Some(d) = inc.cause_deployment {
+                range(format!("incidents[{i}].cause_deployment"), d)?;
+            }
+        }
+        for (i, pr) in self.pull_requests.iter().enumerate() {
+            if let Some(d) = pr.deployment {
+                range(format!("pull_requests[{i}].deployment"), d)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One merged pull request (or merge request) and the deployment that first shipped it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullRequest {

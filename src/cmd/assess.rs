@@ -447,7 +447,7 @@ pub fn run(opts: AssessOptions) -> Result<()> {
     let specs = repo_specs(&root, &config, &opts.repos)?;
     let report = assess_repos(&root, &specs, window, &edition_id, edition, opts.lenient)?;
 
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::output::stdout());
     if opts.json {
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;

@@ -428,14 +428,14 @@ async fn collect_all(
         match saved {
             Ok(facts) => {
                 collected += 1;
-                println!(
+                crate::output::line(format_args!(
                     "{}: {} deployments, {} changes, {} pull requests, {} incidents",
                     facts.name,
                     facts.deployments.len(),
                     facts.changes.len(),
                     facts.pull_requests.len(),
                     facts.incidents.len()
-                );
+                ));
             }
             Err(e) => failures.push(Failure {
                 name: target.name.clone(),
@@ -457,7 +457,7 @@ async fn collect_all(
         }
     }
     requests.sort();
-    println!(
+    crate::output::line(format_args!(
         "Collected {collected} of {total} repositories into {}{}",
         store::facts_path(root, "x")
             .parent()
@@ -468,7 +468,7 @@ async fn collect_all(
         } else {
             format!(" ({})", requests.join("; "))
         }
-    );
+    ));
     if failures.is_empty() {
         return Ok(());
     }

@@ -136,7 +136,10 @@ async fn serve(opts: ServeOptions) -> Result<()> {
         .await
         .with_context(|| format!("binding {addr}"))?;
     let url = format!("http://{}/", listener.local_addr()?);
-    println!("Serving {} at {url} (Ctrl-C to stop)", root.display());
+    crate::output::line(format_args!(
+        "Serving {} at {url} (Ctrl-C to stop)",
+        root.display()
+    ));
     if opts.open {
         open_browser(&url);
     }
