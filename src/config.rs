@@ -261,8 +261,16 @@ impl Config {
         if !path.exists() {
             return Config::parse("", Path::new(CONFIG_FILE));
         }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            anyhow::Error::new(crate::diagnostics::Diagnostics(vec![Diagnostic::new(
+                CONFIG_FILE,
+                Some(line),
+                "not UTF-8 text: save opsmeter.toml as UTF-8",
+            )]))
+        })?;
         Config::parse(&text, Path::new(CONFIG_FILE))
     }
 
@@ -766,5 +774,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("default_language `en` is not one of"), "{err}");
+    }
+
+    #[test]
+    fn a_config_that_is_not_utf8_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            b"title = \"x\"\n\ndescription = \"\xe9\"\n",
+        )
+        .unwrap();
+        let e = Config::load(dir.path()).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "opsmeter.toml:3: not UTF-8 text: save opsmeter.toml as UTF-8"
+        );
+    }
+
+    #[test]
+    fn numbers_in_range_are_kept() {
+        let c = Config::parse(
+            "[dora]\nwindow_days = 36500\nincident_link_max_hours = 0.5\n\
+             [collect]\ntimeout_seconds = 1\nretries = 0\n[[repos]]\npath = \".\"\nincident_link_max_hours = 8760\n",
+            Path::new("opsmeter.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.dora.window_days, 36_500);
+        assert_eq!(c.dora.incident_link_max_hours, 0.5);
+        assert_eq!(c.collect.timeout_seconds, 1.0);
+        assert_eq!(c.collect.retries, 0);
+        assert_eq!(c.repos[0].incident_link_max_hours, Some(8760.0));
+        assert_eq!(c.repos[0].tag_pattern, None);
     }
 }

@@ -311,4 +311,70 @@ mod tests {
             (Some(2.0), Some(6.0), Some(18.0), Some(24.0))
         );
     }
+
+    #[test]
+    fn validation_names_the_first_entry_out_of_range() {
+        fn t(s: &str) -> DateTime<Utc> {
+            DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+        }
+        let deployment = |r: &str, time: &str| Deployment {
+            reference: r.into(),
+            sha: None,
+            time: t(time),
+            source: DeploymentSource::Tag,
+            status: DeploymentStatus::Success,
+        };
+        let good = RepoFacts {
+            name: "x".into(),
+            deployments: vec![
+                deployment("v1", "2024-01-01T00:00:00Z"),
+                deployment("v2", "2024-01-01T00:00:00Z"),
+            ],
+            changes: vec![Change {
+                sha: Sha([1; 20]),
+                author_time: t("2023-12-31T00:00:00Z"),
+                deployment: 1,
+                fix: false,
+                reverts_deployment: Some(0),
+                revert: true,
+            }],
+            incidents: vec![Incident {
+                id: "i".into(),
+                started_at: t("2024-01-02T00:00:00Z"),
+                resolved_at: None,
+                cause_deployment: Some(1),
+            }],
+            ..RepoFacts::default()
+        };
+        assert_eq!(good.validate(), Ok(()));
+        assert_eq!(RepoFacts::default().validate(), Ok(()));
+        type Edit = fn(&mut RepoFacts);
+        let cases: [(Edit, &str); 4] = [
+            (
+                |f| f.changes[0].deployment = 2,
+                "changes[0].deployment is 2, but there are 2 deployments (indices 0 to 1)",
+            ),
+            (
+                |f| f.changes[0].reverts_deployment = Some(usize::MAX),
+                "changes[0].reverts_deployment is 18446744073709551615, but there are 2 deployments (indices 0 to 1)",
+            ),
+            (
+                |f| {
+                    f.deployments.clear();
+                    f.changes.clear();
+                },
+                "incidents[0].cause_deployment is 1, but there are no deployments",
+            ),
+            (
+                |f| f.deployments[1].time = t("2023-01-01T00:00:00Z"),
+                "deployments[1] (v2, 2023-01-01T00:00:00Z) is earlier than deployments[0] \
+                 (v1, 2024-01-01T00:00:00Z): deployments must be in time order",
+            ),
+        ];
+        for (edit, expected) in cases {
+            let mut f = good.clone();
+            edit(&mut f);
+            assert_eq!(f.validate(), Err(expected.to_string()));
+        }
+    }
 }

@@ -390,4 +390,57 @@ mod tests {
         assert!(!target.join("stale").exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
+
+    #[test]
+    fn a_failed_atomic_write_leaves_the_old_file_and_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("facts.json");
+        write_atomic(&path, b"old").unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        // A folder where the file should go: the rename fails.
+        let blocked = dir.path().join("blocked.json");
+        std::fs::create_dir(&blocked).unwrap();
+        std::fs::write(blocked.join("inside"), "x").unwrap();
+        let e = write_atomic(&blocked, b"data").unwrap_err();
+        assert!(format!("{e:#}").starts_with(&format!("replacing {}", blocked.display())));
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["blocked.json", "facts.json"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_under_the_root_are_refused_and_the_root_itself_may_be_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        std::fs::create_dir_all(site.join("data")).unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, site.join("data/facts")).unwrap();
+        let target = site.join("data/facts/x.json");
+        let e = write_atomic_in(&site, &target, b"{}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!(
+                "refusing to write {}: {} is a symbolic link (to {})",
+                target.display(),
+                site.join("data/facts").display(),
+                outside.display()
+            )),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+        // Not yet existing folders are fine, and a root that is a link is the user's choice.
+        let linked_root = dir.path().join("linked");
+        std::os::unix::fs::symlink(&site, &linked_root).unwrap();
+        let fresh = linked_root.join("data/history/x.jsonl");
+        refuse_links(&linked_root, &fresh).unwrap();
+        let e = refuse_links(&site, Path::new("/elsewhere/x")).unwrap_err();
+        assert!(e.to_string().contains("is not inside the site"), "{e}");
+    }
 }
