@@ -55,14 +55,19 @@ pub struct TeamConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct CollectSettings {
     /// Longest wait for a rate limit to reset; a longer one stops the repository with an error.
+    #[serde(deserialize_with = "max_rate_limit_wait_seconds")]
     pub max_rate_limit_wait_seconds: u64,
     /// Repositories collected at the same time.
+    #[serde(deserialize_with = "concurrency")]
     pub concurrency: usize,
     /// Retries of a request after a 5xx, a timeout or a network error.
+    #[serde(deserialize_with = "retries")]
     pub retries: u32,
     /// First retry delay in milliseconds; each further retry doubles it.
+    #[serde(deserialize_with = "backoff_base_ms")]
     pub backoff_base_ms: u64,
     /// Time limit of one request, in seconds (fractions allowed).
+    #[serde(deserialize_with = "timeout_seconds")]
     pub timeout_seconds: f64,
 }
 
@@ -85,17 +90,22 @@ impl Default for CollectSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct DoraSettings {
     /// Tags whose short name matches this regex are deployments.
+    #[serde(deserialize_with = "regex_pattern")]
     pub tag_pattern: String,
     /// When set, first-parent merges into this branch are the deployments instead of tags.
     pub deploy_branch: Option<String>,
     /// Authors whose name matches this regex are bots, besides names ending in `[bot]`.
+    #[serde(deserialize_with = "regex_pattern")]
     pub bot_pattern: String,
     /// Events-file rows whose `environment` matches this regex are production.
+    #[serde(deserialize_with = "regex_pattern")]
     pub production_pattern: String,
     /// An incident within this many hours after a deployment (and before the
     /// next) fails it; a deployment this soon after a failed one is rework.
+    #[serde(deserialize_with = "incident_link_max_hours")]
     pub incident_link_max_hours: f64,
     /// Window length when `--since` is not given.
+    #[serde(deserialize_with = "window_days")]
     pub window_days: u32,
     /// Benchmark edition for tiers: an id in `data/benchmarks.toml`.
     pub benchmarks: String,
@@ -129,10 +139,14 @@ pub struct RepoConfig {
     /// CSV or JSON Lines files of deployment and incident rows, relative to opsmeter.toml.
     #[serde(default)]
     pub events: Vec<PathBuf>,
+    #[serde(default, deserialize_with = "optional_regex_pattern")]
     pub tag_pattern: Option<String>,
     pub deploy_branch: Option<String>,
+    #[serde(default, deserialize_with = "optional_regex_pattern")]
     pub bot_pattern: Option<String>,
+    #[serde(default, deserialize_with = "optional_regex_pattern")]
     pub production_pattern: Option<String>,
+    #[serde(default, deserialize_with = "optional_incident_link_max_hours")]
     pub incident_link_max_hours: Option<f64>,
     /// Globs of coverage reports in the repository (default: the conventional names).
     pub coverage_globs: Option<Vec<String>>,
@@ -247,8 +261,16 @@ impl Config {
         if !path.exists() {
             return Config::parse("", Path::new(CONFIG_FILE));
         }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            anyhow::Error::new(crate::diagnostics::Diagnostics(vec![Diagnostic::new(
+                CONFIG_FILE,
+                Some(line),
+                "not UTF-8 text: save opsmeter.toml as UTF-8",
+            )]))
+        })?;
         Config::parse(&text, Path::new(CONFIG_FILE))
     }
 
@@ -294,18 +316,6 @@ impl Config {
                 );
             }
         }
-        for (what, pattern) in [
-            ("dora.tag_pattern", &self.dora.tag_pattern),
-            ("dora.bot_pattern", &self.dora.bot_pattern),
-            ("dora.production_pattern", &self.dora.production_pattern),
-        ] {
-            if let Err(e) = regex::Regex::new(pattern) {
-                bail!(
-                    "{}: {what} is not a valid regular expression: {e}",
-                    file.display()
-                );
-            }
-        }
         for (i, repo) in self.repos.iter_mut().enumerate() {
             validate_host_keys(repo, i, file)?;
             if repo.path.is_none() && repo.events.is_empty() && repo.host().is_none() {
@@ -318,36 +328,6 @@ impl Config {
             if repo.name.is_none() {
                 repo.name = repo.host().map(|(_, p, _)| p.to_string());
             }
-            for pattern in [
-                &repo.tag_pattern,
-                &repo.bot_pattern,
-                &repo.production_pattern,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                if let Err(e) = regex::Regex::new(pattern) {
-                    bail!(
-                        "{}: repos[{i}]: {pattern:?} is not a valid regular expression: {e}",
-                        file.display()
-                    );
-                }
-            }
-        }
-        if self.collect.concurrency == 0 {
-            bail!("{}: collect.concurrency must be at least 1", file.display());
-        }
-        if !(self.collect.timeout_seconds > 0.0 && self.collect.timeout_seconds.is_finite()) {
-            bail!(
-                "{}: collect.timeout_seconds must be more than 0",
-                file.display()
-            );
-        }
-        if self.dora.incident_link_max_hours < 0.0 || self.dora.window_days == 0 {
-            bail!(
-                "{}: dora.incident_link_max_hours must be >= 0 and dora.window_days > 0",
-                file.display()
-            );
         }
         if self.theme.is_empty() || self.theme.contains(['/', '\\']) || self.theme.starts_with('.')
         {
@@ -394,6 +374,179 @@ impl Config {
             .map(String::as_str)
             .filter(move |l| *l != self.default_language)
     }
+}
+
+/// The range of every numeric key, checked as the file is read so that an
+/// error names the line of the value. The README's table of settings lists
+/// the same ranges: keep them in step.
+pub mod limits {
+    /// `dora.window_days`: one day to a hundred years.
+    pub const WINDOW_DAYS: (i64, i64) = (1, 36_500);
+    /// `incident_link_max_hours` (`[dora]` and `[[repos]]`): up to a year.
+    pub const INCIDENT_LINK_MAX_HOURS: (f64, f64) = (0.0, 8_760.0);
+    /// `collect.max_rate_limit_wait_seconds`: up to a day.
+    pub const MAX_RATE_LIMIT_WAIT_SECONDS: (i64, i64) = (0, 86_400);
+    /// `collect.concurrency`.
+    pub const CONCURRENCY: (i64, i64) = (1, 64);
+    /// `collect.retries`.
+    pub const RETRIES: (i64, i64) = (0, 20);
+    /// `collect.backoff_base_ms`: up to a minute.
+    pub const BACKOFF_BASE_MS: (i64, i64) = (0, 60_000);
+    /// `collect.timeout_seconds`: a millisecond to an hour.
+    pub const TIMEOUT_SECONDS: (f64, f64) = (0.001, 3_600.0);
+}
+
+/// A whole number in `range`, converted to `T`; the error says the key, the
+/// range and what was found (toml adds the line of the value).
+fn whole<'de, D, T>(d: D, key: &str, range: (i64, i64), unit: &str) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    let expected = || {
+        format!(
+            "{key} must be a whole number from {} to {} ({unit})",
+            range.0, range.1
+        )
+    };
+    let v = match toml::Value::deserialize(d)? {
+        toml::Value::Integer(v) => v,
+        other => {
+            return Err(serde::de::Error::custom(format!(
+                "{}, got {}",
+                expected(),
+                shown(&other)
+            )))
+        }
+    };
+    if v < range.0 || v > range.1 {
+        return Err(serde::de::Error::custom(format!("{}, got {v}", expected())));
+    }
+    T::try_from(v).map_err(|_| serde::de::Error::custom(format!("{}, got {v}", expected())))
+}
+
+/// A finite number in `range` (inclusive): `nan`, `inf` and anything outside are refused.
+fn real<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    key: &str,
+    range: (f64, f64),
+    unit: &str,
+) -> Result<f64, D::Error> {
+    let value = toml::Value::deserialize(d)?;
+    let v = match value {
+        toml::Value::Float(v) => Some(v),
+        toml::Value::Integer(v) => Some(v as f64),
+        _ => None,
+    };
+    match v {
+        Some(v) if v.is_finite() && v >= range.0 && v <= range.1 => Ok(v),
+        _ => Err(serde::de::Error::custom(format!(
+            "{key} must be a number from {} to {} ({unit}), got {}",
+            range.0,
+            range.1,
+            shown(&value)
+        ))),
+    }
+}
+
+/// A value as a message shows it: numbers short (`1e300`, not 301 digits), other types by name.
+fn shown(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Float(f) if f.is_finite() && f.abs() >= 1e15 => format!("{f:e}"),
+        toml::Value::Float(f) if f.is_finite() && f.fract() == 0.0 => format!("{f:.1}"),
+        toml::Value::Float(f) => format!("{f}"),
+        toml::Value::Integer(i) => i.to_string(),
+        other => format!("a {}", other.type_str()),
+    }
+}
+
+fn window_days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    whole(d, "dora.window_days", limits::WINDOW_DAYS, "days")
+}
+
+fn incident_link_max_hours<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    real(
+        d,
+        "incident_link_max_hours",
+        limits::INCIDENT_LINK_MAX_HOURS,
+        "hours",
+    )
+}
+
+fn optional_incident_link_max_hours<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<f64>, D::Error> {
+    incident_link_max_hours(d).map(Some)
+}
+
+fn max_rate_limit_wait_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    whole(
+        d,
+        "collect.max_rate_limit_wait_seconds",
+        limits::MAX_RATE_LIMIT_WAIT_SECONDS,
+        "seconds",
+    )
+}
+
+fn concurrency<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    whole(
+        d,
+        "collect.concurrency",
+        limits::CONCURRENCY,
+        "repositories at a time",
+    )
+}
+
+fn retries<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    whole(d, "collect.retries", limits::RETRIES, "retries")
+}
+
+fn backoff_base_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    whole(
+        d,
+        "collect.backoff_base_ms",
+        limits::BACKOFF_BASE_MS,
+        "milliseconds",
+    )
+}
+
+fn timeout_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    real(
+        d,
+        "collect.timeout_seconds",
+        limits::TIMEOUT_SECONDS,
+        "seconds",
+    )
+}
+
+/// A regular expression that compiles, checked as the file is read so that
+/// the error names its line.
+fn regex_pattern<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let pattern = String::deserialize(d)?;
+    match regex::Regex::new(&pattern) {
+        Ok(_) => Ok(pattern),
+        Err(e) => {
+            // The regex crate draws a caret under the pattern over several lines;
+            // the last line says what is wrong, which is what fits one message.
+            let text = e.to_string();
+            let why = text
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or_default()
+                .trim()
+                .trim_start_matches("error: ");
+            Err(serde::de::Error::custom(format!(
+                "{pattern:?} is not a valid regular expression: {why}"
+            )))
+        }
+    }
+}
+
+fn optional_regex_pattern<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    regex_pattern(d).map(Some)
 }
 
 /// The host keys of one `[[repos]]` entry: one host at most, well-formed
@@ -606,7 +759,13 @@ mod tests {
             "{e}"
         );
         let e = err("[collect]\nconcurrency = 0\n");
-        assert!(e.contains("collect.concurrency must be at least 1"), "{e}");
+        assert!(
+            e.starts_with(
+                "opsmeter.toml:2: invalid configuration: collect.concurrency must be a whole number \
+                 from 1 to 64 (repositories at a time), got 0"
+            ),
+            "{e}"
+        );
     }
 
     #[test]
@@ -615,5 +774,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("default_language `en` is not one of"), "{err}");
+    }
+
+    #[test]
+    fn a_config_that_is_not_utf8_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            b"title = \"x\"\n\ndescription = \"\xe9\"\n",
+        )
+        .unwrap();
+        let e = Config::load(dir.path()).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "opsmeter.toml:3: not UTF-8 text: save opsmeter.toml as UTF-8"
+        );
+    }
+
+    #[test]
+    fn numbers_in_range_are_kept() {
+        let c = Config::parse(
+            "[dora]\nwindow_days = 36500\nincident_link_max_hours = 0.5\n\
+             [collect]\ntimeout_seconds = 1\nretries = 0\n[[repos]]\npath = \".\"\nincident_link_max_hours = 8760\n",
+            Path::new("opsmeter.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.dora.window_days, 36_500);
+        assert_eq!(c.dora.incident_link_max_hours, 0.5);
+        assert_eq!(c.collect.timeout_seconds, 1.0);
+        assert_eq!(c.collect.retries, 0);
+        assert_eq!(c.repos[0].incident_link_max_hours, Some(8760.0));
+        assert_eq!(c.repos[0].tag_pattern, None);
     }
 }

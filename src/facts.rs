@@ -133,6 +133,60 @@ pub struct RepoFacts {
     pub collection: Option<Collection>,
 }
 
+impl RepoFacts {
+    /// Checks what the metrics rely on and a hand-edited or damaged file may
+    /// break: every index into `deployments` (a change's deployment, a revert's
+    /// target, an incident's cause, a pull request's deployment) is in range,
+    /// and deployments are in time order. The error names the entry by its
+    /// JSON path, e.g. `changes[3].deployment`.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.deployments.len();
+        let range = |path: String, index: usize| -> Result<(), String> {
+            if index < n {
+                return Ok(());
+            }
+            Err(match n {
+                0 => format!("{path} is {index}, but there are no deployments"),
+                1 => format!("{path} is {index}, but there is 1 deployment (the only index is 0)"),
+                _ => format!(
+                    "{path} is {index}, but there are {n} deployments (indices 0 to {})",
+                    n - 1
+                ),
+            })
+        };
+        for (i, pair) in self.deployments.windows(2).enumerate() {
+            if pair[1].time < pair[0].time {
+                return Err(format!(
+                    "deployments[{}] ({}, {}) is earlier than deployments[{i}] ({}, {}): \
+                     deployments must be in time order",
+                    i + 1,
+                    pair[1].reference,
+                    crate::metrics::format_time(&pair[1].time),
+                    pair[0].reference,
+                    crate::metrics::format_time(&pair[0].time),
+                ));
+            }
+        }
+        for (i, c) in self.changes.iter().enumerate() {
+            range(format!("changes[{i}].deployment"), c.deployment)?;
+            if let Some(t) = c.reverts_deployment {
+                range(format!("changes[{i}].reverts_deployment"), t)?;
+            }
+        }
+        for (i, inc) in self.incidents.iter().enumerate() {
+            if let Some(d) = inc.cause_deployment {
+                range(format!("incidents[{i}].cause_deployment"), d)?;
+            }
+        }
+        for (i, pr) in self.pull_requests.iter().enumerate() {
+            if let Some(d) = pr.deployment {
+                range(format!("pull_requests[{i}].deployment"), d)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One merged pull request (or merge request) and the deployment that first shipped it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullRequest {
@@ -256,5 +310,71 @@ mod tests {
             (p.coding, p.pickup, p.review, p.deploy),
             (Some(2.0), Some(6.0), Some(18.0), Some(24.0))
         );
+    }
+
+    #[test]
+    fn validation_names_the_first_entry_out_of_range() {
+        fn t(s: &str) -> DateTime<Utc> {
+            DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+        }
+        let deployment = |r: &str, time: &str| Deployment {
+            reference: r.into(),
+            sha: None,
+            time: t(time),
+            source: DeploymentSource::Tag,
+            status: DeploymentStatus::Success,
+        };
+        let good = RepoFacts {
+            name: "x".into(),
+            deployments: vec![
+                deployment("v1", "2024-01-01T00:00:00Z"),
+                deployment("v2", "2024-01-01T00:00:00Z"),
+            ],
+            changes: vec![Change {
+                sha: Sha([1; 20]),
+                author_time: t("2023-12-31T00:00:00Z"),
+                deployment: 1,
+                fix: false,
+                reverts_deployment: Some(0),
+                revert: true,
+            }],
+            incidents: vec![Incident {
+                id: "i".into(),
+                started_at: t("2024-01-02T00:00:00Z"),
+                resolved_at: None,
+                cause_deployment: Some(1),
+            }],
+            ..RepoFacts::default()
+        };
+        assert_eq!(good.validate(), Ok(()));
+        assert_eq!(RepoFacts::default().validate(), Ok(()));
+        type Edit = fn(&mut RepoFacts);
+        let cases: [(Edit, &str); 4] = [
+            (
+                |f| f.changes[0].deployment = 2,
+                "changes[0].deployment is 2, but there are 2 deployments (indices 0 to 1)",
+            ),
+            (
+                |f| f.changes[0].reverts_deployment = Some(usize::MAX),
+                "changes[0].reverts_deployment is 18446744073709551615, but there are 2 deployments (indices 0 to 1)",
+            ),
+            (
+                |f| {
+                    f.deployments.clear();
+                    f.changes.clear();
+                },
+                "incidents[0].cause_deployment is 1, but there are no deployments",
+            ),
+            (
+                |f| f.deployments[1].time = t("2023-01-01T00:00:00Z"),
+                "deployments[1] (v2, 2023-01-01T00:00:00Z) is earlier than deployments[0] \
+                 (v1, 2024-01-01T00:00:00Z): deployments must be in time order",
+            ),
+        ];
+        for (edit, expected) in cases {
+            let mut f = good.clone();
+            edit(&mut f);
+            assert_eq!(f.validate(), Err(expected.to_string()));
+        }
     }
 }

@@ -25,19 +25,88 @@ pub fn data_file(
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// The temporary file has a random name and is created exclusively, so nothing
+/// planted beside `path` is followed or overwritten; whatever fails (a full
+/// disk, a folder at `path`), it is removed and `path` keeps its old content.
+/// A symbolic link at `path` is replaced, never written through.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("renaming {} to {}", tmp.display(), path.display())
-    })
+    let prefix = format!(".{name}.tmp-");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // The permissions a plain file gets (0666 less the umask), not a temporary file's 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    // On any error below, dropping `tmp` removes the temporary file.
+    tmp.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically (see [`write_atomic`]) after refusing,
+/// with [`refuse_links`], any symbolic link between `root` and `path`.
+pub fn write_atomic_in(root: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    refuse_links(root, path)?;
+    write_atomic(path, bytes)
+}
+
+/// Refuses to write `path` when a symbolic link stands anywhere between the
+/// site `root` and it (a folder such as `data/` or `data/facts/`, or the file
+/// itself): opsmeter writes only inside the site and never through a link,
+/// which could lead out of it (or onto one of its sources). The root itself
+/// may be a link: it is where the user chose to work. Components that do not
+/// exist yet are fine: they will be created as plain folders.
+pub fn refuse_links(root: &Path, path: &Path) -> Result<()> {
+    let rel = path.strip_prefix(root).with_context(|| {
+        format!(
+            "refusing to write {}: it is not inside the site {}",
+            path.display(),
+            root.display()
+        )
+    })?;
+    let mut current = root.to_path_buf();
+    for part in rel.components() {
+        match part {
+            std::path::Component::Normal(p) => current.push(p),
+            _ => anyhow::bail!(
+                "refusing to write {}: its path leaves the site folder",
+                path.display()
+            ),
+        }
+        let meta = match std::fs::symlink_metadata(&current) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", current.display())),
+        };
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&current)
+                .map(|t| t.display().to_string())
+                .unwrap_or_else(|_| "?".into());
+            anyhow::bail!(
+                "refusing to write {}: {} is a symbolic link (to {target}); opsmeter writes \
+                 only inside the site and never through a link; replace the link with a folder \
+                 (or a file) of its own",
+                path.display(),
+                current.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The file every output folder opsmeter builds carries. Only a folder holding it
@@ -320,5 +389,58 @@ mod tests {
         assert_eq!(std::fs::read_to_string(target.join("a")).unwrap(), "new");
         assert!(!target.join("stale").exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_failed_atomic_write_leaves_the_old_file_and_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("facts.json");
+        write_atomic(&path, b"old").unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        // A folder where the file should go: the rename fails.
+        let blocked = dir.path().join("blocked.json");
+        std::fs::create_dir(&blocked).unwrap();
+        std::fs::write(blocked.join("inside"), "x").unwrap();
+        let e = write_atomic(&blocked, b"data").unwrap_err();
+        assert!(format!("{e:#}").starts_with(&format!("replacing {}", blocked.display())));
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["blocked.json", "facts.json"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_under_the_root_are_refused_and_the_root_itself_may_be_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        std::fs::create_dir_all(site.join("data")).unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, site.join("data/facts")).unwrap();
+        let target = site.join("data/facts/x.json");
+        let e = write_atomic_in(&site, &target, b"{}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!(
+                "refusing to write {}: {} is a symbolic link (to {})",
+                target.display(),
+                site.join("data/facts").display(),
+                outside.display()
+            )),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+        // Not yet existing folders are fine, and a root that is a link is the user's choice.
+        let linked_root = dir.path().join("linked");
+        std::os::unix::fs::symlink(&site, &linked_root).unwrap();
+        let fresh = linked_root.join("data/history/x.jsonl");
+        refuse_links(&linked_root, &fresh).unwrap();
+        let e = refuse_links(&site, Path::new("/elsewhere/x")).unwrap_err();
+        assert!(e.to_string().contains("is not inside the site"), "{e}");
     }
 }

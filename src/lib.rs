@@ -14,6 +14,7 @@ pub mod facts;
 pub mod fsutil;
 pub mod metrics;
 pub mod model;
+pub mod output;
 pub mod probes;
 pub mod site;
 pub mod sources;

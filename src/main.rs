@@ -4,5 +4,18 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    opsmeter::cli::main()
+    let code = opsmeter::cli::main();
+    // Results that could not all be written (a full disk; a closed pipe is
+    // not a failure) are an error, after the command has done its work.
+    match opsmeter::output::finish() {
+        Ok(()) => code,
+        Err(e) => {
+            eprintln!("error: writing results to standard output: {e}");
+            if code == ExitCode::SUCCESS {
+                ExitCode::FAILURE
+            } else {
+                code
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::facts::RepoFacts;
-use crate::fsutil::write_atomic;
+use crate::fsutil::{refuse_links, write_atomic_in};
 
 /// Version of the facts file format; a file of another version is refused.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -50,21 +50,28 @@ struct FactsFile {
     facts: RepoFacts,
 }
 
-/// Writes the facts of one repository atomically (temporary file, then rename).
+/// Writes the facts of one repository atomically (temporary file, then rename),
+/// never through a symbolic link. Facts that would not load back (an index out
+/// of range) are refused rather than stored.
 pub fn save_facts(root: &Path, facts: &RepoFacts, collected_at: DateTime<Utc>) -> Result<PathBuf> {
     let path = facts_path(root, &slug(&facts.name));
+    facts
+        .validate()
+        .map_err(|e| anyhow::anyhow!("not writing {}: {e}", path.display()))?;
     let file = FactsFile {
         schema_version: SCHEMA_VERSION,
         collected_at,
         facts: facts.clone(),
     };
     let json = serde_json::to_vec_pretty(&file).context("serialising facts")?;
-    write_atomic(&path, &json)?;
+    write_atomic_in(root, &path, &json)?;
     Ok(path)
 }
 
 /// Reads stored facts, or `None` when none were collected. A malformed file
-/// or another schema version is an error naming the file and line.
+/// or another schema version is an error naming the file and line; facts that
+/// do not hold together (an index out of range, deployments out of time
+/// order: see [`RepoFacts::validate`]) are an error naming the file and entry.
 pub fn load_facts(root: &Path, slug: &str) -> Result<Option<(RepoFacts, DateTime<Utc>)>> {
     let path = facts_path(root, slug);
     let text = match std::fs::read_to_string(&path) {
@@ -87,6 +94,12 @@ pub fn load_facts(root: &Path, slug: &str) -> Result<Option<(RepoFacts, DateTime
     }
     let file: FactsFile = serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{}:{}: malformed facts: {e}", path.display(), e.line()))?;
+    file.facts.validate().map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {e}; the file was edited or damaged: run `opsmeter collect` to write it again",
+            path.display()
+        )
+    })?;
     Ok(Some((file.facts, file.collected_at)))
 }
 
@@ -104,9 +117,10 @@ pub struct HistoryEntry {
     pub coverage_line_rate: Option<f64>,
 }
 
-/// Appends one line to `data/history/<slug>.jsonl`.
+/// Appends one line to `data/history/<slug>.jsonl`, never through a symbolic link.
 pub fn append_history(root: &Path, slug: &str, entry: &HistoryEntry) -> Result<()> {
     let path = history_path(root, slug);
+    refuse_links(root, &path)?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

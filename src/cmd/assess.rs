@@ -11,8 +11,8 @@ use chrono::Utc;
 use crate::assess::{assess_repos, repo_specs, Report, WindowArgs};
 use crate::config::{site_root, Config};
 use crate::metrics::format_time;
-use crate::model;
 use crate::metrics::tiers::{Benchmarks, Tier};
+use crate::model;
 
 /// Options of `opsmeter assess`.
 #[derive(Debug, Default, Clone)]
@@ -48,7 +48,7 @@ pub fn run(opts: AssessOptions) -> Result<()> {
     let specs = repo_specs(&root, &config, &opts.repos)?;
     let report = assess_repos(&root, &specs, window, &edition_id, edition, opts.lenient)?;
 
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::output::stdout());
     if opts.json {
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;

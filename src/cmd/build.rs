@@ -27,7 +27,7 @@ pub fn run(
         drafts,
         dashboards,
     })?;
-    println!(
+    crate::output::line(format_args!(
         "Built {} pages, {} sections and {} repository reports ({} files) into {} in {} ms",
         summary.pages,
         summary.sections,
@@ -35,6 +35,6 @@ pub fn run(
         summary.files,
         output.display(),
         started.elapsed().as_millis()
-    );
+    ));
     Ok(())
 }

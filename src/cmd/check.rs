@@ -39,9 +39,9 @@ pub fn run(root: Option<PathBuf>, drafts: bool) -> Result<()> {
         .iter()
         .map(|e| e.rendered.images.len())
         .sum();
-    println!(
+    crate::output::line(format_args!(
         "Checked {} pages and {} sections: {} internal links and {} images, no problems",
         summary.pages, summary.sections, links, images
-    );
+    ));
     Ok(())
 }

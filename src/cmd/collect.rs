@@ -76,14 +76,14 @@ pub fn run(opts: CollectOptions) -> Result<()> {
         }
         Event::Stored { facts } => {
             bar.suspend(|| {
-                println!(
+                crate::output::line(format_args!(
                     "{}: {} deployments, {} changes, {} pull requests, {} incidents",
                     facts.name,
                     facts.deployments.len(),
                     facts.changes.len(),
                     facts.pull_requests.len(),
                     facts.incidents.len()
-                )
+                ))
             });
             bar.set_message(facts.name.clone());
             bar.inc(1);
@@ -95,7 +95,7 @@ pub fn run(opts: CollectOptions) -> Result<()> {
     }))?;
     bar.finish_and_clear();
 
-    println!(
+    crate::output::line(format_args!(
         "Collected {} of {} repositories into {}{}",
         summary.collected,
         summary.total,
@@ -105,7 +105,7 @@ pub fn run(opts: CollectOptions) -> Result<()> {
         } else {
             format!(" ({})", summary.requests.join("; "))
         }
-    );
+    ));
     if summary.failures.is_empty() {
         return Ok(());
     }

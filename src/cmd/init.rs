@@ -55,9 +55,9 @@ pub fn run(dir: Option<PathBuf>) -> Result<()> {
     let dir = dir.unwrap_or_else(|| PathBuf::from("."));
     let created = scaffold(&dir)?;
     for p in &created {
-        println!("created {}", p.display());
+        crate::output::line(format_args!("created {}", p.display()));
     }
-    println!("Next: cd {} && opsmeter build", dir.display());
+    crate::output::line(format_args!("Next: cd {} && opsmeter build", dir.display()));
     Ok(())
 }
 

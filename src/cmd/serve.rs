@@ -92,6 +92,7 @@ fn message(kind: &str, text: &str) -> String {
 
 async fn serve(opts: ServeOptions) -> Result<()> {
     let root = site_root(opts.root.as_deref())?;
+    let stop_signal = StopSignal::install();
     // A fresh, randomly named folder created exclusively (nothing planted at a
     // predictable name is followed), removed when `work` drops: on every return,
     // the failed first build and a port in use included.
@@ -136,7 +137,10 @@ async fn serve(opts: ServeOptions) -> Result<()> {
         .await
         .with_context(|| format!("binding {addr}"))?;
     let url = format!("http://{}/", listener.local_addr()?);
-    println!("Serving {} at {url} (Ctrl-C to stop)", root.display());
+    crate::output::line(format_args!(
+        "Serving {} at {url} (Ctrl-C to stop)",
+        root.display()
+    ));
     if opts.open {
         open_browser(&url);
     }
@@ -162,7 +166,7 @@ async fn serve(opts: ServeOptions) -> Result<()> {
     tokio::select! {
         served = server => served.context("serving")?,
         _ = async {
-            stop_signal().await;
+            stop_signal.wait().await;
             eprintln!("Stopping.");
             let _ = stop.send(true);
             tokio::time::sleep(SHUTDOWN_GRACE).await;
@@ -176,25 +180,37 @@ async fn serve(opts: ServeOptions) -> Result<()> {
 /// How long open requests may take to finish once the server is told to stop.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
-/// Ctrl-C, or SIGTERM where there are signals.
-async fn stop_signal() {
+/// Ctrl-C or SIGTERM. The handlers are installed when this is created (before
+/// the server announces itself), so a signal sent right after start is caught.
+struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    handlers: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignal {
+    fn install() -> StopSignal {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            StopSignal {
+                handlers: signal(SignalKind::interrupt())
+                    .and_then(|i| Ok((i, signal(SignalKind::terminate())?)))
+                    .ok(),
             }
         }
+        #[cfg(not(unix))]
+        StopSignal {}
     }
-    #[cfg(not(unix))]
-    {
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut interrupt, mut terminate)) = self.handlers {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

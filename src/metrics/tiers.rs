@@ -78,6 +78,7 @@ pub enum FrequencyMeasure {
 pub struct FrequencyRule {
     pub tier: Tier,
     pub measure: FrequencyMeasure,
+    #[serde(deserialize_with = "non_negative")]
     pub at_least: f64,
 }
 
@@ -85,6 +86,7 @@ pub struct FrequencyRule {
 #[serde(deny_unknown_fields)]
 pub struct DurationRule {
     pub tier: Tier,
+    #[serde(deserialize_with = "non_negative")]
     pub below_hours: f64,
 }
 
@@ -92,7 +94,34 @@ pub struct DurationRule {
 #[serde(deny_unknown_fields)]
 pub struct RateRule {
     pub tier: Tier,
+    #[serde(deserialize_with = "rate")]
     pub at_most: f64,
+}
+
+/// A threshold: a finite number, 0 or more (`nan` would make every comparison
+/// false and every value "low", silently). Checked as the file is read, so the
+/// error names its line.
+fn non_negative<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "a threshold must be a finite number, 0 or more; got {v}"
+        )))
+    }
+}
+
+/// A rate threshold: from 0 to 1.
+fn rate<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "a rate threshold must be from 0 to 1; got {v}"
+        )))
+    }
 }
 
 impl Benchmarks {

@@ -165,8 +165,8 @@ pub fn read(files: &[(PathBuf, PathBuf)]) -> (Events, Vec<Diagnostic>) {
     let mut events = Events::default();
     let mut problems = Vec::new();
     for (path, shown) in files {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
             Err(e) => {
                 problems.push(Diagnostic::new(
                     shown,
@@ -176,6 +176,24 @@ pub fn read(files: &[(PathBuf, PathBuf)]) -> (Events, Vec<Diagnostic>) {
                 continue;
             }
         };
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let line = crate::diagnostics::line_of_offset(
+                    &String::from_utf8_lossy(&e.as_bytes()[..at]),
+                    at,
+                );
+                problems.push(Diagnostic::new(
+                    shown,
+                    Some(line),
+                    "not UTF-8 text: save the events file as UTF-8",
+                ));
+                continue;
+            }
+        };
+        // A byte-order mark (Excel and Notepad write one) is not part of the first row.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let mut rows: Vec<(Result<Parsed, String>, usize)> = Vec::new();
         let is_jsonl = path
             .extension()
@@ -285,5 +303,37 @@ mod tests {
             .message
             .contains("`finished_at` \"yesterday\" is not a time"));
         assert!(problems[2].message.contains("before `started_at`"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_row() {
+        for name in ["events.jsonl", "events.csv"] {
+            let text = if name.ends_with("jsonl") {
+                "\u{feff}{\"type\":\"deployment\",\"id\":\"d1\",\"ref\":\"v1\",\"finished_at\":\"2024-01-01\"}\n"
+            } else {
+                "\u{feff}type,id,ref,finished_at\ndeployment,d1,v1,2024-01-01\n"
+            };
+            let (e, problems) = read_text(name, text);
+            assert!(problems.is_empty(), "{name}: {problems:?}");
+            assert_eq!(e.deployments.len(), 1, "{name}");
+            assert_eq!(e.deployments[0].id, "d1", "{name}");
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_names_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("events.jsonl");
+        let mut bytes =
+            b"{\"type\":\"deployment\",\"id\":1,\"ref\":\"v1\",\"finished_at\":\"2024-01-01\"}\n\n"
+                .to_vec();
+        bytes.extend_from_slice(b"{\"id\":\"\xff\"}\n");
+        std::fs::write(&p, bytes).unwrap();
+        let (_, problems) = read(&[(p, PathBuf::from("events.jsonl"))]);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].to_string(),
+            "events.jsonl:3: not UTF-8 text: save the events file as UTF-8"
+        );
     }
 }

@@ -68,6 +68,70 @@ struct CommitInfo {
     reverts: Option<String>,
 }
 
+/// A commit whose header cannot be decoded (an author line without an email
+/// or a date, say: git itself shows such commits). It is skipped, with a note,
+/// as shallow history is; its parents are still walked when they can be read.
+#[derive(Debug, Clone)]
+struct Undecodable {
+    parents: Vec<ObjectId>,
+    why: String,
+}
+
+/// A commit as [`GitRepo::read_commit`] finds it.
+enum Decoded {
+    Commit(CommitInfo),
+    Undecodable(Undecodable),
+}
+
+/// Why a commit cannot be decoded, in one line: the error and its causes.
+fn decode_error(e: &dyn std::error::Error) -> String {
+    let mut why = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        why.push_str(": ");
+        why.push_str(&s.to_string());
+        source = s.source();
+    }
+    why
+}
+
+/// The seconds of a signature's date. gix reads a missing or garbled date as
+/// 0 (1970), which would silently make a commit fifty years old: here it is an
+/// error, and the commit is skipped like any other that cannot be decoded.
+fn signature_seconds(sig: &gix::actor::SignatureRef<'_>) -> Result<i64, String> {
+    let time = sig.time.trim();
+    let Some(secs) = time.split(' ').next().filter(|s| !s.is_empty()) else {
+        return Err("no date".into());
+    };
+    secs.parse()
+        .map_err(|_| format!("date {:?} is not a time", time))
+}
+
+/// The note for commits skipped because they cannot be decoded: each named
+/// (the first few in full, then a count), with what was not counted.
+fn undecodable_note(skipped: &[(ObjectId, String)]) -> Option<String> {
+    const SHOWN: usize = 5;
+    let (first, why) = skipped.first()?;
+    let mut note = if skipped.len() == 1 {
+        format!("commit {first} cannot be decoded ({why}); skipped: it is not counted as a change")
+    } else {
+        let names: Vec<String> = skipped
+            .iter()
+            .take(SHOWN)
+            .map(|(id, why)| format!("{id} ({why})"))
+            .collect();
+        format!(
+            "{} commits cannot be decoded and are skipped (not counted as changes): {}",
+            skipped.len(),
+            names.join(", ")
+        )
+    };
+    if skipped.len() > SHOWN {
+        note.push_str(&format!(", and {} more", skipped.len() - SHOWN));
+    }
+    Some(note)
+}
+
 /// The result of shipping: counted changes, and a way to find which
 /// deployment shipped any commit (for revert targets and incident causes).
 pub struct Shipped {
@@ -182,8 +246,8 @@ impl GitRepo {
                 }
                 if let Ok(c) = gix::objs::CommitRef::from_bytes(data.data, self.repo.object_hash())
                 {
-                    if let Ok(committer) = c.committer() {
-                        out.push((name, to_time(committer.seconds())));
+                    if let Some(t) = c.committer().ok().and_then(|s| signature_seconds(&s).ok()) {
+                        out.push((name, to_time(t)));
                     }
                 }
             }
@@ -219,12 +283,15 @@ impl GitRepo {
         self.repo.is_shallow().unwrap_or(false)
     }
 
+    /// Reads one commit: `None` when the object is missing or not a commit,
+    /// [`Decoded::Undecodable`] when its header cannot be decoded (an I/O
+    /// error reading the object store is still an error).
     fn read_commit(
         &self,
         id: &ObjectId,
         buf: &mut Vec<u8>,
         bots: &BotMatcher,
-    ) -> Result<Option<CommitInfo>> {
+    ) -> Result<Option<Decoded>> {
         let Some(data) = self
             .repo
             .objects
@@ -236,14 +303,34 @@ impl GitRepo {
         if data.kind != gix::object::Kind::Commit {
             return Ok(None);
         }
-        let commit = gix::objs::CommitRef::from_bytes(data.data, self.repo.object_hash())
-            .with_context(|| format!("decoding commit {id}"))?;
-        let author = commit
-            .author()
-            .with_context(|| format!("decoding author of {id}"))?;
-        let committer = commit
-            .committer()
-            .with_context(|| format!("decoding committer of {id}"))?;
+        let hash = self.repo.object_hash();
+        let undecodable = |why: String| {
+            // Parents come before the author line, so they can usually still be read.
+            let parents = gix::objs::CommitRefIter::from_bytes(data.data, hash)
+                .parent_ids()
+                .collect();
+            Ok(Some(Decoded::Undecodable(Undecodable { parents, why })))
+        };
+        let commit = match gix::objs::CommitRef::from_bytes(data.data, hash) {
+            Ok(c) => c,
+            Err(e) => return undecodable(decode_error(&e)),
+        };
+        let author = match commit.author() {
+            Ok(a) => a,
+            Err(e) => return undecodable(format!("author: {}", decode_error(&e))),
+        };
+        let committer = match commit.committer() {
+            Ok(c) => c,
+            Err(e) => return undecodable(format!("committer: {}", decode_error(&e))),
+        };
+        let author_time = match signature_seconds(&author) {
+            Ok(t) => t,
+            Err(why) => return undecodable(format!("author: {why}")),
+        };
+        let committer_time = match signature_seconds(&committer) {
+            Ok(t) => t,
+            Err(why) => return undecodable(format!("committer: {why}")),
+        };
         let message: &[u8] = commit.message.as_ref();
         let reverts = if revert_finder().find(message).is_some() {
             revert_re()
@@ -253,15 +340,15 @@ impl GitRepo {
         } else {
             None
         };
-        Ok(Some(CommitInfo {
+        Ok(Some(Decoded::Commit(CommitInfo {
             parents: commit.parents().collect(),
-            author_time: author.seconds(),
-            committer_time: committer.seconds(),
+            author_time,
+            committer_time,
             bot: bots.is_bot_bytes(author.name.as_ref()),
             fix: matches!(message.first(), Some(b'f' | b'F' | b'h' | b'H'))
                 && fix_re().is_match(message.lines().next().unwrap_or_default()),
             reverts,
-        }))
+        })))
     }
 
     /// Deployments from tags whose short name matches `pattern`. Annotated tags
@@ -303,7 +390,11 @@ impl GitRepo {
                         let tag = gix::objs::TagRef::from_bytes(data.data, self.repo.object_hash())
                             .with_context(|| format!("decoding tag {name}"))?;
                         if tagger_time.is_none() {
-                            tagger_time = tag.tagger().ok().flatten().map(|s| s.seconds());
+                            tagger_time = tag
+                                .tagger()
+                                .ok()
+                                .flatten()
+                                .and_then(|s| signature_seconds(&s).ok());
                         }
                         id = tag.target();
                     }
@@ -324,13 +415,18 @@ impl GitRepo {
             let time = match tagger_time {
                 Some(t) => t,
                 None => {
-                    let Some(data) = self.repo.objects.try_find(&commit, &mut buf).ok().flatten()
-                    else {
-                        continue;
-                    };
-                    let c = gix::objs::CommitRef::from_bytes(data.data, self.repo.object_hash())
-                        .with_context(|| format!("decoding commit {commit}"))?;
-                    c.committer().map(|s| s.seconds()).unwrap_or_default()
+                    let none = BotMatcher { extra: None };
+                    match self.read_commit(&commit, &mut buf, &none)? {
+                        Some(Decoded::Commit(info)) => info.committer_time,
+                        Some(Decoded::Undecodable(u)) => {
+                            notes.push(format!(
+                                "tag {name}: its commit {commit} cannot be decoded ({}), so its time is unknown; skipped",
+                                u.why
+                            ));
+                            continue;
+                        }
+                        None => continue,
+                    }
                 }
             };
             out.push((
@@ -380,8 +476,17 @@ impl GitRepo {
         let mut cur = Some(tip.detach());
         let none = BotMatcher { extra: None };
         while let Some(id) = cur {
-            let Some(info) = self.read_commit(&id, &mut buf, &none)? else {
-                break;
+            let info = match self.read_commit(&id, &mut buf, &none)? {
+                Some(Decoded::Commit(info)) => info,
+                Some(Decoded::Undecodable(u)) => {
+                    notes.push(format!(
+                        "deploy branch {short}: commit {id} cannot be decoded ({}), so its time is unknown; skipped",
+                        u.why
+                    ));
+                    cur = u.parents.first().copied();
+                    continue;
+                }
+                None => break,
             };
             if info.parents.len() >= 2 {
                 let hex = id.to_hex().to_string();
@@ -437,7 +542,14 @@ impl GitRepo {
     /// The one pass over the commit graph. `deployments` must be in order (time,
     /// then name); `commits[i]` is the commit of deployment `i`, or `None` when it
     /// is unknown or the deployment failed (a failed deployment ships nothing).
-    pub fn ship(&self, commits: &[Option<ObjectId>], bots: &BotMatcher) -> Result<Shipped> {
+    /// Commits that cannot be decoded are skipped with one note naming them.
+    pub fn ship(
+        &self,
+        commits: &[Option<ObjectId>],
+        bots: &BotMatcher,
+        notes: &mut Vec<String>,
+    ) -> Result<Shipped> {
+        let mut skipped: Vec<(ObjectId, String)> = Vec::new();
         let mut shipped_by: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
         let mut changes = Vec::new();
         let mut reverts: Vec<(usize, String)> = Vec::new();
@@ -455,8 +567,19 @@ impl GitRepo {
                 if shipped_by.len() == before {
                     continue;
                 }
-                let Some(info) = self.read_commit(&id, &mut buf, bots)? else {
-                    continue;
+                let info = match self.read_commit(&id, &mut buf, bots)? {
+                    Some(Decoded::Commit(info)) => info,
+                    Some(Decoded::Undecodable(u)) => {
+                        visited += 1;
+                        for p in u.parents.iter().rev() {
+                            if !shipped_by.contains_key(p) {
+                                stack.push(*p);
+                            }
+                        }
+                        skipped.push((id, u.why));
+                        continue;
+                    }
+                    None => continue,
                 };
                 visited += 1;
                 if progress && visited.is_multiple_of(50_000) {
@@ -487,6 +610,7 @@ impl GitRepo {
         if progress && visited >= 50_000 {
             eprintln!("\r{}: {visited} commits read", self.path.display());
         }
+        notes.extend(undecodable_note(&skipped));
         let mut shipped = Shipped {
             changes,
             shipped_by,

@@ -214,10 +214,13 @@ impl Client {
         let octo = builder
             .build()
             .map_err(|e| anyhow!("setting up the GitHub client: {e}"))?;
+        // The cache is written only inside the site, never through a link.
+        let cache_dir = cache_dir(cache_root, "github", api_url);
+        crate::fsutil::refuse_links(cache_root, &cache_dir)?;
         Ok(Client {
             host: "GitHub",
             transport: Transport::Octocrab(octo),
-            cache_dir: cache_dir(cache_root, "github", api_url),
+            cache_dir,
             policy,
             api_origin: origin_key(api_url)?,
             secret: token,
@@ -258,10 +261,12 @@ impl Client {
             v.set_sensitive(true);
             headers.insert(HeaderName::from_static("private-token"), v);
         }
+        let cache_dir = cache_dir(cache_root, "gitlab", api_url);
+        crate::fsutil::refuse_links(cache_root, &cache_dir)?;
         Ok(Client {
             host: "GitLab",
             transport: Transport::Hyper(Box::new(PlainHttp { client, headers })),
-            cache_dir: cache_dir(cache_root, "gitlab", api_url),
+            cache_dir,
             policy,
             api_origin: origin_key(api_url)?,
             secret: token,

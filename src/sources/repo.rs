@@ -97,7 +97,7 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
                     }
                 })
                 .collect();
-            Some(git.ship(&commits, &bots)?)
+            Some(git.ship(&commits, &bots, &mut facts.notes)?)
         }
         None => None,
     };
