@@ -161,9 +161,9 @@ impl RepoFacts {
                      deployments must be in time order",
                     i + 1,
                     pair[1].reference,
-                    crate::metrics::format_time(&pair[1].time),
+                    crate::time::format_time(&pair[1].time),
                     pair[0].reference,
-                    crate::metrics::format_time(&pair[0].time),
+                    crate::time::format_time(&pair[0].time),
                 ));
             }
         }

@@ -19,3 +19,4 @@ pub mod probes;
 pub mod site;
 pub mod sources;
 pub mod store;
+pub mod time;

@@ -32,14 +32,7 @@ impl Window {
     }
 }
 
-/// RFC 3339 in UTC with `Z`, to the second.
-pub fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format_time(t))
-}
-
-pub fn format_time(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+pub use crate::time::{format_time, rfc3339};
 
 /// Settings the metrics need besides the facts.
 #[derive(Debug, Clone, Copy)]
