@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostics::{line_of_offset, Diagnostic};
+use crate::diagnostics::Diagnostic;
 
 /// The name of the configuration file at the site root.
 pub const CONFIG_FILE: &str = "opsmeter.toml";
@@ -276,12 +276,11 @@ impl Config {
 
     /// Parses configuration text; `file` names it in error messages.
     pub fn parse(text: &str, file: &Path) -> Result<Config> {
-        let mut config: Config = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of_offset(text, s.start));
+        let mut config: Config = crate::toml_file::parse(text).map_err(|e| {
             anyhow::Error::new(crate::diagnostics::Diagnostics(vec![Diagnostic::new(
                 file,
-                line,
-                format!("invalid configuration: {}", e.message().trim()),
+                e.line,
+                format!("invalid configuration: {}", e.message),
             )]))
         })?;
         config.normalise(file)?;

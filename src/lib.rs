@@ -20,3 +20,4 @@ pub mod site;
 pub mod sources;
 pub mod store;
 pub mod time;
+pub mod toml_file;

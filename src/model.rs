@@ -179,14 +179,7 @@ impl Model {
     /// gaps and duplicate ids are errors naming the file and line.
     pub fn parse(text: &str, name: &str, known_probes: &[String]) -> Result<Model> {
         let line_at = |offset: usize| crate::diagnostics::line_of_offset(text, offset);
-        let raw: RawModel = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_at(s.start));
-            anyhow!(
-                "{name}{}: {}",
-                line.map(|l| format!(":{l}")).unwrap_or_default(),
-                e.message().trim()
-            )
-        })?;
+        let raw: RawModel = crate::toml_file::parse(text).map_err(|e| e.located(name))?;
         // Line of `needle` at or after `from`, for messages about values inside a practice.
         let line_after = |from: usize, needle: &str| {
             text[from..]

@@ -132,16 +132,7 @@ impl Benchmarks {
     }
 
     pub fn parse(text: &str, name: &str) -> Result<Benchmarks> {
-        let b: Benchmarks = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| crate::diagnostics::line_of_offset(text, s.start));
-            anyhow!(
-                "{name}{}: {}",
-                line.map(|l| format!(":{l}")).unwrap_or_default(),
-                e.message()
-            )
-        })?;
+        let b: Benchmarks = crate::toml_file::parse(text).map_err(|e| e.located(name))?;
         if !b.editions.contains_key(&b.default) {
             bail!("{name}: default edition `{}` is not defined", b.default);
         }

@@ -70,16 +70,7 @@ impl Catalogue {
     }
 
     pub fn parse(text: &str, name: &str) -> Result<Catalogue> {
-        let raw: RawCatalogue = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| crate::diagnostics::line_of_offset(text, s.start));
-            anyhow!(
-                "{name}{}: {}",
-                line.map(|l| format!(":{l}")).unwrap_or_default(),
-                e.message()
-            )
-        })?;
+        let raw: RawCatalogue = crate::toml_file::parse(text).map_err(|e| e.located(name))?;
         let line_of = |needle: &str| {
             text.find(needle)
                 .map(|o| crate::diagnostics::line_of_offset(text, o))
