@@ -395,6 +395,23 @@ fn assess_reports_where_it_read_the_files_and_honours_ref() {
     );
     assert_eq!(ci(&tagged), "pass");
 
+    // In a checkout, `ref` reads that commit's tree rather than the work tree.
+    let in_checkout = RepoFiles::open(Some(&repo), Some("v1.0.0"));
+    assert_eq!(in_checkout.source.source, SourceKind::GitTree);
+    assert_eq!(
+        in_checkout.source.description,
+        format!(
+            "tree of `v1.0.0` at `{}` (the `ref` setting; the work tree is not read)",
+            &first[..7]
+        )
+    );
+    assert!(in_checkout
+        .paths
+        .contains(&".github/workflows/ci.yml".to_string()));
+    assert!(!RepoFiles::scan(&repo)
+        .paths
+        .contains(&".github/workflows/ci.yml".to_string()));
+
     let typo = report("ref = \"v9\"\n");
     assert_eq!(typo["repos"][0]["files"]["source"], "unavailable");
     assert_eq!(

@@ -148,14 +148,24 @@ impl RepoFiles {
             Err(why) => return RepoFiles::unavailable(path, why),
         };
         let source = FileSource::tree(kind, &commit);
+        let started = std::time::Instant::now();
         match GitTree::list(repo, commit.id) {
-            Ok(t) => RepoFiles {
-                root: path.to_path_buf(),
-                paths: t.probe_paths.clone(),
-                unavailable: None,
-                source,
-                store: Store::Git(Box::new(t)),
-            },
+            Ok(mut t) => {
+                tracing::debug!(
+                    "{}: listed {} files of {} in {:?}",
+                    path.display(),
+                    t.probe_paths.len(),
+                    source.description,
+                    started.elapsed()
+                );
+                RepoFiles {
+                    root: path.to_path_buf(),
+                    paths: std::mem::take(&mut t.probe_paths),
+                    unavailable: None,
+                    source,
+                    store: Store::Git(Box::new(t)),
+                }
+            }
             Err(why) => RepoFiles::unavailable(path, why),
         }
     }

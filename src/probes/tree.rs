@@ -27,7 +27,8 @@ pub(crate) struct Commit {
 pub(crate) struct GitTree {
     repo: gix::Repository,
     blobs: HashMap<String, ObjectId>,
-    /// Paths seen by the probes: outside [`SKIPPED_DIRS`], sorted as strings.
+    /// Paths seen by the probes: outside [`SKIPPED_DIRS`], sorted as strings
+    /// (taken by [`super::RepoFiles`] once listed).
     pub probe_paths: Vec<String>,
     /// Paths searched for coverage reports: outside the folders coverage
     /// skips, sorted as paths (as the work-tree search sorts them).
