@@ -520,6 +520,7 @@ fn local_spec(root: &Path, r: &RepoConfig, path: Option<PathBuf>, dora: &DoraSet
         coverage_globs: Vec::new(),
         coverage_reports: Vec::new(),
         web_url: None,
+        files_ref: r.reference.clone(),
     }
 }
 

@@ -136,6 +136,10 @@ pub struct RepoConfig {
     pub web_url: Option<String>,
     /// Path of the git repository (bare or not), relative to opsmeter.toml.
     pub path: Option<PathBuf>,
+    /// Branch, tag or commit whose files the probes read (default: the work
+    /// tree of a checkout, the branch HEAD names in a bare repository).
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
     /// CSV or JSON Lines files of deployment and incident rows, relative to opsmeter.toml.
     #[serde(default)]
     pub events: Vec<PathBuf>,

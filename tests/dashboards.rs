@@ -308,6 +308,17 @@ fn bare_linear() -> (PathBuf, PathBuf) {
         .status()
         .unwrap();
     assert!(ok.success());
+    // HEAD names a branch the mirror does not have: its history can be read,
+    // but no tree is chosen, so the probes cannot look at any file.
+    let ok = std::process::Command::new("git")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .arg("--git-dir")
+        .arg(&bare)
+        .args(["symbolic-ref", "HEAD", "refs/heads/trunk"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
     (checkout, bare)
 }
 
@@ -337,10 +348,10 @@ fn practice<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Valu
         .unwrap_or_else(|| panic!("no practice {id}"))
 }
 
-const NO_TREE: &str = "a bare repository has no work tree to read files from";
+const NO_TREE: &str = "HEAD names the branch `trunk`, which does not exist in this repository; its branches are `main`: set `ref` on its [[repos]] entry to the one to read";
 
 #[test]
-fn a_bare_mirror_is_not_measured_where_files_are_needed_never_zero() {
+fn a_mirror_whose_files_cannot_be_read_is_not_measured_never_zero() {
     let (checkout, bare) = bare_linear();
     let site = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -379,7 +390,7 @@ fn a_bare_mirror_is_not_measured_where_files_are_needed_never_zero() {
         "{report}"
     );
     assert!(
-        report.contains("<strong>Continuous integration</strong> —\n      <span class=\"level level-nm\">not measured</span></summary>\n    <p class=\"reason\"><strong>Why not measured:</strong> level 1 could not be decided (ci.config-present: a bare repository has no work tree to read files from)</p>"),
+        report.contains("<strong>Continuous integration</strong> —\n      <span class=\"level level-nm\">not measured</span></summary>\n    <p class=\"reason\"><strong>Why not measured:</strong> level 1 could not be decided (ci.config-present: HEAD names the branch `trunk`, which does not exist in this repository; its branches are `main`: set `ref` on its [[repos]] entry to the one to read)</p>"),
         "{report}"
     );
     assert_eq!(report.matches("level level-nm\">not measured").count(), 8);

@@ -20,7 +20,7 @@ use crate::facts::RepoFacts;
 use crate::metrics::{self, format_time, Dora, MetricOptions, Outcome, Window};
 use crate::model::{self, AreaScore, MetricValues, Model, PracticeScore};
 use crate::probes::coverage::Coverage;
-use crate::probes::{self, Finding, RepoFiles};
+use crate::probes::{self, FileSource, Finding, RepoFiles};
 use crate::sources::git::GitRepo;
 use crate::sources::repo::{self, RepoSpec};
 
@@ -49,6 +49,8 @@ pub struct RepoReport {
     pub practices: Vec<PracticeScore>,
     pub areas: Vec<AreaScore>,
     pub findings: Vec<Finding>,
+    /// Where the probes read the repository's files.
+    pub files: FileSource,
     /// The definitions in force for this repository.
     pub measurement: Measurement,
     /// Web page of the repository, when known: evidence links to its files.
@@ -91,6 +93,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
                 coverage_globs: default_globs(),
                 coverage_reports: Vec::new(),
                 web_url: None,
+                files_ref: None,
             })
             .collect());
     }
@@ -116,6 +119,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
                         (None, Some(gl), None) => Some(format!("https://gitlab.com/{gl}")),
                         _ => None,
                     }),
+                files_ref: r.reference.clone(),
             };
             // An organisation or group stands for the repositories `collect` stored for it.
             let group = match (&r.github_org, &r.gitlab_group) {
@@ -153,6 +157,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
             coverage_globs: default_globs(),
             coverage_reports: Vec::new(),
             web_url: None,
+            files_ref: None,
         }]),
         None => bail!(
             "no repositories to assess: {} is not inside a git repository; pass --repo PATH or add [[repos]] to opsmeter.toml",
@@ -168,27 +173,18 @@ fn default_globs() -> Vec<String> {
         .collect()
 }
 
-/// The files of a repository to probe: its work tree, or why there is none.
+/// The files of a repository to probe: its work tree, the tree of a commit
+/// (bare repository, configured `ref`), or why there are none.
 pub fn repo_files(spec: &RepoSpec) -> RepoFiles {
-    let Some(path) = &spec.path else {
-        return RepoFiles::unavailable(
-            Path::new("."),
-            "no repository path: only events files were given",
-        );
-    };
-    match GitRepo::open(path).ok().and_then(|g| g.work_tree()) {
-        Some(tree) => RepoFiles::scan(&tree),
-        None => RepoFiles::unavailable(
-            path,
-            "a bare repository has no work tree to read files from",
-        ),
-    }
+    RepoFiles::open(spec.path.as_deref(), spec.files_ref.as_deref())
 }
 
 /// Practice findings of a repository: probes over its files, and its coverage.
 pub struct Practices {
     pub findings: Vec<Finding>,
     pub coverage: Option<Coverage>,
+    /// Where the probes read the files.
+    pub files: FileSource,
 }
 
 /// Where a repository's deployments came from, in words, for "how this was measured".
@@ -297,6 +293,7 @@ pub fn repo_report(
         practices: scores,
         areas,
         findings: practices.findings,
+        files: practices.files,
         measurement,
         web_url: None,
         notes: facts.notes.clone(),
@@ -355,6 +352,7 @@ pub fn assess_repos(
         let practices = Practices {
             findings,
             coverage: probes::coverage::summarise(&coverage_reports),
+            files: files.source.clone(),
         };
         let st = &spec.settings;
         let measurement = Measurement {

@@ -211,6 +211,7 @@ fn write_table(out: &mut impl Write, report: &Report, edition: &str) -> Result<(
             })
             .collect();
         writeln!(out, "  areas: {}", areas.join(" · "))?;
+        writeln!(out, "  files: {}", r.files.description)?;
         let overall = model::overall(&r.areas);
         writeln!(
             out,

@@ -43,41 +43,18 @@ fn rate(covered: u64, valid: u64) -> Option<f64> {
     (valid > 0).then(|| ((covered as f64 / valid as f64) * 10_000.0).round() / 10_000.0)
 }
 
-/// Finds and parses coverage reports: `globs` in the work tree (when there is
-/// one) and `extra` report paths. Malformed reports are returned as diagnostics.
+/// Finds and parses coverage reports: `globs` among the repository's files
+/// (its work tree, or the tree of a commit) and `extra` report paths.
+/// Malformed reports are returned as diagnostics.
 pub fn collect(
     files: &RepoFiles,
     globs: &[String],
     extra: &[(PathBuf, PathBuf)],
 ) -> (Vec<CoverageReport>, Vec<Diagnostic>) {
-    let mut paths: Vec<(PathBuf, PathBuf)> = Vec::new();
-    if files.unavailable.is_none() {
-        for p in coverage::find_reports(&files.root, globs) {
-            // Reports inside test data belong to imaginary repositories.
-            let in_test_data = p
-                .strip_prefix(&files.root)
-                .map(|rel| {
-                    rel.components().any(|c| {
-                        let c = c.as_os_str().to_string_lossy();
-                        super::files::TEST_DATA_DIRS.contains(&c.as_ref())
-                    })
-                })
-                .unwrap_or(false);
-            if in_test_data {
-                continue;
-            }
-            let shown = p
-                .strip_prefix(&files.root)
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|_| p.clone());
-            paths.push((p, shown));
-        }
-    }
-    paths.extend(extra.iter().cloned());
     let mut reports = Vec::new();
     let mut problems = Vec::new();
-    for (path, shown) in paths {
-        match coverage::parse_file(&path) {
+    let mut parsed =
+        |result: Result<CoverageReport, coverage::CoverageError>, shown: PathBuf| match result {
             Ok(mut r) => {
                 r.path = shown;
                 reports.push(r);
@@ -87,9 +64,49 @@ pub fn collect(
                 e.line,
                 format!("invalid coverage report: {}", e.message),
             )),
+        };
+    if let Some(in_tree) = files.tree_reports(globs) {
+        for rel in in_tree
+            .into_iter()
+            .filter(|rel| !in_test_data(Path::new(rel)))
+        {
+            let shown = PathBuf::from(rel);
+            let result = files
+                .read_blob(rel)
+                .map_err(|message| coverage::CoverageError {
+                    file: shown.clone(),
+                    line: None,
+                    message,
+                });
+            parsed(
+                result.and_then(|bytes| coverage::parse_bytes(&bytes, &shown)),
+                shown,
+            );
+        }
+    } else if files.unavailable.is_none() {
+        for p in coverage::find_reports(&files.root, globs) {
+            let Ok(rel) = p.strip_prefix(&files.root) else {
+                continue;
+            };
+            if in_test_data(rel) {
+                continue;
+            }
+            let shown = rel.to_path_buf();
+            parsed(coverage::parse_file(&p), shown);
         }
     }
+    for (path, shown) in extra {
+        parsed(coverage::parse_file(path), shown.clone());
+    }
     (reports, problems)
+}
+
+/// Reports inside test data belong to imaginary repositories.
+fn in_test_data(rel: &Path) -> bool {
+    rel.components().any(|c| {
+        let c = c.as_os_str().to_string_lossy();
+        super::files::TEST_DATA_DIRS.contains(&c.as_ref())
+    })
 }
 
 /// The summed coverage of `reports`, or `None` when there are none.

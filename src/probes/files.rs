@@ -1,10 +1,16 @@
-//! The files of a repository's work tree, listed once and shared by every
-//! probe, and glob matching over them.
+//! The files of a repository, listed once and shared by every probe, and
+//! glob matching over them. They come from wherever the repository keeps
+//! them: its work tree, or the tree of a commit in its object database
+//! (a bare repository or mirror, or a configured `ref`); [`FileSource`] says
+//! which, so reports can.
 
 use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobMatcher};
+use serde::Serialize;
 use walkdir::WalkDir;
+
+use super::tree::{self, GitTree};
 
 /// Folders that hold other people's code or build output: never probed.
 pub const SKIPPED_DIRS: &[&str] = &[
@@ -30,15 +36,141 @@ pub const TEST_DATA_DIRS: &[&str] = &["fixtures", "testdata", "test-data"];
 /// Files larger than this are not read by pattern probes.
 const MAX_READ: u64 = 2 * 1024 * 1024;
 
+/// What kind of place the files were read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// The files of a checkout, as they are on disk.
+    WorkTree,
+    /// The tree of a commit in a bare repository or mirror.
+    Bare,
+    /// The tree of a configured `ref` in a repository that has a work tree.
+    GitTree,
+    /// No files could be read (see the description).
+    Unavailable,
+}
+
+/// Where a repository's files were read, for reports and `assess`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileSource {
+    pub source: SourceKind,
+    /// The branch, tag or revision whose tree was read.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    /// The full id of the commit whose tree was read.
+    pub commit: Option<String>,
+    /// In words: "work tree", "tree of `main` at `1a2b3c4` in a bare repository",
+    /// or why no file could be read.
+    pub description: String,
+}
+
+impl FileSource {
+    fn work_tree() -> FileSource {
+        FileSource {
+            source: SourceKind::WorkTree,
+            reference: None,
+            commit: None,
+            description: "work tree".to_string(),
+        }
+    }
+
+    fn tree(kind: SourceKind, commit: &tree::Commit) -> FileSource {
+        let hex = commit.id.to_string();
+        let place = match kind {
+            SourceKind::Bare => " in a bare repository",
+            _ => " (the `ref` setting; the work tree is not read)",
+        };
+        FileSource {
+            source: kind,
+            reference: Some(commit.label.clone()),
+            description: format!("tree of `{}` at `{}`{place}", commit.label, &hex[..7]),
+            commit: Some(hex),
+        }
+    }
+
+    fn unavailable(reason: &str) -> FileSource {
+        FileSource {
+            source: SourceKind::Unavailable,
+            reference: None,
+            commit: None,
+            description: format!("no files read: {reason}"),
+        }
+    }
+}
+
+/// Where file contents are read from.
+enum Store {
+    Folder,
+    Git(Box<GitTree>),
+    Nothing,
+}
+
 /// A repository's files, relative to its root with `/` separators, sorted.
 pub struct RepoFiles {
+    /// The work tree, or the git folder of a repository read from its objects.
     pub root: PathBuf,
     pub paths: Vec<String>,
-    /// Why files could not be listed (a bare repository has no work tree).
+    /// Why files could not be listed (no repository path, a missing branch).
     pub unavailable: Option<String>,
+    /// Where the files were read.
+    pub source: FileSource,
+    store: Store,
 }
 
 impl RepoFiles {
+    /// The files of the repository at `path`: the tree of `reference` when
+    /// given, else the work tree, else (a bare repository or mirror) the tree
+    /// HEAD's branch points to. Never fails: when nothing can be read, the
+    /// result says why and every file probe is unknown.
+    pub fn open(path: Option<&Path>, reference: Option<&str>) -> RepoFiles {
+        let Some(path) = path else {
+            return RepoFiles::unavailable(
+                Path::new("."),
+                "no repository path: only events files were given",
+            );
+        };
+        let repo = match gix::open(path) {
+            Ok(r) => r,
+            Err(e) => {
+                return RepoFiles::unavailable(
+                    path,
+                    format!("{} is not a git repository: {e}", path.display()),
+                )
+            }
+        };
+        let kind = match (reference, repo.workdir()) {
+            (None, Some(work_tree)) => return RepoFiles::scan(work_tree),
+            (Some(_), Some(_)) => SourceKind::GitTree,
+            (_, None) => SourceKind::Bare,
+        };
+        let commit = match tree::resolve(&repo, reference) {
+            Ok(c) => c,
+            Err(why) => return RepoFiles::unavailable(path, why),
+        };
+        let source = FileSource::tree(kind, &commit);
+        let started = std::time::Instant::now();
+        match GitTree::list(repo, commit.id) {
+            Ok(mut t) => {
+                tracing::debug!(
+                    "{}: listed {} files of {} in {:?}",
+                    path.display(),
+                    t.probe_paths.len(),
+                    source.description,
+                    started.elapsed()
+                );
+                RepoFiles {
+                    root: path.to_path_buf(),
+                    paths: std::mem::take(&mut t.probe_paths),
+                    unavailable: None,
+                    source,
+                    store: Store::Git(Box::new(t)),
+                }
+            }
+            Err(why) => RepoFiles::unavailable(path, why),
+        }
+    }
+
+    /// The files of the work tree at `root`.
     pub fn scan(root: &Path) -> RepoFiles {
         let mut paths = Vec::new();
         let walker = WalkDir::new(root)
@@ -64,15 +196,20 @@ impl RepoFiles {
             root: root.to_path_buf(),
             paths,
             unavailable: None,
+            source: FileSource::work_tree(),
+            store: Store::Folder,
         }
     }
 
     /// Files cannot be read, for `reason`: every file probe is unknown.
     pub fn unavailable(root: &Path, reason: impl Into<String>) -> RepoFiles {
+        let reason = reason.into();
         RepoFiles {
             root: root.to_path_buf(),
             paths: Vec::new(),
-            unavailable: Some(reason.into()),
+            source: FileSource::unavailable(&reason),
+            unavailable: Some(reason),
+            store: Store::Nothing,
         }
     }
 
@@ -86,13 +223,49 @@ impl RepoFiles {
 
     /// The text of a file, if it is small enough and readable (invalid UTF-8 is replaced).
     pub fn read(&self, rel: &str) -> Option<String> {
-        let path = self.root.join(rel);
-        let meta = std::fs::metadata(&path).ok()?;
-        if meta.len() > MAX_READ {
-            return None;
-        }
-        let bytes = std::fs::read(&path).ok()?;
+        let bytes = match &self.store {
+            Store::Folder => {
+                let path = self.root.join(rel);
+                let meta = std::fs::metadata(&path).ok()?;
+                if meta.len() > MAX_READ {
+                    return None;
+                }
+                std::fs::read(&path).ok()?
+            }
+            Store::Git(tree) => {
+                if tree.size(rel)? > MAX_READ {
+                    return None;
+                }
+                tree.read(rel).ok()?
+            }
+            Store::Nothing => return None,
+        };
         Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Coverage reports matching `globs` among the files of a commit, as the
+    /// work-tree search would find them in its checkout; `None` for a work tree
+    /// (search the folder) or when no files were read.
+    pub(crate) fn tree_reports(&self, globs: &[String]) -> Option<Vec<&str>> {
+        let Store::Git(tree) = &self.store else {
+            return None;
+        };
+        let globs = crate::sources::coverage::ReportGlobs::new(globs);
+        Some(
+            tree.coverage_paths
+                .iter()
+                .map(String::as_str)
+                .filter(|p| globs.is_match(p))
+                .collect(),
+        )
+    }
+
+    /// The whole content of a file of a commit (no size limit: coverage reports).
+    pub(crate) fn read_blob(&self, rel: &str) -> Result<Vec<u8>, String> {
+        match &self.store {
+            Store::Git(tree) => tree.read(rel),
+            _ => Err(format!("{rel} is not a file of a commit")),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Practice probes, in the style of OpenSSF Scorecard: each reads the
-//! repository's files and returns a finding — pass, fail, not applicable or
+//! repository's files (its work tree, or the tree of a commit of a bare
+//! repository: see [`RepoFiles::open`]) and returns a finding — pass, fail, not applicable or
 //! unknown — with evidence (path, line, note) and a remediation that links to
 //! the handbook. Pattern probes are data (`data/probes.toml`); the probes that
 //! need real parsing (Dockerfiles, Kubernetes workloads, pinned actions,
@@ -11,11 +12,12 @@ pub mod files;
 pub mod flow;
 pub mod kubernetes;
 pub mod patterns;
+mod tree;
 pub mod workflows;
 
 use serde::Serialize;
 
-pub use files::RepoFiles;
+pub use files::{FileSource, RepoFiles, SourceKind};
 
 /// What a probe concluded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -232,22 +232,7 @@ fn build_glob(glob: &str) -> Result<globset::Glob, globset::Error> {
 /// Vendored and VCS folders are not searched (see `SKIPPED_DIRS`). An invalid
 /// glob is skipped with a warning (use [`check_glob`] to reject it earlier).
 pub fn find_reports(root: &Path, globs: &[String]) -> Vec<PathBuf> {
-    let mut by_name = GlobSetBuilder::new();
-    let mut by_path = GlobSetBuilder::new();
-    for glob in globs {
-        match build_glob(glob.trim()) {
-            Ok(compiled) if glob.contains('/') => {
-                by_path.add(compiled);
-            }
-            Ok(compiled) => {
-                by_name.add(compiled);
-            }
-            Err(err) => tracing::warn!("ignoring coverage glob {glob:?}: {err}"),
-        }
-    }
-    let by_name = by_name.build().unwrap_or_else(|_| GlobSet::empty());
-    let by_path = by_path.build().unwrap_or_else(|_| GlobSet::empty());
-
+    let globs = ReportGlobs::new(globs);
     let mut found = Vec::new();
     let walker = WalkDir::new(root)
         .into_iter()
@@ -270,8 +255,7 @@ pub fn find_reports(root: &Path, globs: &[String]) -> Vec<PathBuf> {
             .components()
             .map(|c| c.as_os_str().to_string_lossy())
             .collect();
-        let name = relative.last().map(|n| n.as_ref()).unwrap_or_default();
-        if by_name.is_match(name) || by_path.is_match(relative.join("/")) {
+        if globs.is_match(&relative.join("/")) {
             found.push(entry.into_path());
         }
     }
@@ -279,27 +263,73 @@ pub fn find_reports(root: &Path, globs: &[String]) -> Vec<PathBuf> {
     found
 }
 
-fn is_skipped_dir(entry: &DirEntry) -> bool {
-    if !entry.file_type().is_dir() {
-        return false;
+/// The report globs of [`find_reports`], compiled once, for matching paths
+/// that are not in a folder (the tree of a commit).
+pub struct ReportGlobs {
+    by_name: GlobSet,
+    by_path: GlobSet,
+}
+
+impl ReportGlobs {
+    /// Compiles `globs`; an invalid one is skipped with a warning.
+    pub fn new(globs: &[String]) -> ReportGlobs {
+        let mut by_name = GlobSetBuilder::new();
+        let mut by_path = GlobSetBuilder::new();
+        for glob in globs {
+            match build_glob(glob.trim()) {
+                Ok(compiled) if glob.contains('/') => {
+                    by_path.add(compiled);
+                }
+                Ok(compiled) => {
+                    by_name.add(compiled);
+                }
+                Err(err) => tracing::warn!("ignoring coverage glob {glob:?}: {err}"),
+            }
+        }
+        ReportGlobs {
+            by_name: by_name.build().unwrap_or_else(|_| GlobSet::empty()),
+            by_path: by_path.build().unwrap_or_else(|_| GlobSet::empty()),
+        }
     }
-    let name = entry.file_name().to_string_lossy();
-    SKIPPED_DIRS.contains(&name.as_ref())
+
+    /// Whether `relative` (from the root, `/` separators) is a report.
+    pub fn is_match(&self, relative: &str) -> bool {
+        let name = relative.rsplit('/').next().unwrap_or(relative);
+        self.by_name.is_match(name) || self.by_path.is_match(relative)
+    }
+}
+
+fn is_skipped_dir(entry: &DirEntry) -> bool {
+    entry.file_type().is_dir()
+        && skips_folder(&entry.file_name().to_string_lossy(), || {
+            entry.path().join("CACHEDIR.TAG").is_file()
+        })
+}
+
+/// Whether [`find_reports`] leaves out a folder named `name`; `is_cache`
+/// says whether it holds a `CACHEDIR.TAG` (asked only for `target`).
+pub fn skips_folder(name: &str, is_cache: impl FnOnce() -> bool) -> bool {
+    SKIPPED_DIRS.contains(&name)
         // Cargo marks its build folder as a cache; Maven's `target/` is not.
-        || (name == "target" && entry.path().join("CACHEDIR.TAG").is_file())
+        || (name == "target" && is_cache())
 }
 
 /// The format of a report: by its file name, falling back to its first bytes
 /// (`<coverage`, `<report`, `mode:`, `TN:`/`SF:`, `{`). XML files are always
 /// sniffed first, since Cobertura and JaCoCo share names like `coverage.xml`.
 pub fn detect_format(path: &Path) -> Option<Format> {
+    detect_format_with(path, || sniff_file(path))
+}
+
+/// [`detect_format`] with `sniff` reading the first bytes.
+fn detect_format_with(path: &Path, sniff: impl FnOnce() -> Option<Format>) -> Option<Format> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     let by_name = format_by_name(&name);
     if by_name.is_none() || name.ends_with(".xml") {
-        if let Some(format) = sniff_file(path) {
+        if let Some(format) = sniff() {
             return Some(format);
         }
     }
@@ -379,19 +409,34 @@ pub fn parse_file(path: &Path) -> Result<CoverageReport, CoverageError> {
     let file = File::open(path).map_err(|err| fail(None, format!("cannot open: {err}")))?;
     let mut reader = BufReader::with_capacity(64 * 1024, file);
     let Some(format) = detect_format(path) else {
-        let blank = matches!(skip_blank_start(&mut reader), Ok(None));
-        return Err(fail(
-            None,
-            if blank {
-                "empty coverage report".to_owned()
-            } else {
-                "not a coverage report this tool reads (expected lcov, Cobertura XML, \
-                 JaCoCo XML, a Go cover profile or tarpaulin JSON)"
-                    .to_owned()
-            },
-        ));
+        return Err(fail(None, unknown_format(&mut reader)));
     };
     parse_reader(format, reader, path)
+}
+
+/// [`parse_file`] for a report held in memory (a blob of a commit); `shown`
+/// names it, and its file name counts for the format as in [`detect_format`].
+pub fn parse_bytes(bytes: &[u8], shown: &Path) -> Result<CoverageReport, CoverageError> {
+    let head = &bytes[..bytes.len().min(8192)];
+    let Some(format) = detect_format_with(shown, || sniff(head)) else {
+        return Err(CoverageError {
+            file: shown.to_path_buf(),
+            line: None,
+            message: unknown_format(&mut &bytes[..]),
+        });
+    };
+    parse_reader(format, bytes, shown)
+}
+
+/// Why a report of no known format cannot be read.
+fn unknown_format<R: BufRead>(reader: &mut R) -> String {
+    if matches!(skip_blank_start(reader), Ok(None)) {
+        "empty coverage report".to_owned()
+    } else {
+        "not a coverage report this tool reads (expected lcov, Cobertura XML, \
+         JaCoCo XML, a Go cover profile or tarpaulin JSON)"
+            .to_owned()
+    }
 }
 
 /// Parses a report of a known format from `reader`; `shown` is the path that

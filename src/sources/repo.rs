@@ -26,6 +26,8 @@ pub struct RepoSpec {
     pub coverage_reports: Vec<(PathBuf, PathBuf)>,
     /// Web page of the repository, for links to evidence files.
     pub web_url: Option<String>,
+    /// Branch, tag or commit whose tree the probes read (`ref` in the configuration).
+    pub files_ref: Option<String>,
 }
 
 /// Collects the facts of one repository. Malformed events rows fail the
