@@ -18,7 +18,7 @@
 //! Case counts are sized so the whole suite takes a few seconds of CPU (well
 //! under 20 s on a busy 2-core machine). A longer run by hand, every property
 //! then running that many cases: `PROPTEST_CASES=100000 cargo test --release
-//! --test parsers_prop -- --include-ignored`.
+//! --test parsers_prop` (the README's "Property tests of the parsers").
 //!
 //! One module per parser, in `tests/parsers_prop/`.
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
-use proptest::sample::select;
+use proptest::sample::{select, Index};
 
 use crate::support::*;
 use opsmeter::probes::patterns::{Catalogue, WhenNoFiles};
@@ -88,6 +88,37 @@ fn probes_spec() -> impl Strategy<Value = BTreeMap<String, GenProbe>> {
     )
 }
 
+/// One probe's table in a catalogue.
+fn probe_text(id: &str, (title, files, pattern, when): &GenProbe) -> String {
+    let files: Vec<String> = files.iter().map(|f| toml_string(f)).collect();
+    let mut text = format!(
+        "\n[[probe]]\nid = {}\ntitle = {}\nchapter = \"ch\"\nfiles = [{}]\nremediation = \"Fix it.\"\n",
+        toml_string(id),
+        toml_string(title),
+        files.join(", ")
+    );
+    if let Some(p) = pattern {
+        text.push_str(&format!("pattern = '{p}'\n"));
+    }
+    match when {
+        Some(WhenNoFiles::Fail) => text.push_str("when_no_files = \"fail\"\n"),
+        Some(WhenNoFiles::NotApplicable) => text.push_str("when_no_files = \"not-applicable\"\n"),
+        None => {}
+    }
+    text
+}
+
+/// A catalogue of the probes of `spec`, with two file sets.
+fn catalogue_text(spec: &BTreeMap<String, GenProbe>) -> String {
+    let mut text = String::from(
+        "[file_sets]\nci = [\".gitlab-ci.yml\", \"Jenkinsfile\"]\ndocs = [\"README.md\"]\n",
+    );
+    for (id, probe) in spec {
+        text.push_str(&probe_text(id, probe));
+    }
+    text
+}
+
 proptest! {
     #![proptest_config(cases(300))]
 
@@ -95,24 +126,7 @@ proptest! {
     /// file sets expanded.
     #[test]
     fn catalogue_round_trips(spec in probes_spec()) {
-        let mut text = String::from("[file_sets]\nci = [\".gitlab-ci.yml\", \"Jenkinsfile\"]\ndocs = [\"README.md\"]\n");
-        for (id, (title, files, pattern, when)) in &spec {
-            let files: Vec<String> = files.iter().map(|f| toml_string(f)).collect();
-            text.push_str(&format!(
-                "\n[[probe]]\nid = {}\ntitle = {}\nchapter = \"ch\"\nfiles = [{}]\nremediation = \"Fix it.\"\n",
-                toml_string(id),
-                toml_string(title),
-                files.join(", ")
-            ));
-            if let Some(p) = pattern {
-                text.push_str(&format!("pattern = '{p}'\n"));
-            }
-            match when {
-                Some(WhenNoFiles::Fail) => text.push_str("when_no_files = \"fail\"\n"),
-                Some(WhenNoFiles::NotApplicable) => text.push_str("when_no_files = \"not-applicable\"\n"),
-                None => {}
-            }
-        }
+        let text = catalogue_text(&spec);
         let catalogue = Catalogue::parse(&text, "data/probes.toml")
             .map_err(|e| TestCaseError::fail(format!("{e:#}\n{text}")))?;
         prop_assert_eq!(catalogue.probes.len(), spec.len());
@@ -135,5 +149,21 @@ proptest! {
             }
             prop_assert!(!probe.globs.is_match("unrelated/file.txt"));
         }
+    }
+
+    /// A probe defined twice is an error at the line of the second
+    /// definition's `id`, even when its id's text occurs earlier (here in a
+    /// comment at the top).
+    #[test]
+    fn catalogue_duplicate_names_its_line(spec in probes_spec(), which in any::<Index>()) {
+        let (id, probe) = spec.iter().nth(which.index(spec.len())).unwrap();
+        let mut text = format!("# {} is checked twice\n", toml_string(id));
+        text.push_str(&catalogue_text(&spec));
+        let expected_line = text.matches('\n').count() + 3;
+        text.push_str(&probe_text(id, probe));
+        let e = Catalogue::parse(&text, "data/probes.toml").err().map(|e| format!("{e:#}"));
+        let e = e.ok_or_else(|| TestCaseError::fail(format!("a duplicate accepted:\n{text}")))?;
+        prop_assert_eq!(line_after_file(&e, "data/probes.toml")?, Some(expected_line), "{}", e);
+        prop_assert!(e.ends_with("is defined twice"), "{}", e);
     }
 }
