@@ -51,7 +51,9 @@ struct RawPractice {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLevel {
-    level: u8,
+    /// Spanned, so an error points at this level's line and not at an
+    /// earlier level with the same number.
+    level: toml::Spanned<u8>,
     #[serde(default)]
     requires: Vec<toml::Value>,
     #[serde(default)]
@@ -223,11 +225,11 @@ impl Model {
                 let mut levels = Vec::new();
                 for (i, l) in p.levels.into_iter().enumerate() {
                     let expected = i as u8 + 1;
-                    if l.level != expected || l.level > 5 {
+                    let level_at = line_at(l.level.span().start);
+                    let level = l.level.into_inner();
+                    if level != expected || level > 5 {
                         bail!(
-                            "{name}:{}: practice `{pid}`: level {} where level {expected} was expected (levels run 1, 2, … 5 without gaps)",
-                            line_after(start, &format!("level = {}", l.level)),
-                            l.level
+                            "{name}:{level_at}: practice `{pid}`: level {level} where level {expected} was expected (levels run 1, 2, … 5 without gaps)"
                         );
                     }
                     let mut requires = Vec::new();
@@ -265,12 +267,11 @@ impl Model {
                     }
                     if requires.is_empty() && metrics.is_empty() {
                         bail!(
-                            "{name}:{at}: practice `{pid}` level {}: requires nothing",
-                            l.level
+                            "{name}:{level_at}: practice `{pid}` level {level}: requires nothing"
                         );
                     }
                     levels.push(Level {
-                        level: l.level,
+                        level,
                         requires,
                         metrics,
                         next: l.next,
@@ -1192,6 +1193,20 @@ levels = [ { level = 1, requires = [["b.5", "b.4"]], next = "5" } ]
             .to_string();
         assert!(
             e.starts_with("model.toml:12: practice `p`: unknown metric `coverage.lines`"),
+            "{e}"
+        );
+    }
+
+    /// Found by `model_level_gap_names_its_line` (tests/parsers_prop.rs): a
+    /// repeated level number was reported at the first level with that number.
+    #[test]
+    fn a_repeated_level_is_reported_at_its_own_line() {
+        let repeated = MODEL.replace("level = 2,", "level = 1,");
+        let e = Model::parse(&repeated, "model.toml", &known())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("model.toml:11: practice `p`: level 1 where level 2 was expected"),
             "{e}"
         );
     }

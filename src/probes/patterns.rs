@@ -28,7 +28,9 @@ struct RawCatalogue {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProbe {
-    id: String,
+    /// Spanned, so errors point at this probe's `id` line and not at the
+    /// first place the same text occurs.
+    id: toml::Spanned<String>,
     title: String,
     chapter: String,
     files: Vec<String>,
@@ -71,17 +73,13 @@ impl Catalogue {
 
     pub fn parse(text: &str, name: &str) -> Result<Catalogue> {
         let raw: RawCatalogue = crate::toml_file::parse(text).map_err(|e| e.located(name))?;
-        let line_of = |needle: &str| {
-            text.find(needle)
-                .map(|o| crate::diagnostics::line_of_offset(text, o))
-                .unwrap_or(1)
-        };
         let mut probes = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for p in raw.probe {
-            let at = line_of(&format!("\"{}\"", p.id));
-            if !seen.insert(p.id.clone()) {
-                bail!("{name}:{at}: probe `{}` is defined twice", p.id);
+            let at = crate::diagnostics::line_of_offset(text, p.id.span().start);
+            let id = p.id.into_inner();
+            if !seen.insert(id.clone()) {
+                bail!("{name}:{at}: probe `{id}` is defined twice");
             }
             let mut globs = Vec::new();
             for f in &p.files {
@@ -90,10 +88,7 @@ impl Catalogue {
                         raw.file_sets
                             .get(set)
                             .ok_or_else(|| {
-                                anyhow!(
-                                    "{name}:{at}: probe `{}` names unknown file set `@{set}`",
-                                    p.id
-                                )
+                                anyhow!("{name}:{at}: probe `{id}` names unknown file set `@{set}`")
                             })?
                             .iter()
                             .cloned(),
@@ -102,16 +97,16 @@ impl Catalogue {
                 }
             }
             let globs =
-                Globs::new(&globs).map_err(|e| anyhow!("{name}:{at}: probe `{}`: {e}", p.id))?;
+                Globs::new(&globs).map_err(|e| anyhow!("{name}:{at}: probe `{id}`: {e}"))?;
             let pattern = match &p.pattern {
                 Some(re) => Some(
                     Regex::new(re)
-                        .map_err(|e| anyhow!("{name}:{at}: probe `{}`: bad pattern: {e}", p.id))?,
+                        .map_err(|e| anyhow!("{name}:{at}: probe `{id}`: bad pattern: {e}"))?,
                 ),
                 None => None,
             };
             probes.push(PatternProbe {
-                id: p.id,
+                id,
                 title: p.title,
                 chapter: p.chapter,
                 remediation: p.remediation,
@@ -214,5 +209,26 @@ mod tests {
             e,
             "probes.toml:2: probe `a.b` names unknown file set `@nope`"
         );
+    }
+
+    /// Found by `catalogue_duplicate_names_its_line` (tests/parsers_prop): the
+    /// line was where the id's text first occurs (here a title), not the
+    /// second definition.
+    #[test]
+    fn a_duplicate_is_reported_at_its_own_line() {
+        let probe = |id: &str, title: &str| {
+            format!("[[probe]]\nid = \"{id}\"\ntitle = '{title}'\nchapter = \"c\"\nfiles = [\"x\"]\nremediation = \"r\"\n")
+        };
+        let text = [
+            probe("a.first", "\"a.b\" explained"),
+            probe("a.b", "t"),
+            probe("a.b", "t"),
+        ]
+        .concat();
+        let e = Catalogue::parse(&text, "probes.toml")
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(e, "probes.toml:14: probe `a.b` is defined twice");
     }
 }
