@@ -189,10 +189,7 @@ fn read_entry(
     drafts: bool,
 ) -> Result<Option<Entry>, Diagnostic> {
     let file = crate::diagnostics::display_path(root, &f.abs);
-    let text = std::fs::read(&f.abs)
-        .map_err(|e| Diagnostic::new(&file, None, format!("cannot read: {e}")))?;
-    let text = String::from_utf8(text)
-        .map_err(|_| Diagnostic::new(&file, None, "not valid UTF-8 text"))?;
+    let text = crate::diagnostics::read_text(&f.abs, &file)?;
     let split =
         front_matter::split(&text).map_err(|e| Diagnostic::new(&file, Some(e.line), e.message))?;
     if split.front_matter.draft && !drafts {
