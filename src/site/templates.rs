@@ -214,16 +214,14 @@ impl Templates {
             if let Some(line) = name
                 .as_ref()
                 .and_then(|n| self.texts.get(n))
-                .and_then(|text| line_containing(text, needle, 1..usize::MAX))
+                .and_then(|text| line_containing(text, needle))
             {
                 return (name, Some(line));
             }
             let holders: Vec<(&String, usize)> = self
                 .texts
                 .iter()
-                .filter_map(|(n, text)| {
-                    line_containing(text, needle, 1..usize::MAX).map(|l| (n, l))
-                })
+                .filter_map(|(n, text)| line_containing(text, needle).map(|l| (n, l)))
                 .collect();
             if let [(n, line)] = holders[..] {
                 return (Some(n.clone()), Some(line));
@@ -435,14 +433,9 @@ fn needles(chain: &[String]) -> Vec<String> {
     out
 }
 
-/// The first 1-based line within `lines` of `text` that contains `needle`.
-fn line_containing(text: &str, needle: &str, lines: std::ops::Range<usize>) -> Option<usize> {
-    text.lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
-        .filter(|(n, _)| lines.contains(n))
-        .find(|(_, l)| l.contains(needle))
-        .map(|(n, _)| n)
+/// The first 1-based line of `text` that contains `needle`.
+fn line_containing(text: &str, needle: &str) -> Option<usize> {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
 }
 
 fn quoted_after(text: &str, prefix: &str) -> Option<String> {
