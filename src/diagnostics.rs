@@ -56,7 +56,37 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
-/// 1-based line of a byte offset in `text`.
+/// The line starts of one text, built once, so that each offset → line lookup
+/// costs O(log n) instead of a rescan from the start: a page with a link on
+/// every line stays linear in its size.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    /// Byte offset of the first byte of each line; the first is 0.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset; an offset past the end is on the last line,
+    /// and a newline belongs to the line it ends (as [`line_of_offset`]).
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset)
+    }
+}
+
+/// 1-based line of a byte offset in `text`, for a single lookup; use a
+/// [`LineIndex`] for many lookups in one text.
 pub fn line_of_offset(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
@@ -64,6 +94,47 @@ pub fn line_of_offset(text: &str, offset: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// Reads a text file that must be UTF-8. A file that is not says where its
+/// first invalid byte is (line and column), so a writer can find it.
+pub fn read_text(path: &Path, shown: &Path) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::new(shown, None, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line_start = bytes[..valid]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
+        Diagnostic::new(
+            shown,
+            Some(line),
+            format!(
+                "not valid UTF-8 text: byte 0x{:02X} at column {} (save the file as UTF-8)",
+                bytes[valid],
+                valid - line_start + 1
+            ),
+        )
+    })
+}
+
+/// The line of a top-level `key = …` in a TOML text (before any `[table]`).
+pub fn toml_key_line(text: &str, key: &str) -> Option<usize> {
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.starts_with('[') {
+            return None;
+        }
+        if let Some(rest) = line.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                return Some(i + 1);
+            }
+        }
+    }
+    None
 }
 
 /// `path` relative to `root` when it is inside it, for shorter messages.
@@ -84,6 +155,47 @@ mod tests {
         assert_eq!(line_of_offset(text, 2), 2);
         assert_eq!(line_of_offset(text, 5), 3);
         assert_eq!(line_of_offset(text, 99), 3);
+    }
+
+    /// Every offset of a text with empty lines, a final newline, multi-byte
+    /// characters and CRLF, against the line worked out by hand.
+    #[test]
+    fn line_index_gives_the_line_of_every_offset() {
+        // offsets: a=0 \n=1 | \n=2 | 部=3..6 \r=6 \n=7 | x=8 \n=9 | (end 10)
+        let text = "a\n\n部\r\nx\n";
+        let expected = [1, 1, 2, 3, 3, 3, 3, 3, 4, 4, 5, 5, 5];
+        let index = LineIndex::new(text);
+        for (offset, line) in expected.iter().enumerate() {
+            assert_eq!(index.line_of(offset), *line, "offset {offset}");
+            assert_eq!(line_of_offset(text, offset), *line, "offset {offset}");
+        }
+        assert_eq!(LineIndex::new("").line_of(0), 1);
+        assert_eq!(LineIndex::new("").line_of(7), 1);
+        assert_eq!(LineIndex::new("no newline").line_of(9), 1);
+        assert_eq!(LineIndex::new("\n\n\n").line_of(3), 4);
+    }
+
+    #[test]
+    fn invalid_utf8_is_located_by_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.md");
+        std::fs::write(&path, b"ok\nstill ok\nab\xff\xfecd\n").unwrap();
+        let err = read_text(&path, Path::new("content/a.md")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "content/a.md:3: not valid UTF-8 text: byte 0xFF at column 3 (save the file as UTF-8)"
+        );
+        std::fs::write(&path, "部署\n".as_bytes()).unwrap();
+        assert_eq!(read_text(&path, Path::new("a")).unwrap(), "部署\n");
+    }
+
+    #[test]
+    fn toml_key_lines_are_top_level_only() {
+        let text = "title = \"x\"\n\n  theme= \"dark\"\n[extra]\nlanguages = 1\n";
+        assert_eq!(toml_key_line(text, "theme"), Some(3));
+        assert_eq!(toml_key_line(text, "title"), Some(1));
+        assert_eq!(toml_key_line(text, "languages"), None);
+        assert_eq!(toml_key_line(text, "them"), None);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `opsmeter serve` through the real binary: pages are served with the
 //! live-reload script, paths outside the site get 404, an edit is rebuilt,
-//! and a broken edit keeps the last good site.
+//! and a broken edit keeps the last good site. It answers only what a browser
+//! on this machine should get: other hosts' names (DNS rebinding) and other
+//! origins' sockets are refused, and no redirect leaves the site.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -76,6 +78,91 @@ fn get(addr: &str, path: &str) -> (u16, String) {
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     (status, response)
+}
+
+/// A raw request, written exactly as given: (status, whole response).
+fn raw(addr: &str, request: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
+/// The value of a response header, by lower-case name.
+fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
+    let head = response.split("\r\n\r\n").next().unwrap_or("");
+    head.lines().skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k.trim().eq_ignore_ascii_case(name)).then(|| v.trim())
+    })
+}
+
+/// Opens the live-reload websocket with an optional `Origin`: the stream
+/// after a 101, or the status the server answered instead.
+fn websocket(addr: &str, origin: Option<&str>) -> Result<TcpStream, u16> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let origin = origin
+        .map(|o| format!("Origin: {o}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "GET /__opsmeter/livereload HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n{origin}\r\n"
+    )
+    .unwrap();
+    // The head of the response, byte by byte, so no frame after it is consumed.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).unwrap() == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    if status == 101 {
+        Ok(s)
+    } else {
+        Err(status)
+    }
+}
+
+/// The next text message of a websocket (server frames are not masked), or
+/// `None` when none comes within `wait`.
+fn next_text(s: &mut TcpStream, wait: Duration) -> Option<String> {
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut head = [0u8; 2];
+    s.read_exact(&mut head).ok()?;
+    let len = match head[1] & 0x7f {
+        126 => {
+            let mut n = [0u8; 2];
+            s.read_exact(&mut n).ok()?;
+            u16::from_be_bytes(n) as usize
+        }
+        127 => {
+            let mut n = [0u8; 8];
+            s.read_exact(&mut n).ok()?;
+            u64::from_be_bytes(n) as usize
+        }
+        n => n as usize,
+    };
+    let mut payload = vec![0u8; len];
+    s.read_exact(&mut payload).ok()?;
+    (head[0] & 0x0f == 1).then(|| String::from_utf8_lossy(&payload).into_owned())
 }
 
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
@@ -260,4 +347,138 @@ fn a_failed_start_leaves_no_folder() {
         "{stderr}"
     );
     assert!(entries(tmp.path()).is_empty());
+}
+
+/// A template edited to include itself fails the rebuild with its file and
+/// line, shown in the browser's overlay; the server keeps serving the last
+/// good site, and fixing the template clears it.
+#[test]
+fn a_template_that_includes_itself_is_an_overlay_and_the_server_survives() {
+    let site = fixture_copy();
+    let server = start(site.path());
+    let (status, good) = get(&server.addr, "/about/");
+    assert_eq!(status, 200);
+    let page = site.path().join("templates/page.html");
+    assert!(!page.exists(), "the fixture uses the theme's page.html");
+    std::fs::write(&page, "<main>\n{% include \"page.html\" %}\n</main>\n").unwrap();
+    let mut message = None;
+    wait_for("the failed rebuild to reach a new page's socket", || {
+        let mut ws = websocket(&server.addr, Some(&format!("http://{}", server.addr))).unwrap();
+        message = next_text(&mut ws, Duration::from_millis(300));
+        message.is_some()
+    });
+    let message: serde_json::Value = serde_json::from_str(&message.unwrap()).unwrap();
+    assert_eq!(message["type"], "error");
+    let text = message["message"].as_str().unwrap();
+    assert!(
+        text.starts_with("templates/page.html:2: templates include or call each other without end (page.html → page.html)"),
+        "{text}"
+    );
+    let (status, body) = get(&server.addr, "/about/");
+    assert_eq!(status, 200, "the server survived");
+    let body_of = |r: &str| r.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
+    assert_eq!(
+        body_of(&body),
+        body_of(&good),
+        "the last good page is served"
+    );
+
+    std::fs::remove_file(&page).unwrap();
+    wait_for("the fix to clear the error", || {
+        let mut ws = websocket(&server.addr, None).unwrap();
+        next_text(&mut ws, Duration::from_millis(300)).is_none()
+    });
+}
+
+/// Bound to loopback, a request naming another host (a page of another site
+/// whose name resolves to 127.0.0.1: DNS rebinding) gets 403 and no content;
+/// this machine's names are served.
+#[test]
+fn requests_for_other_hosts_are_refused() {
+    let site = fixture_copy();
+    let server = start(site.path());
+    let port = server.addr.rsplit(':').next().unwrap().to_string();
+    for host in [
+        format!("evil.example:{port}"),
+        "evil.example".to_string(),
+        format!("127.0.0.1.evil.example:{port}"),
+        format!("localhost.evil.example:{port}"),
+        format!("192.168.0.10:{port}"),
+        "127.0.0.1:1".to_string(),
+    ] {
+        let (status, response) = raw(
+            &server.addr,
+            &format!("GET /about/ HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        );
+        assert_eq!(status, 403, "{host}");
+        assert!(!response.contains("No front matter"), "{host}");
+    }
+    let (status, response) = raw(&server.addr, "GET /about/ HTTP/1.0\r\n\r\n");
+    assert_eq!(status, 403, "no Host at all");
+    assert!(!response.contains("No front matter"));
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let (status, response) = raw(
+            &server.addr,
+            &format!("GET /about/ HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        );
+        assert_eq!(status, 200, "{host}");
+        assert!(response.contains("No front matter"), "{host}");
+    }
+}
+
+/// The live-reload socket opens for the preview's own pages (and clients
+/// that send no Origin), never for a page of another origin.
+#[test]
+fn the_live_reload_socket_refuses_other_origins() {
+    let site = fixture_copy();
+    let server = start(site.path());
+    let port = server.addr.rsplit(':').next().unwrap();
+    for origin in [
+        "http://evil.example".to_string(),
+        format!("http://evil.example:{port}"),
+        "http://127.0.0.1:1".to_string(),
+        "null".to_string(),
+    ] {
+        assert_eq!(
+            websocket(&server.addr, Some(&origin)).err(),
+            Some(403),
+            "{origin}"
+        );
+    }
+    assert!(websocket(&server.addr, Some(&format!("http://{}", server.addr))).is_ok());
+    assert!(websocket(&server.addr, None).is_ok());
+}
+
+/// Paths that start with `//` (or more) are paths of this site: the redirect
+/// that adds a trailing slash stays on it, never `Location: //evil.example/`.
+#[test]
+fn redirects_never_leave_the_site() {
+    let site = fixture_copy();
+    std::fs::create_dir_all(site.path().join("static/evil.example")).unwrap();
+    std::fs::write(site.path().join("static/evil.example/a.txt"), "a\n").unwrap();
+    let server = start(site.path());
+    for (path, location) in [
+        ("/evil.example", "/evil.example/"),
+        ("//evil.example", "/evil.example/"),
+        ("///evil.example", "/evil.example/"),
+        ("//guide", "/guide/"),
+        ("/%2F/evil.example", "/%2F/evil.example/"),
+    ] {
+        let (status, response) = get(&server.addr, path);
+        assert_eq!(status, 301, "{path}");
+        assert_eq!(header(&response, "location"), Some(location), "{path}");
+    }
+    for path in ["//evil.example/a.txt", "///evil.example/a.txt"] {
+        let (status, response) = get(&server.addr, path);
+        assert_eq!(status, 200, "{path}");
+        assert!(response.ends_with("\r\n\r\na\n"), "{path}: {response}");
+    }
+    let (status, response) = get(&server.addr, "//no-such-host.example");
+    assert_eq!(status, 404);
+    assert_eq!(header(&response, "location"), None);
 }

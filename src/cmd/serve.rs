@@ -2,6 +2,11 @@
 //! loopback, watch the sources, rebuild on change and reload open pages over
 //! a websocket. A failed rebuild keeps the last good site and shows the error
 //! in the browser as an overlay until the file is fixed.
+//!
+//! It answers only what a browser on this machine should get: bound to
+//! loopback, a request naming any other host (a DNS-rebinding page on another
+//! site) gets 403, and the live-reload socket refuses pages of another origin.
+//! A path never leaves the site folder, and a redirect never leaves the site.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Component, Path, PathBuf};
@@ -10,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
-use axum::http::{header, StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -72,6 +78,10 @@ struct ServerState {
     /// The error of the last rebuild, while it is not fixed.
     error: Mutex<Option<String>>,
     events: broadcast::Sender<String>,
+    /// Bound to loopback: only requests for this machine's names are answered.
+    local_only: bool,
+    /// The port listened on, which a request's `Host` must name when it names one.
+    port: u16,
 }
 
 pub fn run(opts: ServeOptions) -> Result<()> {
@@ -120,12 +130,6 @@ async fn serve(opts: ServeOptions) -> Result<()> {
     );
 
     let (events, _) = broadcast::channel(16);
-    let state = Arc::new(ServerState {
-        site,
-        error: Mutex::new(None),
-        events,
-    });
-
     let addr = SocketAddr::new(opts.interface, opts.port);
     if !opts.interface.is_loopback() {
         eprintln!(
@@ -136,7 +140,15 @@ async fn serve(opts: ServeOptions) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
-    let url = format!("http://{}/", listener.local_addr()?);
+    let bound = listener.local_addr()?;
+    let state = Arc::new(ServerState {
+        site,
+        error: Mutex::new(None),
+        events,
+        local_only: opts.interface.is_loopback(),
+        port: bound.port(),
+    });
+    let url = format!("http://{bound}/");
     crate::output::line(format_args!(
         "Serving {} at {url} (Ctrl-C to stop)",
         root.display()
@@ -155,6 +167,10 @@ async fn serve(opts: ServeOptions) -> Result<()> {
     let app = Router::new()
         .route(SOCKET, get(livereload))
         .fallback(get(file))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            only_this_machine,
+        ))
         .with_state(state);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -356,7 +372,99 @@ fn rebuild_on_change(
     }
 }
 
-async fn livereload(ws: WebSocketUpgrade, State(state): State<Arc<ServerState>>) -> Response {
+/// Refuses a request naming a host other than this machine while bound to
+/// loopback: a page of another site whose name was made to resolve to
+/// 127.0.0.1 (DNS rebinding) must not read the preview.
+async fn only_this_machine(
+    State(state): State<Arc<ServerState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.local_only {
+        let host = request_host(request.headers(), request.uri());
+        if !host.is_some_and(|h| is_local_host(&h, state.port)) {
+            return (
+                StatusCode::FORBIDDEN,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "opsmeter serve answers requests for localhost only\n",
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// The host a request names: its `Host` header, else the URI's authority.
+fn request_host(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| uri.authority().map(|a| a.as_str().to_string()))
+}
+
+/// Whether `host` (`name` or `name:port`) names this machine: `localhost`, a
+/// `*.localhost` name, or a loopback address; with a port, the one listened on.
+pub fn is_local_host(host: &str, port: u16) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    let (name, given_port) = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((v6, "")) => (v6.to_string(), None),
+            Some((v6, p)) => match p.strip_prefix(':') {
+                Some(p) => (v6.to_string(), Some(p.to_string())),
+                None => return false,
+            },
+            None => return false,
+        },
+        None => match host.rsplit_once(':') {
+            Some((n, p)) => (n.to_string(), Some(p.to_string())),
+            None => (host.clone(), None),
+        },
+    };
+    if let Some(p) = given_port {
+        if p.parse::<u16>().ok() != Some(port) {
+            return false;
+        }
+    }
+    let name = name.trim_end_matches('.');
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a page of `origin` may open the live-reload socket of the server
+/// reached as `host`: only pages of the server itself (same host and port).
+/// Clients that send no `Origin` are not browsers and are let in.
+pub fn same_origin(origin: Option<&str>, host: Option<&str>) -> bool {
+    let Some(origin) = origin else { return true };
+    let Some(host) = host else { return false };
+    let Some(authority) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    authority.eq_ignore_ascii_case(host)
+}
+
+async fn livereload(
+    ws: WebSocketUpgrade,
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let origin = headers
+        .get(header::ORIGIN)
+        .map(|o| o.to_str().unwrap_or("null"));
+    let host = request_host(&headers, &uri);
+    if !same_origin(origin, host.as_deref()) {
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "the live-reload socket is for the preview's own pages\n",
+        )
+            .into_response();
+    }
     ws.on_upgrade(move |socket| client(socket, state))
 }
 
@@ -483,7 +591,9 @@ async fn file(State(state): State<Arc<ServerState>>, uri: Uri) -> Response {
     };
     if path.is_dir() {
         if !uri.path().ends_with('/') {
-            let location = format!("{}/", uri.path());
+            // One leading slash only: `//evil.com` + `/` would send the browser
+            // to another site (a scheme-relative URL).
+            let location = format!("/{}/", uri.path().trim_start_matches('/'));
             return (
                 StatusCode::MOVED_PERMANENTLY,
                 [(header::LOCATION, location)],
@@ -540,6 +650,49 @@ mod tests {
         ] {
             assert_eq!(resolve(site, bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_this_machine_s_names_are_local_hosts() {
+        for ok in [
+            "127.0.0.1:1111",
+            "localhost:1111",
+            "LOCALHOST:1111",
+            "localhost",
+            "docs.localhost:1111",
+            "[::1]:1111",
+            "127.0.0.2:1111",
+            "localhost.:1111",
+        ] {
+            assert!(is_local_host(ok, 1111), "{ok}");
+        }
+        for bad in [
+            "evil.com:1111",
+            "evil.com",
+            "127.0.0.1.evil.com:1111",
+            "localhost.evil.com:1111",
+            "localhost:2222",
+            "127.0.0.1:1111:1111",
+            "[::1]x:1111",
+            "[::1",
+            "192.168.1.5:1111",
+            "",
+            "localhost:",
+        ] {
+            assert!(!is_local_host(bad, 1111), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_socket_is_for_the_server_s_own_pages() {
+        let host = Some("127.0.0.1:1111");
+        assert!(same_origin(None, host));
+        assert!(same_origin(Some("http://127.0.0.1:1111"), host));
+        assert!(!same_origin(Some("http://evil.com"), host));
+        assert!(!same_origin(Some("http://127.0.0.1:2222"), host));
+        assert!(!same_origin(Some("http://127.0.0.1:1111.evil.com"), host));
+        assert!(!same_origin(Some("null"), host));
+        assert!(!same_origin(Some("http://127.0.0.1:1111"), None));
     }
 
     #[test]

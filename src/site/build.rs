@@ -17,6 +17,7 @@ use super::content::{self, ContentTree, Kind};
 use super::highlight::{self, escape_html};
 use super::i18n::{self, Strings};
 use super::markdown::{self, LinkResolver, Source};
+use super::outputs::{self, Owner};
 use super::templates::{self, Templates};
 use super::theme;
 use crate::config::Config;
@@ -47,6 +48,18 @@ pub struct OutputFile {
     /// Path inside the output folder, `/`-separated.
     pub path: String,
     pub bytes: Vec<u8>,
+    /// Who writes it, for a clash with another claimant of the path.
+    pub owner: Owner,
+}
+
+impl OutputFile {
+    fn generated(path: impl Into<String>, what: impl Into<String>, bytes: Vec<u8>) -> OutputFile {
+        OutputFile {
+            path: path.into(),
+            bytes,
+            owner: Owner::Generated(what.into()),
+        }
+    }
 }
 
 /// What a build produced, for the summary line.
@@ -417,6 +430,10 @@ impl Site {
                 Ok(OutputFile {
                     path: e.output_file(),
                     bytes: html.into_bytes(),
+                    owner: Owner::Page {
+                        file: e.file.clone(),
+                        line: e.meta.slug.as_ref().map(|_| e.key_line("slug")),
+                    },
                 })
             })
             .collect();
@@ -440,10 +457,11 @@ impl Site {
         ctx.insert("sidebar", "");
         ctx.insert("current_url", &self.url("/404.html"));
         match self.render_template("404.html", &ctx) {
-            Ok(html) => files.push(OutputFile {
-                path: "404.html".into(),
-                bytes: html.into_bytes(),
-            }),
+            Ok(html) => files.push(OutputFile::generated(
+                "404.html",
+                "the 404 page",
+                html.into_bytes(),
+            )),
             Err(d) => return Err(vec![d]),
         }
 
@@ -465,33 +483,43 @@ impl Site {
                     files.push(OutputFile {
                         path,
                         bytes: redirect_page(&self.url(&e.path), &self.base_path).into_bytes(),
+                        owner: Owner::Alias {
+                            file: e.file.clone(),
+                            line: e.key_line("aliases"),
+                            alias: alias.clone(),
+                        },
                     });
                 }
             }
         }
-        files.push(OutputFile {
-            path: "highlight.css".into(),
-            bytes: highlight::stylesheet().into_bytes(),
-        });
-        files.push(OutputFile {
-            path: "charts.css".into(),
-            bytes: super::charts::CHART_CSS.as_bytes().to_vec(),
-        });
-        files.push(OutputFile {
-            path: "sitemap.xml".into(),
-            bytes: self.sitemap().into_bytes(),
-        });
+        files.push(OutputFile::generated(
+            "highlight.css",
+            "the code highlighting stylesheet",
+            highlight::stylesheet().into_bytes(),
+        ));
+        files.push(OutputFile::generated(
+            "charts.css",
+            "the charts' stylesheet",
+            super::charts::CHART_CSS.as_bytes().to_vec(),
+        ));
+        files.push(OutputFile::generated(
+            "sitemap.xml",
+            "the sitemap",
+            self.sitemap().into_bytes(),
+        ));
         let statics: std::collections::HashSet<String> =
             self.static_files().into_iter().map(|(p, _)| p).collect();
         if !statics.contains("robots.txt") {
-            files.push(OutputFile {
-                path: "robots.txt".into(),
-                bytes: format!(
+            // A site's own static/robots.txt replaces this one (documented).
+            files.push(OutputFile::generated(
+                "robots.txt",
+                "robots.txt",
+                format!(
                     "User-agent: *\nAllow: /\nSitemap: {}\n",
                     self.permalink("/sitemap.xml")
                 )
                 .into_bytes(),
-            });
+            ));
         }
         let indexes: Vec<OutputFile> = self
             .content
@@ -514,15 +542,33 @@ impl Site {
                             )
                         }),
                 );
-                OutputFile {
-                    path: format!("search/{lang}.json"),
-                    bytes: json_for_the_web(&idx, false),
-                }
+                OutputFile::generated(
+                    format!("search/{lang}.json"),
+                    format!("the search index of language `{lang}`"),
+                    json_for_the_web(&idx, false),
+                )
             })
             .collect();
         files.extend(indexes);
+        let clashes = self.check_owners(&files);
+        if !clashes.is_empty() {
+            return Err(clashes);
+        }
         debug!("rendered {} files in {:?}", files.len(), t.elapsed());
         Ok(files)
+    }
+
+    /// Every output path has one owner: rendered files, static files, content
+    /// assets and the output marker never claim the same path, nor a file
+    /// where another needs a folder.
+    fn check_owners(&self, files: &[OutputFile]) -> Vec<Diagnostic> {
+        let marker = Owner::Generated("the marker of a folder opsmeter built".into());
+        let statics = self.static_sources();
+        let claims: Vec<(&str, &Owner)> = std::iter::once((crate::fsutil::OUTPUT_MARKER, &marker))
+            .chain(files.iter().map(|f| (f.path.as_str(), &f.owner)))
+            .chain(statics.iter().map(|(p, _, o)| (p.as_str(), o)))
+            .collect();
+        outputs::check(&claims)
     }
 
     /// Report pages, `/api/report.json`, `/api/report.csv` and badges.
@@ -551,10 +597,11 @@ impl Site {
                 ctx.insert("report", &d.repo_value(i, &chapter_url));
                 ctx.insert("overview_url", &self.url("/"));
                 let html = self.render_template("report.html", &ctx)?;
-                Ok(OutputFile {
-                    path: format!("repos/{}/index.html", r.slug),
-                    bytes: html.into_bytes(),
-                })
+                Ok(OutputFile::generated(
+                    format!("repos/{}/index.html", r.slug),
+                    format!("the report of repository `{}`", r.name),
+                    html.into_bytes(),
+                ))
             })
             .collect();
         let mut files = Vec::new();
@@ -584,24 +631,28 @@ impl Site {
             let html = self
                 .render_template("team.html", &ctx)
                 .map_err(|e| vec![e])?;
-            files.push(OutputFile {
-                path: format!("teams/{}/index.html", team.slug),
-                bytes: html.into_bytes(),
-            });
+            files.push(OutputFile::generated(
+                format!("teams/{}/index.html", team.slug),
+                format!("the page of team `{}`", team.name),
+                html.into_bytes(),
+            ));
         }
-        files.push(OutputFile {
-            path: "api/report.json".into(),
-            bytes: json_for_the_web(&d.report, true),
-        });
-        files.push(OutputFile {
-            path: "api/report.csv".into(),
-            bytes: super::reports::report_csv(&d.report).into_bytes(),
-        });
+        files.push(OutputFile::generated(
+            "api/report.json",
+            "the JSON report",
+            json_for_the_web(&d.report, true),
+        ));
+        files.push(OutputFile::generated(
+            "api/report.csv",
+            "the CSV report",
+            super::reports::report_csv(&d.report).into_bytes(),
+        ));
         for r in &d.report.repos {
-            files.push(OutputFile {
-                path: format!("badges/{}.svg", r.slug),
-                bytes: super::reports::badge(r).into_bytes(),
-            });
+            files.push(OutputFile::generated(
+                format!("badges/{}.svg", r.slug),
+                format!("the badge of repository `{}`", r.name),
+                super::reports::badge(r).into_bytes(),
+            ));
         }
         Ok(files)
     }
@@ -632,19 +683,30 @@ impl Site {
     }
 
     fn render_template(&self, name: &str, ctx: &tera::Context) -> Result<String, Diagnostic> {
-        self.templates
-            .tera
-            .render(name, ctx)
-            .map_err(|e| templates::template_error(&e, &self.templates.sources, &[]))
+        self.templates.render(name, ctx)
     }
 
-    /// Static files, in override order: embedded theme, theme folder, site `static/`,
-    /// then the content tree's own assets. Returns (output path, source) pairs;
-    /// later entries for the same path win.
+    /// Static files: the theme layers (embedded theme, theme folder, site
+    /// `static/`, each later one replacing single files of the one before), then
+    /// the content tree's own assets. Returns (output path, source) pairs.
     pub fn static_files(&self) -> Vec<(String, StaticSource)> {
-        let mut out: Vec<(String, StaticSource)> = theme::STATIC
+        self.static_sources()
+            .into_iter()
+            .map(|(p, s, _)| (p, s))
+            .collect()
+    }
+
+    /// [`Site::static_files`] with the owner of each, for the one-owner check.
+    /// An asset may clash with a static file; the theme layers do not clash.
+    fn static_sources(&self) -> Vec<(String, StaticSource, Owner)> {
+        let mut layered: std::collections::BTreeMap<String, (StaticSource, Owner)> = theme::STATIC
             .iter()
-            .map(|(p, b)| (p.to_string(), StaticSource::Embedded(b)))
+            .map(|(p, b)| {
+                (
+                    p.to_string(),
+                    (StaticSource::Embedded(b), Owner::Theme(p.to_string())),
+                )
+            })
             .collect();
         let mut dirs = Vec::new();
         if let Some(t) = templates::theme_dir(&self.root, &self.config) {
@@ -658,18 +720,27 @@ impl Site {
             for item in WalkDir::new(&dir).sort_by_file_name().into_iter().flatten() {
                 if item.file_type().is_file() {
                     if let Ok(rel) = item.path().strip_prefix(&dir) {
-                        out.push((
+                        layered.insert(
                             rel.to_string_lossy().replace('\\', "/"),
-                            StaticSource::File(item.path().to_path_buf()),
-                        ));
+                            (
+                                StaticSource::File(item.path().to_path_buf()),
+                                Owner::File(crate::diagnostics::display_path(
+                                    &self.root,
+                                    item.path(),
+                                )),
+                            ),
+                        );
                     }
                 }
             }
         }
+        let mut out: Vec<(String, StaticSource, Owner)> =
+            layered.into_iter().map(|(p, (s, o))| (p, s, o)).collect();
         for asset in &self.content.assets {
             out.push((
                 asset.clone(),
                 StaticSource::File(self.root.join("content").join(asset)),
+                Owner::File(PathBuf::from("content").join(asset)),
             ));
         }
         out

@@ -189,10 +189,7 @@ fn read_entry(
     drafts: bool,
 ) -> Result<Option<Entry>, Diagnostic> {
     let file = crate::diagnostics::display_path(root, &f.abs);
-    let text = std::fs::read(&f.abs)
-        .map_err(|e| Diagnostic::new(&file, None, format!("cannot read: {e}")))?;
-    let text = String::from_utf8(text)
-        .map_err(|_| Diagnostic::new(&file, None, "not valid UTF-8 text"))?;
+    let text = crate::diagnostics::read_text(&f.abs, &file)?;
     let split =
         front_matter::split(&text).map_err(|e| Diagnostic::new(&file, Some(e.line), e.message))?;
     if split.front_matter.draft && !drafts {
@@ -378,13 +375,21 @@ fn link(tree: &mut ContentTree, config: &Config, problems: &mut Vec<Diagnostic>)
             tree.roots.insert(e.lang.clone(), i);
         }
         if let Some(&other) = by_output.get(&e.path) {
+            // Reported where it is fixed: at the `slug` that made the URL, if one did.
+            let o = &tree.entries[other];
+            let (here, there) = if e.meta.slug.is_none() && o.meta.slug.is_some() {
+                (o, e)
+            } else {
+                (e, o)
+            };
+            let line = here.meta.slug.as_ref().map(|_| here.key_line("slug"));
             problems.push(Diagnostic::new(
-                &e.file,
-                None,
+                &here.file,
+                line,
                 format!(
-                    "URL {} is also produced by {}",
+                    "URL {} is also produced by {}; every URL has one page: change a `slug` or rename a file",
                     e.path,
-                    tree.entries[other].file.display()
+                    there.file.display()
                 ),
             ));
         } else {

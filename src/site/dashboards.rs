@@ -65,6 +65,14 @@ pub fn assess_site(
     let edition = benchmarks.edition(&edition_id)?;
     let report = assess_repos(root, &specs, window, &edition_id, edition, opts.lenient)
         .context("assessing repositories for the dashboards")?;
+    one_folder_each(
+        report
+            .repos
+            .iter()
+            .map(|r| (r.name.as_str(), r.slug.as_str())),
+        "repositories",
+        "repos",
+    )?;
     let previous_window = Window {
         since: since - (until - since),
         until: since,
@@ -105,6 +113,11 @@ pub fn assess_site(
             members,
         });
     }
+    one_folder_each(
+        teams.iter().map(|t| (t.name.as_str(), t.slug.as_str())),
+        "teams",
+        "teams",
+    )?;
     Ok(Some(Dashboards {
         report,
         series,
@@ -115,6 +128,25 @@ pub fn assess_site(
         histories,
         teams,
     }))
+}
+
+/// Two names whose folder names (slugs) are the same would overwrite each
+/// other's page (and, for repositories, stored facts): an error naming both.
+fn one_folder_each<'a>(
+    names: impl Iterator<Item = (&'a str, &'a str)>,
+    what: &str,
+    folder: &str,
+) -> Result<()> {
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for (name, slug) in names {
+        if let Some(other) = seen.insert(slug, name) {
+            bail!(
+                "opsmeter.toml: the {what} `{other}` and `{name}` have the same folder name `{slug}` \
+                 (/{folder}/{slug}/), so one would overwrite the other: rename one (`name = \"…\"`)"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The charts of one repository's report, in page order.

@@ -57,12 +57,12 @@ pub fn load(root: &Path, config: &Config) -> Result<Strings, Vec<Diagnostic>> {
                 continue;
             }
             let shown = crate::diagnostics::display_path(root, &path);
-            match std::fs::read_to_string(&path) {
+            match crate::diagnostics::read_text(&path, &shown) {
                 Ok(text) => match parse(&text, &shown) {
                     Ok(map) => layers.entry(lang.clone()).or_default().extend(map),
                     Err(d) => problems.push(d),
                 },
-                Err(e) => problems.push(Diagnostic::new(shown, None, format!("cannot read: {e}"))),
+                Err(d) => problems.push(d),
             }
         }
     }

@@ -18,6 +18,12 @@ pub fn check(site: &Site) -> Vec<Diagnostic> {
         .chain(["highlight.css", "charts.css"].map(String::from))
         .collect();
     let tree = &site.content;
+    // Sets, so a page with many links to many headings is checked in linear time.
+    let anchors: Vec<HashSet<&str>> = tree
+        .entries
+        .iter()
+        .map(|e| e.rendered.anchors.iter().map(String::as_str).collect())
+        .collect();
     let mut problems = Vec::new();
     for e in &tree.entries {
         for link in &e.rendered.links {
@@ -33,7 +39,7 @@ pub fn check(site: &Site) -> Vec<Diagnostic> {
                 None => tree.by_key[&(e.key.clone(), e.lang.clone())],
             };
             let t = &tree.entries[target];
-            if !t.rendered.anchors.iter().any(|a| a == anchor) {
+            if !anchors[target].contains(anchor.as_str()) {
                 let what = match &link.target {
                     Some(p) => format!("@/{p}#{anchor}"),
                     None => format!("#{anchor}"),

@@ -7,7 +7,7 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser
 use serde::Serialize;
 
 use super::highlight::{escape_html, highlight};
-use crate::diagnostics::line_of_offset;
+use crate::diagnostics::LineIndex;
 
 /// One heading in the table of contents, with the headings nested under it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -92,7 +92,8 @@ pub fn render(body: &str, source: &Source<'_>, resolver: &dyn LinkResolver) -> R
     let mut events: Vec<Event<'_>> = Vec::new();
     let mut slugs = SlugSet::default();
     let mut headings: Vec<(u32, String, String)> = Vec::new();
-    let line_at = |offset: usize| line_of_offset(body, offset) + source.line_offset;
+    let lines = LineIndex::new(body);
+    let line_at = |offset: usize| lines.line_of(offset) + source.line_offset;
 
     let parser = Parser::new_ext(body, options()).into_offset_iter();
     // Heading state: index of the Start event, and the text collected so far.

@@ -1,22 +1,42 @@
 //! tera templates, layered: the embedded default theme, then the theme folder
 //! on disk (`themes/<theme>/templates/`), then the site's own `templates/`.
 //! Each later layer replaces single files of the one before.
+//!
+//! tera has no limit on how deep includes and macro calls nest, so a template
+//! that includes itself (or a macro that calls itself without end) would
+//! overflow the stack and kill the process, `serve` included. Every template
+//! body and macro body is therefore wrapped, after parsing, in two calls that
+//! count the nesting on the rendering thread; past [`MAX_NESTING`] the render
+//! stops with an error naming the template, the line and the cycle.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use tera::Tera;
+use tera::ast::{Expr, ExprVal, FunctionCall, Node, WS};
+use tera::{Tera, Value};
 use walkdir::WalkDir;
 
 use super::theme;
 use crate::config::Config;
 use crate::diagnostics::{display_path, Diagnostic};
 
+/// How deep includes and macro calls may nest in one render. A real theme
+/// nests a few levels (a table of contents once per heading level); a render
+/// thread's stack holds several hundred levels even in a debug build.
+pub const MAX_NESTING: usize = 64;
+
+/// The functions wrapped around every template and macro body.
+const ENTER: &str = "__opsmeter_enter";
+const LEAVE: &str = "__opsmeter_leave";
+
 /// Loaded templates, with where each came from for error messages.
 pub struct Templates {
     pub tera: Tera,
     /// Template name → file it was read from (`templates/page.html`, `<embedded>/page.html`).
     pub sources: BTreeMap<String, PathBuf>,
+    /// Template name → its text, to find the line of a runtime error.
+    texts: BTreeMap<String, String>,
 }
 
 /// The theme folder on disk, if the configured theme has one.
@@ -39,9 +59,12 @@ pub fn load(root: &Path, config: &Config) -> Result<Templates, Vec<Diagnostic>> 
     let mut problems = Vec::new();
     let theme = theme_dir(root, config);
     if theme.is_none() && config.theme != "default" {
+        let line = std::fs::read_to_string(root.join(crate::config::CONFIG_FILE))
+            .ok()
+            .and_then(|text| crate::diagnostics::toml_key_line(&text, "theme"));
         return Err(vec![Diagnostic::new(
             crate::config::CONFIG_FILE,
-            None,
+            line,
             format!(
                 "theme `{}` not found: expected a folder themes/{}/",
                 config.theme, config.theme
@@ -67,11 +90,11 @@ pub fn load(root: &Path, config: &Config) -> Result<Templates, Vec<Diagnostic>> 
                 continue;
             }
             let shown = display_path(root, item.path());
-            match std::fs::read_to_string(item.path()) {
+            match crate::diagnostics::read_text(item.path(), &shown) {
                 Ok(text) => {
                     files.insert(name, (shown, text));
                 }
-                Err(e) => problems.push(Diagnostic::new(shown, None, format!("cannot read: {e}"))),
+                Err(d) => problems.push(d),
             }
         }
     }
@@ -83,73 +106,336 @@ pub fn load(root: &Path, config: &Config) -> Result<Templates, Vec<Diagnostic>> 
     // Escape what HTML needs, and leave `/` alone so URLs stay readable.
     tera.set_escape_fn(super::highlight::escape_html);
     super::filters::register(&mut tera);
+    tera.register_function(ENTER, enter);
+    tera.register_function(LEAVE, leave);
     let sources: BTreeMap<String, PathBuf> = files
         .iter()
         .map(|(n, (p, _))| (n.clone(), p.clone()))
         .collect();
-    let list: Vec<(String, String)> = files.into_iter().map(|(n, (_, t))| (n, t)).collect();
-    if let Err(e) = tera.add_raw_templates(list.clone()) {
-        return Err(vec![template_error(&e, &sources, &list)]);
+    let texts: BTreeMap<String, String> = files.into_iter().map(|(n, (_, t))| (n, t)).collect();
+    let mut templates = Templates {
+        tera,
+        sources,
+        texts,
+    };
+    let list: Vec<(&String, &String)> = templates.texts.iter().collect();
+    if let Err(e) = templates.tera.add_raw_templates(list) {
+        return Err(vec![templates.error(&e)]);
     }
-    Ok(Templates { tera, sources })
+    guard_nesting(&mut templates.tera);
+    Ok(templates)
 }
 
-/// A tera error turned into a diagnostic naming the template file and, for
-/// syntax errors, the line.
-pub fn template_error(
-    e: &tera::Error,
-    sources: &BTreeMap<String, PathBuf>,
-    _list: &[(String, String)],
-) -> Diagnostic {
-    let mut chain = vec![e.to_string()];
-    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = cur {
-        chain.push(s.to_string());
-        cur = s.source();
-    }
-    let full = chain.join("\n");
-    // "Failed to parse 'page.html'", "Failed to render 'page.html'", or an inheritance error naming a template.
-    let name = chain
-        .iter()
-        .find_map(|m| {
-            quoted_after(m, "Failed to parse '").or_else(|| quoted_after(m, "Failed to render '"))
+impl Templates {
+    /// Renders template `name`: the output, or a diagnostic naming the
+    /// template file and, where it can be found, the line.
+    pub fn render(&self, name: &str, ctx: &tera::Context) -> Result<String, Diagnostic> {
+        FRAMES.with(|f| f.borrow_mut().clear());
+        TOO_DEEP.with(|t| t.borrow_mut().take());
+        let result = self.tera.render(name, ctx);
+        FRAMES.with(|f| f.borrow_mut().clear());
+        result.map_err(|e| match TOO_DEEP.with(|t| t.borrow_mut().take()) {
+            Some(frames) => self.nesting_error(&frames),
+            None => self.error(&e),
         })
-        .or_else(|| {
-            sources
-                .keys()
-                .find(|n| full.contains(&format!("'{n}'")))
-                .cloned()
-        });
-    let line = full
-        .split("--> ")
-        .nth(1)
-        .and_then(|rest| rest.split(':').next())
-        .and_then(|n| n.trim().parse::<usize>().ok());
-    let file = name
-        .as_ref()
-        .and_then(|n| sources.get(n).cloned())
-        .unwrap_or_else(|| PathBuf::from("templates"));
-    let detail: Vec<&str> = chain
-        .iter()
-        .skip(1)
-        .map(|s| s.as_str())
-        .filter(|s| !s.trim().is_empty())
-        .collect();
-    let message = if detail.is_empty() {
-        chain[0].clone()
-    } else {
-        format!(
-            "{}: {}",
-            chain[0],
-            detail
-                .join(": ")
-                .replace('\n', " ")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
+    }
+
+    /// A tera error turned into a diagnostic naming the template file and the
+    /// line: tera's own for syntax errors; for the others, the first line of
+    /// the template that holds what the message names (the variable, the
+    /// filter, the included template, the `extends`).
+    pub fn error(&self, e: &tera::Error) -> Diagnostic {
+        let mut chain = vec![e.to_string()];
+        let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+        while let Some(s) = cur {
+            chain.push(s.to_string());
+            cur = s.source();
+        }
+        let full = chain.join("\n");
+        // The innermost template named: "… while rendering 'partials/nav.html'",
+        // else "Failed to parse 'page.html'", "Failed to render 'page.html'", or
+        // an inheritance error naming a template.
+        let name = chain
+            .iter()
+            .rev()
+            .find_map(|m| quoted_after(m, "while rendering '"))
+            .or_else(|| {
+                chain.iter().find_map(|m| {
+                    quoted_after(m, "Failed to parse '")
+                        .or_else(|| quoted_after(m, "Failed to render '"))
+                })
+            })
+            .or_else(|| {
+                self.sources
+                    .keys()
+                    .find(|n| full.contains(&format!("'{n}'")))
+                    .cloned()
+            });
+        let parse_line = full
+            .split("--> ")
+            .nth(1)
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|n| n.trim().parse::<usize>().ok());
+        let (name, line) = match parse_line {
+            Some(l) => (name, Some(l)),
+            None => self.locate(name, &needles(&chain)),
+        };
+        let file = name
+            .as_ref()
+            .and_then(|n| self.sources.get(n).cloned())
+            .unwrap_or_else(|| PathBuf::from("templates"));
+        let detail: Vec<&str> = chain
+            .iter()
+            .skip(1)
+            .map(|s| s.as_str())
+            .filter(|s| !s.trim().is_empty())
+            .collect();
+        let message = if detail.is_empty() {
+            chain[0].clone()
+        } else {
+            format!(
+                "{}: {}",
+                chain[0],
+                detail
+                    .join(": ")
+                    .replace('\n', " ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        };
+        Diagnostic::new(file, line, message)
+    }
+
+    /// The template and line holding the first of `needles` found: in the
+    /// template `name` first, else in the one other template that holds it.
+    fn locate(&self, name: Option<String>, needles: &[String]) -> (Option<String>, Option<usize>) {
+        for needle in needles {
+            if let Some(line) = name
+                .as_ref()
+                .and_then(|n| self.texts.get(n))
+                .and_then(|text| line_containing(text, needle))
+            {
+                return (name, Some(line));
+            }
+            let holders: Vec<(&String, usize)> = self
+                .texts
+                .iter()
+                .filter_map(|(n, text)| line_containing(text, needle).map(|l| (n, l)))
+                .collect();
+            if let [(n, line)] = holders[..] {
+                return (Some(n.clone()), Some(line));
+            }
+        }
+        (name, None)
+    }
+
+    /// The error for a render that nested past [`MAX_NESTING`]: the cycle in
+    /// words, at the include or call that closes it.
+    fn nesting_error(&self, frames: &[Frame]) -> Diagnostic {
+        let Some((last, before)) = frames.split_last() else {
+            return Diagnostic::new("templates", None, "templates nest too deeply");
+        };
+        // The cycle: from the previous time the last frame was entered.
+        let cycle: Vec<&Frame> = match before.iter().rposition(|f| f == last) {
+            Some(start) => before[start..].iter().collect(),
+            None => vec![last],
+        };
+        let closing = cycle.last().copied().unwrap_or(last);
+        let reentered = cycle.first().copied().unwrap_or(last);
+        let path: Vec<String> = cycle
+            .iter()
+            .chain(std::iter::once(&reentered))
+            .map(|f| f.describe())
+            .collect();
+        let file = self
+            .sources
+            .get(&closing.template)
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(&closing.template));
+        let line = self.call_line(closing, reentered);
+        Diagnostic::new(
+            file,
+            line,
+            format!(
+                "templates include or call each other without end ({}); \
+                 rendering stopped at {MAX_NESTING} levels of includes and macro calls",
+                path.join(" → ")
+            ),
+        )
+    }
+
+    /// The line in `from` (a template, or a macro inside it) that includes or
+    /// calls `to`; else the line defining the macro `from`.
+    fn call_line(&self, from: &Frame, to: &Frame) -> Option<usize> {
+        let text = self.texts.get(&from.template)?;
+        let (span, definition) = match &from.r#macro {
+            Some(m) => {
+                let start =
+                    regex::Regex::new(&format!(r"\{{%-?\s*macro\s+{}\s*\(", regex::escape(m)))
+                        .ok()?;
+                let def = text.lines().position(|l| start.is_match(l))? + 1;
+                let end = text
+                    .lines()
+                    .enumerate()
+                    .skip(def)
+                    .find(|(_, l)| l.contains("endmacro"))
+                    .map(|(i, _)| i + 1)
+                    .unwrap_or(usize::MAX);
+                (def..end.saturating_add(1), Some(def))
+            }
+            None => (1..usize::MAX, None),
+        };
+        let call = match &to.r#macro {
+            Some(m) => format!(r"::\s*{}\s*\(", regex::escape(m)),
+            None => format!(
+                r#"\{{%-?\s*include\s+(\[[^\]]*)?["']{}["']"#,
+                regex::escape(&to.template)
+            ),
+        };
+        let call = regex::Regex::new(&call).ok()?;
+        text.lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l))
+            .filter(|(n, _)| span.contains(n))
+            .find(|(_, l)| call.is_match(l))
+            .map(|(n, _)| n)
+            .or(definition)
+    }
+}
+
+/// One open include (a template body) or macro call, while rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Frame {
+    template: String,
+    r#macro: Option<String>,
+}
+
+impl Frame {
+    fn describe(&self) -> String {
+        match &self.r#macro {
+            Some(m) => format!("macro {m} of {}", self.template),
+            None => self.template.clone(),
+        }
+    }
+}
+
+thread_local! {
+    /// The includes and macro calls open in the render running on this thread.
+    static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    /// The open frames when a render went past [`MAX_NESTING`], for the message.
+    static TOO_DEEP: RefCell<Option<Vec<Frame>>> = const { RefCell::new(None) };
+}
+
+fn enter(args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let frame = Frame {
+        template: args
+            .get("template")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        r#macro: args
+            .get("macro")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    };
+    FRAMES.with(|frames| {
+        let mut frames = frames.borrow_mut();
+        frames.push(frame);
+        if frames.len() > MAX_NESTING {
+            let open = frames.clone();
+            TOO_DEEP.with(|t| *t.borrow_mut() = Some(open));
+            return Err(tera::Error::msg(format!(
+                "includes and macro calls nest more than {MAX_NESTING} levels deep"
+            )));
+        }
+        Ok(Value::String(String::new()))
+    })
+}
+
+fn leave(_: &HashMap<String, Value>) -> tera::Result<Value> {
+    FRAMES.with(|frames| frames.borrow_mut().pop());
+    Ok(Value::String(String::new()))
+}
+
+/// Wraps every template body and macro body in [`ENTER`] and [`LEAVE`]. A body
+/// always runs to its end or fails the whole render (`break` only leaves a
+/// loop), so the two calls pair up.
+fn guard_nesting(tera: &mut Tera) {
+    for (name, template) in tera.templates.iter_mut() {
+        wrap(&mut template.ast, name, None);
+        for (m, definition) in template.macros.iter_mut() {
+            wrap(&mut definition.body, name, Some(m));
+        }
+    }
+}
+
+fn wrap(body: &mut Vec<Node>, template: &str, r#macro: Option<&str>) {
+    let call = |name: &str, args: HashMap<String, Expr>| {
+        Node::VariableBlock(
+            WS::default(),
+            Expr::new(ExprVal::FunctionCall(FunctionCall {
+                name: name.to_string(),
+                args,
+            })),
         )
     };
-    Diagnostic::new(file, line, message)
+    let mut args = HashMap::new();
+    args.insert(
+        "template".to_string(),
+        Expr::new(ExprVal::String(template.to_string())),
+    );
+    if let Some(m) = r#macro {
+        args.insert(
+            "macro".to_string(),
+            Expr::new(ExprVal::String(m.to_string())),
+        );
+    }
+    body.insert(0, call(ENTER, args));
+    body.push(call(LEAVE, HashMap::new()));
+}
+
+/// What a tera message names, to look for in the template's text: the
+/// variable (`page.nope`), the filter, function or test, the included
+/// template, or `extends` for an inheritance error.
+fn needles(chain: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in chain {
+        if m.contains("Circular extend") || m.contains("is inheriting from") {
+            out.push("extends".to_string());
+        }
+        for prefix in [
+            "Function call '",
+            "Filter call '",
+            "Test call '",
+            "Function '",
+            "Filter '",
+            "Test '",
+            "Template '[",
+            "Template '",
+        ] {
+            if let Some(n) = quoted_after(m, prefix) {
+                out.push(n.trim_end_matches(']').to_string());
+            }
+        }
+        // Backquoted names, as in "Variable `page.nope` not found".
+        let mut parts = m.split('`');
+        parts.next();
+        while let Some(inside) = parts.next() {
+            if !inside.is_empty() && !inside.contains(['\n', '[', '"']) {
+                out.push(inside.to_string());
+            }
+            parts.next();
+        }
+    }
+    out.retain(|n| !n.is_empty());
+    out.dedup();
+    out
+}
+
+/// The first 1-based line of `text` that contains `needle`.
+fn line_containing(text: &str, needle: &str) -> Option<usize> {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
 }
 
 fn quoted_after(text: &str, prefix: &str) -> Option<String> {
