@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::facts::{DeploymentStatus, RepoFacts};
-use stats::{median, percentile_sorted};
+use stats::{median, percentile_sorted, rate, round4};
 use tiers::{Edition, Frequency, RecoveryMeasure, Tier};
 
 /// A half-open time window `[since, until)`.
@@ -186,9 +186,9 @@ pub fn dora(
     lead.sort_by(f64::total_cmp);
     let lead_time = LeadTime {
         count: lead.len(),
-        median: (!lead.is_empty()).then(|| round(percentile_sorted(&lead, 0.5))),
-        p90: (!lead.is_empty()).then(|| round(percentile_sorted(&lead, 0.9))),
-        values: lead.iter().map(|v| round(*v)).collect(),
+        median: (!lead.is_empty()).then(|| round4(percentile_sorted(&lead, 0.5))),
+        p90: (!lead.is_empty()).then(|| round4(percentile_sorted(&lead, 0.9))),
+        values: lead.iter().map(|v| round4(*v)).collect(),
     };
 
     let failed = in_window.iter().filter(|&&i| outcomes[i].failed).count();
@@ -206,13 +206,13 @@ pub fn dora(
 
     let recovery_summary = DurationSummary {
         count: recovery.len(),
-        median: median(&recovery).map(round),
+        median: median(&recovery).map(round4),
     };
     let restore_summary = DurationSummary {
         count: restore.len(),
-        median: median(&restore).map(round),
+        median: median(&restore).map(round4),
     };
-    let change_failure_rate = (n > 0).then(|| round(failed as f64 / n as f64));
+    let change_failure_rate = rate(failed as u64, n as u64).map(round4);
     let recovery_for_tier = match edition.recovery_measure {
         RecoveryMeasure::RecoveryTime => recovery_summary.median,
         RecoveryMeasure::TimeToRestore => restore_summary.median,
@@ -225,14 +225,14 @@ pub fn dora(
     };
     Dora {
         deployment_count: n,
-        deployments_per_week: round(frequency.deployments_per_week),
-        deploy_days_per_week: round(frequency.deploy_days_per_week),
-        deploy_days_per_month: round(frequency.deploy_days_per_month),
+        deployments_per_week: round4(frequency.deployments_per_week),
+        deploy_days_per_week: round4(frequency.deploy_days_per_week),
+        deploy_days_per_month: round4(frequency.deploy_days_per_month),
         lead_time_hours: lead_time,
         change_failure_rate,
         recovery_time_hours: recovery_summary,
         time_to_restore_hours: restore_summary,
-        rework_rate: (n > 0).then(|| round(rework as f64 / n as f64)),
+        rework_rate: rate(rework as u64, n as u64).map(round4),
         benchmark: edition_id.to_string(),
         tiers,
     }
@@ -272,7 +272,3 @@ fn deploy_days(times: &[DateTime<Utc>], window: &Window, days: i64) -> f64 {
     median(&counts).unwrap_or(0.0)
 }
 
-/// Rounds to 4 decimals: hours to a third of a second, rates to 0.01 %.
-fn round(v: f64) -> f64 {
-    (v * 10_000.0).round() / 10_000.0
-}

@@ -23,6 +23,17 @@ pub fn median(values: &[f64]) -> Option<f64> {
     percentile(values, 0.5)
 }
 
+/// `part ÷ whole`, or `None` when there is no whole (nothing to rate).
+pub fn rate(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// Rounds to 4 decimals, as every number of the report is: hours to a third of
+/// a second, rates to 0.01 %.
+pub fn round4(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,8 +39,9 @@ pub struct Coverage {
     pub reports: Vec<ReportSummary>,
 }
 
+/// A rate of the summary, rounded as the report's numbers are.
 fn rate(covered: u64, valid: u64) -> Option<f64> {
-    (valid > 0).then(|| ((covered as f64 / valid as f64) * 10_000.0).round() / 10_000.0)
+    crate::metrics::stats::rate(covered, valid).map(crate::metrics::stats::round4)
 }
 
 /// Finds and parses coverage reports: `globs` among the repository's files
