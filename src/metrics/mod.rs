@@ -271,4 +271,3 @@ fn deploy_days(times: &[DateTime<Utc>], window: &Window, days: i64) -> f64 {
     let counts: Vec<f64> = per_bucket.iter().map(|s| s.len() as f64).collect();
     median(&counts).unwrap_or(0.0)
 }
-

@@ -1,28 +1,29 @@
-//! Building a site: load everything (config, content, templates), render
-//! Markdown and templates in parallel into memory, then write the result into
-//! a staging folder and swap it into place. Any problem stops the build before
-//! the swap, so the previous output survives a failed build untouched.
+//! Building a site: load everything (config, content, templates), then render
+//! Markdown and templates in parallel into memory. The files beside the pages
+//! (statics, sitemap, redirects) and the writing of the output are in
+//! [`super::output`]. Any problem stops the build before the output is
+//! swapped in, so the previous output survives a failed build untouched.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 use tracing::debug;
-use walkdir::WalkDir;
 
 use super::content::{self, ContentTree, Kind};
 use super::highlight::{self, escape_html};
 use super::i18n::{self, Strings};
 use super::markdown::{self, LinkResolver, Source};
+pub use super::output::json_for_the_web;
+use super::output::redirect_page;
+pub use super::output::StaticSource;
 use super::outputs::{self, Owner};
 use super::templates::{self, Templates};
-use super::theme;
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::fsutil::StagingDir;
 
 /// Sidebars list at most this many pages of a section; longer sections link
 /// to their section page instead, so page size does not grow with the site.
@@ -182,7 +183,7 @@ impl Site {
         format!("{}{}", self.base_path, path)
     }
 
-    fn permalink(&self, path: &str) -> String {
+    pub(super) fn permalink(&self, path: &str) -> String {
         match self.config.absolute_base() {
             Some(base) => format!("{base}{path}"),
             None => self.url(path),
@@ -686,110 +687,6 @@ impl Site {
         self.templates.render(name, ctx)
     }
 
-    /// Static files: the theme layers (embedded theme, theme folder, site
-    /// `static/`, each later one replacing single files of the one before), then
-    /// the content tree's own assets. Returns (output path, source) pairs.
-    pub fn static_files(&self) -> Vec<(String, StaticSource)> {
-        self.static_sources()
-            .into_iter()
-            .map(|(p, s, _)| (p, s))
-            .collect()
-    }
-
-    /// [`Site::static_files`] with the owner of each, for the one-owner check.
-    /// An asset may clash with a static file; the theme layers do not clash.
-    fn static_sources(&self) -> Vec<(String, StaticSource, Owner)> {
-        let mut layered: std::collections::BTreeMap<String, (StaticSource, Owner)> = theme::STATIC
-            .iter()
-            .map(|(p, b)| {
-                (
-                    p.to_string(),
-                    (StaticSource::Embedded(b), Owner::Theme(p.to_string())),
-                )
-            })
-            .collect();
-        let mut dirs = Vec::new();
-        if let Some(t) = templates::theme_dir(&self.root, &self.config) {
-            dirs.push(t.join("static"));
-        }
-        dirs.push(self.root.join("static"));
-        for dir in dirs {
-            if !dir.is_dir() {
-                continue;
-            }
-            for item in WalkDir::new(&dir).sort_by_file_name().into_iter().flatten() {
-                if item.file_type().is_file() {
-                    if let Ok(rel) = item.path().strip_prefix(&dir) {
-                        layered.insert(
-                            rel.to_string_lossy().replace('\\', "/"),
-                            (
-                                StaticSource::File(item.path().to_path_buf()),
-                                Owner::File(crate::diagnostics::display_path(
-                                    &self.root,
-                                    item.path(),
-                                )),
-                            ),
-                        );
-                    }
-                }
-            }
-        }
-        let mut out: Vec<(String, StaticSource, Owner)> =
-            layered.into_iter().map(|(p, (s, o))| (p, s, o)).collect();
-        for asset in &self.content.assets {
-            out.push((
-                asset.clone(),
-                StaticSource::File(self.root.join("content").join(asset)),
-                Owner::File(PathBuf::from("content").join(asset)),
-            ));
-        }
-        out
-    }
-
-    /// Writes rendered files and static files into a staging folder, then swaps it
-    /// into `output`.
-    pub fn write(&self, files: &[OutputFile], output: &Path) -> Result<usize> {
-        let t = Instant::now();
-        let staging = StagingDir::new(output)?;
-        let dir = staging.path().to_path_buf();
-        let mut statics: HashMap<String, StaticSource> = HashMap::new();
-        for (p, s) in self.static_files() {
-            statics.insert(p, s);
-        }
-        let rendered: std::collections::HashSet<&str> =
-            files.iter().map(|f| f.path.as_str()).collect();
-        statics.retain(|p, _| !rendered.contains(p.as_str()));
-        let count = files.len() + statics.len();
-        statics.par_iter().try_for_each(|(p, s)| -> Result<()> {
-            let dest = dir.join(p);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
-            }
-            match s {
-                StaticSource::Embedded(b) => std::fs::write(&dest, b)
-                    .with_context(|| format!("writing {}", dest.display()))?,
-                StaticSource::File(src) => {
-                    std::fs::copy(src, &dest).with_context(|| {
-                        format!("copying {} to {}", src.display(), dest.display())
-                    })?;
-                }
-            }
-            Ok(())
-        })?;
-        files.par_iter().try_for_each(|f| -> Result<()> {
-            let dest = dir.join(&f.path);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
-            }
-            std::fs::write(&dest, &f.bytes).with_context(|| format!("writing {}", dest.display()))
-        })?;
-        staging.commit()?;
-        debug!("wrote {count} files in {:?}", t.elapsed());
-        Ok(count)
-    }
-
     pub fn summary(&self, files: usize) -> Summary {
         let pages = self
             .content
@@ -810,66 +707,6 @@ impl Site {
     }
 }
 
-impl Site {
-    /// `sitemap.xml`: every page and section, with `hreflang` alternates for translations.
-    pub fn sitemap(&self) -> String {
-        let mut out = String::from(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
-        );
-        let mut order: Vec<usize> = (0..self.content.entries.len()).collect();
-        order.sort_by(|&a, &b| {
-            self.content.entries[a]
-                .path
-                .cmp(&self.content.entries[b].path)
-        });
-        for i in order {
-            let e = &self.content.entries[i];
-            out.push_str("  <url>\n    <loc>");
-            out.push_str(&escape_html(&self.permalink(&e.path)));
-            out.push_str("</loc>\n");
-            if let Some(d) = &e.date {
-                out.push_str(&format!(
-                    "    <lastmod>{}</lastmod>\n",
-                    escape_html(&d[..d.len().min(10)])
-                ));
-            }
-            let translations = self.content.translations(i, &self.config);
-            if translations.len() > 1 {
-                for t in translations {
-                    let te = &self.content.entries[t];
-                    out.push_str(&format!(
-                        "    <xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>\n",
-                        escape_html(&te.lang),
-                        escape_html(&self.permalink(&te.path))
-                    ));
-                }
-            }
-            out.push_str("  </url>\n");
-        }
-        if let Some(d) = &self.dashboards {
-            let generated = d
-                .report
-                .repos
-                .iter()
-                .map(|r| format!("/repos/{}/", r.slug))
-                .chain(d.teams.iter().map(|t| format!("/teams/{}/", t.slug)));
-            for path in generated {
-                out.push_str("  <url>\n    <loc>");
-                out.push_str(&escape_html(&self.permalink(&path)));
-                out.push_str("</loc>\n  </url>\n");
-            }
-        }
-        out.push_str("</urlset>\n");
-        out
-    }
-}
-
-/// Where a static file's bytes come from.
-pub enum StaticSource {
-    Embedded(&'static [u8]),
-    File(PathBuf),
-}
-
 struct Resolver<'a> {
     content: &'a ContentTree,
     config: &'a Config,
@@ -887,40 +724,10 @@ impl LinkResolver for Resolver<'_> {
     }
 }
 
-/// JSON with `<`, `>` and `&` written as `\u003c`, `\u003e`, `\u0026`: the same
-/// data, but no file of the site holds markup from repository data, wherever
-/// it is served or embedded.
-pub fn json_for_the_web<T: serde::Serialize>(value: &T, pretty: bool) -> Vec<u8> {
-    let text = if pretty {
-        serde_json::to_string_pretty(value)
-    } else {
-        serde_json::to_string(value)
-    }
-    .unwrap_or_default();
-    // These characters only occur inside JSON strings, where the escapes mean the same.
-    text.replace('&', "\\u0026")
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .into_bytes()
-}
-
 /// Marks the sidebar link to the current page with `aria-current="page"`.
 fn mark_current(sidebar: &str, url: &str) -> String {
     let needle = format!("href=\"{}\"", escape_html(url));
     sidebar.replacen(&needle, &format!("{needle} aria-current=\"page\""), 1)
-}
-
-/// A page that sends the reader on to `url` (front-matter aliases). It names
-/// the favicon, so browsers do not ask for a missing `/favicon.ico`.
-fn redirect_page(url: &str, base_path: &str) -> String {
-    let u = escape_html(url);
-    let icon = escape_html(&format!("{base_path}/favicon.svg"));
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Redirecting…</title>\
-<link rel=\"icon\" href=\"{icon}\" type=\"image/svg+xml\">\
-<link rel=\"canonical\" href=\"{u}\"><meta http-equiv=\"refresh\" content=\"0; url={u}\"></head>\
-<body><a href=\"{u}\">{u}</a></body></html>\n"
-    )
 }
 
 /// Options of `opsmeter build`.

@@ -10,6 +10,7 @@ pub mod highlight;
 pub mod i18n;
 pub mod links;
 pub mod markdown;
+pub mod output;
 pub mod outputs;
 pub mod reports;
 pub mod search;
