@@ -8,7 +8,7 @@
 //! reason and keeps its previous facts. Progress is reported through a
 //! callback, so the terminal (progress bar, printing) stays in `cmd`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -356,18 +356,35 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
             }),
         }
     }
-    // Two entries that would share a facts file: the first one wins.
-    let mut slugs = HashSet::new();
+    // One facts file per repository: the same repository listed twice (say by
+    // its organisation and by itself) is collected once; two different names
+    // that would share a file are an error naming both.
+    let mut slugs: HashMap<String, String> = HashMap::new();
+    let mut clashes = Vec::new();
     targets.retain(|t| {
-        let fresh = slugs.insert(store::slug(&t.name));
-        if !fresh {
-            tracing::warn!(
-                "{} is configured twice (or shares its file name with another); collected once",
-                t.name
-            );
+        let slug = store::slug(&t.name);
+        match slugs.get(&slug) {
+            None => {
+                slugs.insert(slug, t.name.clone());
+                true
+            }
+            Some(first) if *first == t.name => {
+                tracing::warn!("{} is configured twice; collected once", t.name);
+                false
+            }
+            Some(first) => {
+                clashes.push(Failure {
+                    name: t.name.clone(),
+                    reason: format!(
+                        "its facts file data/facts/{slug}.json would be the one of `{first}`; \
+                         give one of them another `name` in opsmeter.toml"
+                    ),
+                });
+                false
+            }
         }
-        fresh
     });
+    failures.extend(clashes);
     if let Some(s) = shard {
         targets.retain(|t| in_shard(&t.name, s));
     }
