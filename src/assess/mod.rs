@@ -320,7 +320,7 @@ pub fn assess_repos(
         let (facts, warnings) = crate::collect::facts_for(root, spec, lenient)
             .with_context(|| format!("collecting {}", spec.name))?;
         for w in warnings {
-            eprintln!("warning: {w} (skipped: --lenient)");
+            tracing::warn!("{w} (skipped: --lenient)");
         }
         let mopts = MetricOptions {
             incident_link_max: Duration::seconds(
@@ -338,7 +338,7 @@ pub fn assess_repos(
                 .with_context(|| format!("reading coverage of {}", spec.name));
             }
             for p in problems {
-                eprintln!("warning: {p} (skipped: --lenient)");
+                tracing::warn!("{p} (skipped: --lenient)");
             }
         }
         let mut findings = probes::run_all(&files, &catalogue);
