@@ -21,3 +21,4 @@ pub mod sources;
 pub mod store;
 pub mod time;
 pub mod toml_file;
+pub mod workspace;

@@ -23,6 +23,7 @@ use crate::probes::coverage::Coverage;
 use crate::probes::{self, FileSource, Finding, RepoFiles};
 use crate::sources::git::GitRepo;
 use crate::sources::repo::{self, RepoSpec};
+use crate::workspace::Workspace;
 
 /// One deployment in the report.
 #[derive(Debug, Serialize)]
@@ -305,15 +306,14 @@ pub fn repo_report(
 /// Assesses every repository: facts, metrics over `window`, probes, coverage
 /// and model scores. Used by `assess` and by `build`.
 pub fn assess_repos(
-    root: &Path,
+    ws: &Workspace,
     specs: &[RepoSpec],
     window: Window,
     edition_id: &str,
     edition: &crate::metrics::tiers::Edition,
     lenient: bool,
 ) -> Result<Report> {
-    let catalogue = probes::patterns::Catalogue::load(root)?;
-    let model = Model::load(root, &probes::known_ids(&catalogue))?;
+    let (root, catalogue, model) = (ws.root.as_path(), &ws.catalogue, &ws.model);
 
     let mut reports = Vec::new();
     for spec in specs {
@@ -341,7 +341,7 @@ pub fn assess_repos(
                 tracing::warn!("{p} (skipped: --lenient)");
             }
         }
-        let mut findings = probes::run_all(&files, &catalogue);
+        let mut findings = probes::run_all(&files, catalogue);
         findings.push(probes::coverage::run(&files, &coverage_reports));
         let git = spec
             .path
@@ -372,7 +372,7 @@ pub fn assess_repos(
             measurement,
             &mopts,
             &Scoring {
-                model: &model,
+                model,
                 window: &window,
                 edition_id,
                 edition,

@@ -41,6 +41,8 @@ pub struct Site {
     pub dashboards: Option<std::sync::Arc<super::dashboards::Dashboards>>,
     /// The maturity model, whose practices link into handbook chapters.
     pub model: crate::model::Model,
+    /// The configuration and data files, as the assessment reads them.
+    pub workspace: std::sync::Arc<crate::workspace::Workspace>,
     base_path: String,
 }
 
@@ -81,7 +83,10 @@ impl Site {
     /// Loads config, content and templates from `root`. Reports every problem found.
     pub fn load(root: &Path, drafts: bool) -> Result<Site> {
         let t = Instant::now();
-        let config = Config::load(root)?;
+        // Configuration, probe catalogue, model and benchmarks: loaded once,
+        // shared by the pages and the assessment of the repositories.
+        let workspace = crate::workspace::Workspace::load(root)?;
+        let config = workspace.config.clone();
         let content_result = content::load(root, &config, drafts);
         let templates_result = templates::load(root, &config);
         let mut problems = Vec::new();
@@ -89,8 +94,6 @@ impl Site {
             problems.append(&mut p);
             Strings::new()
         });
-        let catalogue = crate::probes::patterns::Catalogue::load(root)?;
-        let model = crate::model::Model::load(root, &crate::probes::known_ids(&catalogue))?;
         let content = content_result.unwrap_or_else(|mut p| {
             problems.append(&mut p);
             ContentTree::default()
@@ -119,7 +122,8 @@ impl Site {
             templates,
             strings,
             dashboards: None,
-            model,
+            model: workspace.model.clone(),
+            workspace: std::sync::Arc::new(workspace),
             base_path,
         })
     }
@@ -760,7 +764,7 @@ pub fn build_reusing(
     let mut site = Site::load(&opts.root, opts.drafts)?;
     site.dashboards = match dashboards {
         Some(d) => Some(d),
-        None => super::dashboards::assess_site(&opts.root, &site.config, &opts.dashboards)?
+        None => super::dashboards::assess_site(&site.workspace, &opts.dashboards)?
             .map(std::sync::Arc::new),
     };
     let problems = site.render_markdown();
