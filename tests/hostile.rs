@@ -2,18 +2,12 @@
 //! panic. Each test runs the real binary and asserts the exit code, the
 //! message, and what exists (or is unchanged) on disk afterwards.
 
+mod common;
+
+use common::opsmeter;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
-
-fn opsmeter() -> Command {
-    let mut c = Command::cargo_bin("opsmeter").unwrap();
-    c.env_remove("OPSMETER_LOG")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GITLAB_TOKEN");
-    c
-}
 
 /// Every file (and symbolic link) under `dir`, with its bytes.
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
