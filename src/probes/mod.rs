@@ -11,6 +11,7 @@ pub mod coverage;
 pub mod files;
 pub mod flow;
 pub mod kubernetes;
+mod listed;
 pub mod patterns;
 mod tree;
 pub mod workflows;
@@ -18,6 +19,7 @@ pub mod workflows;
 use serde::Serialize;
 
 pub use files::{FileSource, RepoFiles, SourceKind};
+pub use listed::{BlobReader, ListedFile};
 
 /// What a probe concluded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -117,6 +117,12 @@ struct PlainHttp {
     headers: HeaderMap,
 }
 
+/// How one exchange ended: `304` (for the URL then asked), or a success.
+enum Answer {
+    NotModified(String),
+    Body(Raw, String),
+}
+
 /// A complete answer.
 struct Raw {
     status: StatusCode,
@@ -365,29 +371,104 @@ impl Client {
                 });
             }
         }
+        let mut conditional = HeaderMap::new();
+        if let Some((entry, _)) = &cached {
+            if let Some(v) = entry
+                .etag
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
+                conditional.insert(http::header::IF_NONE_MATCH, v);
+            } else if let Some(v) = entry
+                .last_modified
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
+                conditional.insert(http::header::IF_MODIFIED_SINCE, v);
+            }
+        }
+        let (raw, current) = match self.exchange(url, conditional).await? {
+            Answer::NotModified(current) => {
+                if let Some((entry, items)) = cached.take() {
+                    self.not_modified.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Page {
+                        items,
+                        next: entry.next,
+                    });
+                }
+                bail!(
+                    "{} answered 304 Not Modified for {current} without a conditional request",
+                    self.host
+                );
+            }
+            Answer::Body(raw, current) => (raw, current),
+        };
+        let items: T = serde_json::from_slice(&raw.body).map_err(|e| {
+            anyhow!(
+                "{} sent malformed JSON for {current} (line {}, column {}): {e}",
+                self.host,
+                e.line(),
+                e.column()
+            )
+        })?;
+        let next = next_page(&raw.headers, &current);
+        let etag = header(&raw.headers, "etag");
+        let last_modified = header(&raw.headers, "last-modified");
+        if etag.is_some() || last_modified.is_some() || freshness == Freshness::Immutable {
+            let entry = CacheEntry {
+                url: url.to_string(),
+                etag,
+                last_modified,
+                next: next.clone(),
+                body: serde_json::to_value(&items).context("caching an answer")?,
+            };
+            // A cache that cannot be written costs requests next time, nothing more.
+            if let Err(e) = write_cache(&cache_file, &entry) {
+                tracing::debug!("not caching {url}: {e:#}");
+            }
+        }
+        Ok(Page { items, next })
+    }
+
+    /// The bytes of an answer as they are (a raw file), with `accept` as the
+    /// `Accept` header; not cached here (the caller keeps what is immutable).
+    pub async fn get_bytes(&self, url: &str, accept: &'static str) -> Result<Bytes> {
+        let mut extra = HeaderMap::new();
+        extra.insert(http::header::ACCEPT, HeaderValue::from_static(accept));
+        let answer = self.exchange(url, extra).await.map_err(|e| {
+            let message = self.scrub(&format!("{e:#}"));
+            match e.downcast_ref::<StatusError>() {
+                Some(s) => anyhow::Error::new(StatusError {
+                    status: s.status,
+                    message,
+                }),
+                None => anyhow!("{message}"),
+            }
+        })?;
+        match answer {
+            Answer::Body(raw, _) => Ok(raw.body),
+            Answer::NotModified(current) => bail!(
+                "{} answered 304 Not Modified for {current} without a conditional request",
+                self.host
+            ),
+        }
+    }
+
+    /// One request, to the end: retries, rate-limit waits and redirects (on
+    /// the configured server only). `first` headers go with the request for
+    /// `url` itself (validators, `Accept`), not with a redirect's. A definite
+    /// failure is a [`StatusError`].
+    async fn exchange(&self, url: &str, first: HeaderMap) -> Result<Answer> {
         let mut current = url.to_string();
         let mut attempt = 0u32;
         let mut waits = 0u32;
         let mut redirects = 0u32;
         loop {
-            let mut extra = HeaderMap::new();
-            if let Some((entry, _)) = &cached {
-                if current == url {
-                    if let Some(v) = entry
-                        .etag
-                        .as_deref()
-                        .and_then(|e| HeaderValue::from_str(e).ok())
-                    {
-                        extra.insert(http::header::IF_NONE_MATCH, v);
-                    } else if let Some(v) = entry
-                        .last_modified
-                        .as_deref()
-                        .and_then(|e| HeaderValue::from_str(e).ok())
-                    {
-                        extra.insert(http::header::IF_MODIFIED_SINCE, v);
-                    }
-                }
-            }
+            let extra = if current == url {
+                first.clone()
+            } else {
+                HeaderMap::new()
+            };
             // Every request, pagination and redirects alike, goes to the
             // configured API server only: the transport adds the token to all.
             if origin_key(&current).ok().as_deref() != Some(self.api_origin.as_str()) {
@@ -418,44 +499,10 @@ impl Client {
             };
             let status = raw.status;
             if status == StatusCode::NOT_MODIFIED {
-                if let Some((entry, items)) = cached.take() {
-                    self.not_modified.fetch_add(1, Ordering::Relaxed);
-                    return Ok(Page {
-                        items,
-                        next: entry.next,
-                    });
-                }
-                bail!(
-                    "{} answered 304 Not Modified for {current} without a conditional request",
-                    self.host
-                );
+                return Ok(Answer::NotModified(current));
             }
             if status.is_success() {
-                let items: T = serde_json::from_slice(&raw.body).map_err(|e| {
-                    anyhow!(
-                        "{} sent malformed JSON for {current} (line {}, column {}): {e}",
-                        self.host,
-                        e.line(),
-                        e.column()
-                    )
-                })?;
-                let next = next_page(&raw.headers, &current);
-                let etag = header(&raw.headers, "etag");
-                let last_modified = header(&raw.headers, "last-modified");
-                if etag.is_some() || last_modified.is_some() || freshness == Freshness::Immutable {
-                    let entry = CacheEntry {
-                        url: url.to_string(),
-                        etag,
-                        last_modified,
-                        next: next.clone(),
-                        body: serde_json::to_value(&items).context("caching an answer")?,
-                    };
-                    // A cache that cannot be written costs requests next time, nothing more.
-                    if let Err(e) = write_cache(&cache_file, &entry) {
-                        tracing::debug!("not caching {url}: {e:#}");
-                    }
-                }
-                return Ok(Page { items, next });
+                return Ok(Answer::Body(raw, current));
             }
             if status.is_redirection() {
                 if let Some(loc) = header(&raw.headers, "location") {
