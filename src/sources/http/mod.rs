@@ -152,7 +152,11 @@ impl Transport {
             }
             Transport::Hyper(plain) => {
                 let mut req = http::Request::get(url);
-                for (k, v) in plain.headers.iter().chain(extra.iter()) {
+                // A header of the request's own (`Accept`) replaces the default one.
+                for (k, v) in plain.headers.iter().filter(|(k, _)| !extra.contains_key(*k)) {
+                    req = req.header(k, v);
+                }
+                for (k, v) in extra.iter() {
                     req = req.header(k, v);
                 }
                 let req = req
@@ -192,6 +196,8 @@ pub struct Client {
     secret: Option<String>,
     sent: AtomicU64,
     not_modified: AtomicU64,
+    blobs_fetched: AtomicU64,
+    blobs_cached: AtomicU64,
 }
 
 impl Client {
@@ -229,6 +235,8 @@ impl Client {
             secret: token,
             sent: AtomicU64::new(0),
             not_modified: AtomicU64::new(0),
+            blobs_fetched: AtomicU64::new(0),
+            blobs_cached: AtomicU64::new(0),
         })
     }
 
@@ -275,6 +283,8 @@ impl Client {
             secret: token,
             sent: AtomicU64::new(0),
             not_modified: AtomicU64::new(0),
+            blobs_fetched: AtomicU64::new(0),
+            blobs_cached: AtomicU64::new(0),
         })
     }
 
@@ -284,6 +294,47 @@ impl Client {
             self.sent.load(Ordering::Relaxed),
             self.not_modified.load(Ordering::Relaxed),
         )
+    }
+
+    /// Blobs fetched from the server so far, and blobs read from the cache.
+    pub fn blob_counts(&self) -> (u64, u64) {
+        (
+            self.blobs_fetched.load(Ordering::Relaxed),
+            self.blobs_cached.load(Ordering::Relaxed),
+        )
+    }
+
+    /// A file's bytes by its git blob id: from the cache when it is there (a
+    /// blob never changes, so it is never fetched twice), else from `url`
+    /// with `accept`, checked against the id (a wrong answer is an error, not
+    /// a finding), then kept under `blobs/` of the cache.
+    pub async fn blob(&self, url: &str, id: &str, accept: &'static str) -> Result<Vec<u8>> {
+        if id.len() != 40 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("{}: {id:?} is not a blob id (40 hex digits)", self.host);
+        }
+        let id = id.to_ascii_lowercase();
+        let file = self.cache_dir.join("blobs").join(&id);
+        if let Ok(bytes) = std::fs::read(&file) {
+            if blob_id(&bytes).as_deref() == Some(id.as_str()) {
+                self.blobs_cached.fetch_add(1, Ordering::Relaxed);
+                return Ok(bytes);
+            }
+        }
+        let bytes = self.get_bytes(url, accept).await?;
+        let got = blob_id(&bytes);
+        if got.as_deref() != Some(id.as_str()) {
+            bail!(
+                "{} answered {url} with {} bytes that are not blob {id} (they hash to {})",
+                self.host,
+                bytes.len(),
+                got.as_deref().unwrap_or("nothing")
+            );
+        }
+        self.blobs_fetched.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = crate::fsutil::write_atomic(&file, &bytes) {
+            tracing::debug!("not caching blob {id}: {e:#}");
+        }
+        Ok(bytes.to_vec())
     }
 
     /// Replaces the token in a message, should a server ever echo it.
@@ -631,6 +682,13 @@ impl Client {
     }
 }
 
+/// The git id of a blob holding `bytes`, in hex.
+fn blob_id(bytes: &[u8]) -> Option<String> {
+    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::object::Kind::Blob, bytes)
+        .ok()
+        .map(|id| id.to_string())
+}
+
 /// A token must be printable ASCII to travel in a header; checked before any
 /// client is built (a control character would otherwise panic deep inside the
 /// HTTP stack). The message never shows the token.
@@ -667,6 +725,15 @@ fn error_message(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blob_ids_are_git_ids() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(
+            blob_id(b"hello\n").as_deref(),
+            Some("ce013625030ba8dba906f756967f9e9ca394464a")
+        );
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {
