@@ -556,7 +556,9 @@ async fn collect_host<H: HostApi + 'static>(
 /// repository whose tree cannot be listed (empty, or the host refuses) gets
 /// findings that say so; a blob that cannot be read fails the repository
 /// (its findings would be wrong) and keeps its previous facts.
-async fn probe_host<H: HostApi + 'static>(h: &HostTarget<'_>) -> Result<(ProbedFiles, Vec<String>)> {
+async fn probe_host<H: HostApi + 'static>(
+    h: &HostTarget<'_>,
+) -> Result<(ProbedFiles, Vec<String>)> {
     // Folders neither the probes nor the coverage search look into.
     let prune = |name: &str| {
         probes::files::SKIPPED_DIRS.contains(&name)
@@ -586,7 +588,10 @@ async fn probe_host<H: HostApi + 'static>(h: &HostTarget<'_>) -> Result<(ProbedF
                 .collect();
             (RepoFiles::listed(source, tree, reader), head.web_url)
         }
-        Err(e) if StatusError::is(&e, &[403, 404, 409]) || e.to_string().contains("default branch") => {
+        Err(e)
+            if StatusError::is(&e, &[403, 404, 409])
+                || e.to_string().contains("default branch") =>
+        {
             let why = format!(
                 "the files of the default branch could not be listed through the {} API: {}",
                 h.client.host,
@@ -602,7 +607,13 @@ async fn probe_host<H: HostApi + 'static>(h: &HostTarget<'_>) -> Result<(ProbedF
         let (reports, problems) = probes::coverage::collect(&files, &globs, &[]);
         let mut findings = probes::run_all(&files, &catalogue);
         findings.push(probes::coverage::run(&files, &reports));
-        (files.source.clone(), findings, reports, problems, files.read_failures())
+        (
+            files.source.clone(),
+            findings,
+            reports,
+            problems,
+            files.read_failures(),
+        )
     })
     .await
     .map_err(|e| anyhow!("the probes stopped: {e}"))?;

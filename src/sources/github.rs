@@ -23,7 +23,9 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::host::api::{self, sha, Cursor, BranchHead, HostApi, Known, Listed, Prune, Repo, TreeEntry, TreeFile};
+use super::host::api::{
+    self, sha, BranchHead, Cursor, HostApi, Known, Listed, Prune, Repo, TreeEntry, TreeFile,
+};
 use super::host::{self, lenient, User};
 use super::http::{encode, Client, Freshness};
 use crate::facts::{

@@ -133,6 +133,7 @@ fn repo_facts() -> impl Strategy<Value = RepoFacts> {
                         notes,
                         pull_requests,
                         collection,
+                        files: None,
                     }
                 },
             )

@@ -153,7 +153,11 @@ impl Transport {
             Transport::Hyper(plain) => {
                 let mut req = http::Request::get(url);
                 // A header of the request's own (`Accept`) replaces the default one.
-                for (k, v) in plain.headers.iter().filter(|(k, _)| !extra.contains_key(*k)) {
+                for (k, v) in plain
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| !extra.contains_key(*k))
+                {
                     req = req.header(k, v);
                 }
                 for (k, v) in extra.iter() {
