@@ -427,17 +427,11 @@ impl HostApi for GitHub {
 
     /// The default branch (`GET /repos/{o}/{r}`) and its head (`git/ref/heads/{branch}`).
     async fn head(r: &Repo<'_>) -> Result<BranchHead> {
-        let (branch, web_url) = api::default_branch(r).await?;
-        let segments: Vec<String> = branch.split('/').map(encode).collect();
-        let url = format!("{}/git/ref/heads/{}", r.base, segments.join("/"));
-        let head: GitRef = r.client.get(&url, Freshness::Revalidate).await?.items;
-        let commit = sha(&head.object.sha)
-            .ok_or_else(|| anyhow::anyhow!("the head of {branch} is not a commit id"))?;
-        Ok(BranchHead {
-            branch,
-            commit: commit.to_hex(),
-            web_url,
-        })
+        let url = |branch: &str| {
+            let segments: Vec<String> = branch.split('/').map(encode).collect();
+            format!("{}/git/ref/heads/{}", r.base, segments.join("/"))
+        };
+        api::branch_head(r, url, |head: GitRef| head.object.sha).await
     }
 
     /// The recursive listing of the commit's tree; when GitHub truncates one

@@ -16,7 +16,7 @@ use super::host::api::{
     self, sha, BranchHead, Cursor, HostApi, Known, Listed, Prune, Repo, TreeEntry, TreeFile,
 };
 use super::host::{self, lenient, User};
-use super::http::{encode, Freshness};
+use super::http::encode;
 use crate::facts::{
     Deployment, DeploymentSource, DeploymentStatus, Incident, PullRequest, RepoFacts,
 };
@@ -334,16 +334,8 @@ impl HostApi for GitLab {
 
     /// The default branch (`GET /projects/:id`) and its head (`repository/branches/:branch`).
     async fn head(r: &Repo<'_>) -> Result<BranchHead> {
-        let (branch, web_url) = api::default_branch(r).await?;
-        let url = format!("{}/repository/branches/{}", r.base, encode(&branch));
-        let b: Branch = r.client.get(&url, Freshness::Revalidate).await?.items;
-        let commit = sha(&b.commit.id)
-            .ok_or_else(|| anyhow::anyhow!("the head of {branch} is not a commit id"))?;
-        Ok(BranchHead {
-            branch,
-            commit: commit.to_hex(),
-            web_url,
-        })
+        let url = |branch: &str| format!("{}/repository/branches/{}", r.base, encode(branch));
+        api::branch_head(r, url, |b: Branch| b.commit.id).await
     }
 
     /// The whole tree in one recursive listing, page by page (GitLab never

@@ -150,6 +150,28 @@ pub(crate) async fn default_branch(r: &Repo<'_>) -> Result<(String, Option<Strin
     Ok((branch, info.html_url))
 }
 
+/// The default branch and its head: `branch_url` names the answer that
+/// holds the head commit, which `commit_of` picks out.
+pub(crate) async fn branch_head<T: DeserializeOwned + Serialize>(
+    r: &Repo<'_>,
+    branch_url: impl Fn(&str) -> String,
+    commit_of: impl Fn(T) -> String,
+) -> Result<BranchHead> {
+    let (branch, web_url) = default_branch(r).await?;
+    let answer: T = r
+        .client
+        .get(&branch_url(&branch), Freshness::Revalidate)
+        .await?
+        .items;
+    let commit = sha(&commit_of(answer))
+        .ok_or_else(|| anyhow::anyhow!("the head of {branch} is not a commit id"))?;
+    Ok(BranchHead {
+        branch,
+        commit: commit.to_hex(),
+        web_url,
+    })
+}
+
 /// The files of a repository's default branch: its head and listing.
 pub(crate) async fn default_files<H: HostApi>(
     client: &Client,

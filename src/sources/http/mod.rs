@@ -396,16 +396,22 @@ impl Client {
     where
         T: DeserializeOwned + Serialize,
     {
-        self.get_inner(url, freshness).await.map_err(|e| {
-            let message = self.scrub(&format!("{e:#}"));
-            match e.downcast_ref::<StatusError>() {
-                Some(s) => anyhow::Error::new(StatusError {
-                    status: s.status,
-                    message,
-                }),
-                None => anyhow!("{message}"),
-            }
-        })
+        self.get_inner(url, freshness)
+            .await
+            .map_err(|e| self.scrubbed(e))
+    }
+
+    /// The error with any token scrubbed from its message, still a
+    /// [`StatusError`] when it was one.
+    fn scrubbed(&self, e: anyhow::Error) -> anyhow::Error {
+        let message = self.scrub(&format!("{e:#}"));
+        match e.downcast_ref::<StatusError>() {
+            Some(s) => anyhow::Error::new(StatusError {
+                status: s.status,
+                message,
+            }),
+            None => anyhow!("{message}"),
+        }
     }
 
     async fn get_inner<T>(&self, url: &str, freshness: Freshness) -> Result<Page<T>>
@@ -490,16 +496,10 @@ impl Client {
     pub async fn get_bytes(&self, url: &str, accept: &'static str) -> Result<Bytes> {
         let mut extra = HeaderMap::new();
         extra.insert(http::header::ACCEPT, HeaderValue::from_static(accept));
-        let answer = self.exchange(url, extra).await.map_err(|e| {
-            let message = self.scrub(&format!("{e:#}"));
-            match e.downcast_ref::<StatusError>() {
-                Some(s) => anyhow::Error::new(StatusError {
-                    status: s.status,
-                    message,
-                }),
-                None => anyhow!("{message}"),
-            }
-        })?;
+        let answer = self
+            .exchange(url, extra)
+            .await
+            .map_err(|e| self.scrubbed(e))?;
         match answer {
             Answer::Body(raw, _) => Ok(raw.body),
             Answer::NotModified(current) => bail!(
