@@ -327,8 +327,13 @@ pub fn assess_repos(
                 (spec.settings.incident_link_max_hours * 3600.0) as i64,
             ),
         };
-        let files = repo_files(spec);
-        let (coverage_reports, problems) =
+        // A host repository without a checkout: `collect` probed its files.
+        let stored = facts.files.as_ref().filter(|_| spec.path.is_none());
+        let files = match stored {
+            Some(_) => RepoFiles::unavailable(Path::new("."), "probed by collect"),
+            None => repo_files(spec),
+        };
+        let (mut coverage_reports, problems) =
             probes::coverage::collect(&files, &spec.coverage_globs, &spec.coverage_reports);
         if !problems.is_empty() {
             if !lenient {
@@ -341,8 +346,18 @@ pub fn assess_repos(
                 tracing::warn!("{p} (skipped: --lenient)");
             }
         }
-        let mut findings = probes::run_all(&files, catalogue);
-        findings.push(probes::coverage::run(&files, &coverage_reports));
+        let (mut findings, source) = match stored {
+            Some(p) => {
+                let found = probes::stored::findings(p, &coverage_reports);
+                coverage_reports.splice(0..0, probes::stored::reports(p));
+                (found, probes::stored::source(p))
+            }
+            None => {
+                let mut found = probes::run_all(&files, catalogue);
+                found.push(probes::coverage::run(&files, &coverage_reports));
+                (found, files.source.clone())
+            }
+        };
         let git = spec
             .path
             .as_deref()
@@ -352,7 +367,7 @@ pub fn assess_repos(
         let practices = Practices {
             findings,
             coverage: probes::coverage::summarise(&coverage_reports),
-            files: files.source.clone(),
+            files: source,
         };
         let st = &spec.settings;
         let measurement = Measurement {
@@ -378,7 +393,10 @@ pub fn assess_repos(
                 edition,
             },
         );
-        report.web_url = spec.web_url.clone();
+        report.web_url = spec
+            .web_url
+            .clone()
+            .or_else(|| stored.and_then(|p| p.web_url.clone()));
         reports.push(report);
     }
     Ok(Report {
