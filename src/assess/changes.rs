@@ -128,10 +128,12 @@ pub struct ChangeRow {
     pub author: Option<String>,
     pub url: Option<String>,
     pub deployment: Option<String>,
+    /// The index of that deployment: the report's anchor `deployment-<index>`.
+    pub deployment_index: Option<usize>,
     /// Authored (first commit, else opened) → deployed, in hours.
     pub lead_time: Option<f64>,
     /// Pull requests: coding, pickup, review, deploy. Commits: integration and
-    /// deploy, only when it came through a merge commit.
+    /// deploy, known only when it came through a merge commit.
     pub phases: Vec<PhaseCell>,
 }
 
@@ -159,12 +161,16 @@ pub enum CauseRow {
 /// One deployment of the window with what it shipped.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeploymentDrill {
+    /// `deployment-<index>`: unique on the page whatever the ref.
+    pub anchor: String,
     #[serde(rename = "ref")]
     pub reference: String,
     pub time: String,
     pub failed: bool,
     pub baseline: bool,
     pub changes: Vec<ChangeRow>,
+    /// How many changes it shipped, listed or not.
+    pub count: usize,
     /// Changes shipped but not listed (beyond [`CHANGES_SHOWN`]).
     pub more: usize,
     pub causes: Vec<CauseRow>,
@@ -175,6 +181,9 @@ pub struct DeploymentDrill {
 pub struct Drill {
     /// The slowest changes shipped in the window, slowest first.
     pub slowest: Vec<ChangeRow>,
+    /// The phases the slowest changes' table has columns for: none when no
+    /// listed change has a phase known.
+    pub slowest_phases: Vec<&'static str>,
     /// The deployments of the window, newest first.
     pub deployments: Vec<DeploymentDrill>,
 }
@@ -216,6 +225,7 @@ impl<'a> Rows<'a> {
             author: Some(pr.author.clone()),
             url: self.links.map(|l| l.request(pr.number)),
             deployment: deployed.map(|d| d.reference.clone()),
+            deployment_index: pr.deployment.filter(|&d| d < deps.len()),
             lead_time: deployed_at
                 .and_then(|t| hours(pr.first_commit_at.unwrap_or(pr.created_at), t)),
             phases: p
@@ -243,19 +253,16 @@ impl<'a> Rows<'a> {
             author: summary.map(|s| s.author),
             url: self.links.map(|l| l.commit(&hex)),
             deployment: Some(deployed.reference.clone()),
+            deployment_index: Some(c.deployment),
             lead_time: hours(c.author_time, deployed.time),
-            phases: if c.merged_at.is_some() {
-                spans
-                    .named()
-                    .iter()
-                    .map(|(phase, hours)| PhaseCell {
-                        phase,
-                        hours: *hours,
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            },
+            phases: spans
+                .named()
+                .iter()
+                .map(|(phase, hours)| PhaseCell {
+                    phase,
+                    hours: *hours,
+                })
+                .collect(),
         }
     }
 
@@ -408,11 +415,13 @@ pub fn drill(
             let changes = shipped.remove(&i).unwrap_or_default();
             let total = counts.get(&i).copied().unwrap_or(0);
             DeploymentDrill {
+                anchor: format!("deployment-{i}"),
                 reference: deps[i].reference.clone(),
                 time: format_time(&deps[i].time),
                 failed: outcomes.get(i).is_some_and(|o| o.failed),
                 baseline: i == 0,
                 more: total.saturating_sub(changes.len()),
+                count: total,
                 changes,
                 causes: outcomes
                     .get(i)
@@ -421,8 +430,20 @@ pub fn drill(
             }
         })
         .collect();
+    let slowest_phases = if slowest
+        .iter()
+        .any(|c| c.phases.iter().any(|p| p.hours.is_some()))
+    {
+        slowest
+            .first()
+            .map(|c| c.phases.iter().map(|p| p.phase).collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Drill {
         slowest,
+        slowest_phases,
         deployments,
     }
 }
