@@ -500,7 +500,12 @@ fn a_mirror_whose_files_cannot_be_read_is_not_measured_never_zero() {
 /// `title`, `author` and `branch` are the strangers' strings under test.
 fn host_site(title: &str, author: &str, branch: &str, incident: &str) -> tempfile::TempDir {
     let sha = |c: char| c.to_string().repeat(40);
-    let pr = |n: u64, created: &str, merged: &str, first_commit: Option<&str>, response: Option<&str>, deployment: Option<u64>| {
+    let pr = |n: u64,
+              created: &str,
+              merged: &str,
+              first_commit: Option<&str>,
+              response: Option<&str>,
+              deployment: Option<u64>| {
         serde_json::json!({
             "number": n, "title": format!("{title} #{n}"), "author": author, "branch": branch,
             "created_at": created, "merged_at": merged, "first_commit_at": first_commit,
@@ -572,7 +577,14 @@ fn assess_site_json(site: &Path) -> serde_json::Value {
     let out = opsmeter()
         .arg("--root")
         .arg(site)
-        .args(["assess", "--json", "--since", "2024-01-01", "--until", "2024-02-01"])
+        .args([
+            "assess",
+            "--json",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-02-01",
+        ])
         .assert()
         .success();
     serde_json::from_slice(&out.get_output().stdout).unwrap()
@@ -590,7 +602,12 @@ fn pull_request_phases_are_in_the_contract_and_on_the_report() {
     let repo = &assessed["repos"][0];
     let phases = |p: &serde_json::Value| {
         let h = &p["phases_hours"];
-        (h["coding"].clone(), h["pickup"].clone(), h["review"].clone(), h["deploy"].clone())
+        (
+            h["coding"].clone(),
+            h["pickup"].clone(),
+            h["review"].clone(),
+            h["deploy"].clone(),
+        )
     };
     let prs = repo["pull_requests"].as_array().unwrap();
     let numbers: Vec<u64> = prs.iter().map(|p| p["number"].as_u64().unwrap()).collect();
@@ -599,20 +616,35 @@ fn pull_request_phases_are_in_the_contract_and_on_the_report() {
     // #1, baseline: coding 24, pickup 24, review 24; its deploy phase is unknown.
     assert_eq!(prs[0]["deployment"], "v1");
     assert_eq!(prs[0]["baseline"], true);
-    assert_eq!(phases(&prs[0]), (json!(24.0), json!(24.0), json!(24.0), json!(null)));
+    assert_eq!(
+        phases(&prs[0]),
+        (json!(24.0), json!(24.0), json!(24.0), json!(null))
+    );
     // #2: coding 00:00→06:00 6 h, pickup 06:00→08:00 2 h, review 08:00→next 08:00 24 h,
     // deploy 01-03 08:00 → 01-10 00:00 = 160 h.
-    assert_eq!(phases(&prs[1]), (json!(6.0), json!(2.0), json!(24.0), json!(160.0)));
+    assert_eq!(
+        phases(&prs[1]),
+        (json!(6.0), json!(2.0), json!(24.0), json!(160.0))
+    );
     assert_eq!(prs[1]["url"], "https://github.com/acme/api/pull/2");
     assert_eq!(prs[1]["created"], "2024-01-02T06:00:00Z");
     assert_eq!(prs[1]["merged"], "2024-01-03T08:00:00Z");
     // #3: coding −12 h is unknown; no response: no pickup, review from opening 24 h; deploy 96 h.
-    assert_eq!(phases(&prs[2]), (json!(null), json!(null), json!(24.0), json!(96.0)));
+    assert_eq!(
+        phases(&prs[2]),
+        (json!(null), json!(null), json!(24.0), json!(96.0))
+    );
     // #4: coding 0, pickup 1, review 23, deploy 48.
-    assert_eq!(phases(&prs[3]), (json!(0.0), json!(1.0), json!(23.0), json!(48.0)));
+    assert_eq!(
+        phases(&prs[3]),
+        (json!(0.0), json!(1.0), json!(23.0), json!(48.0))
+    );
     // #5: merged on 01-26, not deployed.
     assert_eq!(prs[4]["deployment"], json!(null));
-    assert_eq!(phases(&prs[4]), (json!(null), json!(null), json!(24.0), json!(null)));
+    assert_eq!(
+        phases(&prs[4]),
+        (json!(null), json!(null), json!(24.0), json!(null))
+    );
     // #6: review 24, deploy 01-15 → 01-20 = 120.
     assert_eq!(prs[5]["deployment"], "v3");
     // Over #2, #3, #4 and #6 (the baseline and the undeployed excepted):
@@ -629,8 +661,14 @@ fn pull_request_phases_are_in_the_contract_and_on_the_report() {
 
     let page = read(site.path(), "repos/acme-api/index.html");
     // Median cards and the stacked chart with its table.
-    assert!(page.contains("<h2 id=\"phases-title\">Where the lead time goes</h2>"), "{page}");
-    assert!(page.contains("108 <span class=\"unit\">h median</span>"), "{page}");
+    assert!(
+        page.contains("<h2 id=\"phases-title\">Where the lead time goes</h2>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("108 <span class=\"unit\">h median</span>"),
+        "{page}"
+    );
     assert!(page.contains("id=\"lead-time-phases\""));
     // Slowest first: #2 (first commit 01-02 00:00 → 01-10: 192 h), then #6 (144 h).
     let slowest = &page[page.find("id=\"slowest-changes\"").unwrap()..];
@@ -663,10 +701,18 @@ fn hostile_pull_request_data_is_escaped_in_the_drill_down() {
     let escaped_title = "feat: &lt;script&gt;alert(1)&lt;/script&gt; ]]&gt;&lt;/svg&gt; #2";
     let slowest = &page[page.find("id=\"slowest-changes\"").unwrap()..];
     assert!(slowest.contains(escaped_title), "{slowest}");
-    assert!(slowest.contains("<td>mallory&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</td>"), "{slowest}");
+    assert!(
+        slowest.contains("<td>mallory&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</td>"),
+        "{slowest}"
+    );
     let shipped = &page[page.find("id=\"shipped-title\"").unwrap()..];
     assert!(shipped.contains(escaped_title), "{shipped}");
-    assert!(shipped.contains("<code>#9&quot;&gt;&lt;img src=x onerror=alert(1)&gt;]]&gt;&lt;/svg&gt;</code>"), "{shipped}");
+    assert!(
+        shipped.contains(
+            "<code>#9&quot;&gt;&lt;img src=x onerror=alert(1)&gt;]]&gt;&lt;/svg&gt;</code>"
+        ),
+        "{shipped}"
+    );
     let mut scanned = 0;
     for entry in walkdir::WalkDir::new(site.path().join("public")) {
         let entry = entry.unwrap();
@@ -675,12 +721,19 @@ fn hostile_pull_request_data_is_escaped_in_the_drill_down() {
         }
         let text = String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).into_owned();
         for bad in [SCRIPT, IMG, CDATA, "<img src=x"] {
-            assert!(!text.contains(bad), "{} contains {bad:?}", entry.path().display());
+            assert!(
+                !text.contains(bad),
+                "{} contains {bad:?}",
+                entry.path().display()
+            );
         }
         scanned += 1;
     }
     assert!(scanned > 5, "scanned {scanned} files");
     // The JSON contract still carries the strings themselves (escaped only as JSON).
     let assessed = assess_site_json(site.path());
-    assert_eq!(assessed["repos"][0]["pull_requests"][1]["author"], format!("mallory{IMG}"));
+    assert_eq!(
+        assessed["repos"][0]["pull_requests"][1]["author"],
+        format!("mallory{IMG}")
+    );
 }

@@ -60,10 +60,7 @@ pub fn pull_request_phases(pr: &PullRequest, deployed_at: Option<DateTime<Utc>>)
     Phases {
         coding: pr.first_commit_at.and_then(|f| span(f, pr.created_at)),
         pickup: pr.first_response_at.and_then(|r| span(pr.created_at, r)),
-        review: span(
-            pr.first_response_at.unwrap_or(pr.created_at),
-            pr.merged_at,
-        ),
+        review: span(pr.first_response_at.unwrap_or(pr.created_at), pr.merged_at),
         deploy: deployed_at.and_then(|d| span(pr.merged_at, d)),
     }
 }
@@ -386,7 +383,15 @@ mod tests {
                 deployment("v2", "2024-01-05T00:00:00Z"),
                 deployment("v3", "2024-02-01T00:00:00Z"),
             ],
-            pull_requests: vec![baseline, shipped, shipped2, waiting, later, old, outside_merge],
+            pull_requests: vec![
+                baseline,
+                shipped,
+                shipped2,
+                waiting,
+                later,
+                old,
+                outside_merge,
+            ],
             ..RepoFacts::default()
         };
         let window = Window {
@@ -396,7 +401,13 @@ mod tests {
         let reqs = window_requests(&facts, &window);
         let listed: Vec<(u64, Option<usize>, bool)> = reqs
             .iter()
-            .map(|r| (facts.pull_requests[r.index].number, r.deployment, r.baseline))
+            .map(|r| {
+                (
+                    facts.pull_requests[r.index].number,
+                    r.deployment,
+                    r.baseline,
+                )
+            })
             .collect();
         // #1 and #6 by the baseline (in the window), #2 and #3 by v2, #4 and #5 waiting;
         // #7 merged before the window and never shipped: not listed.
@@ -472,8 +483,16 @@ mod tests {
 
     #[test]
     fn the_largest_shift_names_the_phase() {
-        let before = [("coding", Some(10.0)), ("pickup", Some(6.0)), ("review", None)];
-        let now = [("coding", Some(12.0)), ("pickup", Some(44.0)), ("review", Some(1.0))];
+        let before = [
+            ("coding", Some(10.0)),
+            ("pickup", Some(6.0)),
+            ("review", None),
+        ];
+        let now = [
+            ("coding", Some(12.0)),
+            ("pickup", Some(44.0)),
+            ("review", Some(1.0)),
+        ];
         assert_eq!(
             largest_shift(&now, &before),
             Some(PhaseShift {

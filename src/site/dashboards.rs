@@ -329,7 +329,10 @@ fn phases_value(name: &str, d: &Dora, series: &RepoSeries) -> Value {
             card("deploy", &b.deploy),
         ]
     } else if let Some(m) = &d.merge_phases_hours {
-        vec![card("integration", &m.integration), card("deploy", &m.deploy)]
+        vec![
+            card("integration", &m.integration),
+            card("deploy", &m.deploy),
+        ]
     } else {
         Vec::new()
     };

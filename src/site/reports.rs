@@ -71,7 +71,8 @@ pub fn phase_series(r: &RepoReport, window: &Window) -> Option<PhaseSeries> {
     use crate::metrics::phases;
     let deps = &r.facts.deployments;
     // (deployment time, phases by name) of everything counted.
-    let mut shipped: Vec<(DateTime<Utc>, Vec<(&'static str, Option<f64>)>)> = Vec::new();
+    type Shipped = (DateTime<Utc>, Vec<(&'static str, Option<f64>)>);
+    let mut shipped: Vec<Shipped> = Vec::new();
     if r.facts.pull_requests.is_empty() {
         for c in &r.facts.changes {
             let t = deps[c.deployment].time;
@@ -86,7 +87,10 @@ pub fn phase_series(r: &RepoReport, window: &Window) -> Option<PhaseSeries> {
             }
         }
     }
-    if shipped.iter().all(|(_, p)| p.iter().all(|(_, v)| v.is_none())) {
+    if shipped
+        .iter()
+        .all(|(_, p)| p.iter().all(|(_, v)| v.is_none()))
+    {
         return None;
     }
     let weekly = (window.until - window.since).num_days() <= WEEKLY_UP_TO_DAYS;

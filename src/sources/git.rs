@@ -594,9 +594,8 @@ impl GitRepo {
                     eprint!("\r{}: {visited} commits read", self.path.display());
                 }
                 // A merge on the mainline brings its other parents in at its own time.
-                let merges_in = merged.is_none()
-                    && info.parents.len() >= 2
-                    && !(deploy_merges && id == *tip);
+                let merges_in =
+                    merged.is_none() && info.parents.len() >= 2 && !(deploy_merges && id == *tip);
                 for (k, p) in info.parents.iter().enumerate().rev() {
                     if !shipped_by.contains_key(p) {
                         let at = if merges_in && k > 0 {

@@ -104,7 +104,11 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
             let deploy_merges = deployments
                 .iter()
                 .any(|(d, _)| d.source == DeploymentSource::Branch)
-                && spec.settings.deploy_branch.as_deref().map(|b| b.trim_start_matches("refs/heads/"))
+                && spec
+                    .settings
+                    .deploy_branch
+                    .as_deref()
+                    .map(|b| b.trim_start_matches("refs/heads/"))
                     != git.default_branch().as_deref();
             Some(git.ship(&commits, &bots, deploy_merges, &mut facts.notes)?)
         }
