@@ -101,6 +101,12 @@ pub struct Change {
     pub reverts_deployment: Option<usize>,
     /// Whether this change is a revert at all (its target may be unshipped).
     pub revert: bool,
+    /// When it reached the default branch through a merge: the committer time
+    /// of the merge commit that brought it in (git), or the merge time of its
+    /// pull request (hosts). `None` for a commit made on, squashed onto or
+    /// rebased onto the branch, where git cannot tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_at: Option<DateTime<Utc>>,
 }
 
 /// An incident: from an events file, or a host's issues (labelled, or of type incident).
@@ -279,36 +285,6 @@ pub struct PullRequest {
     pub deployment: Option<usize>,
 }
 
-/// The four phases of a pull request's lead time, in hours; `None` when a
-/// bound is unknown (never reviewed, not deployed yet).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Phases {
-    /// First commit → opened.
-    pub coding: Option<f64>,
-    /// Opened → first review or comment by someone else.
-    pub pickup: Option<f64>,
-    /// First response (or opened, when nobody responded) → merged.
-    pub review: Option<f64>,
-    /// Merged → deployed.
-    pub deploy: Option<f64>,
-}
-
-impl PullRequest {
-    /// Its phases, given the time of the deployment that shipped it.
-    pub fn phases(&self, deployed_at: Option<DateTime<Utc>>) -> Phases {
-        let hours = |a: DateTime<Utc>, b: DateTime<Utc>| (b - a).num_seconds() as f64 / 3600.0;
-        Phases {
-            coding: self.first_commit_at.map(|f| hours(f, self.created_at)),
-            pickup: self.first_response_at.map(|r| hours(self.created_at, r)),
-            review: Some(hours(
-                self.first_response_at.unwrap_or(self.created_at),
-                self.merged_at,
-            )),
-            deploy: deployed_at.map(|d| hours(self.merged_at, d)),
-        }
-    }
-}
-
 /// How a host repository was collected: the source, and the cursor up to
 /// which pull requests and issues were read (the next run reads from there).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -345,34 +321,6 @@ mod tests {
     }
 
     #[test]
-    fn pull_request_phases_in_hours() {
-        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        let pr = PullRequest {
-            number: 1,
-            title: "feat: x".into(),
-            author: "ada".into(),
-            branch: "x".into(),
-            created_at: t("2024-01-01T10:00:00Z"),
-            merged_at: t("2024-01-02T10:00:00Z"),
-            first_commit_at: Some(t("2024-01-01T08:00:00Z")),
-            first_response_at: Some(t("2024-01-01T16:00:00Z")),
-            additions: Some(3),
-            deletions: Some(1),
-            merge_sha: None,
-            revert: false,
-            reverts: None,
-            deployment: Some(1),
-        };
-        // coding 08:00→10:00 = 2 h; pickup 10:00→16:00 = 6 h; review 16:00→next 10:00 = 18 h;
-        // deploy 2024-01-02 10:00 → 2024-01-03 10:00 = 24 h.
-        let p = pr.phases(Some(t("2024-01-03T10:00:00Z")));
-        assert_eq!(
-            (p.coding, p.pickup, p.review, p.deploy),
-            (Some(2.0), Some(6.0), Some(18.0), Some(24.0))
-        );
-    }
-
-    #[test]
     fn validation_names_the_first_entry_out_of_range() {
         fn t(s: &str) -> DateTime<Utc> {
             DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -397,6 +345,7 @@ mod tests {
                 fix: false,
                 reverts_deployment: Some(0),
                 revert: true,
+                merged_at: None,
             }],
             incidents: vec![Incident {
                 id: "i".into(),

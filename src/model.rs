@@ -988,6 +988,8 @@ levels = [ { level = 1, requires = ["a.three"], next = "three" } ]
                 p90: None,
                 values: Vec::new(),
             },
+            lead_time_phases_hours: Default::default(),
+            merge_phases_hours: None,
             change_failure_rate,
             recovery_time_hours: none.clone(),
             time_to_restore_hours: none,

@@ -709,3 +709,167 @@ fn assess_json_output_is_pinned() {
         insta::assert_snapshot!(format!("assess_json_{name}"), text);
     }
 }
+
+/// Plain git's phases: a feature branch merged with a merge commit gives its
+/// commits an integration (authored → merged) and a deploy (merged →
+/// deployed) phase; a squashed commit and rebased commits land on the
+/// mainline without a merge, so git cannot tell theirs. With a deploy branch
+/// other than the default one, the merge into it is the deployment, not the
+/// integration.
+#[test]
+fn git_phases_come_from_merge_commits_only() {
+    let dir = scratch("merge-phases");
+    let r = Repo::init(&dir);
+    let c0 = r.commit(
+        "init",
+        common::HUMAN,
+        "2024-01-01T00:00:00Z",
+        "2024-01-01T00:00:00Z",
+    );
+    r.tag("v1.0.0", &c0);
+    r.git(&["checkout", "-q", "-b", "feature"], &[]);
+    r.commit(
+        "f1",
+        common::HUMAN,
+        "2024-01-02T00:00:00Z",
+        "2024-01-02T00:00:00Z",
+    );
+    r.commit(
+        "f2",
+        common::HUMAN,
+        "2024-01-02T06:00:00Z",
+        "2024-01-02T06:00:00Z",
+    );
+    r.git(&["checkout", "-q", "main"], &[]);
+    r.git(
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "Merge branch 'feature'",
+            "feature",
+        ],
+        &[
+            ("GIT_AUTHOR_DATE", "2024-01-03T00:00:00Z"),
+            ("GIT_COMMITTER_DATE", "2024-01-03T00:00:00Z"),
+        ],
+    );
+    // A squash merge is one ordinary commit on main; a rebase merge, commits re-made on main.
+    r.commit(
+        "squashed",
+        common::HUMAN,
+        "2024-01-03T12:00:00Z",
+        "2024-01-04T00:00:00Z",
+    );
+    let head = r.commit(
+        "rebased",
+        common::HUMAN,
+        "2024-01-04T06:00:00Z",
+        "2024-01-05T00:00:00Z",
+    );
+    r.tag_annotated("v2.0.0", &head, "2024-01-06T00:00:00Z");
+
+    let report = assess_json(&dir, "2024-01-01", "2024-02-01", &[]);
+    let dora = &report["repos"][0]["dora"];
+    // Lead times to v2 (01-06 00:00): f1 96 h, f2 90 h, squashed 60 h, rebased 42 h.
+    assert_eq!(
+        dora["lead_time_hours"]["values"],
+        json!([42.0, 60.0, 90.0, 96.0])
+    );
+    // Only f1 and f2 came through the merge (01-03 00:00): integration 24 h and
+    // 18 h (median 21, p90 18 + 0.9 × 6 = 23.4); deploy 72 h each.
+    assert_eq!(
+        dora["merge_phases_hours"],
+        json!({
+            "integration": {"count": 2, "median": 21.0, "p90": 23.4},
+            "deploy": {"count": 2, "median": 72.0, "p90": 72.0}
+        })
+    );
+    // No host: no pull requests, and their phases are empty rather than zero.
+    assert_eq!(report["repos"][0]["pull_requests"], json!([]));
+    assert_eq!(
+        dora["lead_time_phases_hours"]["review"],
+        json!({"count": 0, "median": null, "p90": null})
+    );
+
+    // Before the merge reached v2, nothing came through a merge: no git phases at all.
+    let early = assess_json(&dir, "2023-12-01", "2024-01-02", &[]);
+    assert_eq!(early["repos"][0]["dora"]["merge_phases_hours"], Value::Null);
+
+    // Deploy branch `production` (not the default branch): each merge of main
+    // into it is a deployment, and a change still counts from main's merge.
+    let dir = scratch("merge-phases-deploy-branch");
+    let r = Repo::init(&dir);
+    let c0 = r.commit(
+        "init",
+        common::HUMAN,
+        "2024-01-01T00:00:00Z",
+        "2024-01-01T00:00:00Z",
+    );
+    r.commit(
+        "pre",
+        common::HUMAN,
+        "2024-01-01T06:00:00Z",
+        "2024-01-01T06:00:00Z",
+    );
+    r.git(&["checkout", "-q", "-b", "feature"], &[]);
+    r.commit(
+        "f1",
+        common::HUMAN,
+        "2024-01-02T00:00:00Z",
+        "2024-01-02T00:00:00Z",
+    );
+    let merge = |branch: &str, from: &str, date: &str| {
+        r.git(&["checkout", "-q", branch], &[]);
+        r.git(
+            &[
+                "merge",
+                "-q",
+                "--no-ff",
+                "-m",
+                &format!("Merge {from}"),
+                from,
+            ],
+            &[("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)],
+        );
+    };
+    r.git(&["branch", "production", &c0], &[]);
+    merge("production", "main", "2024-01-01T12:00:00Z");
+    merge("main", "feature", "2024-01-03T00:00:00Z");
+    merge("production", "main", "2024-01-07T00:00:00Z");
+    r.git(&["checkout", "-q", "main"], &[]);
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        format!("[[repos]]\nname = \"p\"\npath = {dir:?}\ndeploy_branch = \"production\"\n"),
+    )
+    .unwrap();
+    let out = opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .args([
+            "assess",
+            "--json",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-02-01",
+        ])
+        .assert()
+        .success();
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(
+        report["repos"][0]["deployments"].as_array().unwrap().len(),
+        2
+    );
+    // f1: authored 01-02, merged into main 01-03 (24 h), deployed 01-07 (96 h);
+    // not "merged" at the deployment itself.
+    assert_eq!(
+        report["repos"][0]["dora"]["merge_phases_hours"],
+        json!({
+            "integration": {"count": 1, "median": 24.0, "p90": 24.0},
+            "deploy": {"count": 1, "median": 96.0, "p90": 96.0}
+        })
+    );
+}

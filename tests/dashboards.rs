@@ -479,3 +479,245 @@ fn a_mirror_whose_files_cannot_be_read_is_not_measured_never_zero() {
     assert_eq!(ci["status"], "measured");
     assert_eq!(ci["reason"], serde_json::Value::Null);
 }
+
+/// Stored GitHub facts with pull requests covering every phase case, and a site that reads them.
+/// `title`, `author` and `branch` are the strangers' strings under test.
+fn host_site(title: &str, author: &str, branch: &str, incident: &str) -> tempfile::TempDir {
+    let sha = |c: char| c.to_string().repeat(40);
+    let pr = |n: u64,
+              created: &str,
+              merged: &str,
+              first_commit: Option<&str>,
+              response: Option<&str>,
+              deployment: Option<u64>| {
+        serde_json::json!({
+            "number": n, "title": format!("{title} #{n}"), "author": author, "branch": branch,
+            "created_at": created, "merged_at": merged, "first_commit_at": first_commit,
+            "first_response_at": response, "additions": 1, "deletions": 0,
+            "merge_sha": sha(char::from_digit(n as u32, 10).unwrap()), "revert": n == 6,
+            "reverts": if n == 6 { Some("#4") } else { None }, "deployment": deployment
+        })
+    };
+    let change = |n: u64, author_time: &str, deployment: u64, reverts: Option<u64>| {
+        serde_json::json!({
+            "sha": sha(char::from_digit(n as u32, 10).unwrap()), "author_time": author_time,
+            "deployment": deployment, "fix": false, "reverts_deployment": reverts,
+            "revert": reverts.is_some()
+        })
+    };
+    let facts = serde_json::json!({
+        "schema_version": 1,
+        "collected_at": "2024-02-01T00:00:00Z",
+        "facts": {
+            "name": "acme/api",
+            "deployments": [
+                {"ref": "v1", "sha": sha('a'), "time": "2024-01-01T00:00:00Z", "source": "release", "status": "success"},
+                {"ref": "v2", "sha": sha('b'), "time": "2024-01-10T00:00:00Z", "source": "release", "status": "success"},
+                {"ref": "v3", "sha": sha('c'), "time": "2024-01-20T00:00:00Z", "source": "release", "status": "success"}
+            ],
+            "changes": [
+                change(2, "2024-01-02T00:00:00Z", 1, None),
+                change(3, "2024-01-05T12:00:00Z", 1, None),
+                change(4, "2024-01-07T00:00:00Z", 1, None),
+                change(6, "2024-01-14T00:00:00Z", 2, Some(1))
+            ],
+            "incidents": [
+                {"id": incident, "started_at": "2024-01-21T00:00:00Z", "resolved_at": "2024-01-21T05:00:00Z", "cause_deployment": null}
+            ],
+            "notes": [],
+            "pull_requests": [
+                // Merged before the first deployment: the baseline ships it.
+                pr(1, "2023-12-28T00:00:00Z", "2023-12-30T00:00:00Z", Some("2023-12-27T00:00:00Z"), Some("2023-12-29T00:00:00Z"), Some(0)),
+                // Every phase known.
+                pr(2, "2024-01-02T06:00:00Z", "2024-01-03T08:00:00Z", Some("2024-01-02T00:00:00Z"), Some("2024-01-02T08:00:00Z"), Some(1)),
+                // Squashed; a commit authored after opening (negative coding); nobody responded.
+                pr(3, "2024-01-05T00:00:00Z", "2024-01-06T00:00:00Z", Some("2024-01-05T12:00:00Z"), None, Some(1)),
+                // Rebased; opened with its first commit.
+                pr(4, "2024-01-07T00:00:00Z", "2024-01-08T00:00:00Z", Some("2024-01-07T00:00:00Z"), Some("2024-01-07T01:00:00Z"), Some(1)),
+                // Merged, not deployed by the window's end.
+                pr(5, "2024-01-25T00:00:00Z", "2024-01-26T00:00:00Z", None, None, None),
+                // The revert of #4, shipped by v3: v2 failed.
+                pr(6, "2024-01-14T00:00:00Z", "2024-01-15T00:00:00Z", None, None, Some(2))
+            ],
+            "collection": {"host": "github", "project": "acme/api", "api_url": "https://api.github.com", "cursor": null}
+        }
+    });
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        "title = \"Delivery\"\n\n[[repos]]\ngithub = \"acme/api\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(site.path().join("data/facts")).unwrap();
+    std::fs::write(
+        site.path().join("data/facts/acme-api.json"),
+        serde_json::to_vec_pretty(&facts).unwrap(),
+    )
+    .unwrap();
+    site
+}
+
+fn assess_site_json(site: &Path) -> serde_json::Value {
+    let out = opsmeter()
+        .arg("--root")
+        .arg(site)
+        .args([
+            "assess",
+            "--json",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-02-01",
+        ])
+        .assert()
+        .success();
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
+
+/// The phases contract, worked by hand, from `assess --json` and `/api/report.json` alike.
+#[test]
+fn pull_request_phases_are_in_the_contract_and_on_the_report() {
+    let site = host_site("feat: thing", "ada", "topic", "#9");
+    build(site.path(), "2024-01-01", "2024-02-01");
+    let exported: serde_json::Value =
+        serde_json::from_str(&read(site.path(), "api/report.json")).unwrap();
+    let assessed = assess_site_json(site.path());
+    assert_eq!(exported, assessed);
+    let repo = &assessed["repos"][0];
+    let phases = |p: &serde_json::Value| {
+        let h = &p["phases_hours"];
+        (
+            h["coding"].clone(),
+            h["pickup"].clone(),
+            h["review"].clone(),
+            h["deploy"].clone(),
+        )
+    };
+    let prs = repo["pull_requests"].as_array().unwrap();
+    let numbers: Vec<u64> = prs.iter().map(|p| p["number"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [1, 2, 3, 4, 5, 6]);
+    use serde_json::json;
+    // #1, baseline: coding 24, pickup 24, review 24; its deploy phase is unknown.
+    assert_eq!(prs[0]["deployment"], "v1");
+    assert_eq!(prs[0]["baseline"], true);
+    assert_eq!(
+        phases(&prs[0]),
+        (json!(24.0), json!(24.0), json!(24.0), json!(null))
+    );
+    // #2: coding 00:00→06:00 6 h, pickup 06:00→08:00 2 h, review 08:00→next 08:00 24 h,
+    // deploy 01-03 08:00 → 01-10 00:00 = 160 h.
+    assert_eq!(
+        phases(&prs[1]),
+        (json!(6.0), json!(2.0), json!(24.0), json!(160.0))
+    );
+    assert_eq!(prs[1]["url"], "https://github.com/acme/api/pull/2");
+    assert_eq!(prs[1]["created"], "2024-01-02T06:00:00Z");
+    assert_eq!(prs[1]["merged"], "2024-01-03T08:00:00Z");
+    // #3: coding −12 h is unknown; no response: no pickup, review from opening 24 h; deploy 96 h.
+    assert_eq!(
+        phases(&prs[2]),
+        (json!(null), json!(null), json!(24.0), json!(96.0))
+    );
+    // #4: coding 0, pickup 1, review 23, deploy 48.
+    assert_eq!(
+        phases(&prs[3]),
+        (json!(0.0), json!(1.0), json!(23.0), json!(48.0))
+    );
+    // #5: merged on 01-26, not deployed.
+    assert_eq!(prs[4]["deployment"], json!(null));
+    assert_eq!(
+        phases(&prs[4]),
+        (json!(null), json!(null), json!(24.0), json!(null))
+    );
+    // #6: review 24, deploy 01-15 → 01-20 = 120.
+    assert_eq!(prs[5]["deployment"], "v3");
+    // Over #2, #3, #4 and #6 (the baseline and the undeployed excepted):
+    // coding [0, 6], pickup [1, 2], review [23, 24, 24, 24], deploy [48, 96, 120, 160].
+    assert_eq!(
+        repo["dora"]["lead_time_phases_hours"],
+        json!({
+            "coding": {"count": 2, "median": 3.0, "p90": 5.4},
+            "pickup": {"count": 2, "median": 1.5, "p90": 1.9},
+            "review": {"count": 4, "median": 24.0, "p90": 24.0},
+            "deploy": {"count": 4, "median": 108.0, "p90": 148.0}
+        })
+    );
+
+    let page = read(site.path(), "repos/acme-api/index.html");
+    // Median cards and the stacked chart with its table.
+    assert!(
+        page.contains("<h2 id=\"phases-title\">Where the lead time goes</h2>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("108 <span class=\"unit\">h median</span>"),
+        "{page}"
+    );
+    assert!(page.contains("id=\"lead-time-phases\""));
+    // Slowest first: #2 (first commit 01-02 00:00 → 01-10: 192 h), then #6 (144 h).
+    let slowest = &page[page.find("id=\"slowest-changes\"").unwrap()..];
+    let first = slowest.find("/pull/2\"").unwrap();
+    let second = slowest.find("/pull/6\"").unwrap();
+    assert!(first < second, "{slowest}");
+    assert!(slowest.contains("<td>192</td><td>6</td><td>2</td><td>24</td><td>160</td><td><a href=\"#deployment-1\"><code>v2</code></a></td>"), "{slowest}");
+    // v2 failed: #6 reverted #4 (shipped in v3). v3: incident #9 started after it.
+    assert!(page.contains("<strong>Reverted by</strong> <a href=\"https://github.com/acme/api/pull/6\"><code>#6</code></a> feat: thing #6 (shipped in <code>v3</code>) — it reverts <code>#4</code> feat: thing #4"), "{page}");
+    assert!(page.contains("<strong>Incident</strong> <code>#9</code> — started <time datetime=\"2024-01-21T00:00:00Z\">2024-01-21 00:00</time>, resolved <time datetime=\"2024-01-21T05:00:00Z\">2024-01-21 05:00</time>"), "{page}");
+    assert!(page.contains("<details class=\"deployment failed\" id=\"deployment-1\" open>"));
+}
+
+/// Pull-request titles, author logins, branch names and incident ids carrying
+/// markup reach the drill-down escaped, and nowhere raw.
+#[test]
+fn hostile_pull_request_data_is_escaped_in_the_drill_down() {
+    const SCRIPT: &str = "<script>alert(1)</script>";
+    const IMG: &str = "\"><img src=x onerror=alert(1)>";
+    const CDATA: &str = "]]></svg>";
+    let site = host_site(
+        &format!("feat: {SCRIPT} {CDATA}"),
+        &format!("mallory{IMG}"),
+        &format!("topic{SCRIPT}"),
+        &format!("#9{IMG}{CDATA}"),
+    );
+    build(site.path(), "2024-01-01", "2024-02-01");
+    let page = read(site.path(), "repos/acme-api/index.html");
+    // The strings reached the slowest changes and the deployments, escaped.
+    let escaped_title = "feat: &lt;script&gt;alert(1)&lt;/script&gt; ]]&gt;&lt;/svg&gt; #2";
+    let slowest = &page[page.find("id=\"slowest-changes\"").unwrap()..];
+    assert!(slowest.contains(escaped_title), "{slowest}");
+    assert!(
+        slowest.contains("<td>mallory&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</td>"),
+        "{slowest}"
+    );
+    let shipped = &page[page.find("id=\"shipped-title\"").unwrap()..];
+    assert!(shipped.contains(escaped_title), "{shipped}");
+    assert!(
+        shipped.contains(
+            "<code>#9&quot;&gt;&lt;img src=x onerror=alert(1)&gt;]]&gt;&lt;/svg&gt;</code>"
+        ),
+        "{shipped}"
+    );
+    let mut scanned = 0;
+    for entry in walkdir::WalkDir::new(site.path().join("public")) {
+        let entry = entry.unwrap();
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).into_owned();
+        for bad in [SCRIPT, IMG, CDATA, "<img src=x"] {
+            assert!(
+                !text.contains(bad),
+                "{} contains {bad:?}",
+                entry.path().display()
+            );
+        }
+        scanned += 1;
+    }
+    assert!(scanned > 5, "scanned {scanned} files");
+    // The JSON contract still carries the strings themselves (escaped only as JSON).
+    let assessed = assess_site_json(site.path());
+    assert_eq!(
+        assessed["repos"][0]["pull_requests"][1]["author"],
+        format!("mallory{IMG}")
+    );
+}

@@ -7,8 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod changes;
 mod window;
 
+pub use changes::{Drill, PullRequestReport};
 pub use window::{parse_date, WindowArgs};
 
 use anyhow::{bail, Context, Result};
@@ -45,6 +47,9 @@ pub struct RepoReport {
     /// File-name form of the name (`data/facts/<slug>.json`, `/repos/<slug>/`).
     pub slug: String,
     pub deployments: Vec<DeploymentReport>,
+    /// The pull (merge) requests of the window with their phases: shipped by a
+    /// deployment in the window, or merged in it and not deployed yet.
+    pub pull_requests: Vec<PullRequestReport>,
     pub dora: Dora,
     pub coverage: Option<Coverage>,
     pub practices: Vec<PracticeScore>,
@@ -62,6 +67,9 @@ pub struct RepoReport {
     pub facts: RepoFacts,
     #[serde(skip)]
     pub outcomes: Vec<Outcome>,
+    /// The slowest changes and what each deployment shipped, for the report page.
+    #[serde(skip)]
+    pub drill: Drill,
 }
 
 /// How a repository was measured: shown on its report ("how this was measured").
@@ -248,12 +256,17 @@ pub struct Scoring<'a> {
     pub edition: &'a crate::metrics::tiers::Edition,
 }
 
+/// `web_url` is the repository's page (configured, else derived from the
+/// host it was collected from); `git` its local repository, for the subjects
+/// of the commits the report lists.
 pub fn repo_report(
     facts: &RepoFacts,
     practices: Practices,
     measurement: Measurement,
     opts: &MetricOptions,
     scoring: &Scoring<'_>,
+    web_url: Option<&str>,
+    git: Option<&GitRepo>,
 ) -> RepoReport {
     let Scoring {
         model,
@@ -285,10 +298,14 @@ pub fn repo_report(
             recovered_at: outcomes[i].recovered_at.map(|t| format_time(&t)),
         })
         .collect();
+    let links = changes::HostLinks::new(web_url, facts.collection.as_ref());
+    let pull_requests = changes::pull_requests(facts, window, links.as_ref());
+    let drill = changes::drill(facts, &outcomes, window, links.as_ref(), git);
     RepoReport {
         name: facts.name.clone(),
         slug: crate::store::slug(&facts.name),
         deployments,
+        pull_requests,
         dora,
         coverage: practices.coverage,
         practices: scores,
@@ -296,10 +313,11 @@ pub fn repo_report(
         findings: practices.findings,
         files: practices.files,
         measurement,
-        web_url: None,
+        web_url: links.map(|l| l.web().to_string()),
         notes: facts.notes.clone(),
         facts: facts.clone(),
         outcomes,
+        drill,
     }
 }
 
@@ -381,7 +399,12 @@ pub fn assess_repos(
             incident_link_max_hours: st.incident_link_max_hours,
             benchmark: edition.title.clone(),
         };
-        let mut report = repo_report(
+        // The repository's page: configured, else the one its host gave.
+        let web_url = spec
+            .web_url
+            .clone()
+            .or_else(|| stored.and_then(|p| p.web_url.clone()));
+        let report = repo_report(
             &facts,
             practices,
             measurement,
@@ -392,11 +415,9 @@ pub fn assess_repos(
                 edition_id,
                 edition,
             },
+            web_url.as_deref(),
+            git.as_ref(),
         );
-        report.web_url = spec
-            .web_url
-            .clone()
-            .or_else(|| stored.and_then(|p| p.web_url.clone()));
         reports.push(report);
     }
     Ok(Report {

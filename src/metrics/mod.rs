@@ -1,6 +1,7 @@
 //! DORA metrics over a window: pure functions of facts, a window and a
 //! benchmark edition. No I/O, no clock: `until` is always passed in.
 
+pub mod phases;
 pub mod stats;
 pub mod tiers;
 
@@ -48,6 +49,21 @@ pub struct Outcome {
     pub recovered_at: Option<DateTime<Utc>>,
     pub rework: bool,
     pub change_count: usize,
+    /// Why it failed, in the order found (empty when it did not).
+    pub causes: Vec<Cause>,
+}
+
+/// One reason a deployment failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cause {
+    /// Its own status is failure.
+    Status,
+    /// A later deployment shipped a revert of one of its changes: the revert
+    /// is `changes[change]`.
+    Reverted { change: usize },
+    /// An incident (`incidents[incident]`) that names its commit as the cause
+    /// (`named`), or started after it and before the next deployment.
+    Incident { incident: usize, named: bool },
 }
 
 /// Failure, recovery and rework for every deployment, by the definitions:
@@ -61,7 +77,7 @@ pub fn outcomes(facts: &RepoFacts, opts: &MetricOptions) -> Vec<Outcome> {
     let mut out = vec![Outcome::default(); n];
     let mut ends: Vec<Vec<DateTime<Utc>>> = vec![Vec::new(); n];
     let mut all_revert_or_fix = vec![true; n];
-    for c in &facts.changes {
+    for (k, c) in facts.changes.iter().enumerate() {
         out[c.deployment].change_count += 1;
         if !(c.revert || c.fix) {
             all_revert_or_fix[c.deployment] = false;
@@ -70,6 +86,7 @@ pub fn outcomes(facts: &RepoFacts, opts: &MetricOptions) -> Vec<Outcome> {
             // A revert shipped in the same deployment as its target fails nothing.
             if t < c.deployment {
                 out[t].failed = true;
+                out[t].causes.push(Cause::Reverted { change: k });
                 ends[t].push(deps[c.deployment].time);
             }
         }
@@ -77,6 +94,7 @@ pub fn outcomes(facts: &RepoFacts, opts: &MetricOptions) -> Vec<Outcome> {
     for (i, d) in deps.iter().enumerate() {
         if d.status == DeploymentStatus::Failure {
             out[i].failed = true;
+            out[i].causes.push(Cause::Status);
             if let Some(next_ok) = deps[i + 1..]
                 .iter()
                 .find(|x| x.status == DeploymentStatus::Success && x.time >= d.time)
@@ -85,7 +103,7 @@ pub fn outcomes(facts: &RepoFacts, opts: &MetricOptions) -> Vec<Outcome> {
             }
         }
     }
-    for inc in &facts.incidents {
+    for (k, inc) in facts.incidents.iter().enumerate() {
         let culprit = inc.cause_deployment.or_else(|| {
             // The last deployment at or before the incident's start...
             let i = deps.partition_point(|d| d.time <= inc.started_at);
@@ -99,6 +117,10 @@ pub fn outcomes(facts: &RepoFacts, opts: &MetricOptions) -> Vec<Outcome> {
         });
         if let Some(i) = culprit {
             out[i].failed = true;
+            out[i].causes.push(Cause::Incident {
+                incident: k,
+                named: inc.cause_deployment.is_some(),
+            });
             if let Some(r) = inc.resolved_at {
                 ends[i].push(r);
             }
@@ -148,6 +170,11 @@ pub struct Dora {
     pub deploy_days_per_week: f64,
     pub deploy_days_per_month: f64,
     pub lead_time_hours: LeadTime,
+    /// Each phase of the pull requests shipped in the window.
+    pub lead_time_phases_hours: phases::PhaseBreakdown,
+    /// Git's phases of the changes that came through a merge commit, when
+    /// there are such changes and no pull requests.
+    pub merge_phases_hours: Option<phases::MergeBreakdown>,
     pub change_failure_rate: Option<f64>,
     pub recovery_time_hours: DurationSummary,
     pub time_to_restore_hours: DurationSummary,
@@ -229,6 +256,8 @@ pub fn dora(
         deploy_days_per_week: round4(frequency.deploy_days_per_week),
         deploy_days_per_month: round4(frequency.deploy_days_per_month),
         lead_time_hours: lead_time,
+        lead_time_phases_hours: phases::breakdown(&phases::window_requests(facts, window)),
+        merge_phases_hours: phases::merge_breakdown(facts, window),
         change_failure_rate,
         recovery_time_hours: recovery_summary,
         time_to_restore_hours: restore_summary,

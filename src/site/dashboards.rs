@@ -271,6 +271,117 @@ pub fn repo_charts(name: &str, s: &RepoSeries) -> Vec<Chart> {
     ]
 }
 
+/// The stacked chart of the lead-time phases: the median of each phase among
+/// the changes deployed in each week or month.
+pub fn phase_chart(name: &str, p: &reports::PhaseSeries) -> Chart {
+    let period = if p.period == "week" {
+        "Week (starting Monday)"
+    } else {
+        "Month"
+    };
+    charts::bar_chart(&BarSpec {
+        id: "lead-time-phases".into(),
+        title: format!("Lead-time phases per {}", p.period),
+        description: format!(
+            "For the changes of {name} deployed in each {}, the median of each phase of their lead time ({}), stacked.",
+            p.period,
+            p.phases
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        x_label: period.into(),
+        y_label: "Median time".into(),
+        unit: Unit::Hours,
+        categories: p.labels.clone(),
+        series: p
+            .phases
+            .iter()
+            .map(|(n, values)| Series {
+                name: (*n).to_string(),
+                values: values.clone(),
+            })
+            .collect(),
+        stacked: true,
+        no_data: String::new(),
+    })
+}
+
+/// The report's phase breakdown: which phases, their statistics as cards, and the chart.
+fn phases_value(name: &str, d: &Dora, series: &RepoSeries) -> Value {
+    use crate::metrics::phases::PhaseStats;
+    let card = |phase: &str, s: &PhaseStats| json!({"phase": phase, "count": s.count, "median": s.median, "p90": s.p90});
+    let b = &d.lead_time_phases_hours;
+    let cards: Vec<Value> = if b.review.count > 0 || b.coding.count > 0 {
+        vec![
+            card("coding", &b.coding),
+            card("pickup", &b.pickup),
+            card("review", &b.review),
+            card("deploy", &b.deploy),
+        ]
+    } else if let Some(m) = &d.merge_phases_hours {
+        vec![
+            card("integration", &m.integration),
+            card("deploy", &m.deploy),
+        ]
+    } else {
+        Vec::new()
+    };
+    let kind = match cards.len() {
+        4 => "pull-requests",
+        2 => "merges",
+        _ => "none",
+    };
+    json!({
+        "kind": kind,
+        "cards": cards,
+        "chart": series.lead_time_phases.as_ref().filter(|_| kind != "none").map(|p| phase_chart(name, p)),
+    })
+}
+
+/// What drove each card's change against the previous window, as data the
+/// template puts into translated sentences.
+fn moved_value(r: &crate::assess::RepoReport, before: &Dora, series: &RepoSeries) -> Value {
+    use crate::metrics::phases::largest_shift;
+    let d = &r.dora;
+    let lead = if d.lead_time_phases_hours.review.count > 0 {
+        largest_shift(
+            &d.lead_time_phases_hours.medians(),
+            &before.lead_time_phases_hours.medians(),
+        )
+    } else {
+        match (&d.merge_phases_hours, &before.merge_phases_hours) {
+            (Some(a), Some(b)) => largest_shift(&a.medians(), &b.medians()),
+            _ => None,
+        }
+    };
+    let quiet: Vec<&str> = series
+        .deployments_per_week
+        .iter()
+        .filter(|p| p.value == Some(0.0))
+        .map(|p| p.label.as_str())
+        .collect();
+    let failed: Vec<&crate::assess::changes::DeploymentDrill> =
+        r.drill.deployments.iter().filter(|x| x.failed).collect();
+    let lead = lead.map(|s| {
+        let signed = if s.change > 0.0 {
+            format!("+{}", s.change)
+        } else {
+            format!("{}", s.change)
+        };
+        json!({"phase": s.phase, "before": s.before, "now": s.now, "change": s.change, "signed": signed})
+    });
+    json!({
+        "lead_time": lead,
+        "deployments_per_week": {
+            "quiet_weeks": quiet,
+            "weeks": series.deployments_per_week.len(),
+        },
+        "change_failure_rate": {"failed": failed},
+    })
+}
+
 /// How the charts name an area without a measured practice (chart text is English, as
 /// the rest of the charts' text).
 const NOT_MEASURED: &str = "not measured";
@@ -438,6 +549,9 @@ impl Dashboards {
             .collect();
         json!({
             "repo": r,
+            "phases": phases_value(&r.name, d, &self.series[i]),
+            "drill": r.drill,
+            "moved": moved_value(r, before, &self.series[i]),
             "practices": practices,
             "series": self.series[i],
             "charts": repo_charts(&r.name, &self.series[i]),

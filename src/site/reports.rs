@@ -47,6 +47,92 @@ pub struct RepoSeries {
     /// Every lead time in the window, in hours, for the distribution chart.
     #[serde(skip)]
     pub lead_times: Vec<f64>,
+    /// Median of each lead-time phase per week or month (`None` when no phase is known).
+    pub lead_time_phases: Option<PhaseSeries>,
+}
+
+/// The median of each phase per period of deployment, for the stacked chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhaseSeries {
+    /// `week` (windows up to 13 weeks) or `month`.
+    pub period: &'static str,
+    pub labels: Vec<String>,
+    /// Phase name → its median per period (`None`: nothing shipped with that phase known).
+    pub phases: Vec<(&'static str, Vec<Option<f64>>)>,
+}
+
+/// Windows up to this many days get a weekly phase chart, longer ones a monthly one.
+const WEEKLY_UP_TO_DAYS: i64 = 91;
+
+/// The phases of what shipped in the window, per week or month of deployment:
+/// pull requests' four phases when the host gave them, else git's two for
+/// changes that came through a merge commit; `None` when neither is known.
+pub fn phase_series(r: &RepoReport, window: &Window) -> Option<PhaseSeries> {
+    use crate::metrics::phases;
+    let deps = &r.facts.deployments;
+    // (deployment time, phases by name) of everything counted.
+    type Shipped = (DateTime<Utc>, Vec<(&'static str, Option<f64>)>);
+    let mut shipped: Vec<Shipped> = Vec::new();
+    if r.facts.pull_requests.is_empty() {
+        for c in &r.facts.changes {
+            let t = deps[c.deployment].time;
+            if c.merged_at.is_some() && window.contains(t) {
+                shipped.push((t, phases::change_spans(c, t).named().to_vec()));
+            }
+        }
+    } else {
+        for w in phases::window_requests(&r.facts, window) {
+            if let (true, Some(d)) = (w.counted(), w.deployment) {
+                shipped.push((deps[d].time, w.phases.named().to_vec()));
+            }
+        }
+    }
+    if shipped
+        .iter()
+        .all(|(_, p)| p.iter().all(|(_, v)| v.is_none()))
+    {
+        return None;
+    }
+    let weekly = (window.until - window.since).num_days() <= WEEKLY_UP_TO_DAYS;
+    let labels: Vec<String> = if weekly {
+        weeks(window)
+            .iter()
+            .map(|w| w.format("%Y-%m-%d").to_string())
+            .collect()
+    } else {
+        months(window)
+    };
+    let label_of = |t: DateTime<Utc>| {
+        if weekly {
+            week_start(t).format("%Y-%m-%d").to_string()
+        } else {
+            t.format("%Y-%m").to_string()
+        }
+    };
+    let names: Vec<&'static str> = shipped[0].1.iter().map(|(n, _)| *n).collect();
+    let phases = names
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let values = labels
+                .iter()
+                .map(|label| {
+                    let v: Vec<f64> = shipped
+                        .iter()
+                        .filter(|(t, _)| &label_of(*t) == label)
+                        .filter_map(|(_, p)| p[k].1)
+                        .collect();
+                    median(&v).map(round1)
+                })
+                .collect();
+            (*name, values)
+        })
+        .collect();
+    Some(PhaseSeries {
+        period: if weekly { "week" } else { "month" },
+        labels,
+        phases,
+    })
 }
 
 /// Lead-time histogram buckets: (label, upper bound in hours).
@@ -220,6 +306,7 @@ pub fn repo_series(r: &RepoReport, window: &Window, history: &[HistoryEntry]) ->
         coverage_over_time,
         area_levels,
         lead_times: all_leads,
+        lead_time_phases: phase_series(r, window),
     }
 }
 

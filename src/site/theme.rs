@@ -23,6 +23,9 @@ pub const TEMPLATES: &[(&str, &str)] = theme_files!(
         "macros.html",
         "partials/nav.html",
         "partials/overview.html",
+        "partials/phases.html",
+        "partials/deployments.html",
+        "partials/moved.html",
     ]
 );
 

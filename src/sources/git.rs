@@ -543,10 +543,17 @@ impl GitRepo {
     /// then name); `commits[i]` is the commit of deployment `i`, or `None` when it
     /// is unknown or the deployment failed (a failed deployment ships nothing).
     /// Commits that cannot be decoded are skipped with one note naming them.
+    ///
+    /// Each commit also learns when it reached the mainline (the first-parent
+    /// line from the deployed commit) through a merge: the walk goes down first
+    /// parents before any other, so a merge's other parents carry its committer
+    /// time to everything they bring in. With `deploy_merges`, the deployed
+    /// commit is itself a merge into a deploy branch, not into the mainline.
     pub fn ship(
         &self,
         commits: &[Option<ObjectId>],
         bots: &BotMatcher,
+        deploy_merges: bool,
         notes: &mut Vec<String>,
     ) -> Result<Shipped> {
         let mut skipped: Vec<(ObjectId, String)> = Vec::new();
@@ -554,13 +561,14 @@ impl GitRepo {
         let mut changes = Vec::new();
         let mut reverts: Vec<(usize, String)> = Vec::new();
         let mut buf = Vec::new();
-        let mut stack: Vec<ObjectId> = Vec::new();
+        // A commit to visit, and when the merge that brought it into the mainline was made.
+        let mut stack: Vec<(ObjectId, Option<i64>)> = Vec::new();
         let progress = std::io::stderr().is_terminal();
         let mut visited = 0usize;
         for (d, tip) in commits.iter().enumerate() {
             let Some(tip) = tip else { continue };
-            stack.push(*tip);
-            while let Some(id) = stack.pop() {
+            stack.push((*tip, None));
+            while let Some((id, merged)) = stack.pop() {
                 // One hash lookup: insert if absent, and skip if it was there.
                 let before = shipped_by.len();
                 shipped_by.entry(id).or_insert(d as u32);
@@ -573,7 +581,7 @@ impl GitRepo {
                         visited += 1;
                         for p in u.parents.iter().rev() {
                             if !shipped_by.contains_key(p) {
-                                stack.push(*p);
+                                stack.push((*p, merged));
                             }
                         }
                         skipped.push((id, u.why));
@@ -585,9 +593,17 @@ impl GitRepo {
                 if progress && visited.is_multiple_of(50_000) {
                     eprint!("\r{}: {visited} commits read", self.path.display());
                 }
-                for p in info.parents.iter().rev() {
+                // A merge on the mainline brings its other parents in at its own time.
+                let merges_in =
+                    merged.is_none() && info.parents.len() >= 2 && !(deploy_merges && id == *tip);
+                for (k, p) in info.parents.iter().enumerate().rev() {
                     if !shipped_by.contains_key(p) {
-                        stack.push(*p);
+                        let at = if merges_in && k > 0 {
+                            Some(info.committer_time)
+                        } else {
+                            merged
+                        };
+                        stack.push((*p, at));
                     }
                 }
                 // The baseline (first deployment) ships no counted changes.
@@ -604,6 +620,7 @@ impl GitRepo {
                     fix: info.fix,
                     reverts_deployment: None,
                     revert: info.reverts.is_some(),
+                    merged_at: merged.map(to_time),
                 });
             }
         }
@@ -622,6 +639,42 @@ impl GitRepo {
             shipped.changes[i].reverts_deployment = d;
         }
         Ok(shipped)
+    }
+}
+
+/// A commit as a report shows it: subject line, author name, and the commit
+/// it reverts (hex as written). Read on demand for the few commits a report
+/// lists, never in the pass over the whole graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitSummary {
+    pub subject: String,
+    pub author: String,
+    pub reverts: Option<String>,
+}
+
+impl GitRepo {
+    /// The summary of commit `sha`, or `None` when it is missing or cannot be decoded.
+    pub fn summary(&self, sha: &Sha) -> Option<CommitSummary> {
+        let id = ObjectId::try_from(&sha.0[..]).ok()?;
+        let mut buf = Vec::new();
+        let data = self.repo.objects.try_find(&id, &mut buf).ok().flatten()?;
+        if data.kind != gix::object::Kind::Commit {
+            return None;
+        }
+        let commit = gix::objs::CommitRef::from_bytes(data.data, self.repo.object_hash()).ok()?;
+        let message: &[u8] = commit.message.as_ref();
+        let subject = message.lines().next().unwrap_or_default();
+        Some(CommitSummary {
+            subject: String::from_utf8_lossy(subject).trim().to_string(),
+            author: commit
+                .author()
+                .map(|a| String::from_utf8_lossy(a.name.as_ref()).trim().to_string())
+                .unwrap_or_default(),
+            reverts: revert_re()
+                .captures(message)
+                .and_then(|c| c.get(1))
+                .map(|m| String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase()),
+        })
     }
 }
 

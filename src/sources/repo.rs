@@ -99,7 +99,18 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
                     }
                 })
                 .collect();
-            Some(git.ship(&commits, &bots, &mut facts.notes)?)
+            // Deployments that are merges into a deploy branch other than the default
+            // branch do not bring changes into the mainline: the merges below them do.
+            let deploy_merges = deployments
+                .iter()
+                .any(|(d, _)| d.source == DeploymentSource::Branch)
+                && spec
+                    .settings
+                    .deploy_branch
+                    .as_deref()
+                    .map(|b| b.trim_start_matches("refs/heads/"))
+                    != git.default_branch().as_deref();
+            Some(git.ship(&commits, &bots, deploy_merges, &mut facts.notes)?)
         }
         None => None,
     };

@@ -490,6 +490,43 @@ test("a report's charts render with non-zero size and their data tables are pres
   assertNoProblems(problems, "report charts");
 });
 
+test("a report's slowest changes link to their deployments, which expand to what they shipped and pass axe", async () => {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const { page, problems } = await watchedPage(context);
+  await page.goto(new URL("/repos/payments/", server.url).href);
+  const rows = page.locator("#slowest-changes tbody tr");
+  const n = await rows.count();
+  assert(n > 0, `the slowest-changes table has ${n} rows`);
+  // Each row's deployment link leads to a deployment of the list below.
+  const links = page.locator("#slowest-changes a[href^='#deployment-']");
+  assert((await links.count()) === n, "every slowest change links to its deployment");
+  const href = await links.first().getAttribute("href");
+  const target = page.locator(`details${href}`);
+  assert((await target.count()) === 1, `${href} is a deployment of the list`);
+  await links.first().click();
+  await page.waitForFunction((h) => location.hash === h, href);
+  // Closed until asked: opening it shows the changes it shipped.
+  const table = target.locator("table");
+  if (!(await target.evaluate((d) => d.open))) await target.locator("summary").click();
+  await table.waitFor({ state: "visible" });
+  const shipped = await table.locator("tbody tr").count();
+  assert(shipped > 0, `${href} lists ${shipped} changes`);
+  // payments' v1.3.0 failed: v1.8.1 reverted "feature 3"; its entry is open and says so.
+  const failed = page.locator("details.deployment.failed");
+  assert((await failed.count()) >= 1, "a failed deployment is listed");
+  const cause = await failed.first().locator("ul.causes li").first().innerText();
+  assert(/Reverted by/.test(cause) && /feature 3: checkout step/.test(cause), `the cause reads ${JSON.stringify(cause)}`);
+  // Both ways of reaching a deployment agree: its summary names its ref.
+  const summary = await target.locator("summary code").first().innerText();
+  const linked = await links.first().innerText();
+  assert(summary === linked, `the link says ${linked}, the deployment ${summary}`);
+  await page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
+  const serious = (await axe(page)).filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert(serious.length === 0, `axe: ${serious.map((v) => `${v.id} (${v.nodes.join(", ")})`).join("; ")}`);
+  await context.close();
+  assertNoProblems(problems, "report drill-down");
+});
+
 test("the overview's table, heat map and tier chart render, and the table sorts", async () => {
   const context = await browser.newContext({ viewport: DESKTOP });
   const { page, problems } = await watchedPage(context);

@@ -67,6 +67,7 @@ fn repo_facts() -> impl Strategy<Value = RepoFacts> {
                     fix,
                     reverts_deployment,
                     revert,
+                    merged_at: None,
                 },
             );
         let incident = (
@@ -177,6 +178,7 @@ fn seed_facts() -> RepoFacts {
                 fix: false,
                 reverts_deployment: None,
                 revert: false,
+                merged_at: None,
             },
             Change {
                 sha: sha('d'),
@@ -185,6 +187,7 @@ fn seed_facts() -> RepoFacts {
                 fix: true,
                 reverts_deployment: Some(1),
                 revert: true,
+                merged_at: None,
             },
         ],
         incidents: vec![Incident {

@@ -310,6 +310,7 @@ pub fn assemble(read: HostRead) -> RepoFacts {
             fix: is_fix(&pr.title, &pr.branch),
             reverts_deployment,
             revert: pr.revert,
+            merged_at: Some(pr.merged_at),
         });
     }
     if unnamed > 0 {
