@@ -12,6 +12,7 @@ pub mod files;
 pub mod flow;
 pub mod kubernetes;
 pub mod patterns;
+pub mod pipeline;
 mod tree;
 pub mod workflows;
 
