@@ -331,7 +331,7 @@ fn in_text(text: &str, rule: &Rule, re: &Regex) -> Option<(usize, String)> {
     })
 }
 
-/// The first line a pipeline runs that matches, or the first job named for
+/// The first line a pipeline runs that matches, else the first job named for
 /// the practice that runs something; jobs matching `skip_jobs` left out.
 fn in_pipeline(pl: &Pipeline, re: &Regex, how: &PipelineRules) -> Option<(usize, Evidence)> {
     let skipped: Vec<bool> = (0..pl.jobs.len())
@@ -380,10 +380,8 @@ fn in_pipeline(pl: &Pipeline, re: &Regex, how: &PipelineRules) -> Option<(usize,
             }
         })
     });
-    match (by_command, by_name) {
-        (Some(c), Some(n)) => Some(if n.0 < c.0 { n } else { c }),
-        (c, n) => c.or(n),
-    }
+    // A command shows the practice better than a job's name.
+    by_command.or(by_name)
 }
 
 #[cfg(test)]
