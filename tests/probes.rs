@@ -1412,7 +1412,11 @@ fn monitoring_modern_pass_grafana_alertmanager_cloudwatch_and_a_collector() {
             Pass,
             vec![
                 matches("alertmanager/alertmanager.yml", 1, "route:"),
-                matches("grafana/provisioning/alerting/cart.yaml", 10, "condition: C"),
+                matches(
+                    "grafana/provisioning/alerting/cart.yaml",
+                    10,
+                    "condition: C"
+                ),
                 matches("infra/alarms.yaml", 4, "AWS::CloudWatch::Alarm"),
             ]
         )
@@ -1475,7 +1479,11 @@ fn kubernetes_overlays_pass_patches_are_skipped_and_values_are_read() {
         (
             Pass,
             vec![
-                at("charts/shop/values.yaml", 6, &format!("{chart}: runAsNonRoot: true")),
+                at(
+                    "charts/shop/values.yaml",
+                    6,
+                    &format!("{chart}: runAsNonRoot: true")
+                ),
                 at(base_path, 9, &format!("{base}: runAsNonRoot: true")),
             ]
         )
@@ -1496,11 +1504,18 @@ fn kubernetes_overlays_fail_empty_values_leave_the_template_without_settings() {
         ev(&findings, "kubernetes.resources"),
         (
             Fail,
-            vec![at(tpl, 2, &format!("{chart}: missing resource requests or limits"))]
+            vec![at(
+                tpl,
+                2,
+                &format!("{chart}: missing resource requests or limits")
+            )]
         )
     );
     assert_eq!(
         ev(&findings, "kubernetes.run-as-non-root"),
-        (Fail, vec![at(tpl, 2, &format!("{chart}: no runAsNonRoot: true"))])
+        (
+            Fail,
+            vec![at(tpl, 2, &format!("{chart}: no runAsNonRoot: true"))]
+        )
     );
 }

@@ -150,7 +150,10 @@ const CONFIGURED: &[(&[&str], &str)] = &[
         &["pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini"],
         r"--cov\b",
     ),
-    (&["pom.xml"], r"<artifactId>jacoco-maven-plugin</artifactId>"),
+    (
+        &["pom.xml"],
+        r"<artifactId>jacoco-maven-plugin</artifactId>",
+    ),
     (
         &["build.gradle", "build.gradle.kts"],
         r#"^\s*(id\s*\(?\s*["']jacoco["']|apply\s+plugin\s*:\s*["']jacoco["']|jacoco\b)|kover"#,

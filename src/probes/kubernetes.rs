@@ -61,10 +61,7 @@ fn workloads<'a>(path: &'a str, text: &'a str) -> Vec<Workload<'a>> {
     static KIND: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     static NAME: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let kind_re = re(r"^kind:\s*(Deployment|StatefulSet|DaemonSet)\s*$", &KIND);
-    let name_re = re(
-        r"^\s{2,}name:\s*(\{\{.*?\}\}|['\x22]?[^\s'\x22#]+)",
-        &NAME,
-    );
+    let name_re = re(r"^\s{2,}name:\s*(\{\{.*?\}\}|['\x22]?[^\s'\x22#]+)", &NAME);
     let mut docs: Vec<Vec<(usize, &str)>> = vec![Vec::new()];
     for (i, line) in text.lines().enumerate() {
         if line.starts_with("---") {
@@ -240,15 +237,19 @@ fn normalise(dir: &str, rel: &str) -> String {
 fn helm_values(files: &RepoFiles, w: &Workload<'_>) -> Vec<(String, usize, String)> {
     static REF: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let reference = re(r"\.Values\.([A-Za-z_][\w.]*)", &REF);
-    let Some((chart, _)) = w.path.split_once("/templates/").or_else(|| {
-        w.path
-            .strip_prefix("templates/")
-            .map(|rest| ("", rest))
-    }) else {
+    let Some((chart, _)) = w
+        .path
+        .split_once("/templates/")
+        .or_else(|| w.path.strip_prefix("templates/").map(|rest| ("", rest)))
+    else {
         return Vec::new();
     };
     let values_path = normalise(chart, "values.yaml");
-    if !files.paths.iter().any(|p| *p == normalise(chart, "Chart.yaml")) {
+    if !files
+        .paths
+        .iter()
+        .any(|p| *p == normalise(chart, "Chart.yaml"))
+    {
         return Vec::new();
     }
     let Some(text) = files.read(&values_path) else {

@@ -338,9 +338,9 @@ fn in_pipeline(pl: &Pipeline, re: &Regex, how: &PipelineRules) -> Option<(usize,
         .map(|j| match &how.skip_jobs {
             Some(skip) => {
                 let job = &pl.jobs[j];
-                pl.runs.iter().any(|r| {
-                    job.first <= r.line && r.line <= job.last && skip.is_match(&r.text)
-                })
+                pl.runs
+                    .iter()
+                    .any(|r| job.first <= r.line && r.line <= job.last && skip.is_match(&r.text))
             }
             None => false,
         })

@@ -175,12 +175,17 @@ pub fn read(files: &RepoFiles, path: &str) -> Option<Pipeline> {
             continue;
         }
         let (expanded, env_line) = substitute(raw, &env);
-        runs.extend(follow.targets(&expanded).into_iter().map(|(via, text)| Run {
-            line: n,
-            text,
-            via: Some(via),
-            written: None,
-        }));
+        runs.extend(
+            follow
+                .targets(&expanded)
+                .into_iter()
+                .map(|(via, text)| Run {
+                    line: n,
+                    text,
+                    via: Some(via),
+                    written: None,
+                }),
+        );
         runs.push(Run {
             line: n,
             text: expanded,
@@ -260,7 +265,10 @@ fn substitute(line: &str, env: &BTreeMap<String, (String, usize)>) -> (String, O
     );
     let mut first = None;
     let out = var.replace_all(line, |c: &regex::Captures| {
-        let name = (1..=4).find_map(|g| c.get(g)).map(|m| m.as_str()).unwrap_or("");
+        let name = (1..=4)
+            .find_map(|g| c.get(g))
+            .map(|m| m.as_str())
+            .unwrap_or("");
         match env.get(name) {
             Some((value, at)) => {
                 first.get_or_insert(*at);
@@ -401,7 +409,10 @@ impl Follow<'_> {
     /// their prerequisites.
     fn make(&mut self, line: &str) -> Vec<(Via, String)> {
         static MAKE: OnceLock<Regex> = OnceLock::new();
-        let make = re(&MAKE, r"(?:^|[\s;&|(])(?:g?make|\$\(MAKE\)|\$\{MAKE\})\s+([^;&|#>]*)");
+        let make = re(
+            &MAKE,
+            r"(?:^|[\s;&|(])(?:g?make|\$\(MAKE\)|\$\{MAKE\})\s+([^;&|#>]*)",
+        );
         let mut out = Vec::new();
         for c in make.captures_iter(line) {
             let mut dir = String::new();
@@ -492,23 +503,37 @@ impl Follow<'_> {
     }
 
     /// A shell script the line calls (`./scripts/run-tests.sh`, `bash
-    /// .github/ci.sh`): its commands.
+    /// .github/ci.sh`): its commands. Only a command's first word (after
+    /// `bash`, `sh`, `source`, …) is a script: `docker build -f ./Dockerfile`
+    /// does not run the Dockerfile.
     fn scripts(&mut self, line: &str) -> Vec<(Via, String)> {
-        static SCRIPT: OnceLock<Regex> = OnceLock::new();
-        let script = re(
-            &SCRIPT,
-            r#"(?:^|[\s;&|('"=])(?:\$\{\{\s*github\.workspace\s*\}\}/|\$GITHUB_WORKSPACE/|\$\{GITHUB_WORKSPACE\}/|\$CI_PROJECT_DIR/)?((?:\./)?(?:[\w.-]+/)*[\w.-]+)"#,
+        static SEPARATOR: OnceLock<Regex> = OnceLock::new();
+        static PREFIX: OnceLock<Regex> = OnceLock::new();
+        let separator = re(&SEPARATOR, r"&&|\|\||;|\|");
+        let prefix = re(
+            &PREFIX,
+            r#"^(\$\{\{\s*github\.workspace\s*\}\}/|\$GITHUB_WORKSPACE/|\$\{GITHUB_WORKSPACE\}/|\$CI_PROJECT_DIR/)"#,
         );
         let mut out = Vec::new();
-        for c in script.captures_iter(command_body(line)) {
-            let word = &c[1];
+        for segment in separator.split(command_body(line)) {
+            let mut words = segment
+                .split_whitespace()
+                .map(|w| w.trim_matches(['"', '\'', '(', ')']))
+                .skip_while(|w| {
+                    matches!(
+                        *w,
+                        "bash" | "sh" | "zsh" | "source" | "." | "exec" | "time" | "sudo" | "env"
+                    ) || w.starts_with('-')
+                        || w.contains('=')
+                });
+            let Some(word) = words.next() else { continue };
+            let word = prefix.replace(word, "");
             let is_script = word.ends_with(".sh") || word.ends_with(".bash");
-            let is_yaml = word.ends_with(".yml") || word.ends_with(".yaml");
-            if is_yaml || (!is_script && !word.starts_with("./")) {
+            if !is_script && !word.starts_with("./") {
                 continue;
             }
-            let path = clean(word);
-            if !self.exists(&path) {
+            let path = clean(&word);
+            if path.ends_with(".yml") || path.ends_with(".yaml") || !self.exists(&path) {
                 continue;
             }
             let Some(text) = self.text(&path) else {
@@ -524,7 +549,10 @@ impl Follow<'_> {
     /// Rakefile: the build file's lines.
     fn build_files(&mut self, line: &str) -> Vec<(Via, String)> {
         static BUILD: OnceLock<Regex> = OnceLock::new();
-        let build = re(&BUILD, r"(?:^|[\s;&|(/])(mvnw?|gradlew?|rake)(?:\.cmd)?(\s|$)");
+        let build = re(
+            &BUILD,
+            r"(?:^|[\s;&|(/])(mvnw?|gradlew?|rake)(?:\.cmd)?(\s|$)",
+        );
         let Some(c) = build.captures(line) else {
             return Vec::new();
         };
@@ -631,17 +659,22 @@ fn clean(path: &str) -> String {
     parts.join("/")
 }
 
+/// A Makefile target's prerequisites and recipe lines (line, text).
+type MakeRule = (Vec<String>, Vec<(usize, String)>);
+
 /// The recipe lines (line, text with the Makefile's variables replaced) of
 /// `targets` and of their prerequisites; no target means the first one.
 fn make_recipes(text: &str, targets: &[String]) -> Vec<(usize, String)> {
     static RULE: OnceLock<Regex> = OnceLock::new();
     static ASSIGN: OnceLock<Regex> = OnceLock::new();
     let rule = re(&RULE, r"^([^\s:#=][^:=#]*?)\s*::?(?:\s+([^=].*)|\s*)$");
-    let assign = re(&ASSIGN, r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:\?|:|::|\+)?=\s*(.*?)\s*$");
+    let assign = re(
+        &ASSIGN,
+        r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:\?|:|::|\+)?=\s*(.*?)\s*$",
+    );
     let lines: Vec<&str> = text.lines().collect();
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
-    // target → (prerequisites, recipe lines)
-    let mut rules: BTreeMap<String, (Vec<String>, Vec<(usize, String)>)> = BTreeMap::new();
+    let mut rules: BTreeMap<String, MakeRule> = BTreeMap::new();
     let mut first_target = None;
     let mut current: Vec<String> = Vec::new();
     for (i, l) in lines.iter().enumerate() {
@@ -732,9 +765,10 @@ fn make_recipes(text: &str, targets: &[String]) -> Vec<(usize, String)> {
 fn make_vars(recipe: &str, vars: &BTreeMap<String, String>) -> String {
     static VAR: OnceLock<Regex> = OnceLock::new();
     let var = re(&VAR, r"\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]");
-    var.replace_all(recipe.trim_start_matches(['@', '-', '+']), |c: &regex::Captures| {
-        vars.get(&c[1]).cloned().unwrap_or_else(|| c[0].to_string())
-    })
+    var.replace_all(
+        recipe.trim_start_matches(['@', '-', '+']),
+        |c: &regex::Captures| vars.get(&c[1]).cloned().unwrap_or_else(|| c[0].to_string()),
+    )
     .into_owned()
 }
 
@@ -795,7 +829,10 @@ mod tests {
     #[test]
     fn package_script_line() {
         let pkg = "{\n  \"name\": \"x\",\n  \"scripts\": {\n    \"lint\": \"eslint .\",\n    \"test\": \"jest --coverage\"\n  }\n}\n";
-        assert_eq!(package_script(pkg, "test"), Some((5, "jest --coverage".into())));
+        assert_eq!(
+            package_script(pkg, "test"),
+            Some((5, "jest --coverage".into()))
+        );
         assert_eq!(package_script(pkg, "build"), None);
     }
 
