@@ -751,7 +751,7 @@ fn make_recipes(text: &str, targets: &[String]) -> Vec<(usize, String)> {
         }
         if let Some((_, recipe)) = rules.get(&t) {
             for (n, r) in recipe {
-                if is_echo(r) {
+                if is_echo(r.trim_start_matches(['@', '-', '+'])) {
                     continue;
                 }
                 out.push((*n, make_vars(r, &vars)));
