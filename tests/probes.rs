@@ -16,7 +16,7 @@ use opsmeter::probes::{coverage, known_ids, run_all, Evidence, Finding, Outcome,
 use opsmeter::sources::coverage::DEFAULT_GLOBS;
 use Outcome::{Fail, NotApplicable, Pass, Unknown};
 
-const FIXTURES: [&str; 16] = [
+const FIXTURES: [&str; 25] = [
     "ci-pass",
     "ci-fail",
     "testing-pass",
@@ -33,6 +33,15 @@ const FIXTURES: [&str; 16] = [
     "monitoring-fail",
     "security-pass",
     "security-fail",
+    "indirection-pass",
+    "indirection-fail",
+    "deploy-pass",
+    "deploy-fail",
+    "coverage-config-pass",
+    "monitoring-modern-pass",
+    "monitoring-words-fail",
+    "kubernetes-overlays-pass",
+    "kubernetes-overlays-fail",
 ];
 
 fn fixture(name: &str) -> PathBuf {
@@ -281,7 +290,7 @@ fn testing_fail_testdata_is_not_test_code() {
         (
             Fail,
             vec![note(
-                "no coverage report in the tree and no coverage tool in the pipeline"
+                "no coverage report in the tree, no coverage tool in the pipeline and none configured"
             )]
         )
     );
@@ -294,7 +303,8 @@ fn delivery_pass_gitlab_deploy_job_flux_helm_flagger_and_codedeploy() {
     let findings = probe("delivery-pass");
     assert_eq!(
         ev(&findings, "delivery.deploy-job"),
-        (Pass, vec![matches(".gitlab-ci.yml", 28, "deploy-worker:")])
+        // The command (line 35) shows the deployment better than the job's name (line 28).
+        (Pass, vec![matches(".gitlab-ci.yml", 35, "aws deploy")])
     );
     assert_eq!(
         ev(&findings, "delivery.environments"),
@@ -906,9 +916,14 @@ fn monitoring_pass_prometheus_alerts_otel_fluent_bit_and_grafana() {
         (
             Pass,
             vec![
-                matches("docker-compose.yml", 5, "OTEL_EXPORTER"),
-                matches("monitoring/prometheus.yml", 16, "otel-collector"),
-                matches("package.json", 9, "opentelemetry"),
+                // A scrape target named `otel-collector` (monitoring/prometheus.yml)
+                // is a word, not instrumentation.
+                matches("docker-compose.yml", 5, "OTEL_EXPORTER_OTLP_ENDPOINT"),
+                matches(
+                    "package.json",
+                    9,
+                    "\"@opentelemetry/auto-instrumentations-node\":"
+                ),
             ]
         )
     );
@@ -932,14 +947,24 @@ fn monitoring_pass_prometheus_alerts_otel_fluent_bit_and_grafana() {
 #[test]
 fn monitoring_fail_logs_to_stdout_and_nothing_else() {
     let findings = probe("monitoring-fail");
-    // config/notifications.yml has an `alert:` key with no rule after it.
-    for id in ["monitoring.prometheus", "monitoring.alerting-rules"] {
+    assert_eq!(
+        ev(&findings, "monitoring.prometheus"),
+        (
+            Fail,
+            vec![note(
+                "no match in config/notifications.yml, docker-compose.yml"
+            )]
+        )
+    );
+    // config/notifications.yml has an `alert:` key with no rule after it; the
+    // JSON file is read for CloudWatch alarms and log groups.
+    for id in ["monitoring.alerting-rules", "monitoring.logging"] {
         assert_eq!(
             ev(&findings, id),
             (
                 Fail,
                 vec![note(
-                    "no match in config/notifications.yml, docker-compose.yml"
+                    "no match in config/notifications.yml, config/settings.json, docker-compose.yml"
                 )]
             ),
             "{id}"
@@ -953,10 +978,6 @@ fn monitoring_fail_logs_to_stdout_and_nothing_else() {
                 "no match in config/notifications.yml, docker-compose.yml, requirements.txt"
             )]
         )
-    );
-    assert_eq!(
-        ev(&findings, "monitoring.logging"),
-        (Fail, vec![note("no matching files")])
     );
     assert_eq!(
         ev(&findings, "monitoring.grafana-dashboards"),
@@ -1097,7 +1118,7 @@ fn an_empty_repository_fails_what_it_lacks_and_skips_what_does_not_apply() {
         } else if f.probe == "security.actions-pinned" {
             "no third-party actions used"
         } else if f.probe == "testing.coverage-report" {
-            "no coverage report in the tree and no coverage tool in the pipeline"
+            "no coverage report in the tree, no coverage tool in the pipeline and none configured"
         } else {
             "no matching files"
         };
@@ -1181,4 +1202,320 @@ fn file_probe_ids(catalogue: &Catalogue) -> Vec<String> {
         .into_iter()
         .filter(|id| !id.starts_with("flow."))
         .collect()
+}
+
+// ---------------------------------------------------------------- one step away (issue 15)
+
+/// Modelled on ripgrep (`${{ env.CARGO }} test`), gin (`make test` whose
+/// recipe runs `go test -coverprofile`), express (`npm test` → `jest`), a
+/// suite in a script under `.github/`, and terraform-aws-vpc (pre-commit hooks).
+#[test]
+fn indirection_pass_evidence_names_the_pipeline_line_and_where_it_leads() {
+    let findings = probe("indirection-pass");
+    let wf = |name: &str| format!(".github/workflows/{name}.yml");
+    assert_eq!(
+        ev(&findings, "ci.tests-run"),
+        (
+            Pass,
+            vec![
+                at(&wf("go"), 12, "matches `go test` via Makefile:7"),
+                at(
+                    &wf("integration"),
+                    9,
+                    "matches `python -m pytest` via .github/scripts/run-tests.sh:6"
+                ),
+                at(
+                    &wf("rust"),
+                    18,
+                    "matches `cargo test` via .github/workflows/rust.yml:8"
+                ),
+                at(&wf("web"), 10, "matches `jest` via web/package.json:7"),
+            ]
+        )
+    );
+    assert_eq!(
+        ev(&findings, "ci.static-analysis"),
+        (
+            Pass,
+            vec![
+                at(&wf("go"), 10, "matches `golangci-lint` via Makefile:11"),
+                matches(&wf("infra"), 8, "pre-commit/action"),
+                at(&wf("web"), 9, "matches `eslint` via web/package.json:6"),
+            ]
+        )
+    );
+    assert_eq!(
+        ev(&findings, "iac.validated-in-ci"),
+        (
+            Pass,
+            vec![at(
+                &wf("infra"),
+                8,
+                "matches `terraform_fmt` via .pre-commit-config.yaml:5"
+            )]
+        )
+    );
+    // The recipe's `echo … > coverage.out` (line 6) is not the evidence.
+    assert_eq!(
+        ev(&findings, "testing.coverage-report"),
+        (
+            Pass,
+            vec![at(
+                &wf("go"),
+                12,
+                "the pipeline measures coverage (`-covermode` via Makefile:7)"
+            )]
+        )
+    );
+}
+
+/// `make checklicense` is not `make check`; a script that only echoes runs
+/// nothing; `${{ env.CARGO }} build` builds; `npm run build` is `tsc`.
+#[test]
+fn indirection_fail_words_and_echoes_are_not_tests() {
+    let findings = probe("indirection-fail");
+    let looked = "no match in .github/workflows/go.yml, .github/workflows/integration.yml, \
+                  .github/workflows/rust.yml, .github/workflows/web.yml";
+    for id in ["ci.tests-run", "ci.static-analysis", "iac.validated-in-ci"] {
+        assert_eq!(ev(&findings, id), (Fail, vec![note(looked)]), "{id}");
+    }
+    assert_eq!(
+        ev(&findings, "testing.coverage-report").0,
+        Fail,
+        "no coverage tool one step away"
+    );
+}
+
+/// Modelled on spring-petclinic's deploy-and-test-cluster workflow (kind),
+/// an `on: release` trigger, a `deployment-tests` job and an echo-only `deploy` job.
+#[test]
+fn deploy_fail_test_clusters_triggers_test_jobs_and_echoes_are_not_deployments() {
+    let findings = probe("deploy-fail");
+    assert_eq!(
+        ev(&findings, "delivery.deploy-job"),
+        (
+            Fail,
+            vec![note(
+                "no match in .github/workflows/cluster.yml, .github/workflows/release.yml"
+            )]
+        )
+    );
+}
+
+#[test]
+fn deploy_pass_a_deploy_script_and_a_release_upload() {
+    let findings = probe("deploy-pass");
+    assert_eq!(
+        ev(&findings, "delivery.deploy-job"),
+        (
+            Pass,
+            vec![
+                // The kind job's `kubectl apply` (line 11) is a test.
+                at(
+                    ".github/workflows/deploy.yml",
+                    18,
+                    "matches `kubectl --context \"$env\" apply` via scripts/deploy.sh:4"
+                ),
+                matches(".github/workflows/release.yml", 14, "gh release upload"),
+            ]
+        )
+    );
+    assert_eq!(
+        ev(&findings, "delivery.environments"),
+        (
+            Pass,
+            vec![matches(".github/workflows/deploy.yml", 15, "environment:")]
+        )
+    );
+}
+
+#[test]
+fn a_job_named_deploy_counts_when_its_command_is_unknown() {
+    let findings = probe_files(&[(
+        ".gitlab-ci.yml",
+        "stages: [build, ship]\n\
+         ship-web:\n\
+         \x20 stage: ship\n\
+         \x20 script:\n\
+         \x20   - ./ops/ship.sh\n\
+         production:\n\
+         \x20 script:\n\
+         \x20   - ./ops/ship.sh --prod\n",
+    )]);
+    assert_eq!(
+        ev(&findings, "delivery.deploy-job"),
+        (Pass, vec![matches(".gitlab-ci.yml", 6, "production:")])
+    );
+}
+
+/// Jest's `collectCoverage` in `jest.config.js`, the pipeline running `npx jest`.
+#[test]
+fn coverage_config_pass_jest_configuration_measures_coverage() {
+    let findings = probe("coverage-config-pass");
+    assert_eq!(
+        ev(&findings, "testing.coverage-report"),
+        (
+            Pass,
+            vec![at(
+                "jest.config.js",
+                4,
+                "coverage is configured (`collectCoverage: true`)"
+            )]
+        )
+    );
+}
+
+#[test]
+fn coverage_configured_in_pyproject_pom_and_gradle() {
+    for (path, text, line, shown) in [
+        (
+            "pyproject.toml",
+            "[project]\nname = \"x\"\n\n[tool.pytest.ini_options]\naddopts = \"--cov=x --cov-report=xml\"\n",
+            5,
+            "--cov",
+        ),
+        (
+            "pom.xml",
+            "<project>\n  <build><plugins><plugin>\n    <groupId>org.jacoco</groupId>\n    <artifactId>jacoco-maven-plugin</artifactId>\n  </plugin></plugins></build>\n</project>\n",
+            4,
+            "<artifactId>jacoco-maven-plugin</artifactId>",
+        ),
+        (
+            "build.gradle.kts",
+            "plugins {\n    java\n    jacoco\n}\n",
+            3,
+            "jacoco",
+        ),
+    ] {
+        let findings = probe_files(&[(path, text)]);
+        assert_eq!(
+            ev(&findings, "testing.coverage-report"),
+            (
+                Pass,
+                vec![at(path, line, &format!("coverage is configured (`{shown}`)"))]
+            ),
+            "{path}"
+        );
+    }
+}
+
+/// Modelled on the OpenTelemetry demo: Grafana-provisioned alert rules,
+/// Alertmanager, a CloudWatch alarm, a collector with a `logs` pipeline (and
+/// its own `telemetry: logs:` settings, line 13, which are not a pipeline),
+/// the Go SDK.
+#[test]
+fn monitoring_modern_pass_grafana_alertmanager_cloudwatch_and_a_collector() {
+    let findings = probe("monitoring-modern-pass");
+    assert_eq!(
+        ev(&findings, "monitoring.alerting-rules"),
+        (
+            Pass,
+            vec![
+                matches("alertmanager/alertmanager.yml", 1, "route:"),
+                matches(
+                    "grafana/provisioning/alerting/cart.yaml",
+                    10,
+                    "condition: C"
+                ),
+                matches("infra/alarms.yaml", 4, "AWS::CloudWatch::Alarm"),
+            ]
+        )
+    );
+    assert_eq!(
+        ev(&findings, "monitoring.opentelemetry"),
+        (
+            Pass,
+            vec![
+                matches("go.mod", 6, "go.opentelemetry.io/otel"),
+                matches("otel/collector.yaml", 1, "receivers:"),
+            ]
+        )
+    );
+    assert_eq!(
+        ev(&findings, "monitoring.logging"),
+        (Pass, vec![matches("otel/collector.yaml", 19, "logs:")])
+    );
+}
+
+/// "OpenTelemetry" in a CRD's description, a copyright header and a package
+/// description; a collector's own log level; an Istio `route:`.
+#[test]
+fn monitoring_words_fail_mentions_are_not_practices() {
+    let findings = probe("monitoring-words-fail");
+    let looked = "no match in config/agent.yaml, crds/collector-crd.yaml, \
+                  k8s/virtual-service.yaml, package.json";
+    for id in [
+        "monitoring.alerting-rules",
+        "monitoring.opentelemetry",
+        "monitoring.logging",
+    ] {
+        assert_eq!(ev(&findings, id), (Fail, vec![note(looked)]), "{id}");
+    }
+}
+
+/// Modelled on podinfo's kustomize overlays and Helm chart: patches are not
+/// workloads, and a template's settings come from `values.yaml`.
+#[test]
+fn kubernetes_overlays_pass_patches_are_skipped_and_values_are_read() {
+    let findings = probe("kubernetes-overlays-pass");
+    let (chart, base) = (
+        "Deployment {{ include \"shop.fullname\" . }}",
+        "Deployment backend",
+    );
+    let tpl = "charts/shop/templates/deployment.yaml";
+    let base_path = "deploy/base/deployment.yaml";
+    assert_eq!(
+        ev(&findings, "kubernetes.resources"),
+        (
+            Pass,
+            vec![
+                at(tpl, 2, &format!("{chart}: requests and limits")),
+                at(base_path, 2, &format!("{base}: requests and limits")),
+            ]
+        )
+    );
+    assert_eq!(
+        ev(&findings, "kubernetes.run-as-non-root"),
+        (
+            Pass,
+            vec![
+                at(
+                    "charts/shop/values.yaml",
+                    6,
+                    &format!("{chart}: runAsNonRoot: true")
+                ),
+                at(base_path, 9, &format!("{base}: runAsNonRoot: true")),
+            ]
+        )
+    );
+    assert_eq!(
+        ev(&findings, "kubernetes.probes").0,
+        Pass,
+        "the patches (no probes) are not workloads"
+    );
+}
+
+#[test]
+fn kubernetes_overlays_fail_empty_values_leave_the_template_without_settings() {
+    let findings = probe("kubernetes-overlays-fail");
+    let chart = "Deployment {{ include \"shop.fullname\" . }}";
+    let tpl = "charts/shop/templates/deployment.yaml";
+    assert_eq!(
+        ev(&findings, "kubernetes.resources"),
+        (
+            Fail,
+            vec![at(
+                tpl,
+                2,
+                &format!("{chart}: missing resource requests or limits")
+            )]
+        )
+    );
+    assert_eq!(
+        ev(&findings, "kubernetes.run-as-non-root"),
+        (
+            Fail,
+            vec![at(tpl, 2, &format!("{chart}: no runAsNonRoot: true"))]
+        )
+    );
 }

@@ -132,8 +132,41 @@ pub fn summarise(reports: &[CoverageReport]) -> Option<Coverage> {
     })
 }
 
-/// The probe: pass when a report was found, or when the CI configuration
-/// produces one (a coverage tool in a pipeline file).
+/// Coverage turned on outside the pipeline file: the test runner's or the
+/// build's configuration (file names, and the line that turns it on).
+const CONFIGURED: &[(&[&str], &str)] = &[
+    (&["package.json"], r#""collectCoverage"\s*:\s*true"#),
+    (
+        &[
+            "jest.config.js",
+            "jest.config.ts",
+            "jest.config.mjs",
+            "jest.config.cjs",
+            "jest.config.json",
+        ],
+        r#"["']?collectCoverage["']?\s*:\s*true"#,
+    ),
+    (
+        &["pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini"],
+        r"--cov\b",
+    ),
+    (
+        &["pom.xml"],
+        r"<artifactId>jacoco-maven-plugin</artifactId>",
+    ),
+    (
+        &["build.gradle", "build.gradle.kts"],
+        r#"^\s*(id\s*\(?\s*["']jacoco["']|apply\s+plugin\s*:\s*["']jacoco["']|jacoco\b)|kover"#,
+    ),
+    (
+        &["spec_helper.rb", "test_helper.rb", ".simplecov"],
+        r"SimpleCov\.start",
+    ),
+];
+
+/// The probe: pass when a report was found, when the pipeline produces one
+/// (a coverage tool in a pipeline file or one step away from it), or when the
+/// test runner or the build is configured to measure it.
 pub fn run(files: &RepoFiles, reports: &[CoverageReport]) -> Finding {
     if !reports.is_empty() {
         let evidence = reports
@@ -155,31 +188,49 @@ pub fn run(files: &RepoFiles, reports: &[CoverageReport]) -> Finding {
     }
     static TOOL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let tool = TOOL.get_or_init(|| {
-        regex::Regex::new(r"--cov\b|\bcoverage (run|xml|report)\b|tarpaulin|llvm-cov|jacoco|\blcov\b|-coverprofile|\bnyc\b|\bc8\b|--coverage\b|codecov|coveralls")
+        regex::Regex::new(r"--cov\b|\bcoverage (run|xml|report)\b|\b(tarpaulin|llvm-cov|jacoco|kover|lcov|nyc|c8|coverlet|simplecov|codecov|coveralls)\b|\s-cover(profile|pkg|mode)?\b|--coverage\b|--collect:?\W*XPlat Code Coverage")
             .expect("valid regex")
     });
-    let ci = super::files::Globs::new(&[
-        ".github/workflows/*.yml",
-        ".github/workflows/*.yaml",
-        ".gitlab-ci.yml",
-        "Jenkinsfile",
-        "buildspec.yml",
-        ".circleci/config.yml",
-        "azure-pipelines.yml",
-    ])
-    .expect("valid globs");
+    let ci = super::files::Globs::new(super::pipeline::CI_FILES).expect("valid globs");
     for path in files.matching(&ci) {
-        let Some(text) = files.read(path) else {
+        let Some(pipeline) = super::pipeline::read(files, path) else {
             continue;
         };
-        for (i, line) in text.lines().enumerate() {
-            if let Some(m) = tool.find(line) {
+        for run in &pipeline.runs {
+            if let Some(m) = tool.find(&run.text) {
+                let how = match &run.via {
+                    Some(via) => format!("`{}` via {via}", m.as_str().trim()),
+                    None => format!("`{}`", m.as_str().trim()),
+                };
+                return PROBE.finding(
+                    Outcome::Pass,
+                    vec![Evidence::at(
+                        path,
+                        run.line,
+                        format!("the pipeline measures coverage ({how})"),
+                    )],
+                );
+            }
+        }
+    }
+    for (names, pattern) in CONFIGURED {
+        let globs = super::files::Globs::new(names).expect("valid globs");
+        let re = regex::Regex::new(pattern).expect("valid regex");
+        for path in files.matching(&globs) {
+            let Some(text) = files.read(path) else {
+                continue;
+            };
+            if let Some((i, m)) = text
+                .lines()
+                .enumerate()
+                .find_map(|(i, l)| re.find(l).map(|m| (i, m.as_str().trim().to_string())))
+            {
                 return PROBE.finding(
                     Outcome::Pass,
                     vec![Evidence::at(
                         path,
                         i + 1,
-                        format!("the pipeline measures coverage (`{}`)", m.as_str()),
+                        format!("coverage is configured (`{m}`)"),
                     )],
                 );
             }
@@ -188,7 +239,7 @@ pub fn run(files: &RepoFiles, reports: &[CoverageReport]) -> Finding {
     PROBE.finding(
         Outcome::Fail,
         vec![Evidence::note(
-            "no coverage report in the tree and no coverage tool in the pipeline",
+            "no coverage report in the tree, no coverage tool in the pipeline and none configured",
         )],
     )
 }

@@ -48,6 +48,9 @@ struct Workload<'a> {
     line: usize,
     /// The document's lines with their file line numbers.
     lines: Vec<(usize, &'a str)>,
+    /// For a Helm template: the blocks of the chart's `values.yaml` its
+    /// `.Values.…` expressions name (path, line, text).
+    values: Vec<(String, usize, String)>,
 }
 
 fn re(pattern: &'static str, cell: &'static std::sync::OnceLock<Regex>) -> &'static Regex {
@@ -58,7 +61,7 @@ fn workloads<'a>(path: &'a str, text: &'a str) -> Vec<Workload<'a>> {
     static KIND: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     static NAME: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let kind_re = re(r"^kind:\s*(Deployment|StatefulSet|DaemonSet)\s*$", &KIND);
-    let name_re = re(r"^\s{2,}name:\s*['\x22]?([^\s'\x22#]+)", &NAME);
+    let name_re = re(r"^\s{2,}name:\s*(\{\{.*?\}\}|['\x22]?[^\s'\x22#]+)", &NAME);
     let mut docs: Vec<Vec<(usize, &str)>> = vec![Vec::new()];
     for (i, line) in text.lines().enumerate() {
         if line.starts_with("---") {
@@ -69,6 +72,12 @@ fn workloads<'a>(path: &'a str, text: &'a str) -> Vec<Workload<'a>> {
     }
     docs.into_iter()
         .filter_map(|lines| {
+            // A kustomize patch (`$patch: delete`, a strategic-merge fragment
+            // without a pod template) is not a workload.
+            let key = |k: &str| lines.iter().any(|(_, l)| l.trim_start().starts_with(k));
+            if key("$patch:") || !key("template:") || !key("containers:") {
+                return None;
+            }
             let (line, kind) = lines.iter().find_map(|(n, l)| {
                 kind_re
                     .captures(l.trim_end())
@@ -84,6 +93,7 @@ fn workloads<'a>(path: &'a str, text: &'a str) -> Vec<Workload<'a>> {
                 name,
                 line,
                 lines,
+                values: Vec::new(),
             })
         })
         .collect()
@@ -94,6 +104,10 @@ impl Workload<'_> {
         self.lines
             .iter()
             .any(|(_, l)| l.trim_start().starts_with(key))
+            || self
+                .values
+                .iter()
+                .any(|(_, _, l)| l.trim_start().starts_with(key))
     }
 
     fn label(&self) -> String {
@@ -162,6 +176,137 @@ impl Workload<'_> {
     }
 }
 
+/// The files kustomizations apply as patches (`patches:` paths,
+/// `patchesStrategicMerge:` items), relative to the repository root.
+fn kustomize_patches(files: &RepoFiles) -> Vec<String> {
+    static ITEM: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let item = re(
+        r"^\s*(?:-\s*)?(?:path:\s*)?['\x22]?([\w./-]+\.ya?ml)['\x22]?\s*$",
+        &ITEM,
+    );
+    let globs = Globs::new(&["kustomization.yaml", "kustomization.yml"]).expect("valid globs");
+    let mut out = Vec::new();
+    for k in files.matching(&globs) {
+        let Some(text) = files.read(k) else { continue };
+        let dir = k.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let mut in_patches = None;
+        for l in text.lines() {
+            let t = l.trim_start();
+            let ind = l.len() - t.len();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            if let Some(at) = in_patches {
+                if ind <= at && !t.starts_with('-') || ind < at {
+                    in_patches = None;
+                }
+            }
+            if t.starts_with("patches:") || t.starts_with("patchesStrategicMerge:") {
+                in_patches = Some(ind);
+                continue;
+            }
+            if in_patches.is_some() {
+                if let Some(c) = item.captures(l) {
+                    out.push(normalise(dir, &c[1]));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `dir/rel` with `.` and `..` resolved.
+fn normalise(dir: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for p in rel.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            _ => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+/// For a workload in a Helm chart's `templates/`, the blocks of the chart's
+/// `values.yaml` that its `.Values.a.b` expressions name: a template's
+/// `securityContext: {{- toYaml .Values.securityContext | nindent 8 }}` is
+/// set there.
+fn helm_values(files: &RepoFiles, w: &Workload<'_>) -> Vec<(String, usize, String)> {
+    static REF: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let reference = re(r"\.Values\.([A-Za-z_][\w.]*)", &REF);
+    let Some((chart, _)) = w
+        .path
+        .split_once("/templates/")
+        .or_else(|| w.path.strip_prefix("templates/").map(|rest| ("", rest)))
+    else {
+        return Vec::new();
+    };
+    let values_path = normalise(chart, "values.yaml");
+    if !files
+        .paths
+        .iter()
+        .any(|p| *p == normalise(chart, "Chart.yaml"))
+    {
+        return Vec::new();
+    }
+    let Some(text) = files.read(&values_path) else {
+        return Vec::new();
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<(String, usize, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (_, l) in &w.lines {
+        if !l.contains("{{") {
+            continue;
+        }
+        for c in reference.captures_iter(l) {
+            let path = c[1].trim_end_matches('.').to_string();
+            if !seen.insert(path.clone()) {
+                continue;
+            }
+            if let Some((from, to)) = values_block(&lines, &path) {
+                for (i, line) in lines.iter().enumerate().take(to).skip(from) {
+                    if !out.iter().any(|(_, n, _)| *n == i + 1) {
+                        out.push((values_path.clone(), i + 1, line.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The lines (from, to) of the block of key path `a.b.c` in a YAML text.
+fn values_block(lines: &[&str], path: &str) -> Option<(usize, usize)> {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let (mut from, mut to, mut parent_indent) = (0, lines.len(), None::<usize>);
+    for key in path.split('.') {
+        let wanted = format!("{key}:");
+        let at = (from..to).find(|&i| {
+            let l = lines[i];
+            l.trim_start().starts_with(&wanted)
+                && parent_indent.is_none_or(|p| indent(l) > p)
+                && !l.trim_start().starts_with('#')
+        })?;
+        let ind = indent(lines[at]);
+        let end = (at + 1..to)
+            .find(|&i| {
+                let t = lines[i].trim_start();
+                !t.is_empty() && !t.starts_with('#') && indent(lines[i]) <= ind
+            })
+            .unwrap_or(to);
+        from = at;
+        to = end;
+        parent_indent = Some(ind);
+        // The next key is searched below this one.
+        from += 1;
+    }
+    Some((from - 1, to))
+}
+
 fn block_has(lines: &[&str], key: &str) -> bool {
     lines.iter().any(|l| {
         l.trim_start()
@@ -183,7 +328,15 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
         .matching(&globs)
         .filter_map(|p| files.read(p).map(|t| (p.to_string(), t)))
         .collect();
-    let all: Vec<Workload<'_>> = texts.iter().flat_map(|(p, t)| workloads(p, t)).collect();
+    let patches = kustomize_patches(files);
+    let mut all: Vec<Workload<'_>> = texts
+        .iter()
+        .filter(|(p, _)| !patches.contains(p))
+        .flat_map(|(p, t)| workloads(p, t))
+        .collect();
+    for w in &mut all {
+        w.values = helm_values(files, w);
+    }
     if all.is_empty() {
         return PROBES
             .iter()
@@ -294,10 +447,22 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
     // runAsNonRoot.
     let (mut f, mut p) = (Vec::new(), Vec::new());
     for w in &all {
-        match w.lines.iter().find(|(_, l)| run_as.is_match(l)) {
-            Some((n, _)) => p.push(Evidence::at(
-                w.path,
-                *n,
+        let in_values = || {
+            w.values
+                .iter()
+                .find(|(_, _, l)| run_as.is_match(l))
+                .map(|(path, n, _)| (path.as_str(), *n))
+        };
+        let found = w
+            .lines
+            .iter()
+            .find(|(_, l)| run_as.is_match(l))
+            .map(|(n, _)| (w.path, *n))
+            .or_else(in_values);
+        match found {
+            Some((path, n)) => p.push(Evidence::at(
+                path,
+                n,
                 format!("{}: runAsNonRoot: true", w.label()),
             )),
             None => f.push(Evidence::at(

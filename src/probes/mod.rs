@@ -13,6 +13,7 @@ pub mod flow;
 pub mod kubernetes;
 mod listed;
 pub mod patterns;
+pub mod pipeline;
 pub mod stored;
 mod tree;
 pub mod workflows;

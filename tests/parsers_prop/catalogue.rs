@@ -133,7 +133,7 @@ proptest! {
         for (probe, (id, (title, files, pattern, when))) in catalogue.probes.iter().zip(&spec) {
             prop_assert_eq!(&probe.id, id);
             prop_assert_eq!(&probe.title, title);
-            prop_assert_eq!(probe.pattern.as_ref().map(|r| r.as_str()), *pattern);
+            prop_assert_eq!(probe.rules[0].pattern.as_ref().map(|r| r.as_str()), *pattern);
             prop_assert_eq!(probe.when_no_files, when.unwrap_or(WhenNoFiles::Fail));
             // Each file named, directly or through its set, is matched; others are not.
             let sample = |f: &str| match f {
@@ -145,9 +145,9 @@ proptest! {
                 _ => "src/tests/a.rs",
             };
             for f in files {
-                prop_assert!(probe.globs.is_match(sample(f)), "{} should match {}", f, sample(f));
+                prop_assert!(probe.rules[0].globs.is_match(sample(f)), "{} should match {}", f, sample(f));
             }
-            prop_assert!(!probe.globs.is_match("unrelated/file.txt"));
+            prop_assert!(!probe.rules[0].globs.is_match("unrelated/file.txt"));
         }
     }
 
