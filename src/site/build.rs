@@ -41,6 +41,10 @@ pub struct Site {
     pub dashboards: Option<std::sync::Arc<super::dashboards::Dashboards>>,
     /// The maturity model, whose practices link into handbook chapters.
     pub model: crate::model::Model,
+    /// The model's and probes' texts in every language of the site.
+    pub model_texts: super::model_texts::ModelTexts,
+    /// Every URL the site generates.
+    pub routes: super::urls::Routes,
     base_path: String,
 }
 
@@ -91,6 +95,24 @@ impl Site {
         });
         let catalogue = crate::probes::patterns::Catalogue::load(root)?;
         let model = crate::model::Model::load(root, &crate::probes::known_ids(&catalogue))?;
+        let probe_texts = catalogue
+            .probes
+            .iter()
+            .map(|p| (p.id.clone(), p.title.clone(), p.remediation.clone()))
+            .chain(
+                crate::probes::code_probes()
+                    .into_iter()
+                    .chain([&crate::probes::coverage::PROBE])
+                    .map(|p| {
+                        (
+                            p.id.to_string(),
+                            p.title.to_string(),
+                            p.remediation.to_string(),
+                        )
+                    }),
+            )
+            .collect::<Vec<_>>();
+        let model_texts = super::model_texts::ModelTexts::load(root, &config, probe_texts)?;
         let content = content_result.unwrap_or_else(|mut p| {
             problems.append(&mut p);
             ContentTree::default()
@@ -112,6 +134,7 @@ impl Site {
             t.elapsed()
         );
         let base_path = config.base_path();
+        let routes = super::urls::Routes::new(&config);
         Ok(Site {
             root: root.to_path_buf(),
             config,
@@ -120,6 +143,8 @@ impl Site {
             strings,
             dashboards: None,
             model,
+            model_texts,
+            routes,
             base_path,
         })
     }
@@ -264,7 +289,7 @@ impl Site {
             "ancestors": ancestors,
             "file": e.file.to_string_lossy(),
         });
-        if let Some(practices) = self.chapter_practices(&e.key) {
+        if let Some(practices) = self.chapter_practices(&e.key, &e.lang) {
             v["practices"] = practices;
         }
         match e.kind {
@@ -281,8 +306,8 @@ impl Site {
     }
 
     /// The practices a handbook chapter (`guide/<chapter>.md`) teaches, with the
-    /// level each assessed repository reached.
-    fn chapter_practices(&self, key: &str) -> Option<Value> {
+    /// level each assessed repository reached, in the chapter's language.
+    fn chapter_practices(&self, key: &str, lang: &str) -> Option<Value> {
         let chapter = key.strip_prefix("guide/")?.strip_suffix(".md")?;
         let list: Vec<Value> = self
             .model
@@ -299,19 +324,32 @@ impl Site {
                         let score = r.practices.iter().find(|s| s.id == p.id)?;
                         Some(json!({
                             "name": r.name,
-                            "url": self.url(&format!("/repos/{}/", r.slug)),
+                            "url": self.url(&self.routes.report(lang, &r.slug)),
                             "level": score.level,
                             "status": score.status,
                             "max_level": score.max_level,
                         }))
                     })
                     .collect();
+                let texts = &self.model_texts;
+                let name = texts.practice(lang, &p.id, &p.name);
+                let area = texts.area(lang, &a.id, &a.name);
+                let levels: Vec<Value> = p
+                    .levels
+                    .iter()
+                    .map(|l| {
+                        let next = texts.next(lang, &p.id, l.level, &l.next);
+                        json!({"level": l.level, "next": next.text, "next_lang": next.lang})
+                    })
+                    .collect();
                 json!({
                     "id": p.id,
-                    "name": p.name,
-                    "area": a.name,
+                    "name": name.text,
+                    "name_lang": name.lang,
+                    "area": area.text,
+                    "area_lang": area.lang,
                     "max_level": p.levels.len(),
-                    "levels": p.levels.iter().map(|l| json!({"level": l.level, "next": l.next})).collect::<Vec<_>>(),
+                    "levels": levels,
                     "repos": repos,
                 })
             })
@@ -378,10 +416,22 @@ impl Site {
             return Err(problems);
         }
 
-        let overview = self
-            .dashboards
-            .as_ref()
-            .map(|d| d.overview_value(&|p: &str| self.url(p)));
+        // The overview on each language's home page.
+        let overviews: HashMap<&str, Value> = match &self.dashboards {
+            Some(d) => self
+                .config
+                .languages
+                .iter()
+                .map(|lang| {
+                    let url = |p: &str| self.url(p);
+                    let loc = self.locale(lang, &url);
+                    let mut v = d.overview_value(&loc);
+                    v["names"] = loc.names();
+                    (lang.as_str(), v)
+                })
+                .collect(),
+            None => HashMap::new(),
+        };
         let results: Vec<Result<OutputFile, Diagnostic>> = self
             .content
             .entries
@@ -411,7 +461,8 @@ impl Site {
                     }
                     Kind::Section => {
                         if e.key == "_index.md" {
-                            if let Some(o) = &overview {
+                            if let Some(o) = overviews.get(e.lang.as_str()) {
+                                ctx.insert("names", &o["names"]);
                                 ctx.insert("overview", o);
                             }
                         }
@@ -456,10 +507,10 @@ impl Site {
         let lang = &self.config.default_language;
         let mut ctx = self.base_context(&config, lang, &navs[lang.as_str()]);
         ctx.insert("sidebar", "");
-        ctx.insert("current_url", &self.url("/404.html"));
+        ctx.insert("current_url", &self.url(super::urls::NOT_FOUND));
         match self.render_template("404.html", &ctx) {
             Ok(html) => files.push(OutputFile::generated(
-                "404.html",
+                super::urls::output_file(super::urls::NOT_FOUND),
                 "the 404 page",
                 html.into_bytes(),
             )),
@@ -467,14 +518,18 @@ impl Site {
         }
 
         if let Some(d) = &self.dashboards {
-            let root_sidebar = self
+            let root_sidebars: HashMap<&str, String> = self
                 .content
                 .roots
-                .get(&self.config.default_language)
-                .and_then(|r| sidebar_of.get(r))
-                .cloned()
-                .unwrap_or_default();
-            files.extend(self.render_dashboards(d, &config, &navs, &root_sidebar)?);
+                .iter()
+                .map(|(lang, r)| {
+                    (
+                        lang.as_str(),
+                        sidebar_of.get(r).cloned().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            files.extend(self.render_dashboards(d, &config, &navs, &root_sidebars)?);
         }
 
         // Redirects from front-matter aliases.
@@ -494,30 +549,31 @@ impl Site {
             }
         }
         files.push(OutputFile::generated(
-            "highlight.css",
+            super::urls::output_file(super::urls::HIGHLIGHT_CSS),
             "the code highlighting stylesheet",
             highlight::stylesheet().into_bytes(),
         ));
         files.push(OutputFile::generated(
-            "charts.css",
+            super::urls::output_file(super::urls::CHARTS_CSS),
             "the charts' stylesheet",
             super::charts::CHART_CSS.as_bytes().to_vec(),
         ));
         files.push(OutputFile::generated(
-            "sitemap.xml",
+            super::urls::output_file(super::urls::SITEMAP),
             "the sitemap",
             self.sitemap().into_bytes(),
         ));
         let statics: std::collections::HashSet<String> =
             self.static_files().into_iter().map(|(p, _)| p).collect();
-        if !statics.contains("robots.txt") {
+        let robots = super::urls::output_file(super::urls::ROBOTS);
+        if !statics.contains(&robots) {
             // A site's own static/robots.txt replaces this one (documented).
             files.push(OutputFile::generated(
-                "robots.txt",
+                robots,
                 "robots.txt",
                 format!(
                     "User-agent: *\nAllow: /\nSitemap: {}\n",
-                    self.permalink("/sitemap.xml")
+                    self.permalink(super::urls::SITEMAP)
                 )
                 .into_bytes(),
             ));
@@ -544,7 +600,7 @@ impl Site {
                         }),
                 );
                 OutputFile::generated(
-                    format!("search/{lang}.json"),
+                    super::urls::output_file(&super::urls::search_index(lang)),
                     format!("the search index of language `{lang}`"),
                     json_for_the_web(&idx, false),
                 )
@@ -572,42 +628,100 @@ impl Site {
         outputs::check(&claims)
     }
 
-    /// Report pages, `/api/report.json`, `/api/report.csv` and badges.
+    /// The words, texts and URLs of dashboard pages in `lang`.
+    pub(super) fn locale<'a>(
+        &'a self,
+        lang: &'a str,
+        url: &'a dyn Fn(&str) -> String,
+    ) -> super::dashboards::Locale<'a> {
+        super::dashboards::Locale {
+            lang,
+            words: self.words(lang),
+            texts: &self.model_texts,
+            model: &self.model,
+            routes: &self.routes,
+            url,
+        }
+    }
+
+    fn words(&self, lang: &str) -> i18n::Words<'_> {
+        static EMPTY: std::sync::OnceLock<std::collections::BTreeMap<String, String>> =
+            std::sync::OnceLock::new();
+        i18n::Words::new(
+            self.strings
+                .get(lang)
+                .unwrap_or_else(|| EMPTY.get_or_init(Default::default)),
+        )
+    }
+
+    /// The same dashboard page in every language, for the switcher and
+    /// `hreflang` alternates: `path_of(lang)` is its path in `lang`.
+    fn alternates(&self, lang: &str, path_of: &dyn Fn(&str) -> String) -> Value {
+        self.config
+            .languages
+            .iter()
+            .map(|l| {
+                let path = path_of(l);
+                json!({
+                    "lang": l,
+                    "url": self.url(&path),
+                    "permalink": self.permalink(&path),
+                    "current": l == lang,
+                })
+            })
+            .collect()
+    }
+
+    /// Report and team pages in every language, `/api/report.json`,
+    /// `/api/report.csv` and badges.
     fn render_dashboards(
         &self,
         d: &super::dashboards::Dashboards,
         config: &Value,
         navs: &HashMap<&str, Value>,
-        sidebar: &str,
+        sidebars: &HashMap<&str, String>,
     ) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
-        let lang = self.config.default_language.as_str();
-        let chapter_url = |chapter: &str| {
-            self.content
-                .lookup(&format!("guide/{chapter}.md"), lang, lang)
-                .map(|i| self.url(&self.content.entries[i].path))
-        };
-        let pages: Vec<Result<OutputFile, Diagnostic>> = (0..d.report.repos.len())
+        let default = self.config.default_language.as_str();
+        let pages: Vec<(usize, &str)> = self
+            .config
+            .languages
+            .iter()
+            .flat_map(|lang| (0..d.report.repos.len()).map(move |i| (i, lang.as_str())))
+            .collect();
+        let rendered: Vec<Result<OutputFile, Diagnostic>> = pages
             .into_par_iter()
-            .map(|i| {
+            .map(|(i, lang)| {
                 let r = &d.report.repos[i];
+                let url = |p: &str| self.url(p);
+                let loc = self.locale(lang, &url);
+                let chapter_url = |chapter: &str| {
+                    self.content
+                        .lookup(&format!("guide/{chapter}.md"), lang, default)
+                        .map(|i| self.url(&self.content.entries[i].path))
+                };
+                let path = self.routes.report(lang, &r.slug);
                 let mut ctx = self.base_context(config, lang, &navs[lang]);
-                let url = self.url(&format!("/repos/{}/", r.slug));
-                ctx.insert("sidebar", sidebar);
-                ctx.insert("current_url", &url);
-                ctx.insert("permalink", &self.permalink(&format!("/repos/{}/", r.slug)));
-                ctx.insert("report", &d.repo_value(i, &chapter_url));
-                ctx.insert("overview_url", &self.url("/"));
+                ctx.insert("sidebar", &sidebars.get(lang).cloned().unwrap_or_default());
+                ctx.insert("current_url", &self.url(&path));
+                ctx.insert("permalink", &self.permalink(&path));
+                ctx.insert(
+                    "translations",
+                    &self.alternates(lang, &|l| self.routes.report(l, &r.slug)),
+                );
+                ctx.insert("report", &d.repo_value(i, &loc, &chapter_url));
+                ctx.insert("names", &loc.names());
+                ctx.insert("overview_url", &self.url(&self.routes.home(lang)));
                 let html = self.render_template("report.html", &ctx)?;
                 Ok(OutputFile::generated(
-                    format!("repos/{}/index.html", r.slug),
-                    format!("the report of repository `{}`", r.name),
+                    super::urls::output_file(&path),
+                    format!("the report of repository `{}` in `{lang}`", r.name),
                     html.into_bytes(),
                 ))
             })
             .collect();
         let mut files = Vec::new();
         let mut problems = Vec::new();
-        for p in pages {
+        for p in rendered {
             match p {
                 Ok(f) => files.push(f),
                 Err(e) => problems.push(e),
@@ -617,40 +731,47 @@ impl Site {
             problems.dedup();
             return Err(problems);
         }
-        for team in &d.teams {
-            let mut ctx = self.base_context(config, lang, &navs[lang]);
-            let path = format!("/teams/{}/", team.slug);
-            ctx.insert("sidebar", sidebar);
-            ctx.insert("current_url", &self.url(&path));
-            ctx.insert("permalink", &self.permalink(&path));
-            ctx.insert("team", &team.name);
-            ctx.insert(
-                "overview",
-                &d.overview_of(&team.members, &|p: &str| self.url(p)),
-            );
-            ctx.insert("overview_url", &self.url("/"));
-            let html = self
-                .render_template("team.html", &ctx)
-                .map_err(|e| vec![e])?;
-            files.push(OutputFile::generated(
-                format!("teams/{}/index.html", team.slug),
-                format!("the page of team `{}`", team.name),
-                html.into_bytes(),
-            ));
+        for lang in &self.config.languages {
+            let lang = lang.as_str();
+            let url = |p: &str| self.url(p);
+            let loc = self.locale(lang, &url);
+            for team in &d.teams {
+                let mut ctx = self.base_context(config, lang, &navs[lang]);
+                let path = self.routes.team(lang, &team.slug);
+                ctx.insert("sidebar", &sidebars.get(lang).cloned().unwrap_or_default());
+                ctx.insert("current_url", &self.url(&path));
+                ctx.insert("permalink", &self.permalink(&path));
+                ctx.insert(
+                    "translations",
+                    &self.alternates(lang, &|l| self.routes.team(l, &team.slug)),
+                );
+                ctx.insert("team", &team.name);
+                ctx.insert("overview", &d.overview_of(&team.members, &loc));
+                ctx.insert("names", &loc.names());
+                ctx.insert("overview_url", &self.url(&self.routes.home(lang)));
+                let html = self
+                    .render_template("team.html", &ctx)
+                    .map_err(|e| vec![e])?;
+                files.push(OutputFile::generated(
+                    super::urls::output_file(&path),
+                    format!("the page of team `{}` in `{lang}`", team.name),
+                    html.into_bytes(),
+                ));
+            }
         }
         files.push(OutputFile::generated(
-            "api/report.json",
+            super::urls::output_file(super::urls::REPORT_JSON),
             "the JSON report",
             json_for_the_web(&d.report, true),
         ));
         files.push(OutputFile::generated(
-            "api/report.csv",
+            super::urls::output_file(super::urls::REPORT_CSV),
             "the CSV report",
             super::reports::report_csv(&d.report).into_bytes(),
         ));
         for r in &d.report.repos {
             files.push(OutputFile::generated(
-                format!("badges/{}.svg", r.slug),
+                super::urls::output_file(&super::urls::badge(&r.slug)),
                 format!("the badge of repository `{}`", r.name),
                 super::reports::badge(r).into_bytes(),
             ));
@@ -665,7 +786,10 @@ impl Site {
         ctx.insert("lang", lang);
         ctx.insert("t", &self.strings.get(lang).cloned().unwrap_or_default());
         ctx.insert("nav", nav);
-        ctx.insert("search_index", &self.url(&format!("/search/{lang}.json")));
+        ctx.insert(
+            "search_index",
+            &self.url(&super::urls::search_index(lang)),
+        );
         let homes: Vec<Value> = self
             .content
             .roots
@@ -678,7 +802,7 @@ impl Site {
             .roots
             .get(lang)
             .map(|&r| self.url(&self.content.entries[r].path))
-            .unwrap_or_else(|| self.url("/"));
+            .unwrap_or_else(|| self.url(&self.routes.home(lang)));
         ctx.insert("home_url", &home);
         ctx
     }
