@@ -77,18 +77,18 @@ fn overview_lists_every_repository_with_tiers_and_areas() {
     let site = dashboard_site();
     build(site.path(), "2024-01-01", "2024-02-15");
     let index = read(site.path(), "index.html");
-    assert!(index.contains("<th scope=\"row\"><a href=\"/repos/linear/\">linear</a></th>"));
-    assert!(index.contains("<th scope=\"row\"><a href=\"/repos/branches/\">branches</a></th>"));
+    assert!(index.contains("<th scope=\"row\"><a href=\"/repos/linear/\" translate=\"no\">linear</a></th>"));
+    assert!(index.contains("<th scope=\"row\"><a href=\"/repos/branches/\" translate=\"no\">branches</a></th>"));
     // linear: 4 deployments in 6.43 weeks = 0.62/week; branches: 7 in 6.43 = 1.09/week.
     assert!(index.contains("<td data-value=\"0.6222\">0.62"), "{index}");
     assert!(index.contains("<td data-value=\"1.0889\">1.09"), "{index}");
     // The stored history gives the trend table its two collection dates.
     assert!(
-        index.contains("<th scope=\"row\">2024-01-05</th><td>40</td>"),
+        index.contains("<th scope=\"row\"><time datetime=\"2024-01-05\">2024-01-05</time></th><td>40</td>"),
         "{index}"
     );
     assert!(
-        index.contains("<th scope=\"row\">2024-02-01</th><td>28</td>"),
+        index.contains("<th scope=\"row\"><time datetime=\"2024-02-01\">2024-02-01</time></th><td>28</td>"),
         "{index}"
     );
     assert!(index.contains("id=\"tier-distribution\""));
@@ -245,11 +245,11 @@ fn teams_get_their_own_overview_and_unknown_members_are_an_error() {
     .unwrap();
     build(site.path(), "2024-01-01", "2024-02-15");
     let team = read(site.path(), "teams/platform-team/index.html");
-    assert!(team.contains("<h1>Platform Team</h1>"));
-    assert!(team.contains("<a href=\"/repos/branches/\">branches</a>"));
-    assert!(!team.contains("<a href=\"/repos/linear/\">linear</a>"));
+    assert!(team.contains("<h1 translate=\"no\">Platform Team</h1>"));
+    assert!(team.contains("<a href=\"/repos/branches/\" translate=\"no\">branches</a>"));
+    assert!(!team.contains("<a href=\"/repos/linear/\" translate=\"no\">linear</a>"));
     let index = read(site.path(), "index.html");
-    assert!(index.contains("<a href=\"/teams/platform-team/\">Platform Team</a>"));
+    assert!(index.contains("<a href=\"/teams/platform-team/\" translate=\"no\">Platform Team</a>"));
 
     std::fs::write(
         &config,
@@ -285,7 +285,7 @@ fn evidence_links_to_the_file_on_the_host() {
     build(site.path(), "2024-01-01", "2024-02-15");
     let report = read(site.path(), "repos/web/index.html");
     assert!(
-        report.contains("<a href=\"https://github.com/acme/web/blob/HEAD/Dockerfile#L1\"><code>Dockerfile:1</code></a>"),
+        report.contains("<a href=\"https://github.com/acme/web/blob/HEAD/Dockerfile#L1\"><code translate=\"no\">Dockerfile:1</code></a>"),
         "{report}"
     );
 }
@@ -368,7 +368,7 @@ fn a_mirror_whose_files_cannot_be_read_is_not_measured_never_zero() {
     let not_measured = "<td class=\"level-nm\">not measured</td>".repeat(7);
     assert!(
         index.contains(&format!(
-            "<tr><th scope=\"row\"><a href=\"/repos/mirror/\">mirror</a></th>\n      {not_measured}<td class=\"level-1\">1.5</td>"
+            "<tr><th scope=\"row\"><a href=\"/repos/mirror/\" translate=\"no\">mirror</a></th>\n      {not_measured}<td class=\"level-1\">1.5</td>"
         )),
         "{index}"
     );
@@ -390,7 +390,7 @@ fn a_mirror_whose_files_cannot_be_read_is_not_measured_never_zero() {
         "{report}"
     );
     assert!(
-        report.contains("<strong>Continuous integration</strong> —\n      <span class=\"level level-nm\">not measured</span></summary>\n    <p class=\"reason\"><strong>Why not measured:</strong> level 1 could not be decided (ci.config-present: HEAD names the branch `trunk`, which does not exist in this repository; its branches are `main`: set `ref` on its [[repos]] entry to the one to read)</p>"),
+        report.contains("<strong>Continuous integration</strong> —\n      <span class=\"level level-nm\">not measured</span></summary>\n    <p class=\"reason\"><strong>Why not measured:</strong> <span>level 1 could not be decided (ci.config-present: HEAD names the branch `trunk`, which does not exist in this repository; its branches are `main`: set `ref` on its [[repos]] entry to the one to read)</span></p>"),
         "{report}"
     );
     assert_eq!(report.matches("level level-nm\">not measured").count(), 8);
