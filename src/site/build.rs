@@ -432,7 +432,7 @@ impl Site {
                 .collect(),
             None => HashMap::new(),
         };
-        let results: Vec<Result<OutputFile, Diagnostic>> = self
+        let results: Vec<Result<OutputFile, (Diagnostic, PathBuf, bool)>> = self
             .content
             .entries
             .par_iter()
@@ -475,10 +475,9 @@ impl Site {
                         e.meta.template.clone().unwrap_or_else(|| default.into())
                     }
                 };
-                let html = self.render_template(&template, &ctx).map_err(|mut d| {
-                    d.message = format!("{} (rendering {})", d.message, e.file.display());
-                    d
-                })?;
+                let html = self
+                    .render_template(&template, &ctx)
+                    .map_err(|d| (d, e.file.clone(), e.built_in))?;
                 Ok(OutputFile {
                     path: e.output_file(),
                     bytes: html.into_bytes(),
@@ -490,17 +489,15 @@ impl Site {
             })
             .collect();
         let mut files = Vec::with_capacity(results.len() + 8);
+        let mut failed = Vec::new();
         for r in results {
             match r {
                 Ok(f) => files.push(f),
-                Err(d) => problems.push(d),
+                Err(e) => failed.push(e),
             }
         }
-        if !problems.is_empty() {
-            problems.sort();
-            problems
-                .dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
-            return Err(problems);
+        if !failed.is_empty() {
+            return Err(one_problem_per_template_error(failed));
         }
 
         // The 404 page, in the default language.
@@ -714,7 +711,11 @@ impl Site {
                 let html = self.render_template("report.html", &ctx)?;
                 Ok(OutputFile::generated(
                     super::urls::output_file(&path),
-                    format!("the report of repository `{}` in `{lang}`", r.name),
+                    if lang == default {
+                        format!("the report of repository `{}`", r.name)
+                    } else {
+                        format!("the `{lang}` report of repository `{}`", r.name)
+                    },
                     html.into_bytes(),
                 ))
             })
@@ -754,7 +755,11 @@ impl Site {
                     .map_err(|e| vec![e])?;
                 files.push(OutputFile::generated(
                     super::urls::output_file(&path),
-                    format!("the page of team `{}` in `{lang}`", team.name),
+                    if lang == self.config.default_language {
+                        format!("the page of team `{}`", team.name)
+                    } else {
+                        format!("the `{lang}` page of team `{}`", team.name)
+                    },
                     html.into_bytes(),
                 ));
             }
@@ -831,6 +836,34 @@ impl Site {
     }
 }
 
+/// A template error is said once, naming the page it was rendering (a
+/// page of the site's own rather than of the built-in handbook) and how many
+/// other pages failed the same way.
+fn one_problem_per_template_error(failed: Vec<(Diagnostic, PathBuf, bool)>) -> Vec<Diagnostic> {
+    let mut groups: Vec<(Diagnostic, Vec<(bool, PathBuf)>)> = Vec::new();
+    for (d, page, built_in) in failed {
+        match groups.iter_mut().find(|(g, _)| *g == d) {
+            Some((_, pages)) => pages.push((built_in, page)),
+            None => groups.push((d, vec![(built_in, page)])),
+        }
+    }
+    let mut problems: Vec<Diagnostic> = groups
+        .into_iter()
+        .map(|(mut d, mut pages)| {
+            pages.sort();
+            let first = pages[0].1.display();
+            d.message = match pages.len() - 1 {
+                0 => format!("{} (rendering {first})", d.message),
+                1 => format!("{} (rendering {first} and 1 other page)", d.message),
+                n => format!("{} (rendering {first} and {n} other pages)", d.message),
+            };
+            d
+        })
+        .collect();
+    problems.sort();
+    problems
+}
+
 struct Resolver<'a> {
     content: &'a ContentTree,
     config: &'a Config,
@@ -895,4 +928,34 @@ pub fn build_reusing(
     let count = site.write(&files, &opts.output)?;
     debug!("build finished in {:?}", started.elapsed());
     Ok((site.summary(count), site.dashboards.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_error_is_said_once_naming_a_page_of_the_site() {
+        let d = |m: &str| Diagnostic::new("templates/page.html", Some(3), m);
+        let failed = vec![
+            (d("boom"), PathBuf::from("<built-in handbook>/guide/a.md"), true),
+            (d("boom"), PathBuf::from("content/z.md"), false),
+            (d("boom"), PathBuf::from("<built-in handbook>/guide/b.md"), true),
+            (d("other"), PathBuf::from("content/y.md"), false),
+            (d("once"), PathBuf::from("content/x.md"), false),
+            (d("once"), PathBuf::from("content/w.md"), false),
+        ];
+        let text: Vec<String> = one_problem_per_template_error(failed)
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(
+            text,
+            vec![
+                "templates/page.html:3: boom (rendering content/z.md and 2 other pages)",
+                "templates/page.html:3: once (rendering content/w.md and 1 other page)",
+                "templates/page.html:3: other (rendering content/y.md)",
+            ]
+        );
+    }
 }
