@@ -212,8 +212,37 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
+        .event_format(Plain)
         .init();
+}
+
+/// Log lines as a user reads them: `warning: …` and `error: …`, like the
+/// command's own messages; `debug`/`info`/`trace` (asked for with
+/// `OPSMETER_LOG`) with their level and elapsed time.
+struct Plain;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Plain
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let level = *event.metadata().level();
+        if level == tracing::Level::WARN {
+            write!(writer, "warning: ")?;
+        } else if level == tracing::Level::ERROR {
+            write!(writer, "error: ")?;
+        } else {
+            write!(writer, "{}: ", level.as_str().to_ascii_lowercase())?;
+        }
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }
 
 /// Prints an error and its causes to stderr, one per line, without a backtrace.

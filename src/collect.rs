@@ -2,13 +2,15 @@
 //! `data/facts/<slug>.json` (atomically) and appends a summary line to
 //! `data/history/<slug>.jsonl`. Local git repositories are read with the git
 //! collector; GitHub and GitLab ones through their APIs, a few at a time, by
-//! the one host collector ([`crate::sources::host::api`]).
+//! the one host collector ([`crate::sources::host::api`]), which also lists
+//! the default branch's files: the probes run on them here (blobs read on
+//! demand, cached by id) and their findings are stored with the facts.
 //!
 //! One repository failing never stops the others: it is reported by name and
 //! reason and keeps its previous facts. Progress is reported through a
 //! callback, so the terminal (progress bar, printing) stays in `cmd`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -19,14 +21,15 @@ use regex::Regex;
 
 use crate::config::{Config, DoraSettings, HostKind, RepoConfig};
 use crate::diagnostics::Diagnostic;
-use crate::facts::{Collection, RepoFacts};
+use crate::facts::{Collection, ProbedFiles, RepoFacts};
 use crate::metrics::tiers::Edition;
 use crate::metrics::{self, MetricOptions, Window};
+use crate::probes::{self, patterns::Catalogue, BlobReader, FileSource, ListedFile, RepoFiles};
 use crate::sources::git::{BotMatcher, GitRepo};
 use crate::sources::github::GitHub;
 use crate::sources::gitlab::GitLab;
 use crate::sources::host::{self, api::HostApi, HostOptions, OrgFilter};
-use crate::sources::http::{fnv1a, Client, Policy};
+use crate::sources::http::{fnv1a, Client, Policy, StatusError};
 use crate::sources::repo::{self, RepoSpec};
 use crate::sources::{github, gitlab};
 use crate::store::{self, HistoryEntry};
@@ -104,6 +107,8 @@ struct Target {
     source: Source,
     settings: DoraSettings,
     incident_label: String,
+    /// Coverage report globs for the files of a host repository.
+    coverage_globs: Vec<String>,
 }
 
 /// An organisation or group, expanded into targets once listed.
@@ -116,6 +121,7 @@ struct OrgEntry {
     filter: OrgFilter,
     settings: DoraSettings,
     incident_label: String,
+    coverage_globs: Vec<String>,
 }
 
 /// Whether a repository belongs to shard `k` of `n`: a stable hash of its slug.
@@ -254,6 +260,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
             settings: spec.settings.clone(),
             source: Source::Local(Box::new(spec)),
             incident_label: "incident".into(),
+            coverage_globs: Vec::new(),
         });
     }
     for r in &config.repos {
@@ -262,6 +269,12 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
             .incident_label
             .clone()
             .unwrap_or_else(|| "incident".into());
+        let coverage_globs = r.coverage_globs.clone().unwrap_or_else(|| {
+            crate::sources::coverage::DEFAULT_GLOBS
+                .iter()
+                .map(|g| g.to_string())
+                .collect()
+        });
         let Some((kind, path, is_org)) = r.host() else {
             let spec = local_spec(root, r, r.path.as_ref().map(|p| root.join(p)), &config.dora);
             targets.push(Target {
@@ -269,6 +282,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
                 source: Source::Local(Box::new(spec)),
                 settings,
                 incident_label: label,
+                coverage_globs,
             });
             continue;
         };
@@ -308,6 +322,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
                 )?,
                 settings,
                 incident_label: label,
+                coverage_globs,
             });
             continue;
         }
@@ -322,6 +337,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
             source,
             settings,
             incident_label: label,
+            coverage_globs,
         });
     }
     for org in orgs {
@@ -347,6 +363,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
                         source,
                         settings: org.settings.clone(),
                         incident_label: org.incident_label.clone(),
+                        coverage_globs: org.coverage_globs.clone(),
                     });
                 }
             }
@@ -356,22 +373,41 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
             }),
         }
     }
-    // Two entries that would share a facts file: the first one wins.
-    let mut slugs = HashSet::new();
+    // One facts file per repository: the same repository listed twice (say by
+    // its organisation and by itself) is collected once; two different names
+    // that would share a file are an error naming both.
+    let mut slugs: HashMap<String, String> = HashMap::new();
+    let mut clashes = Vec::new();
     targets.retain(|t| {
-        let fresh = slugs.insert(store::slug(&t.name));
-        if !fresh {
-            tracing::warn!(
-                "{} is configured twice (or shares its file name with another); collected once",
-                t.name
-            );
+        let slug = store::slug(&t.name);
+        match slugs.get(&slug) {
+            None => {
+                slugs.insert(slug, t.name.clone());
+                true
+            }
+            Some(first) if *first == t.name => {
+                tracing::warn!("{} is configured twice; collected once", t.name);
+                false
+            }
+            Some(first) => {
+                clashes.push(Failure {
+                    name: t.name.clone(),
+                    reason: format!(
+                        "its facts file data/facts/{slug}.json would be the one of `{first}`; \
+                         give one of them another `name` in opsmeter.toml"
+                    ),
+                });
+                false
+            }
         }
-        fresh
     });
+    failures.extend(clashes);
     if let Some(s) = shard {
         targets.retain(|t| in_shard(&t.name, s));
     }
 
+    // The probes' catalogue (the site's `data/probes.toml`, else the built-in one).
+    let catalogue = Arc::new(Catalogue::load(root)?);
     let total = targets.len() + failures.len();
     on(Event::Started {
         total: targets.len(),
@@ -379,8 +415,9 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
     let concurrency = config.collect.concurrency.max(1);
     let mut results = futures::stream::iter(targets.into_iter().map(|t| {
         let root = root.to_path_buf();
+        let catalogue = catalogue.clone();
         async move {
-            let result = collect_one(&root, &t, since).await;
+            let result = collect_one(&root, &t, since, catalogue).await;
             (t, result)
         }
     }))
@@ -412,9 +449,11 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
     let mut requests = Vec::new();
     for c in clients.made.values() {
         let (sent, not_modified) = c.counts();
+        let (fetched, cached) = c.blob_counts();
         if sent > 0 {
             requests.push(format!(
-                "{}: {sent} requests, {not_modified} answered 304 Not Modified",
+                "{}: {sent} requests, {not_modified} answered 304 Not Modified; \
+                 files: {fetched} blobs fetched, {cached} read from the cache",
                 c.host
             ));
         }
@@ -441,7 +480,12 @@ fn scrub(target: &Target, message: &str) -> String {
 }
 
 /// Collects one repository; its previous facts give the cursor.
-async fn collect_one(root: &Path, t: &Target, since: Option<DateTime<Utc>>) -> Result<RepoFacts> {
+async fn collect_one(
+    root: &Path,
+    t: &Target,
+    since: Option<DateTime<Utc>>,
+    catalogue: Arc<Catalogue>,
+) -> Result<RepoFacts> {
     let stored = |host: &str, project: &str| -> Option<RepoFacts> {
         match store::load_facts(root, &store::slug(&t.name)) {
             Ok(Some((facts, _))) => facts
@@ -477,21 +521,132 @@ async fn collect_one(root: &Path, t: &Target, since: Option<DateTime<Utc>>) -> R
             client,
             api,
         } => {
-            let o = host_options(t)?;
+            let host = HostTarget {
+                client,
+                api,
+                project,
+                o: host_options(t)?,
+                coverage_globs: &t.coverage_globs,
+                catalogue,
+            };
             match kind {
                 HostKind::GitHub => {
-                    let stored = stored(GitHub::KIND, project);
-                    host::api::collect::<GitHub>(client, api, project, &t.name, &o, stored, since)
+                    collect_host::<GitHub>(&host, &t.name, stored(GitHub::KIND, project), since)
                         .await
                 }
                 HostKind::GitLab => {
-                    let stored = stored(GitLab::KIND, project);
-                    host::api::collect::<GitLab>(client, api, project, &t.name, &o, stored, since)
+                    collect_host::<GitLab>(&host, &t.name, stored(GitLab::KIND, project), since)
                         .await
                 }
             }
         }
     }
+}
+
+/// One repository of a host, and what its files are probed with.
+struct HostTarget<'a> {
+    client: &'a Arc<Client>,
+    api: &'a str,
+    project: &'a str,
+    o: HostOptions,
+    coverage_globs: &'a [String],
+    catalogue: Arc<Catalogue>,
+}
+
+/// The facts of a host repository, with the probes' findings on its default branch's files.
+async fn collect_host<H: HostApi + 'static>(
+    h: &HostTarget<'_>,
+    name: &str,
+    stored: Option<RepoFacts>,
+    since: Option<DateTime<Utc>>,
+) -> Result<RepoFacts> {
+    let mut facts =
+        host::api::collect::<H>(h.client, h.api, h.project, name, &h.o, stored, since).await?;
+    let (files, notes) = probe_host::<H>(h).await?;
+    facts.files = Some(files);
+    facts.notes.extend(notes);
+    Ok(facts)
+}
+
+/// Lists the default branch's files through the host's API and runs every
+/// probe on them, reading a blob only when a probe asks for its path. A
+/// repository whose tree cannot be listed (empty, or the host refuses) gets
+/// findings that say so; a blob that cannot be read fails the repository
+/// (its findings would be wrong) and keeps its previous facts.
+async fn probe_host<H: HostApi + 'static>(
+    h: &HostTarget<'_>,
+) -> Result<(ProbedFiles, Vec<String>)> {
+    // Folders neither the probes nor the coverage search look into.
+    let prune = |name: &str| {
+        probes::files::SKIPPED_DIRS.contains(&name)
+            && crate::sources::coverage::skips_folder(name, || false)
+    };
+    let listed = host::api::default_files::<H>(h.client, h.api, h.project, &h.o, &prune).await;
+    let (files, web_url) = match listed {
+        Ok((head, tree)) => {
+            let source = FileSource::host(h.client.host, &head.branch, &head.commit);
+            let runtime = tokio::runtime::Handle::current();
+            let (client, api, project) =
+                (h.client.clone(), h.api.to_string(), h.project.to_string());
+            // Probes are synchronous: they run on a blocking thread, and each
+            // blob they ask for is fetched on the runtime, waited for there.
+            let reader: BlobReader = Box::new(move |id: &str| {
+                runtime
+                    .block_on(host::api::blob::<H>(&client, &api, &project, id))
+                    .map_err(|e| format!("{e:#}"))
+            });
+            let tree = tree
+                .into_iter()
+                .map(|f| ListedFile {
+                    path: f.path,
+                    blob: f.blob,
+                    size: f.size,
+                })
+                .collect();
+            (RepoFiles::listed(source, tree, reader), head.web_url)
+        }
+        Err(e)
+            if StatusError::is(&e, &[403, 404, 409])
+                || e.to_string().contains("default branch") =>
+        {
+            let why = format!(
+                "the files of the default branch could not be listed through the {} API: {}",
+                h.client.host,
+                h.client.scrub(&format!("{e:#}"))
+            );
+            (RepoFiles::unavailable(Path::new("."), why), None)
+        }
+        Err(e) => return Err(e.context("reading the repository's files")),
+    };
+    let catalogue = h.catalogue.clone();
+    let globs = h.coverage_globs.to_vec();
+    let probed = tokio::task::spawn_blocking(move || {
+        let (reports, problems) = probes::coverage::collect(&files, &globs, &[]);
+        let mut findings = probes::run_all(&files, &catalogue);
+        findings.push(probes::coverage::run(&files, &reports));
+        (
+            files.source.clone(),
+            findings,
+            reports,
+            problems,
+            files.read_failures(),
+        )
+    })
+    .await
+    .map_err(|e| anyhow!("the probes stopped: {e}"))?;
+    let (source, findings, reports, problems, failures) = probed;
+    if let Some(first) = failures.first() {
+        bail!(
+            "{} files of {} could not be read (first: {first}); the probes' findings would be wrong",
+            failures.len(),
+            source.description
+        );
+    }
+    let notes = problems.iter().map(|p| p.to_string()).collect();
+    Ok((
+        probes::stored::record(&source, web_url, &findings, &reports),
+        notes,
+    ))
 }
 
 fn host_options(t: &Target) -> Result<HostOptions> {

@@ -291,7 +291,7 @@ impl Config {
                 format!("invalid configuration: {}", e.message),
             )]))
         })?;
-        config.normalise(file)?;
+        config.normalise(file, text)?;
         Ok(config)
     }
 
@@ -302,14 +302,24 @@ impl Config {
         c
     }
 
-    fn normalise(&mut self, file: &Path) -> Result<()> {
+    fn normalise(&mut self, file: &Path, text: &str) -> Result<()> {
+        // `file:line` of a top-level key, for messages about its value.
+        let at = |key: &str| match crate::diagnostics::toml_key_line(text, key) {
+            Some(line) => format!("{}:{line}", file.display()),
+            None => file.display().to_string(),
+        };
         if self.languages.is_empty() {
             self.languages.push(self.default_language.clone());
         }
         if !self.languages.contains(&self.default_language) {
+            let key = if text.contains("default_language") {
+                "default_language"
+            } else {
+                "languages"
+            };
             bail!(
                 "{}: default_language `{}` is not one of languages {:?}",
-                file.display(),
+                at(key),
                 self.default_language,
                 self.languages
             );
@@ -318,7 +328,7 @@ impl Config {
             if !is_language_code(lang) {
                 bail!(
                     "{}: language `{}` is not a language code (expected letters and `-`, like `en` or `zh-Hans`)",
-                    file.display(),
+                    at("languages"),
                     lang
                 );
             }
@@ -780,7 +790,20 @@ mod tests {
         let err = Config::parse("languages = [\"zh\"]\n", Path::new("opsmeter.toml"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("default_language `en` is not one of"), "{err}");
+        assert!(
+            err.starts_with("opsmeter.toml:1: default_language `en` is not one of"),
+            "{err}"
+        );
+        let err = Config::parse(
+            "title = \"x\"\nlanguages = [\"en\", \"z h\"]\n",
+            Path::new("opsmeter.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("opsmeter.toml:2: language `z h` is not a language code"),
+            "{err}"
+        );
     }
 
     #[test]

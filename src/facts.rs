@@ -131,6 +131,66 @@ pub struct RepoFacts {
     /// Where and up to when a host was read, for the next incremental collection.
     #[serde(default)]
     pub collection: Option<Collection>,
+    /// What the probes found in the files of a host repository without a
+    /// checkout, read through the host's API by `collect` (so `assess` and
+    /// `build` stay offline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<ProbedFiles>,
+}
+
+/// The probes' findings on a host repository's files, and where they were read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProbedFiles {
+    /// `host`, or `unavailable` when no file could be read (see `description`).
+    pub source: String,
+    /// The branch whose tree was read.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    /// The commit whose tree was read, 40 hex digits.
+    pub commit: Option<String>,
+    /// In words: "GitHub tree of `main` at `1a2b3c4`", or why nothing was read.
+    pub description: String,
+    /// The repository's web page as the host gives it (links to files).
+    #[serde(default)]
+    pub web_url: Option<String>,
+    pub findings: Vec<ProbeRecord>,
+    /// Coverage reports found in the tree, as totals.
+    #[serde(default)]
+    pub coverage: Vec<CoverageTotals>,
+}
+
+/// One probe's finding, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeRecord {
+    pub probe: String,
+    pub title: String,
+    /// `pass`, `fail`, `not-applicable` or `unknown`.
+    pub outcome: String,
+    pub evidence: Vec<EvidenceRecord>,
+    #[serde(default)]
+    pub remediation: String,
+    pub chapter: String,
+}
+
+/// One piece of a finding's evidence, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceRecord {
+    pub path: Option<String>,
+    pub line: Option<usize>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A coverage report's totals, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoverageTotals {
+    pub path: String,
+    /// `lcov`, `cobertura`, `jacoco`, `go-cover` or `tarpaulin`.
+    pub format: String,
+    pub lines_covered: u64,
+    pub lines_valid: u64,
+    pub branches_covered: u64,
+    pub branches_valid: u64,
 }
 
 impl RepoFacts {

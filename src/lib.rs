@@ -1,8 +1,8 @@
 //! opsmeter: a static site generator for DevOps maturity.
 //!
-//! The pipeline is load → compute → render (see `DESIGN.md`): [`config`] reads
-//! `opsmeter.toml`, [`site`] loads content and themes and writes `public/`.
-//! Subcommands live in [`cmd`], declared in [`cli`].
+//! The pipeline is sources → facts → metrics and model → site; the map of the
+//! modules, and where a new probe, metric, chart, host or page goes, is
+//! `docs/ARCHITECTURE.md`. Subcommands live in [`cmd`], declared in [`cli`].
 
 pub mod assess;
 pub mod cli;
@@ -21,3 +21,4 @@ pub mod sources;
 pub mod store;
 pub mod time;
 pub mod toml_file;
+pub mod workspace;

@@ -6,8 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use assert_cmd::Command;
-use common::{branches, linear, scratch, Repo};
+use common::{branches, linear, opsmeter, scratch, Repo};
 use serde_json::{json, Value};
 
 struct Linear {
@@ -34,23 +33,11 @@ fn branches_repo() -> &'static PathBuf {
     })
 }
 
-fn opsmeter() -> Command {
-    let mut c = Command::cargo_bin("opsmeter").unwrap();
-    c.env_remove("OPSMETER_LOG");
-    c
-}
-
-/// Runs `assess --json` and parses the report.
+/// Runs `assess --json` on one repository and parses the report.
 fn assess_json(repo: &Path, since: &str, until: &str, extra: &[&str]) -> Value {
-    let out = opsmeter()
-        .args([
-            "assess", "--json", "--since", since, "--until", until, "--repo",
-        ])
-        .arg(repo)
-        .args(extra)
-        .assert()
-        .success();
-    serde_json::from_slice(&out.get_output().stdout).unwrap()
+    let mut args = vec![std::ffi::OsStr::new("--repo"), repo.as_os_str()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    common::assess_json(since, until, &args)
 }
 
 /// (ref, change_count, failed, baseline) of each deployment.

@@ -390,6 +390,40 @@ fn compare_commit(sha_: &str, message: &str) -> Value {
 ///   #7 again, a pull request the issues listing includes, which is not an incident.
 async fn acme_api(server: &MockServer) {
     let base = "/repos/acme/api";
+    // Its files: the default branch `main` at c9, whose tree holds one README
+    // (read by no probe, so no blob is fetched).
+    serve(
+        server,
+        base,
+        &[],
+        shaped(
+            "github/repository",
+            &[
+                ("default_branch", json!("main")),
+                ("html_url", json!("https://github.com/acme/api")),
+            ],
+        ),
+        &[],
+    )
+    .await;
+    serve(
+        server,
+        &format!("{base}/git/ref/heads/main"),
+        &[],
+        json!({"ref": "refs/heads/main", "object": {"sha": sha("c9"), "type": "commit"}}),
+        &[],
+    )
+    .await;
+    serve(
+        server,
+        &format!("{base}/git/trees/{}", sha("c9")),
+        &[("recursive", "1")],
+        json!({"sha": sha("e9"), "truncated": false, "tree": [{
+            "path": "README.md", "mode": "100644", "type": "blob", "size": 6,
+            "sha": "ce013625030ba8dba906f756967f9e9ca394464a"}]}),
+        &[],
+    )
+    .await;
     let deployments_path = format!("{base}/deployments");
     serve(
         server,
@@ -690,10 +724,11 @@ async fn github_end_to_end_collect_then_assess_then_build() {
     );
     let received = requests(&server).await;
     // deployments 2 pages + statuses of 101–104 and 106 (not the staging 105) + 2 compares
-    // + pulls 2 pages + (detail + timeline) × #1 #2 #3 #4 #7 + issues 1 = 2 + 5 + 2 + 2 + 10 + 1.
+    // + pulls 2 pages + (detail + timeline) × #1 #2 #3 #4 #7 + issues 1
+    // + the files: repository, head of main, tree = 2 + 5 + 2 + 2 + 10 + 1 + 3.
     assert_eq!(
         received.len(),
-        22,
+        25,
         "{:#?}",
         received
             .iter()
@@ -909,11 +944,13 @@ async fn a_second_run_is_answered_with_304s_and_changes_no_facts() {
     // the statuses of 106 only, still in progress (101–104 are finished and stored).
     // Compares of two shas never change: answered by the cache, not asked.
     // Pull requests and issues: the first page, 304, which reaches the stored cursor.
+    // Files: the repository and its branch's head, 304; the tree of a commit never
+    // changes (from the cache, not asked).
     let urls: Vec<String> = again
         .iter()
         .map(|r| format!("{}?{}", r.url.path(), r.url.query().unwrap_or("")))
         .collect();
-    assert_eq!(again.len(), 5, "{urls:#?}");
+    assert_eq!(again.len(), 7, "{urls:#?}");
     assert!(
         again
             .iter()
@@ -923,7 +960,7 @@ async fn a_second_run_is_answered_with_304s_and_changes_no_facts() {
     assert!(
         second
             .stdout
-            .contains("5 requests, 5 answered 304 Not Modified"),
+            .contains("7 requests, 7 answered 304 Not Modified"),
         "{}",
         second.stdout
     );
@@ -1392,7 +1429,7 @@ async fn github_enterprise_under_a_path_and_a_slow_answer_retried() {
     let received = requests(&server).await;
     assert!(received
         .iter()
-        .all(|r| r.url.path().starts_with("/api/v3/repos/corp/app/")));
+        .all(|r| r.url.path().starts_with("/api/v3/repos/corp/app")));
     assert!(received.iter().all(
         |r| r.headers.get("authorization").and_then(|v| v.to_str().ok())
             == Some(&format!("Bearer {TOKEN}"))

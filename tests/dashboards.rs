@@ -7,14 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use assert_cmd::Command;
-use common::{branches, linear, scratch, Repo, HUMAN};
-
-fn opsmeter() -> Command {
-    let mut c = Command::cargo_bin("opsmeter").unwrap();
-    c.env_remove("OPSMETER_LOG");
-    c
-}
+use common::{branches, linear, opsmeter, scratch, Repo, HUMAN};
 
 fn repos() -> &'static (PathBuf, PathBuf) {
     static R: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
@@ -323,20 +316,11 @@ fn bare_linear() -> (PathBuf, PathBuf) {
 }
 
 fn assess_json(site: &Path) -> serde_json::Value {
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site)
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-01-01",
-            "--until",
-            "2024-02-15",
-        ])
-        .assert()
-        .success();
-    serde_json::from_slice(&out.get_output().stdout).unwrap()
+    common::assess_json(
+        "2024-01-01",
+        "2024-02-15",
+        &[std::ffi::OsStr::new("--root"), site.as_os_str()],
+    )
 }
 
 fn practice<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {

@@ -2,18 +2,12 @@
 //! panic. Each test runs the real binary and asserts the exit code, the
 //! message, and what exists (or is unchanged) on disk afterwards.
 
+mod common;
+
+use common::opsmeter;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
-
-fn opsmeter() -> Command {
-    let mut c = Command::cargo_bin("opsmeter").unwrap();
-    c.env_remove("OPSMETER_LOG")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GITLAB_TOKEN");
-    c
-}
 
 /// Every file (and symbolic link) under `dir`, with its bytes.
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -184,4 +178,56 @@ fn output_that_is_a_symlink_is_refused() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("is a symbolic link"), "{stderr}");
     assert_eq!(tree(dir.path()), before);
+}
+
+// ------------------------------------------------ 11. one facts file per repository
+
+/// Two repositories whose names make the same facts file: the first is
+/// collected, the second fails naming both, and nothing is overwritten.
+#[test]
+fn collect_refuses_two_names_sharing_a_facts_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = small_site(dir.path());
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .current_dir(&repo)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ada")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.org")
+            .env("GIT_COMMITTER_NAME", "Ada")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.org")
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "first"]);
+    std::fs::write(
+        root.join("opsmeter.toml"),
+        "title = \"Mine\"\n\n[[repos]]\nname = \"Team/API\"\npath = \"../repo\"\n\n[[repos]]\nname = \"team-api\"\npath = \"../repo\"\n",
+    )
+    .unwrap();
+    let out = opsmeter()
+        .arg("--root")
+        .arg(&root)
+        .arg("collect")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: team-api: its facts file data/facts/team-api.json would be the one of `Team/API`"
+        ),
+        "{stderr}"
+    );
+    let stored: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("data/facts/team-api.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(stored["facts"]["name"], "Team/API");
 }

@@ -11,17 +11,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use assert_cmd::Command;
-use common::{Repo, HUMAN};
+use common::{opsmeter, Repo, HUMAN};
 use serde_json::{json, Value};
-
-fn opsmeter() -> Command {
-    let mut c = Command::cargo_bin("opsmeter").unwrap();
-    c.env_remove("OPSMETER_LOG")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GITLAB_TOKEN");
-    c
-}
 
 struct Run {
     code: i32,

@@ -7,18 +7,10 @@
 
 mod common;
 
+use common::opsmeter;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-
-use assert_cmd::Command;
-
-fn opsmeter() -> Command {
-    let mut c = Command::cargo_bin("opsmeter").unwrap();
-    c.env_remove("OPSMETER_LOG")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GITLAB_TOKEN");
-    c
-}
 
 /// Every file under `dir`, with its bytes.
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {

@@ -1,21 +1,15 @@
 //! End-to-end tests of `opsmeter build`, `check` and `init` through the real
 //! binary, on the fixture site in `tests/fixtures/site`.
 
+mod common;
+
+use common::opsmeter;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-mod common;
-
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/site")
-}
-
-fn opsmeter() -> Command {
-    let mut c = Command::cargo_bin("opsmeter").unwrap();
-    c.env_remove("OPSMETER_LOG");
-    c
 }
 
 /// A private copy of the fixture site, so a test can break it.

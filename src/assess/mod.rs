@@ -23,6 +23,7 @@ use crate::probes::coverage::Coverage;
 use crate::probes::{self, FileSource, Finding, RepoFiles};
 use crate::sources::git::GitRepo;
 use crate::sources::repo::{self, RepoSpec};
+use crate::workspace::Workspace;
 
 /// One deployment in the report.
 #[derive(Debug, Serialize)]
@@ -305,30 +306,34 @@ pub fn repo_report(
 /// Assesses every repository: facts, metrics over `window`, probes, coverage
 /// and model scores. Used by `assess` and by `build`.
 pub fn assess_repos(
-    root: &Path,
+    ws: &Workspace,
     specs: &[RepoSpec],
     window: Window,
     edition_id: &str,
     edition: &crate::metrics::tiers::Edition,
     lenient: bool,
 ) -> Result<Report> {
-    let catalogue = probes::patterns::Catalogue::load(root)?;
-    let model = Model::load(root, &probes::known_ids(&catalogue))?;
+    let (root, catalogue, model) = (ws.root.as_path(), &ws.catalogue, &ws.model);
 
     let mut reports = Vec::new();
     for spec in specs {
         let (facts, warnings) = crate::collect::facts_for(root, spec, lenient)
             .with_context(|| format!("collecting {}", spec.name))?;
         for w in warnings {
-            eprintln!("warning: {w} (skipped: --lenient)");
+            tracing::warn!("{w} (skipped: --lenient)");
         }
         let mopts = MetricOptions {
             incident_link_max: Duration::seconds(
                 (spec.settings.incident_link_max_hours * 3600.0) as i64,
             ),
         };
-        let files = repo_files(spec);
-        let (coverage_reports, problems) =
+        // A host repository without a checkout: `collect` probed its files.
+        let stored = facts.files.as_ref().filter(|_| spec.path.is_none());
+        let files = match stored {
+            Some(_) => RepoFiles::unavailable(Path::new("."), "probed by collect"),
+            None => repo_files(spec),
+        };
+        let (mut coverage_reports, problems) =
             probes::coverage::collect(&files, &spec.coverage_globs, &spec.coverage_reports);
         if !problems.is_empty() {
             if !lenient {
@@ -338,11 +343,21 @@ pub fn assess_repos(
                 .with_context(|| format!("reading coverage of {}", spec.name));
             }
             for p in problems {
-                eprintln!("warning: {p} (skipped: --lenient)");
+                tracing::warn!("{p} (skipped: --lenient)");
             }
         }
-        let mut findings = probes::run_all(&files, &catalogue);
-        findings.push(probes::coverage::run(&files, &coverage_reports));
+        let (mut findings, source) = match stored {
+            Some(p) => {
+                let found = probes::stored::findings(p, &coverage_reports);
+                coverage_reports.splice(0..0, probes::stored::reports(p));
+                (found, probes::stored::source(p))
+            }
+            None => {
+                let mut found = probes::run_all(&files, catalogue);
+                found.push(probes::coverage::run(&files, &coverage_reports));
+                (found, files.source.clone())
+            }
+        };
         let git = spec
             .path
             .as_deref()
@@ -352,7 +367,7 @@ pub fn assess_repos(
         let practices = Practices {
             findings,
             coverage: probes::coverage::summarise(&coverage_reports),
-            files: files.source.clone(),
+            files: source,
         };
         let st = &spec.settings;
         let measurement = Measurement {
@@ -372,13 +387,16 @@ pub fn assess_repos(
             measurement,
             &mopts,
             &Scoring {
-                model: &model,
+                model,
                 window: &window,
                 edition_id,
                 edition,
             },
         );
-        report.web_url = spec.web_url.clone();
+        report.web_url = spec
+            .web_url
+            .clone()
+            .or_else(|| stored.and_then(|p| p.web_url.clone()));
         reports.push(report);
     }
     Ok(Report {

@@ -9,10 +9,11 @@ use anyhow::{bail, Context, Result};
 use chrono::Utc;
 
 use crate::assess::{assess_repos, repo_specs, Report, WindowArgs};
-use crate::config::{site_root, Config};
+use crate::config::site_root;
 use crate::metrics::format_time;
-use crate::metrics::tiers::{Benchmarks, Tier};
+use crate::metrics::tiers::Tier;
 use crate::model;
+use crate::workspace::Workspace;
 
 /// Options of `opsmeter assess`.
 #[derive(Debug, Default, Clone)]
@@ -29,13 +30,9 @@ pub struct AssessOptions {
 
 pub fn run(opts: AssessOptions) -> Result<()> {
     let root = site_root(opts.root.as_deref())?;
-    let config = Config::load(&root)?;
-    let benchmarks = Benchmarks::load(&root)?;
-    let edition_id = opts
-        .benchmarks
-        .clone()
-        .unwrap_or_else(|| config.dora.benchmarks.clone());
-    let edition = benchmarks.edition(&edition_id)?;
+    let ws = Workspace::load(&root)?;
+    let config = &ws.config;
+    let (edition_id, edition) = ws.edition(opts.benchmarks.as_deref())?;
     let fail_under =
         match &opts.fail_under {
             Some(t) => Some(Tier::parse(t).with_context(|| {
@@ -45,8 +42,8 @@ pub fn run(opts: AssessOptions) -> Result<()> {
         };
     let window = WindowArgs::parse(opts.since.as_deref(), opts.until.as_deref(), Utc::now())?
         .window(config.dora.window_days)?;
-    let specs = repo_specs(&root, &config, &opts.repos)?;
-    let report = assess_repos(&root, &specs, window, &edition_id, edition, opts.lenient)?;
+    let specs = repo_specs(&root, config, &opts.repos)?;
+    let report = assess_repos(&ws, &specs, window, &edition_id, edition, opts.lenient)?;
 
     let mut out = std::io::BufWriter::new(crate::output::stdout());
     if opts.json {

@@ -10,8 +10,8 @@ use chrono::Utc;
 
 use crate::assess::parse_date;
 use crate::collect::{collect_all, Event, Request};
-use crate::config::{site_root, Config};
-use crate::metrics::tiers::Benchmarks;
+use crate::config::site_root;
+use crate::workspace::Workspace;
 
 /// Options of `opsmeter collect`.
 #[derive(Debug, Default, Clone)]
@@ -42,23 +42,21 @@ impl std::error::Error for PartialFailure {}
 
 pub fn run(opts: CollectOptions) -> Result<()> {
     let root = site_root(opts.root.as_deref())?;
-    let config = Config::load(&root)?;
+    let ws = Workspace::load(&root)?;
     let since = opts.since.as_deref().map(parse_date).transpose()?;
     let shard = opts.shard.as_deref().map(parse_shard).transpose()?;
-    let benchmarks = Benchmarks::load(&root)?;
-    let edition_id = config.dora.benchmarks.clone();
-    let edition = benchmarks.edition(&edition_id)?.clone();
+    let (edition_id, edition) = ws.edition(None)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let request = Request {
         root: &root,
-        config: &config,
+        config: &ws.config,
         since,
         shard,
         edition_id: &edition_id,
-        edition: &edition,
+        edition,
         now: Utc::now(),
     };
     let bar = indicatif::ProgressBar::hidden();

@@ -1,8 +1,10 @@
 //! The files of a repository, listed once and shared by every probe, and
 //! glob matching over them. They come from wherever the repository keeps
 //! them: its work tree, or the tree of a commit in its object database
-//! (a bare repository or mirror, or a configured `ref`); [`FileSource`] says
-//! which, so reports can.
+//! (a bare repository or mirror, or a configured `ref`), or a host's API
+//! listing of the default branch ([`super::listed`], for `github = …` and
+//! `gitlab = …` entries without a checkout); [`FileSource`] says which, so
+//! reports can.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +12,7 @@ use globset::{GlobBuilder, GlobMatcher};
 use serde::Serialize;
 use walkdir::WalkDir;
 
+use super::listed::{BlobReader, ListedFile, ListedTree};
 use super::tree::{self, GitTree};
 
 /// Folders that hold other people's code or build output: never probed.
@@ -46,6 +49,8 @@ pub enum SourceKind {
     Bare,
     /// The tree of a configured `ref` in a repository that has a work tree.
     GitTree,
+    /// The tree of the default branch as a host's API (GitHub, GitLab) lists it.
+    Host,
     /// No files could be read (see the description).
     Unavailable,
 }
@@ -88,6 +93,19 @@ impl FileSource {
         }
     }
 
+    /// The tree of `branch` at `commit` (40 hex) as `host` ("GitHub", "GitLab") lists it.
+    pub fn host(host: &str, branch: &str, commit: &str) -> FileSource {
+        FileSource {
+            source: SourceKind::Host,
+            reference: Some(branch.to_string()),
+            description: format!(
+                "{host} tree of `{branch}` at `{}`",
+                commit.get(..7).unwrap_or(commit)
+            ),
+            commit: Some(commit.to_string()),
+        }
+    }
+
     fn unavailable(reason: &str) -> FileSource {
         FileSource {
             source: SourceKind::Unavailable,
@@ -102,6 +120,7 @@ impl FileSource {
 enum Store {
     Folder,
     Git(Box<GitTree>),
+    Listed(Box<ListedTree>),
     Nothing,
 }
 
@@ -167,6 +186,28 @@ impl RepoFiles {
                 }
             }
             Err(why) => RepoFiles::unavailable(path, why),
+        }
+    }
+
+    /// The files of a commit as a host lists them, read through `reader`;
+    /// `source` says which commit ([`FileSource::host`]).
+    pub fn listed(source: FileSource, files: Vec<ListedFile>, reader: BlobReader) -> RepoFiles {
+        let mut t = ListedTree::new(files, reader);
+        RepoFiles {
+            root: PathBuf::from("."),
+            paths: std::mem::take(&mut t.probe_paths),
+            unavailable: None,
+            source,
+            store: Store::Listed(Box::new(t)),
+        }
+    }
+
+    /// Blobs that could not be read while probing a listed commit: when there
+    /// are any, its findings are not to be trusted.
+    pub fn read_failures(&self) -> Vec<String> {
+        match &self.store {
+            Store::Listed(t) => t.failures.lock().map(|f| f.clone()).unwrap_or_default(),
+            _ => Vec::new(),
         }
     }
 
@@ -238,6 +279,16 @@ impl RepoFiles {
                 }
                 tree.read(rel).ok()?
             }
+            Store::Listed(tree) => {
+                if tree.size(rel).is_some_and(|s| s > MAX_READ) {
+                    return None;
+                }
+                let bytes = tree.read(rel).ok()?;
+                if bytes.len() as u64 > MAX_READ {
+                    return None;
+                }
+                bytes
+            }
             Store::Nothing => return None,
         };
         Some(String::from_utf8_lossy(&bytes).into_owned())
@@ -247,12 +298,14 @@ impl RepoFiles {
     /// work-tree search would find them in its checkout; `None` for a work tree
     /// (search the folder) or when no files were read.
     pub(crate) fn tree_reports(&self, globs: &[String]) -> Option<Vec<&str>> {
-        let Store::Git(tree) = &self.store else {
-            return None;
+        let paths = match &self.store {
+            Store::Git(tree) => &tree.coverage_paths,
+            Store::Listed(tree) => &tree.coverage_paths,
+            _ => return None,
         };
         let globs = crate::sources::coverage::ReportGlobs::new(globs);
         Some(
-            tree.coverage_paths
+            paths
                 .iter()
                 .map(String::as_str)
                 .filter(|p| globs.is_match(p))
@@ -264,6 +317,7 @@ impl RepoFiles {
     pub(crate) fn read_blob(&self, rel: &str) -> Result<Vec<u8>, String> {
         match &self.store {
             Store::Git(tree) => tree.read(rel),
+            Store::Listed(tree) => tree.read(rel),
             _ => Err(format!("{rel} is not a file of a commit")),
         }
     }

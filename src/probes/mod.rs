@@ -11,13 +11,16 @@ pub mod coverage;
 pub mod files;
 pub mod flow;
 pub mod kubernetes;
+mod listed;
 pub mod patterns;
+pub mod stored;
 mod tree;
 pub mod workflows;
 
 use serde::Serialize;
 
 pub use files::{FileSource, RepoFiles, SourceKind};
+pub use listed::{BlobReader, ListedFile};
 
 /// What a probe concluded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

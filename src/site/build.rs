@@ -45,6 +45,8 @@ pub struct Site {
     pub model_texts: super::model_texts::ModelTexts,
     /// Every URL the site generates.
     pub routes: super::urls::Routes,
+    /// The configuration and data files, as the assessment reads them.
+    pub workspace: std::sync::Arc<crate::workspace::Workspace>,
     base_path: String,
 }
 
@@ -85,7 +87,10 @@ impl Site {
     /// Loads config, content and templates from `root`. Reports every problem found.
     pub fn load(root: &Path, drafts: bool) -> Result<Site> {
         let t = Instant::now();
-        let config = Config::load(root)?;
+        // Configuration, probe catalogue, model and benchmarks: loaded once,
+        // shared by the pages and the assessment of the repositories.
+        let workspace = crate::workspace::Workspace::load(root)?;
+        let config = workspace.config.clone();
         let content_result = content::load(root, &config, drafts);
         let templates_result = templates::load(root, &config);
         let mut problems = Vec::new();
@@ -93,9 +98,8 @@ impl Site {
             problems.append(&mut p);
             Strings::new()
         });
-        let catalogue = crate::probes::patterns::Catalogue::load(root)?;
-        let model = crate::model::Model::load(root, &crate::probes::known_ids(&catalogue))?;
-        let probe_texts = catalogue
+        let probe_texts = workspace
+            .catalogue
             .probes
             .iter()
             .map(|p| (p.id.clone(), p.title.clone(), p.remediation.clone()))
@@ -142,9 +146,10 @@ impl Site {
             templates,
             strings,
             dashboards: None,
-            model,
+            model: workspace.model.clone(),
             model_texts,
             routes,
+            workspace: std::sync::Arc::new(workspace),
             base_path,
         })
     }
@@ -917,7 +922,7 @@ pub fn build_reusing(
     let mut site = Site::load(&opts.root, opts.drafts)?;
     site.dashboards = match dashboards {
         Some(d) => Some(d),
-        None => super::dashboards::assess_site(&opts.root, &site.config, &opts.dashboards)?
+        None => super::dashboards::assess_site(&site.workspace, &opts.dashboards)?
             .map(std::sync::Arc::new),
     };
     let problems = site.render_markdown();

@@ -4,8 +4,6 @@
 //! exports. A site outside git with no repositories has no dashboards and
 //! builds its content alone.
 
-use std::path::Path;
-
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
@@ -16,10 +14,9 @@ use super::reports::{self, RepoSeries, TierDistribution, TrendPoint};
 use super::urls::{self, Routes};
 use crate::probes::Outcome;
 use crate::assess::{assess_repos, repo_specs, Report, WindowArgs};
-use crate::config::Config;
-use crate::metrics::tiers::Benchmarks;
 use crate::metrics::{self, Dora, Window};
 use crate::sources::git::GitRepo;
+use crate::workspace::Workspace;
 
 /// How `build` assesses repositories.
 #[derive(Debug, Clone)]
@@ -53,21 +50,16 @@ pub struct Team {
 }
 
 /// Assesses the site's repositories, or returns `None` when it has none.
-pub fn assess_site(
-    root: &Path,
-    config: &Config,
-    opts: &DashboardOptions,
-) -> Result<Option<Dashboards>> {
+pub fn assess_site(ws: &Workspace, opts: &DashboardOptions) -> Result<Option<Dashboards>> {
+    let (root, config) = (ws.root.as_path(), &ws.config);
     if config.repos.is_empty() && GitRepo::discover(root).is_none() {
         return Ok(None);
     }
     let specs = repo_specs(root, config, &[])?;
     let window = opts.window.window(config.dora.window_days)?;
     let Window { since, until } = window;
-    let benchmarks = Benchmarks::load(root)?;
-    let edition_id = config.dora.benchmarks.clone();
-    let edition = benchmarks.edition(&edition_id)?;
-    let report = assess_repos(root, &specs, window, &edition_id, edition, opts.lenient)
+    let (edition_id, edition) = ws.edition(None)?;
+    let report = assess_repos(ws, &specs, window, &edition_id, edition, opts.lenient)
         .context("assessing repositories for the dashboards")?;
     one_folder_each(
         report

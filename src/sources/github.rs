@@ -23,7 +23,9 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::host::api::{self, sha, Cursor, HostApi, Known, Listed, Repo};
+use super::host::api::{
+    self, sha, BranchHead, Cursor, HostApi, Known, Listed, Prune, Repo, TreeEntry, TreeFile,
+};
 use super::host::{self, lenient, User};
 use super::http::{encode, Client, Freshness};
 use crate::facts::{
@@ -157,6 +159,15 @@ struct Issue {
     /// Present on pull requests, which the issues listing includes.
     #[serde(default, deserialize_with = "present")]
     pull_request: bool,
+}
+
+/// A git trees answer: the entries, and whether GitHub left some out.
+#[derive(Debug, Serialize, Deserialize)]
+struct GhTree {
+    #[serde(default)]
+    tree: Vec<TreeEntry>,
+    #[serde(default)]
+    truncated: bool,
 }
 
 /// True for a present, non-null, non-false value.
@@ -413,6 +424,48 @@ impl HostApi for GitHub {
             .collect();
         Ok((fresh, newest))
     }
+
+    /// The default branch (`GET /repos/{o}/{r}`) and its head (`git/ref/heads/{branch}`).
+    async fn head(r: &Repo<'_>) -> Result<BranchHead> {
+        let url = |branch: &str| {
+            let segments: Vec<String> = branch.split('/').map(encode).collect();
+            format!("{}/git/ref/heads/{}", r.base, segments.join("/"))
+        };
+        api::branch_head(r, url, |head: GitRef| head.object.sha).await
+    }
+
+    /// The recursive listing of the commit's tree; when GitHub truncates one
+    /// (more than it answers at once), that folder is listed on its own and
+    /// each of its subfolders the same way, recursively first. Trees named by
+    /// id never change: each is asked once and then read from the cache.
+    async fn tree(r: &Repo<'_>, commit: &str, prune: &Prune) -> Result<Vec<TreeFile>> {
+        let mut out = Vec::new();
+        let mut pending = vec![(commit.to_string(), String::new())];
+        while let Some((id, prefix)) = pending.pop() {
+            let url = format!("{}/git/trees/{id}?recursive=1", r.base);
+            let whole: GhTree = r.client.get(&url, Freshness::Immutable).await?.items;
+            if !whole.truncated {
+                out.extend(whole.tree.iter().filter_map(|e| e.file(&prefix)));
+                continue;
+            }
+            let url = format!("{}/git/trees/{id}", r.base);
+            let own: GhTree = r.client.get(&url, Freshness::Immutable).await?.items;
+            for e in own.tree {
+                if e.kind == "tree" && !e.pruned(prune) {
+                    pending.push((e.sha.clone(), format!("{prefix}{}/", e.path)));
+                } else if let Some(f) = e.file(&prefix) {
+                    out.push(f);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn blob_url(base: &str, blob: &str) -> String {
+        format!("{base}/git/blobs/{blob}")
+    }
+
+    const RAW: &'static str = "application/vnd.github.raw+json";
 }
 
 /// Tag name → the object its ref points to.

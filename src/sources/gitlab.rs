@@ -12,7 +12,9 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::host::api::{self, sha, Cursor, HostApi, Known, Listed, Repo};
+use super::host::api::{
+    self, sha, BranchHead, Cursor, HostApi, Known, Listed, Prune, Repo, TreeEntry, TreeFile,
+};
 use super::host::{self, lenient, User};
 use super::http::encode;
 use crate::facts::{
@@ -131,6 +133,12 @@ struct Issue {
     closed_at: Option<DateTime<Utc>>,
     #[serde(default)]
     state: String,
+}
+
+/// A branch: its head commit.
+#[derive(Debug, Serialize, Deserialize)]
+struct Branch {
+    commit: CommitRef,
 }
 
 /// GitLab's endpoints and fields for the one host collector ([`host::api::collect`]).
@@ -323,4 +331,27 @@ impl HostApi for GitLab {
             .collect();
         Ok((fresh, newest))
     }
+
+    /// The default branch (`GET /projects/:id`) and its head (`repository/branches/:branch`).
+    async fn head(r: &Repo<'_>) -> Result<BranchHead> {
+        let url = |branch: &str| format!("{}/repository/branches/{}", r.base, encode(branch));
+        api::branch_head(r, url, |b: Branch| b.commit.id).await
+    }
+
+    /// The whole tree in one recursive listing, page by page (GitLab never
+    /// truncates it; folders are not pruned, the listing has them all).
+    async fn tree(r: &Repo<'_>, commit: &str, _prune: &Prune) -> Result<Vec<TreeFile>> {
+        let url = format!(
+            "{}/repository/tree?ref={commit}&recursive=true&per_page=100",
+            r.base
+        );
+        let entries: Vec<TreeEntry> = r.client.list(&url).await?;
+        Ok(entries.iter().filter_map(|e| e.file("")).collect())
+    }
+
+    fn blob_url(base: &str, blob: &str) -> String {
+        format!("{base}/repository/blobs/{blob}/raw")
+    }
+
+    const RAW: &'static str = "application/octet-stream";
 }

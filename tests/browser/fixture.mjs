@@ -174,7 +174,6 @@ const scratch = new Set();
 process.on("exit", () => {
   for (const child of running) {
     child.kill("SIGKILL");
-    scratch.add(path.join(os.tmpdir(), `opsmeter-serve-${child.pid}`));
   }
   for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -187,8 +186,13 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
  * "Serving <root> at http://127.0.0.1:PORT/" line. Returns { url, origin, stop }.
  */
 export function startServer(bin, site, args = []) {
+  // Each server gets a private TMPDIR: its build folder (randomly named) is
+  // the only entry there while it runs, and none is left after it stops.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "opsmeter-browser-tmp-"));
+  scratch.add(tmp);
   const child = spawn(bin, ["--root", site, "serve", "--port", "0", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, TMPDIR: tmp },
   });
   running.add(child);
   child.on("exit", () => running.delete(child));
@@ -223,7 +227,8 @@ export function startServer(bin, site, args = []) {
         url,
         origin: new URL(url).origin,
         stderr: () => stderr,
-        workDir: path.join(os.tmpdir(), `opsmeter-serve-${child.pid}`),
+        // The server's TMPDIR: it holds the build folder and nothing else.
+        workDir: tmp,
         /**
          * Ctrl-C (SIGINT), then SIGKILL if it is still running after 5 s.
          * Returns { ms, killed }: how long it took and whether SIGKILL was needed.

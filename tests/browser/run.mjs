@@ -774,10 +774,14 @@ test("editing a page reloads it within 2 s; broken front matter shows the overla
 
 test("Ctrl-C stops the server within 5 s and removes its build folder", async () => {
   const s = server;
-  assert(fs.existsSync(s.workDir), `the server builds into ${s.workDir}`);
+  const building = fs.readdirSync(s.workDir);
+  assert(
+    building.length === 1 && building[0].startsWith("opsmeter-serve-"),
+    `the server builds into one folder of ${s.workDir}, found ${JSON.stringify(building)}`,
+  );
   const { ms, killed } = await s.stop();
-  const left = fs.existsSync(s.workDir);
-  if (left) fs.rmSync(s.workDir, { recursive: true, force: true });
+  const left = fs.readdirSync(s.workDir).length > 0;
+  fs.rmSync(s.workDir, { recursive: true, force: true });
   assert(!killed, `opsmeter serve was still running ${ms} ms after SIGINT (stderr: ${JSON.stringify(s.stderr().trim().split("\n").slice(-2))}); killed it`);
   assert(!left, `the build folder ${s.workDir} is left behind after Ctrl-C`);
 });

@@ -195,3 +195,26 @@ pub fn branches(dir: &Path) -> Repo {
     r.tag("v1.3.0", &m4);
     r
 }
+
+// ---------------------------------------------------------------- the binary
+
+/// The real `opsmeter` binary (compiled once by cargo for every test binary),
+/// without the environment a test must not inherit: the log filter and tokens.
+pub fn opsmeter() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("opsmeter").unwrap();
+    c.env_remove("OPSMETER_LOG")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITLAB_TOKEN");
+    c
+}
+
+/// `opsmeter assess --json` over `[since, until)`, then `args` (`--root DIR`,
+/// `--repo PATH`, `--lenient`, …); it must succeed. The parsed report.
+pub fn assess_json(since: &str, until: &str, args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let out = opsmeter()
+        .args(["assess", "--json", "--since", since, "--until", until])
+        .args(args)
+        .assert()
+        .success();
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}

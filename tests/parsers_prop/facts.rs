@@ -133,6 +133,7 @@ fn repo_facts() -> impl Strategy<Value = RepoFacts> {
                         notes,
                         pull_requests,
                         collection,
+                        files: None,
                     }
                 },
             )
@@ -215,6 +216,7 @@ fn seed_facts() -> RepoFacts {
             api_url: "https://api.github.com".into(),
             cursor: Some(t("2024-01-09T00:00:00Z")),
         }),
+        files: None,
     }
 }
 

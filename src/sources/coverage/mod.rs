@@ -92,7 +92,7 @@ const MAX_XML_EVENT_BYTES: u64 = 16 << 20;
 const MAX_XML_DEPTH: usize = 256;
 
 /// The report formats understood.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     Lcov,

@@ -10,6 +10,11 @@
 //! incidents updated since the cursor (the stored one, or `--since`), merged
 //! with the stored ones. Then [`super::assemble`] maps requests to the
 //! deployments that shipped them.
+//!
+//! The files of a repository without a checkout are read here too: the
+//! default branch's head ([`HostApi::head`]), its tree listed by the host
+//! ([`HostApi::tree`]), and blobs by id ([`HostApi::blob_url`]), which the
+//! client caches for good.
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -57,6 +62,147 @@ pub(crate) trait HostApi {
 
     /// Incidents updated since the cursor.
     async fn incidents(r: &Repo<'_>, cursor: Cursor) -> Result<Listed<Incident>>;
+
+    /// The default branch, the commit it points to, and the repository's web page.
+    async fn head(r: &Repo<'_>) -> Result<BranchHead>;
+
+    /// The files of `commit`'s tree (symbolic links and submodules left out);
+    /// folders for which `prune` says yes need not be listed.
+    async fn tree(r: &Repo<'_>, commit: &str, prune: &Prune) -> Result<Vec<TreeFile>>;
+
+    /// Where a blob's raw bytes are read.
+    fn blob_url(base: &str, blob: &str) -> String;
+
+    /// The `Accept` header that asks for raw bytes.
+    const RAW: &'static str;
+}
+
+/// A repository's default branch and its head.
+#[derive(Debug, Clone)]
+pub(crate) struct BranchHead {
+    pub branch: String,
+    /// 40 hex digits.
+    pub commit: String,
+    /// The repository's web page, for links to its files.
+    pub web_url: Option<String>,
+}
+
+/// One file of a listed tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TreeFile {
+    pub path: String,
+    pub blob: String,
+    pub size: Option<u64>,
+}
+
+/// Whether a folder (by name) need not be listed.
+pub(crate) type Prune = dyn Fn(&str) -> bool + Send + Sync;
+
+/// A tree entry as both hosts write it: `path`, `mode`, `type`, and GitHub's
+/// `sha` and `size` or GitLab's `id`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TreeEntry {
+    pub path: String,
+    #[serde(default)]
+    pub mode: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(alias = "id")]
+    pub sha: String,
+    #[serde(default)]
+    pub size: Option<u64>,
+}
+
+impl TreeEntry {
+    /// The entry as a file under `prefix`, when it is one: a blob that is not
+    /// a symbolic link (mode 120000); submodules are `commit` entries.
+    pub(crate) fn file(&self, prefix: &str) -> Option<TreeFile> {
+        (self.kind == "blob" && self.mode != "120000").then(|| TreeFile {
+            path: format!("{prefix}{}", self.path),
+            blob: self.sha.to_ascii_lowercase(),
+            size: self.size,
+        })
+    }
+
+    /// Whether the entry is a folder under a pruned one (or pruned itself).
+    pub(crate) fn pruned(&self, prune: &Prune) -> bool {
+        self.path.split('/').any(prune)
+    }
+}
+
+/// What both hosts answer for a repository: its default branch (none when
+/// it is empty) and web page (GitHub's `html_url`, GitLab's `web_url`).
+#[derive(Debug, Serialize, Deserialize)]
+struct RepoInfo {
+    #[serde(default)]
+    default_branch: Option<String>,
+    #[serde(default, alias = "web_url")]
+    html_url: Option<String>,
+}
+
+/// The default branch's name, and the repository's web page.
+pub(crate) async fn default_branch(r: &Repo<'_>) -> Result<(String, Option<String>)> {
+    let info: RepoInfo = r.client.get(&r.base, Freshness::Revalidate).await?.items;
+    let branch = info
+        .default_branch
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("the repository has no default branch (it is empty)"))?;
+    Ok((branch, info.html_url))
+}
+
+/// The default branch and its head: `branch_url` names the answer that
+/// holds the head commit, which `commit_of` picks out.
+pub(crate) async fn branch_head<T: DeserializeOwned + Serialize>(
+    r: &Repo<'_>,
+    branch_url: impl Fn(&str) -> String,
+    commit_of: impl Fn(T) -> String,
+) -> Result<BranchHead> {
+    let (branch, web_url) = default_branch(r).await?;
+    let answer: T = r
+        .client
+        .get(&branch_url(&branch), Freshness::Revalidate)
+        .await?
+        .items;
+    let commit = sha(&commit_of(answer))
+        .ok_or_else(|| anyhow::anyhow!("the head of {branch} is not a commit id"))?;
+    Ok(BranchHead {
+        branch,
+        commit: commit.to_hex(),
+        web_url,
+    })
+}
+
+/// The files of a repository's default branch: its head and listing.
+pub(crate) async fn default_files<H: HostApi>(
+    client: &Client,
+    api: &str,
+    project: &str,
+    o: &HostOptions,
+    prune: &Prune,
+) -> Result<(BranchHead, Vec<TreeFile>)> {
+    let r = Repo {
+        client,
+        base: H::base(api, project),
+        o,
+    };
+    let head = H::head(&r)
+        .await
+        .context("finding the default branch's head")?;
+    let files = H::tree(&r, &head.commit, prune)
+        .await
+        .with_context(|| format!("listing the tree of {} at {}", head.branch, head.commit))?;
+    Ok((head, files))
+}
+
+/// The bytes of one blob of a repository (from the cache when it is there).
+pub(crate) async fn blob<H: HostApi>(
+    client: &Client,
+    api: &str,
+    project: &str,
+    id: &str,
+) -> Result<Vec<u8>> {
+    let url = H::blob_url(&H::base(api, project), id);
+    client.blob(&url, id, H::RAW).await
 }
 
 /// One repository of a host, as its requests need it.

@@ -337,6 +337,7 @@ pub fn assemble(read: HostRead) -> RepoFacts {
         notes,
         pull_requests,
         collection: Some(collection),
+        files: None,
     }
 }
 

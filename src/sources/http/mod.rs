@@ -117,6 +117,12 @@ struct PlainHttp {
     headers: HeaderMap,
 }
 
+/// How one exchange ended: `304` (for the URL then asked), or a success.
+enum Answer {
+    NotModified(String),
+    Body(Raw, String),
+}
+
 /// A complete answer.
 struct Raw {
     status: StatusCode,
@@ -146,7 +152,15 @@ impl Transport {
             }
             Transport::Hyper(plain) => {
                 let mut req = http::Request::get(url);
-                for (k, v) in plain.headers.iter().chain(extra.iter()) {
+                // A header of the request's own (`Accept`) replaces the default one.
+                for (k, v) in plain
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| !extra.contains_key(*k))
+                {
+                    req = req.header(k, v);
+                }
+                for (k, v) in extra.iter() {
                     req = req.header(k, v);
                 }
                 let req = req
@@ -186,6 +200,8 @@ pub struct Client {
     secret: Option<String>,
     sent: AtomicU64,
     not_modified: AtomicU64,
+    blobs_fetched: AtomicU64,
+    blobs_cached: AtomicU64,
 }
 
 impl Client {
@@ -223,6 +239,8 @@ impl Client {
             secret: token,
             sent: AtomicU64::new(0),
             not_modified: AtomicU64::new(0),
+            blobs_fetched: AtomicU64::new(0),
+            blobs_cached: AtomicU64::new(0),
         })
     }
 
@@ -269,6 +287,8 @@ impl Client {
             secret: token,
             sent: AtomicU64::new(0),
             not_modified: AtomicU64::new(0),
+            blobs_fetched: AtomicU64::new(0),
+            blobs_cached: AtomicU64::new(0),
         })
     }
 
@@ -278,6 +298,47 @@ impl Client {
             self.sent.load(Ordering::Relaxed),
             self.not_modified.load(Ordering::Relaxed),
         )
+    }
+
+    /// Blobs fetched from the server so far, and blobs read from the cache.
+    pub fn blob_counts(&self) -> (u64, u64) {
+        (
+            self.blobs_fetched.load(Ordering::Relaxed),
+            self.blobs_cached.load(Ordering::Relaxed),
+        )
+    }
+
+    /// A file's bytes by its git blob id: from the cache when it is there (a
+    /// blob never changes, so it is never fetched twice), else from `url`
+    /// with `accept`, checked against the id (a wrong answer is an error, not
+    /// a finding), then kept under `blobs/` of the cache.
+    pub async fn blob(&self, url: &str, id: &str, accept: &'static str) -> Result<Vec<u8>> {
+        if id.len() != 40 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("{}: {id:?} is not a blob id (40 hex digits)", self.host);
+        }
+        let id = id.to_ascii_lowercase();
+        let file = self.cache_dir.join("blobs").join(&id);
+        if let Ok(bytes) = std::fs::read(&file) {
+            if blob_id(&bytes).as_deref() == Some(id.as_str()) {
+                self.blobs_cached.fetch_add(1, Ordering::Relaxed);
+                return Ok(bytes);
+            }
+        }
+        let bytes = self.get_bytes(url, accept).await?;
+        let got = blob_id(&bytes);
+        if got.as_deref() != Some(id.as_str()) {
+            bail!(
+                "{} answered {url} with {} bytes that are not blob {id} (they hash to {})",
+                self.host,
+                bytes.len(),
+                got.as_deref().unwrap_or("nothing")
+            );
+        }
+        self.blobs_fetched.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = crate::fsutil::write_atomic(&file, &bytes) {
+            tracing::debug!("not caching blob {id}: {e:#}");
+        }
+        Ok(bytes.to_vec())
     }
 
     /// Replaces the token in a message, should a server ever echo it.
@@ -335,16 +396,22 @@ impl Client {
     where
         T: DeserializeOwned + Serialize,
     {
-        self.get_inner(url, freshness).await.map_err(|e| {
-            let message = self.scrub(&format!("{e:#}"));
-            match e.downcast_ref::<StatusError>() {
-                Some(s) => anyhow::Error::new(StatusError {
-                    status: s.status,
-                    message,
-                }),
-                None => anyhow!("{message}"),
-            }
-        })
+        self.get_inner(url, freshness)
+            .await
+            .map_err(|e| self.scrubbed(e))
+    }
+
+    /// The error with any token scrubbed from its message, still a
+    /// [`StatusError`] when it was one.
+    fn scrubbed(&self, e: anyhow::Error) -> anyhow::Error {
+        let message = self.scrub(&format!("{e:#}"));
+        match e.downcast_ref::<StatusError>() {
+            Some(s) => anyhow::Error::new(StatusError {
+                status: s.status,
+                message,
+            }),
+            None => anyhow!("{message}"),
+        }
     }
 
     async fn get_inner<T>(&self, url: &str, freshness: Freshness) -> Result<Page<T>>
@@ -365,29 +432,98 @@ impl Client {
                 });
             }
         }
+        let mut conditional = HeaderMap::new();
+        if let Some((entry, _)) = &cached {
+            if let Some(v) = entry
+                .etag
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
+                conditional.insert(http::header::IF_NONE_MATCH, v);
+            } else if let Some(v) = entry
+                .last_modified
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
+                conditional.insert(http::header::IF_MODIFIED_SINCE, v);
+            }
+        }
+        let (raw, current) = match self.exchange(url, conditional).await? {
+            Answer::NotModified(current) => {
+                if let Some((entry, items)) = cached.take() {
+                    self.not_modified.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Page {
+                        items,
+                        next: entry.next,
+                    });
+                }
+                bail!(
+                    "{} answered 304 Not Modified for {current} without a conditional request",
+                    self.host
+                );
+            }
+            Answer::Body(raw, current) => (raw, current),
+        };
+        let items: T = serde_json::from_slice(&raw.body).map_err(|e| {
+            anyhow!(
+                "{} sent malformed JSON for {current} (line {}, column {}): {e}",
+                self.host,
+                e.line(),
+                e.column()
+            )
+        })?;
+        let next = next_page(&raw.headers, &current);
+        let etag = header(&raw.headers, "etag");
+        let last_modified = header(&raw.headers, "last-modified");
+        if etag.is_some() || last_modified.is_some() || freshness == Freshness::Immutable {
+            let entry = CacheEntry {
+                url: url.to_string(),
+                etag,
+                last_modified,
+                next: next.clone(),
+                body: serde_json::to_value(&items).context("caching an answer")?,
+            };
+            // A cache that cannot be written costs requests next time, nothing more.
+            if let Err(e) = write_cache(&cache_file, &entry) {
+                tracing::debug!("not caching {url}: {e:#}");
+            }
+        }
+        Ok(Page { items, next })
+    }
+
+    /// The bytes of an answer as they are (a raw file), with `accept` as the
+    /// `Accept` header; not cached here (the caller keeps what is immutable).
+    pub async fn get_bytes(&self, url: &str, accept: &'static str) -> Result<Bytes> {
+        let mut extra = HeaderMap::new();
+        extra.insert(http::header::ACCEPT, HeaderValue::from_static(accept));
+        let answer = self
+            .exchange(url, extra)
+            .await
+            .map_err(|e| self.scrubbed(e))?;
+        match answer {
+            Answer::Body(raw, _) => Ok(raw.body),
+            Answer::NotModified(current) => bail!(
+                "{} answered 304 Not Modified for {current} without a conditional request",
+                self.host
+            ),
+        }
+    }
+
+    /// One request, to the end: retries, rate-limit waits and redirects (on
+    /// the configured server only). `first` headers go with the request for
+    /// `url` itself (validators, `Accept`), not with a redirect's. A definite
+    /// failure is a [`StatusError`].
+    async fn exchange(&self, url: &str, first: HeaderMap) -> Result<Answer> {
         let mut current = url.to_string();
         let mut attempt = 0u32;
         let mut waits = 0u32;
         let mut redirects = 0u32;
         loop {
-            let mut extra = HeaderMap::new();
-            if let Some((entry, _)) = &cached {
-                if current == url {
-                    if let Some(v) = entry
-                        .etag
-                        .as_deref()
-                        .and_then(|e| HeaderValue::from_str(e).ok())
-                    {
-                        extra.insert(http::header::IF_NONE_MATCH, v);
-                    } else if let Some(v) = entry
-                        .last_modified
-                        .as_deref()
-                        .and_then(|e| HeaderValue::from_str(e).ok())
-                    {
-                        extra.insert(http::header::IF_MODIFIED_SINCE, v);
-                    }
-                }
-            }
+            let extra = if current == url {
+                first.clone()
+            } else {
+                HeaderMap::new()
+            };
             // Every request, pagination and redirects alike, goes to the
             // configured API server only: the transport adds the token to all.
             if origin_key(&current).ok().as_deref() != Some(self.api_origin.as_str()) {
@@ -418,44 +554,10 @@ impl Client {
             };
             let status = raw.status;
             if status == StatusCode::NOT_MODIFIED {
-                if let Some((entry, items)) = cached.take() {
-                    self.not_modified.fetch_add(1, Ordering::Relaxed);
-                    return Ok(Page {
-                        items,
-                        next: entry.next,
-                    });
-                }
-                bail!(
-                    "{} answered 304 Not Modified for {current} without a conditional request",
-                    self.host
-                );
+                return Ok(Answer::NotModified(current));
             }
             if status.is_success() {
-                let items: T = serde_json::from_slice(&raw.body).map_err(|e| {
-                    anyhow!(
-                        "{} sent malformed JSON for {current} (line {}, column {}): {e}",
-                        self.host,
-                        e.line(),
-                        e.column()
-                    )
-                })?;
-                let next = next_page(&raw.headers, &current);
-                let etag = header(&raw.headers, "etag");
-                let last_modified = header(&raw.headers, "last-modified");
-                if etag.is_some() || last_modified.is_some() || freshness == Freshness::Immutable {
-                    let entry = CacheEntry {
-                        url: url.to_string(),
-                        etag,
-                        last_modified,
-                        next: next.clone(),
-                        body: serde_json::to_value(&items).context("caching an answer")?,
-                    };
-                    // A cache that cannot be written costs requests next time, nothing more.
-                    if let Err(e) = write_cache(&cache_file, &entry) {
-                        tracing::debug!("not caching {url}: {e:#}");
-                    }
-                }
-                return Ok(Page { items, next });
+                return Ok(Answer::Body(raw, current));
             }
             if status.is_redirection() {
                 if let Some(loc) = header(&raw.headers, "location") {
@@ -584,6 +686,13 @@ impl Client {
     }
 }
 
+/// The git id of a blob holding `bytes`, in hex.
+fn blob_id(bytes: &[u8]) -> Option<String> {
+    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::object::Kind::Blob, bytes)
+        .ok()
+        .map(|id| id.to_string())
+}
+
 /// A token must be printable ASCII to travel in a header; checked before any
 /// client is built (a control character would otherwise panic deep inside the
 /// HTTP stack). The message never shows the token.
@@ -620,6 +729,15 @@ fn error_message(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blob_ids_are_git_ids() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(
+            blob_id(b"hello\n").as_deref(),
+            Some("ce013625030ba8dba906f756967f9e9ca394464a")
+        );
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {
