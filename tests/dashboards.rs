@@ -70,18 +70,25 @@ fn overview_lists_every_repository_with_tiers_and_areas() {
     let site = dashboard_site();
     build(site.path(), "2024-01-01", "2024-02-15");
     let index = read(site.path(), "index.html");
-    assert!(index.contains("<th scope=\"row\"><a href=\"/repos/linear/\" translate=\"no\">linear</a></th>"));
-    assert!(index.contains("<th scope=\"row\"><a href=\"/repos/branches/\" translate=\"no\">branches</a></th>"));
+    assert!(index
+        .contains("<th scope=\"row\"><a href=\"/repos/linear/\" translate=\"no\">linear</a></th>"));
+    assert!(index.contains(
+        "<th scope=\"row\"><a href=\"/repos/branches/\" translate=\"no\">branches</a></th>"
+    ));
     // linear: 4 deployments in 6.43 weeks = 0.62/week; branches: 7 in 6.43 = 1.09/week.
     assert!(index.contains("<td data-value=\"0.6222\">0.62"), "{index}");
     assert!(index.contains("<td data-value=\"1.0889\">1.09"), "{index}");
     // The stored history gives the trend table its two collection dates.
     assert!(
-        index.contains("<th scope=\"row\"><time datetime=\"2024-01-05\">2024-01-05</time></th><td>40</td>"),
+        index.contains(
+            "<th scope=\"row\"><time datetime=\"2024-01-05\">2024-01-05</time></th><td>40</td>"
+        ),
         "{index}"
     );
     assert!(
-        index.contains("<th scope=\"row\"><time datetime=\"2024-02-01\">2024-02-01</time></th><td>28</td>"),
+        index.contains(
+            "<th scope=\"row\"><time datetime=\"2024-02-01\">2024-02-01</time></th><td>28</td>"
+        ),
         "{index}"
     );
     assert!(index.contains("id=\"tier-distribution\""));
@@ -525,8 +532,14 @@ fn every_dashboard_page_exists_in_every_language_with_switcher_hreflang_and_site
     ] {
         let en_page = read(site.path(), en);
         let zh_page = read(site.path(), zh);
-        assert!(en_page.starts_with("<!doctype html>\n<html lang=\"en\">"), "{en}");
-        assert!(zh_page.starts_with("<!doctype html>\n<html lang=\"zh\">"), "{zh}");
+        assert!(
+            en_page.starts_with("<!doctype html>\n<html lang=\"en\">"),
+            "{en}"
+        );
+        assert!(
+            zh_page.starts_with("<!doctype html>\n<html lang=\"zh\">"),
+            "{zh}"
+        );
         let en_url = format!("/{}", en.trim_end_matches("index.html"));
         let zh_url = format!("/{}", zh.trim_end_matches("index.html"));
         for page in [&en_page, &zh_page] {
@@ -576,31 +589,63 @@ fn chinese_dashboards_say_every_word_of_ours_in_chinese() {
     let report = read(site.path(), "zh/repos/linear/index.html");
     // Cards: labels, units, tiers.
     assert!(report.contains("<h3>部署频率</h3>"), "{report}");
-    assert!(report.contains("<span class=\"unit\">次/周</span>"), "{report}");
-    assert!(report.contains("<p class=\"detail\">4 次部署，每周 0 个部署日</p>"), "{report}");
-    assert!(report.contains("<span class=\"unit\">小时（中位数）</span>"), "{report}");
+    assert!(
+        report.contains("<span class=\"unit\">次/周</span>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<p class=\"detail\">4 次部署，每周 0 个部署日</p>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<span class=\"unit\">小时（中位数）</span>"),
+        "{report}"
+    );
     // Chart titles, axes, legends and empty states.
-    assert!(report.contains("<title id=\"deployments-per-week-title\">每周部署次数</title>"), "{report}");
+    assert!(
+        report.contains("<title id=\"deployments-per-week-title\">每周部署次数</title>"),
+        "{report}"
+    );
     assert!(report.contains(">周（自周一起）<"), "{report}");
     assert!(report.contains("\n中位数–p90\n</text>"), "{report}");
     // The model's and probes' texts.
     assert!(report.contains("<strong>持续集成</strong>"), "{report}");
-    assert!(report.contains("<span>添加流水线定义，对每次推送进行构建。</span>"), "{report}");
-    assert!(report.contains("<span class=\"outcome\">未通过</span>"), "{report}");
-    assert!(report.contains("<span class=\"remediation\">怎么做：</span>"), "{report}");
+    assert!(
+        report.contains("<span>添加流水线定义，对每次推送进行构建。</span>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<span class=\"outcome\">未通过</span>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<span class=\"remediation\">怎么做：</span>"),
+        "{report}"
+    );
     // Dates in the Chinese format; texts the assessment writes in English marked as such.
     assert!(report.contains(">2024年1月1日</time>"), "{report}");
-    assert!(report.contains("<span lang=\"en\">level 2 could not be decided"), "{report}");
+    assert!(
+        report.contains("<span lang=\"en\">level 2 could not be decided"),
+        "{report}"
+    );
     // Data stays data: the repository name, refs and probe ids as they are.
     assert!(report.contains("<h1 translate=\"no\">linear</h1>"));
     assert!(report.contains("<code translate=\"no\">v1.1.0</code>"));
-    for english in [">elite<", ">high<", ">low<", ">Trends<", "/ week", "h median", ">pass<", ">fail<"] {
+    for english in [
+        ">elite<", ">high<", ">low<", ">Trends<", "/ week", "h median", ">pass<", ">fail<",
+    ] {
         assert!(!report.contains(english), "{english} in the Chinese report");
     }
     let overview = read(site.path(), "zh/index.html");
     assert!(overview.contains("<th scope=\"col\">精英</th><th scope=\"col\">高</th><th scope=\"col\">中</th><th scope=\"col\">低</th>"), "{overview}");
-    assert!(overview.contains("<th scope=\"row\">部署频率</th>"), "{overview}");
-    assert!(overview.contains("<th scope=\"col\">持续集成</th>"), "{overview}");
+    assert!(
+        overview.contains("<th scope=\"row\">部署频率</th>"),
+        "{overview}"
+    );
+    assert!(
+        overview.contains("<th scope=\"col\">持续集成</th>"),
+        "{overview}"
+    );
     // The English pages keep their English.
     let en = read(site.path(), "repos/linear/index.html");
     assert!(en.contains("<strong>Continuous integration</strong>"));

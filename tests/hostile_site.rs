@@ -39,7 +39,11 @@ fn small_site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     // Without the built-in handbook, so a template error names this one page.
-    write(root, "opsmeter.toml", "title = \"Mine\"\nhandbook = false\n");
+    write(
+        root,
+        "opsmeter.toml",
+        "title = \"Mine\"\nhandbook = false\n",
+    );
     write(
         root,
         "content/_index.md",

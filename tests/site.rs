@@ -511,7 +511,10 @@ fn an_init_site_in_chinese_and_english_has_the_handbook_and_reports_in_both() {
         &config,
         format!(
             "{}\n[[repos]]\nname = \"service\"\npath = {repo:?}\n",
-            text.replace("languages = [\"en\", \"zh\"]", "languages = [\"zh\", \"en\"]")
+            text.replace(
+                "languages = [\"en\", \"zh\"]",
+                "languages = [\"zh\", \"en\"]"
+            )
         ),
     )
     .unwrap();
@@ -536,13 +539,20 @@ fn an_init_site_in_chinese_and_english_has_the_handbook_and_reports_in_both() {
     }
     let zh_testing = std::fs::read_to_string(public.join("zh/guide/testing/index.html")).unwrap();
     assert!(zh_testing.contains("<html lang=\"zh\">"));
-    assert!(zh_testing.contains("<h2 id=\"practices-box-title\">本章讲授的实践</h2>"), "{zh_testing}");
+    assert!(
+        zh_testing.contains("<h2 id=\"practices-box-title\">本章讲授的实践</h2>"),
+        "{zh_testing}"
+    );
     let en_report = std::fs::read_to_string(public.join("repos/service/index.html")).unwrap();
     assert!(en_report.contains("<a href=\"/guide/testing/\">handbook</a>"));
     let zh_report = std::fs::read_to_string(public.join("zh/repos/service/index.html")).unwrap();
     assert!(zh_report.contains("<a href=\"/zh/guide/testing/\">手册</a>"));
     assert!(zh_report.contains("<a href=\"/zh/guide/dora-metrics/\">"));
-    let out = opsmeter().current_dir(&site).arg("check").assert().success();
+    let out = opsmeter()
+        .current_dir(&site)
+        .arg("check")
+        .assert()
+        .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(stdout.contains("no problems"), "{stdout}");
 }
@@ -571,7 +581,10 @@ fn a_site_chapter_replaces_the_built_in_one_and_the_rest_stay() {
     .unwrap();
     build(site.path()).success();
     let testing = read(site.path(), "guide/testing/index.html");
-    assert!(testing.contains("<title>How we test · Team</title>"), "{testing}");
+    assert!(
+        testing.contains("<title>How we test · Team</title>"),
+        "{testing}"
+    );
     assert!(testing.contains("Our own testing rules"));
     assert!(testing.contains("<a href=\"/guide/continuous-integration/\">CI</a>"));
     // The Chinese chapter is still the built-in one.
@@ -585,7 +598,10 @@ fn a_site_chapter_replaces_the_built_in_one_and_the_rest_stay() {
         .find_map(|l| l.strip_prefix("title = "))
         .unwrap()
         .trim_matches('"');
-    assert!(testing_zh.contains(&format!("<title>{title_zh} · Team</title>")), "{testing_zh}");
+    assert!(
+        testing_zh.contains(&format!("<title>{title_zh} · Team</title>")),
+        "{testing_zh}"
+    );
     assert!(!testing_zh.contains("Our own testing rules"));
     // Another chapter: the built-in text.
     let ci = read(site.path(), "guide/continuous-integration/index.html");
@@ -598,11 +614,20 @@ fn a_site_chapter_replaces_the_built_in_one_and_the_rest_stay() {
         .find_map(|l| l.strip_prefix("title = "))
         .unwrap()
         .trim_matches('"');
-    assert!(ci.contains(&format!("<title>{ci_title} · Team</title>")), "{ci}");
+    assert!(
+        ci.contains(&format!("<title>{ci_title} · Team</title>")),
+        "{ci}"
+    );
     // The added chapter is listed in the handbook's section beside the built-in ones.
     let section = read(site.path(), "guide/index.html");
-    assert!(section.contains("<a href=\"/guide/runbooks/\">Runbooks</a>"), "{section}");
-    assert!(section.contains("<a href=\"/guide/continuous-integration/\">"), "{section}");
+    assert!(
+        section.contains("<a href=\"/guide/runbooks/\">Runbooks</a>"),
+        "{section}"
+    );
+    assert!(
+        section.contains("<a href=\"/guide/continuous-integration/\">"),
+        "{section}"
+    );
     // check passes: the built-in chapters need no translation file of the site.
     opsmeter()
         .arg("--root")
@@ -622,8 +647,14 @@ fn a_site_chapter_replaces_the_built_in_one_and_the_rest_stay() {
     )
     .unwrap();
     build(site.path()).success();
-    assert!(site.path().join("public/guide/testing/index.html").is_file());
-    assert!(!site.path().join("public/guide/continuous-integration").exists());
+    assert!(site
+        .path()
+        .join("public/guide/testing/index.html")
+        .is_file());
+    assert!(!site
+        .path()
+        .join("public/guide/continuous-integration")
+        .exists());
     assert!(!site.path().join("public/zh/guide").exists());
 }
 
@@ -634,9 +665,10 @@ fn check_reports_a_practice_whose_chapter_does_not_exist() {
     let site = tempfile::tempdir().unwrap();
     std::fs::write(site.path().join("opsmeter.toml"), "title = \"Team\"\n").unwrap();
     std::fs::create_dir_all(site.path().join("data")).unwrap();
-    let model = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/model.toml"))
-        .unwrap()
-        .replace("chapter = \"monitoring\"", "chapter = \"observability\"");
+    let model =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/model.toml"))
+            .unwrap()
+            .replace("chapter = \"monitoring\"", "chapter = \"observability\"");
     std::fs::write(site.path().join("data/model.toml"), model).unwrap();
     let out = opsmeter()
         .arg("--root")

@@ -796,10 +796,7 @@ impl Site {
         ctx.insert("lang", lang);
         ctx.insert("t", &self.strings.get(lang).cloned().unwrap_or_default());
         ctx.insert("nav", nav);
-        ctx.insert(
-            "search_index",
-            &self.url(&super::urls::search_index(lang)),
-        );
+        ctx.insert("search_index", &self.url(&super::urls::search_index(lang)));
         let homes: Vec<Value> = self
             .content
             .roots
@@ -943,9 +940,17 @@ mod tests {
     fn a_template_error_is_said_once_naming_a_page_of_the_site() {
         let d = |m: &str| Diagnostic::new("templates/page.html", Some(3), m);
         let failed = vec![
-            (d("boom"), PathBuf::from("<built-in handbook>/guide/a.md"), true),
+            (
+                d("boom"),
+                PathBuf::from("<built-in handbook>/guide/a.md"),
+                true,
+            ),
             (d("boom"), PathBuf::from("content/z.md"), false),
-            (d("boom"), PathBuf::from("<built-in handbook>/guide/b.md"), true),
+            (
+                d("boom"),
+                PathBuf::from("<built-in handbook>/guide/b.md"),
+                true,
+            ),
             (d("other"), PathBuf::from("content/y.md"), false),
             (d("once"), PathBuf::from("content/x.md"), false),
             (d("once"), PathBuf::from("content/w.md"), false),

@@ -248,7 +248,7 @@ fn parse_entry(
     drafts: bool,
 ) -> Result<Option<Entry>, Diagnostic> {
     let split =
-        front_matter::split(&text).map_err(|e| Diagnostic::new(&file, Some(e.line), e.message))?;
+        front_matter::split(text).map_err(|e| Diagnostic::new(&file, Some(e.line), e.message))?;
     if split.front_matter.draft && !drafts {
         return Ok(None);
     }
@@ -615,9 +615,15 @@ mod tests {
         };
         let t = site(&[], &zh_first);
         assert_eq!(by_key(&t, "guide/testing.md", "zh").path, "/guide/testing/");
-        assert_eq!(by_key(&t, "guide/testing.md", "en").path, "/en/guide/testing/");
+        assert_eq!(
+            by_key(&t, "guide/testing.md", "en").path,
+            "/en/guide/testing/"
+        );
         // handbook = false: none of it.
-        assert!(site(&[], &no_handbook()).entries.iter().all(|e| !e.built_in));
+        assert!(site(&[], &no_handbook())
+            .entries
+            .iter()
+            .all(|e| !e.built_in));
     }
 
     fn by_key<'a>(t: &'a ContentTree, key: &str, lang: &str) -> &'a Entry {

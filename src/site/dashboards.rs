@@ -12,9 +12,9 @@ use super::i18n::Words;
 use super::model_texts::{Localised, ModelTexts};
 use super::reports::{self, RepoSeries, TierDistribution, TrendPoint};
 use super::urls::{self, Routes};
-use crate::probes::Outcome;
 use crate::assess::{assess_repos, repo_specs, Report, WindowArgs};
 use crate::metrics::{self, Dora, Window};
+use crate::probes::Outcome;
 use crate::sources::git::GitRepo;
 use crate::workspace::Workspace;
 
@@ -372,10 +372,7 @@ fn area_levels_description(
 
 /// The overview's charts: repositories per tier, and the group's trends.
 pub fn overview_charts(tiers: &[TierDistribution], trends: &[TrendPoint], w: Words) -> Value {
-    let metric_names: Vec<String> = tiers
-        .iter()
-        .map(|t| w.get(t.key).to_string())
-        .collect();
+    let metric_names: Vec<String> = tiers.iter().map(|t| w.get(t.key).to_string()).collect();
     let tier_series = |key: &'static str, get: fn(&TierDistribution) -> usize| Series {
         name: w.get(key).into(),
         values: tiers.iter().map(|t| Some(get(t) as f64)).collect(),
@@ -436,11 +433,13 @@ fn delta(now: Option<f64>, before: Option<f64>, lower_is_better: bool) -> Value 
 fn measurement_value(m: &crate::assess::Measurement, loc: &Locale) -> Value {
     let w = loc.words;
     let source = m.deployment_source.as_str();
-    let translated_source = if source == "deployment rows of events files (production environments)" {
+    let translated_source = if source == "deployment rows of events files (production environments)"
+    {
         Some(w.get("source_events").to_string())
     } else if source == "the host's releases" {
         Some(w.get("source_host_releases").to_string())
-    } else if let Some(p) = source.strip_prefix("the host's deployments to environments matching ") {
+    } else if let Some(p) = source.strip_prefix("the host's deployments to environments matching ")
+    {
         Some(w.fill("source_host_deployments", &[("pattern", p)]))
     } else if let Some(b) = source.strip_prefix("first-parent merges into ") {
         Some(w.fill("source_branch", &[("branch", b)]))
@@ -649,9 +648,9 @@ impl Dashboards {
                 ev["note"] = Value::String(note.text);
                 ev["note_lang"] = json!(note.lang);
                 let finding = r.findings.iter().find(|f| f.probe == e.probe);
-                if let Some(f) = finding.filter(|f| {
-                    f.outcome == Outcome::Fail && !f.remediation.is_empty()
-                }) {
+                if let Some(f) =
+                    finding.filter(|f| f.outcome == Outcome::Fail && !f.remediation.is_empty())
+                {
                     if explained.insert(e.probe.clone()) {
                         let fix = loc.texts.remediation(loc.lang, &f.probe, &f.remediation);
                         ev["remediation"] = localised(fix);

@@ -90,6 +90,9 @@ mod tests {
             &args,
         )
         .unwrap();
-        assert_eq!(out, Value::String("4 deployments, 0 days, 12.5 %, <api>, {other}".into()));
+        assert_eq!(
+            out,
+            Value::String("4 deployments, 0 days, 12.5 %, <api>, {other}".into())
+        );
     }
 }

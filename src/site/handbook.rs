@@ -20,38 +20,38 @@ macro_rules! chapters {
 /// The handbook's files by name inside `content/guide/`: `testing.md` (English),
 /// `testing.zh.md` (Chinese), `_index.md` (the section).
 pub const FILES: &[(&str, &str)] = chapters!([
-        "_index.md",
-        "_index.zh.md",
-        "agile-scrum.md",
-        "agile-scrum.zh.md",
-        "aws-developer-tools.md",
-        "aws-developer-tools.zh.md",
-        "containers.md",
-        "containers.zh.md",
-        "continuous-deployment.md",
-        "continuous-deployment.zh.md",
-        "continuous-integration.md",
-        "continuous-integration.zh.md",
-        "delivery-pipeline.md",
-        "delivery-pipeline.zh.md",
-        "deployment-vs-release.md",
-        "deployment-vs-release.zh.md",
-        "dora-metrics.md",
-        "dora-metrics.zh.md",
-        "infrastructure-as-code.md",
-        "infrastructure-as-code.zh.md",
-        "kubernetes.md",
-        "kubernetes.zh.md",
-        "microservices.md",
-        "microservices.zh.md",
-        "monitoring.md",
-        "monitoring.zh.md",
-        "testing.md",
-        "testing.zh.md",
-        "version-control.md",
-        "version-control.zh.md",
-        "what-is-devops.md",
-        "what-is-devops.zh.md",
+    "_index.md",
+    "_index.zh.md",
+    "agile-scrum.md",
+    "agile-scrum.zh.md",
+    "aws-developer-tools.md",
+    "aws-developer-tools.zh.md",
+    "containers.md",
+    "containers.zh.md",
+    "continuous-deployment.md",
+    "continuous-deployment.zh.md",
+    "continuous-integration.md",
+    "continuous-integration.zh.md",
+    "delivery-pipeline.md",
+    "delivery-pipeline.zh.md",
+    "deployment-vs-release.md",
+    "deployment-vs-release.zh.md",
+    "dora-metrics.md",
+    "dora-metrics.zh.md",
+    "infrastructure-as-code.md",
+    "infrastructure-as-code.zh.md",
+    "kubernetes.md",
+    "kubernetes.zh.md",
+    "microservices.md",
+    "microservices.zh.md",
+    "monitoring.md",
+    "monitoring.zh.md",
+    "testing.md",
+    "testing.zh.md",
+    "version-control.md",
+    "version-control.zh.md",
+    "what-is-devops.md",
+    "what-is-devops.zh.md",
 ]);
 
 /// The language of a built-in file, from its name: `testing.zh.md` → `zh`,
@@ -88,8 +88,17 @@ mod tests {
 
     #[test]
     fn file_names_give_key_and_language() {
-        assert_eq!(key_and_language("testing.md"), ("guide/testing.md".to_string(), "en"));
-        assert_eq!(key_and_language("testing.zh.md"), ("guide/testing.md".to_string(), "zh"));
-        assert_eq!(key_and_language("_index.zh.md"), ("guide/_index.md".to_string(), "zh"));
+        assert_eq!(
+            key_and_language("testing.md"),
+            ("guide/testing.md".to_string(), "en")
+        );
+        assert_eq!(
+            key_and_language("testing.zh.md"),
+            ("guide/testing.md".to_string(), "zh")
+        );
+        assert_eq!(
+            key_and_language("_index.zh.md"),
+            ("guide/_index.md".to_string(), "zh")
+        );
     }
 }

@@ -147,8 +147,14 @@ mod tests {
             let text = std::fs::read_to_string(dir.join(file)).unwrap();
             for c in re.captures_iter(&text) {
                 let key = &c[1];
-                assert!(en.contains_key(key), "{file}: `{key}` is not in i18n/en.toml");
-                assert!(zh.contains_key(key), "{file}: `{key}` is not in i18n/zh.toml");
+                assert!(
+                    en.contains_key(key),
+                    "{file}: `{key}` is not in i18n/en.toml"
+                );
+                assert!(
+                    zh.contains_key(key),
+                    "{file}: `{key}` is not in i18n/zh.toml"
+                );
                 seen += 1;
             }
         }

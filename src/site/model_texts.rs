@@ -154,14 +154,19 @@ fn built_in_texts() -> &'static HashMap<Key, String> {
     static TEXTS: std::sync::OnceLock<HashMap<Key, String>> = std::sync::OnceLock::new();
     TEXTS.get_or_init(|| {
         let mut out = HashMap::new();
-        let text = |v: &toml::Value, k: &str| v.get(k).and_then(toml::Value::as_str).map(String::from);
+        let text =
+            |v: &toml::Value, k: &str| v.get(k).and_then(toml::Value::as_str).map(String::from);
         let list = |v: Option<&toml::Value>| -> Vec<toml::Value> {
-            v.and_then(toml::Value::as_array).cloned().unwrap_or_default()
+            v.and_then(toml::Value::as_array)
+                .cloned()
+                .unwrap_or_default()
         };
         // The built-in files are part of the binary and tested to parse.
         if let Ok(model) = toml::from_str::<toml::Table>(crate::model::BUILTIN) {
             for area in list(model.get("areas")) {
-                let Some(id) = text(&area, "id") else { continue };
+                let Some(id) = text(&area, "id") else {
+                    continue;
+                };
                 if let Some(name) = text(&area, "name") {
                     out.insert(key(Field::Area(&id)), name);
                 }
@@ -270,10 +275,7 @@ impl ModelTexts {
             own,
             built_in,
             english: built_in_texts(),
-            probes: probes
-                .into_iter()
-                .map(|(id, t, r)| (id, (t, r)))
-                .collect(),
+            probes: probes.into_iter().map(|(id, t, r)| (id, (t, r))).collect(),
         })
     }
 
@@ -402,11 +404,9 @@ mod tests {
     }
 
     fn site_probes() -> Vec<(String, String, String)> {
-        let catalogue = crate::probes::patterns::Catalogue::parse(
-            crate::probes::patterns::BUILTIN,
-            "built-in",
-        )
-        .unwrap();
+        let catalogue =
+            crate::probes::patterns::Catalogue::parse(crate::probes::patterns::BUILTIN, "built-in")
+                .unwrap();
         catalogue
             .probes
             .iter()
@@ -447,13 +447,22 @@ mod tests {
         let overlay = Overlay::parse(m, "m", p, "p").unwrap();
         let english = built_in_texts();
         for id in overlay.model.practices.keys() {
-            assert!(english.contains_key(&key(Field::Practice(id))), "unknown practice {id}");
+            assert!(
+                english.contains_key(&key(Field::Practice(id))),
+                "unknown practice {id}"
+            );
         }
         for id in overlay.model.areas.keys() {
-            assert!(english.contains_key(&key(Field::Area(id))), "unknown area {id}");
+            assert!(
+                english.contains_key(&key(Field::Area(id))),
+                "unknown area {id}"
+            );
         }
         for id in overlay.probes.keys() {
-            assert!(english.contains_key(&key(Field::ProbeTitle(id))), "unknown probe {id}");
+            assert!(
+                english.contains_key(&key(Field::ProbeTitle(id))),
+                "unknown probe {id}"
+            );
         }
     }
 
@@ -520,7 +529,10 @@ mod tests {
             }
         );
         // Built-in English text on a Chinese page of a Chinese-first site: translated.
-        assert_eq!(texts.area("zh", "ci", "Continuous Integration").text, "持续集成");
+        assert_eq!(
+            texts.area("zh", "ci", "Continuous Integration").text,
+            "持续集成"
+        );
     }
 
     #[test]

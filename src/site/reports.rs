@@ -255,11 +255,15 @@ pub fn tier_distribution_of(repos: &[&RepoReport]) -> Vec<TierDistribution> {
         ("Deployment frequency", "deployment_frequency", |r| {
             r.dora.tiers.deployment_frequency
         }),
-        ("Lead time for changes", "lead_time", |r| r.dora.tiers.lead_time),
+        ("Lead time for changes", "lead_time", |r| {
+            r.dora.tiers.lead_time
+        }),
         ("Change failure rate", "change_failure_rate", |r| {
             r.dora.tiers.change_failure_rate
         }),
-        ("Recovery time", "recovery_time", |r| r.dora.tiers.recovery_time),
+        ("Recovery time", "recovery_time", |r| {
+            r.dora.tiers.recovery_time
+        }),
     ];
     metrics
         .iter()

@@ -170,7 +170,13 @@ mod tests {
         ] {
             assert!(r.is_generated(p, &langs), "{p}");
         }
-        for p in ["/repos", "/repository/", "/fr/repos/api/", "/guide/", "/apix/"] {
+        for p in [
+            "/repos",
+            "/repository/",
+            "/fr/repos/api/",
+            "/guide/",
+            "/apix/",
+        ] {
             assert!(!r.is_generated(p, &langs), "{p}");
         }
     }
