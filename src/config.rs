@@ -30,6 +30,9 @@ pub struct Config {
     pub default_language: String,
     /// Every language of the site; others are served under `/<lang>/` from `name.<lang>.md`.
     pub languages: Vec<String>,
+    /// Whether the built-in DevOps handbook is part of the site (`/guide/`); a
+    /// site's own `content/guide/<chapter>.md` replaces one chapter of it.
+    pub handbook: bool,
     /// Free-form values for templates (`config.extra`).
     pub extra: toml::Table,
     /// How delivery is measured, for every repository unless it overrides a key.
@@ -249,6 +252,7 @@ impl Default for Config {
             theme: "default".to_string(),
             default_language: "en".to_string(),
             languages: Vec::new(),
+            handbook: true,
             extra: toml::Table::new(),
             dora: DoraSettings::default(),
             repos: Vec::new(),

@@ -70,18 +70,25 @@ fn overview_lists_every_repository_with_tiers_and_areas() {
     let site = dashboard_site();
     build(site.path(), "2024-01-01", "2024-02-15");
     let index = read(site.path(), "index.html");
-    assert!(index.contains("<th scope=\"row\"><a href=\"/repos/linear/\">linear</a></th>"));
-    assert!(index.contains("<th scope=\"row\"><a href=\"/repos/branches/\">branches</a></th>"));
+    assert!(index
+        .contains("<th scope=\"row\"><a href=\"/repos/linear/\" translate=\"no\">linear</a></th>"));
+    assert!(index.contains(
+        "<th scope=\"row\"><a href=\"/repos/branches/\" translate=\"no\">branches</a></th>"
+    ));
     // linear: 4 deployments in 6.43 weeks = 0.62/week; branches: 7 in 6.43 = 1.09/week.
     assert!(index.contains("<td data-value=\"0.6222\">0.62"), "{index}");
     assert!(index.contains("<td data-value=\"1.0889\">1.09"), "{index}");
     // The stored history gives the trend table its two collection dates.
     assert!(
-        index.contains("<th scope=\"row\">2024-01-05</th><td>40</td>"),
+        index.contains(
+            "<th scope=\"row\"><time datetime=\"2024-01-05\">2024-01-05</time></th><td>40</td>"
+        ),
         "{index}"
     );
     assert!(
-        index.contains("<th scope=\"row\">2024-02-01</th><td>28</td>"),
+        index.contains(
+            "<th scope=\"row\"><time datetime=\"2024-02-01\">2024-02-01</time></th><td>28</td>"
+        ),
         "{index}"
     );
     assert!(index.contains("id=\"tier-distribution\""));
@@ -238,11 +245,11 @@ fn teams_get_their_own_overview_and_unknown_members_are_an_error() {
     .unwrap();
     build(site.path(), "2024-01-01", "2024-02-15");
     let team = read(site.path(), "teams/platform-team/index.html");
-    assert!(team.contains("<h1>Platform Team</h1>"));
-    assert!(team.contains("<a href=\"/repos/branches/\">branches</a>"));
-    assert!(!team.contains("<a href=\"/repos/linear/\">linear</a>"));
+    assert!(team.contains("<h1 translate=\"no\">Platform Team</h1>"));
+    assert!(team.contains("<a href=\"/repos/branches/\" translate=\"no\">branches</a>"));
+    assert!(!team.contains("<a href=\"/repos/linear/\" translate=\"no\">linear</a>"));
     let index = read(site.path(), "index.html");
-    assert!(index.contains("<a href=\"/teams/platform-team/\">Platform Team</a>"));
+    assert!(index.contains("<a href=\"/teams/platform-team/\" translate=\"no\">Platform Team</a>"));
 
     std::fs::write(
         &config,
@@ -278,7 +285,7 @@ fn evidence_links_to_the_file_on_the_host() {
     build(site.path(), "2024-01-01", "2024-02-15");
     let report = read(site.path(), "repos/web/index.html");
     assert!(
-        report.contains("<a href=\"https://github.com/acme/web/blob/HEAD/Dockerfile#L1\"><code>Dockerfile:1</code></a>"),
+        report.contains("<a href=\"https://github.com/acme/web/blob/HEAD/Dockerfile#L1\"><code translate=\"no\">Dockerfile:1</code></a>"),
         "{report}"
     );
 }
@@ -352,7 +359,7 @@ fn a_mirror_whose_files_cannot_be_read_is_not_measured_never_zero() {
     let not_measured = "<td class=\"level-nm\">not measured</td>".repeat(7);
     assert!(
         index.contains(&format!(
-            "<tr><th scope=\"row\"><a href=\"/repos/mirror/\">mirror</a></th>\n      {not_measured}<td class=\"level-1\">1.5</td>"
+            "<tr><th scope=\"row\"><a href=\"/repos/mirror/\" translate=\"no\">mirror</a></th>\n      {not_measured}<td class=\"level-1\">1.5</td>"
         )),
         "{index}"
     );
@@ -374,7 +381,7 @@ fn a_mirror_whose_files_cannot_be_read_is_not_measured_never_zero() {
         "{report}"
     );
     assert!(
-        report.contains("<strong>Continuous integration</strong> —\n      <span class=\"level level-nm\">not measured</span></summary>\n    <p class=\"reason\"><strong>Why not measured:</strong> level 1 could not be decided (ci.config-present: HEAD names the branch `trunk`, which does not exist in this repository; its branches are `main`: set `ref` on its [[repos]] entry to the one to read)</p>"),
+        report.contains("<strong>Continuous integration</strong> —\n      <span class=\"level level-nm\">not measured</span></summary>\n    <p class=\"reason\"><strong>Why not measured:</strong> <span>level 1 could not be decided (ci.config-present: HEAD names the branch `trunk`, which does not exist in this repository; its branches are `main`: set `ref` on its [[repos]] entry to the one to read)</span></p>"),
         "{report}"
     );
     assert_eq!(report.matches("level level-nm\">not measured").count(), 8);
@@ -478,6 +485,171 @@ fn a_mirror_whose_files_cannot_be_read_is_not_measured_never_zero() {
     assert_eq!(ci["level"], 0);
     assert_eq!(ci["status"], "measured");
     assert_eq!(ci["reason"], serde_json::Value::Null);
+}
+
+/// The dashboard site with Chinese beside English.
+fn bilingual_dashboard_site() -> tempfile::TempDir {
+    let site = dashboard_site();
+    let config = site.path().join("opsmeter.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "title = \"Delivery\"\n",
+            "title = \"Delivery\"\nlanguages = [\"zh\", \"en\"]\n",
+        ),
+    )
+    .unwrap();
+    site
+}
+
+#[test]
+fn chinese_overview_and_report_match_snapshots() {
+    let site = bilingual_dashboard_site();
+    build(site.path(), "2024-01-01", "2024-02-15");
+    insta::assert_snapshot!("overview_zh", read(site.path(), "zh/index.html"));
+    insta::assert_snapshot!(
+        "report_linear_zh",
+        read(site.path(), "zh/repos/linear/index.html")
+    );
+}
+
+#[test]
+fn every_dashboard_page_exists_in_every_language_with_switcher_hreflang_and_sitemap() {
+    let site = bilingual_dashboard_site();
+    let config = site.path().join("opsmeter.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n[[teams]]\nname = \"Core\"\nrepos = [\"linear\"]\n"),
+    )
+    .unwrap();
+    build(site.path(), "2024-01-01", "2024-02-15");
+    for (en, zh) in [
+        ("repos/linear/index.html", "zh/repos/linear/index.html"),
+        ("repos/branches/index.html", "zh/repos/branches/index.html"),
+        ("teams/core/index.html", "zh/teams/core/index.html"),
+    ] {
+        let en_page = read(site.path(), en);
+        let zh_page = read(site.path(), zh);
+        assert!(
+            en_page.starts_with("<!doctype html>\n<html lang=\"en\">"),
+            "{en}"
+        );
+        assert!(
+            zh_page.starts_with("<!doctype html>\n<html lang=\"zh\">"),
+            "{zh}"
+        );
+        let en_url = format!("/{}", en.trim_end_matches("index.html"));
+        let zh_url = format!("/{}", zh.trim_end_matches("index.html"));
+        for page in [&en_page, &zh_page] {
+            assert!(page.contains(&format!(
+                "<link rel=\"alternate\" hreflang=\"zh\" href=\"{zh_url}\">"
+            )));
+            assert!(page.contains(&format!(
+                "<link rel=\"alternate\" hreflang=\"en\" href=\"{en_url}\">"
+            )));
+        }
+        // The switcher: the page's own language is current, the other a link.
+        assert!(zh_page.contains("<span aria-current=\"true\" lang=\"zh\">zh</span>"));
+        assert!(zh_page.contains(&format!(
+            "<a href=\"{en_url}\" hreflang=\"en\" lang=\"en\">en</a>"
+        )));
+        assert!(en_page.contains(&format!(
+            "<a href=\"{zh_url}\" hreflang=\"zh\" lang=\"zh\">zh</a>"
+        )));
+    }
+    // The Chinese overview links the Chinese reports and team page; the
+    // breadcrumb of a Chinese report leads back to the Chinese overview.
+    let overview = read(site.path(), "zh/index.html");
+    assert!(overview.contains("<a href=\"/zh/repos/linear/\" translate=\"no\">linear</a>"));
+    assert!(overview.contains("<a href=\"/zh/teams/core/\" translate=\"no\">Core</a>"));
+    let report = read(site.path(), "zh/repos/linear/index.html");
+    assert!(report.contains("<ol><li><a href=\"/zh/\">总览</a></li>"));
+    // Practices link the Chinese handbook chapters.
+    assert!(report.contains("<a href=\"/zh/guide/continuous-integration/\">手册</a>"));
+    // The sitemap lists both languages of every report, each with its alternates.
+    let sitemap = read(site.path(), "sitemap.xml");
+    assert!(
+        sitemap.contains(
+            "  <url>\n    <loc>/zh/repos/linear/</loc>\n    \
+<xhtml:link rel=\"alternate\" hreflang=\"zh\" href=\"/zh/repos/linear/\"/>\n    \
+<xhtml:link rel=\"alternate\" hreflang=\"en\" href=\"/repos/linear/\"/>\n  </url>"
+        ),
+        "{sitemap}"
+    );
+    assert!(sitemap.contains("<loc>/repos/linear/</loc>"));
+    assert!(sitemap.contains("<loc>/zh/teams/core/</loc>"));
+}
+
+#[test]
+fn chinese_dashboards_say_every_word_of_ours_in_chinese() {
+    let site = bilingual_dashboard_site();
+    build(site.path(), "2024-01-01", "2024-02-15");
+    let report = read(site.path(), "zh/repos/linear/index.html");
+    // Cards: labels, units, tiers.
+    assert!(report.contains("<h3>部署频率</h3>"), "{report}");
+    assert!(
+        report.contains("<span class=\"unit\">次/周</span>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<p class=\"detail\">4 次部署，每周 0 个部署日</p>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<span class=\"unit\">小时（中位数）</span>"),
+        "{report}"
+    );
+    // Chart titles, axes, legends and empty states.
+    assert!(
+        report.contains("<title id=\"deployments-per-week-title\">每周部署次数</title>"),
+        "{report}"
+    );
+    assert!(report.contains(">周（自周一起）<"), "{report}");
+    assert!(report.contains("\n中位数–p90\n</text>"), "{report}");
+    // The model's and probes' texts.
+    assert!(report.contains("<strong>持续集成</strong>"), "{report}");
+    assert!(
+        report.contains("<span>添加流水线定义，对每次推送进行构建。</span>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<span class=\"outcome\">未通过</span>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<span class=\"remediation\">怎么做：</span>"),
+        "{report}"
+    );
+    // Dates in the Chinese format; texts the assessment writes in English marked as such.
+    assert!(report.contains(">2024年1月1日</time>"), "{report}");
+    assert!(
+        report.contains("<span lang=\"en\">level 2 could not be decided"),
+        "{report}"
+    );
+    // Data stays data: the repository name, refs and probe ids as they are.
+    assert!(report.contains("<h1 translate=\"no\">linear</h1>"));
+    assert!(report.contains("<code translate=\"no\">v1.1.0</code>"));
+    for english in [
+        ">elite<", ">high<", ">low<", ">Trends<", "/ week", "h median", ">pass<", ">fail<",
+    ] {
+        assert!(!report.contains(english), "{english} in the Chinese report");
+    }
+    let overview = read(site.path(), "zh/index.html");
+    assert!(overview.contains("<th scope=\"col\">精英</th><th scope=\"col\">高</th><th scope=\"col\">中</th><th scope=\"col\">低</th>"), "{overview}");
+    assert!(
+        overview.contains("<th scope=\"row\">部署频率</th>"),
+        "{overview}"
+    );
+    assert!(
+        overview.contains("<th scope=\"col\">持续集成</th>"),
+        "{overview}"
+    );
+    // The English pages keep their English.
+    let en = read(site.path(), "repos/linear/index.html");
+    assert!(en.contains("<strong>Continuous integration</strong>"));
+    assert!(en.contains("<title id=\"deployments-per-week-title\">Deployments per week</title>"));
 }
 
 /// Stored GitHub facts with pull requests covering every phase case, and a site that reads them.

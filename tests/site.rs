@@ -270,7 +270,7 @@ fn unknown_config_key_fails_naming_the_key() {
             let text = std::fs::read_to_string(&p).unwrap();
             std::fs::write(&p, format!("{text}\n[colours]\nmain = \"red\"\n")).unwrap();
         },
-        "opsmeter.toml:10: invalid configuration: unknown field `colours`",
+        "opsmeter.toml:12: invalid configuration: unknown field `colours`",
     );
 }
 
@@ -487,4 +487,211 @@ fn the_project_handbook_has_no_broken_link_anchor_or_missing_translation() {
         .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(stdout.contains("no problems"), "{stdout}");
+}
+
+/// `opsmeter init`, then Chinese beside English and one repository: the
+/// handbook and the reports build in both languages, and `check` passes.
+#[test]
+fn an_init_site_in_chinese_and_english_has_the_handbook_and_reports_in_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("service");
+    common::linear(&repo);
+    let site = dir.path().join("site");
+    let out = opsmeter().arg("init").arg(&site).assert().success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("The site includes the DevOps handbook at /guide/"),
+        "{stdout}"
+    );
+    let config = site.join("opsmeter.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("\nhandbook = true\n"), "{text}");
+    assert!(text.contains("\nlanguages = [\"en\", \"zh\"]\n"), "{text}");
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n[[repos]]\nname = \"service\"\npath = {repo:?}\n",
+            text.replace(
+                "languages = [\"en\", \"zh\"]",
+                "languages = [\"zh\", \"en\"]"
+            )
+        ),
+    )
+    .unwrap();
+    opsmeter()
+        .current_dir(&site)
+        .args(["build", "--since", "2024-01-01", "--until", "2024-02-15"])
+        .assert()
+        .success();
+    let public = site.join("public");
+    for page in [
+        "guide/index.html",
+        "guide/testing/index.html",
+        "guide/dora-metrics/index.html",
+        "zh/guide/index.html",
+        "zh/guide/testing/index.html",
+        "repos/service/index.html",
+        "zh/repos/service/index.html",
+        "index.html",
+        "zh/index.html",
+    ] {
+        assert!(public.join(page).is_file(), "public/{page} is missing");
+    }
+    let zh_testing = std::fs::read_to_string(public.join("zh/guide/testing/index.html")).unwrap();
+    assert!(zh_testing.contains("<html lang=\"zh\">"));
+    assert!(
+        zh_testing.contains("<h2 id=\"practices-box-title\">本章讲授的实践</h2>"),
+        "{zh_testing}"
+    );
+    let en_report = std::fs::read_to_string(public.join("repos/service/index.html")).unwrap();
+    assert!(en_report.contains("<a href=\"/guide/testing/\">handbook</a>"));
+    let zh_report = std::fs::read_to_string(public.join("zh/repos/service/index.html")).unwrap();
+    assert!(zh_report.contains("<a href=\"/zh/guide/testing/\">手册</a>"));
+    assert!(zh_report.contains("<a href=\"/zh/guide/dora-metrics/\">"));
+    let out = opsmeter()
+        .current_dir(&site)
+        .arg("check")
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(stdout.contains("no problems"), "{stdout}");
+}
+
+/// A site's own chapter replaces the built-in one, in its language only; the
+/// other chapters stay built in, and the site may add a chapter.
+#[test]
+fn a_site_chapter_replaces_the_built_in_one_and_the_rest_stay() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        "title = \"Team\"\nlanguages = [\"en\", \"zh\"]\n",
+    )
+    .unwrap();
+    let guide = site.path().join("content/guide");
+    std::fs::create_dir_all(&guide).unwrap();
+    std::fs::write(
+        guide.join("testing.md"),
+        "+++\ntitle = \"How we test\"\nweight = 30\n+++\n\nOur own testing rules: see [CI](@/guide/continuous-integration.md).\n",
+    )
+    .unwrap();
+    std::fs::write(
+        guide.join("runbooks.md"),
+        "+++\ntitle = \"Runbooks\"\n[extra]\nuntranslated = true\n+++\n\nWhere our runbooks live.\n",
+    )
+    .unwrap();
+    build(site.path()).success();
+    let testing = read(site.path(), "guide/testing/index.html");
+    assert!(
+        testing.contains("<title>How we test · Team</title>"),
+        "{testing}"
+    );
+    assert!(testing.contains("Our own testing rules"));
+    assert!(testing.contains("<a href=\"/guide/continuous-integration/\">CI</a>"));
+    // The Chinese chapter is still the built-in one.
+    let testing_zh = read(site.path(), "zh/guide/testing/index.html");
+    let built_in_zh = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("content/guide/testing.zh.md"),
+    )
+    .unwrap();
+    let title_zh = built_in_zh
+        .lines()
+        .find_map(|l| l.strip_prefix("title = "))
+        .unwrap()
+        .trim_matches('"');
+    assert!(
+        testing_zh.contains(&format!("<title>{title_zh} · Team</title>")),
+        "{testing_zh}"
+    );
+    assert!(!testing_zh.contains("Our own testing rules"));
+    // Another chapter: the built-in text.
+    let ci = read(site.path(), "guide/continuous-integration/index.html");
+    let built_in_ci = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("content/guide/continuous-integration.md"),
+    )
+    .unwrap();
+    let ci_title = built_in_ci
+        .lines()
+        .find_map(|l| l.strip_prefix("title = "))
+        .unwrap()
+        .trim_matches('"');
+    assert!(
+        ci.contains(&format!("<title>{ci_title} · Team</title>")),
+        "{ci}"
+    );
+    // The added chapter is listed in the handbook's section beside the built-in ones.
+    let section = read(site.path(), "guide/index.html");
+    assert!(
+        section.contains("<a href=\"/guide/runbooks/\">Runbooks</a>"),
+        "{section}"
+    );
+    assert!(
+        section.contains("<a href=\"/guide/continuous-integration/\">"),
+        "{section}"
+    );
+    // check passes: the built-in chapters need no translation file of the site.
+    opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .arg("check")
+        .assert()
+        .success();
+    // handbook = false: the site's own chapters only.
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        "title = \"Team\"\nlanguages = [\"en\", \"zh\"]\nhandbook = false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        guide.join("testing.md"),
+        "+++\ntitle = \"How we test\"\n+++\n\nOur own testing rules.\n",
+    )
+    .unwrap();
+    build(site.path()).success();
+    assert!(site
+        .path()
+        .join("public/guide/testing/index.html")
+        .is_file());
+    assert!(!site
+        .path()
+        .join("public/guide/continuous-integration")
+        .exists());
+    assert!(!site.path().join("public/zh/guide").exists());
+}
+
+/// `check` verifies on any site that every practice of the model names a
+/// chapter of the handbook (built in or the site's own).
+#[test]
+fn check_reports_a_practice_whose_chapter_does_not_exist() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("opsmeter.toml"), "title = \"Team\"\n").unwrap();
+    std::fs::create_dir_all(site.path().join("data")).unwrap();
+    let model =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/model.toml"))
+            .unwrap()
+            .replace("chapter = \"monitoring\"", "chapter = \"observability\"");
+    std::fs::write(site.path().join("data/model.toml"), model).unwrap();
+    let out = opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .arg("check")
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("data/model.toml: practice `monitoring` names chapter `observability`, but content/guide/observability.md does not exist"),
+        "{stderr}"
+    );
+    // A chapter of the site's own fixes it.
+    std::fs::create_dir_all(site.path().join("content/guide")).unwrap();
+    std::fs::write(
+        site.path().join("content/guide/observability.md"),
+        "+++\ntitle = \"Observability\"\n+++\n\nText.\n",
+    )
+    .unwrap();
+    opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .arg("check")
+        .assert()
+        .success();
 }

@@ -18,6 +18,7 @@ pub fn run(root: Option<PathBuf>, drafts: bool) -> Result<()> {
     problems.extend(links::check_translations(&site));
     problems.extend(links::check_practice_chapters(&site));
     problems.extend(links::check_path_links(&site));
+    problems.extend(links::check_model_texts(&site));
     if let Err(mut p) = site.render_pages() {
         problems.append(&mut p);
     }

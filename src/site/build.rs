@@ -41,6 +41,10 @@ pub struct Site {
     pub dashboards: Option<std::sync::Arc<super::dashboards::Dashboards>>,
     /// The maturity model, whose practices link into handbook chapters.
     pub model: crate::model::Model,
+    /// The model's and probes' texts in every language of the site.
+    pub model_texts: super::model_texts::ModelTexts,
+    /// Every URL the site generates.
+    pub routes: super::urls::Routes,
     /// The configuration and data files, as the assessment reads them.
     pub workspace: std::sync::Arc<crate::workspace::Workspace>,
     base_path: String,
@@ -94,6 +98,25 @@ impl Site {
             problems.append(&mut p);
             Strings::new()
         });
+        let probe_texts = workspace
+            .catalogue
+            .probes
+            .iter()
+            .map(|p| (p.id.clone(), p.title.clone(), p.remediation.clone()))
+            .chain(
+                crate::probes::code_probes()
+                    .into_iter()
+                    .chain([&crate::probes::coverage::PROBE])
+                    .map(|p| {
+                        (
+                            p.id.to_string(),
+                            p.title.to_string(),
+                            p.remediation.to_string(),
+                        )
+                    }),
+            )
+            .collect::<Vec<_>>();
+        let model_texts = super::model_texts::ModelTexts::load(root, &config, probe_texts)?;
         let content = content_result.unwrap_or_else(|mut p| {
             problems.append(&mut p);
             ContentTree::default()
@@ -115,6 +138,7 @@ impl Site {
             t.elapsed()
         );
         let base_path = config.base_path();
+        let routes = super::urls::Routes::new(&config);
         Ok(Site {
             root: root.to_path_buf(),
             config,
@@ -123,6 +147,8 @@ impl Site {
             strings,
             dashboards: None,
             model: workspace.model.clone(),
+            model_texts,
+            routes,
             workspace: std::sync::Arc::new(workspace),
             base_path,
         })
@@ -268,7 +294,7 @@ impl Site {
             "ancestors": ancestors,
             "file": e.file.to_string_lossy(),
         });
-        if let Some(practices) = self.chapter_practices(&e.key) {
+        if let Some(practices) = self.chapter_practices(&e.key, &e.lang) {
             v["practices"] = practices;
         }
         match e.kind {
@@ -285,8 +311,8 @@ impl Site {
     }
 
     /// The practices a handbook chapter (`guide/<chapter>.md`) teaches, with the
-    /// level each assessed repository reached.
-    fn chapter_practices(&self, key: &str) -> Option<Value> {
+    /// level each assessed repository reached, in the chapter's language.
+    fn chapter_practices(&self, key: &str, lang: &str) -> Option<Value> {
         let chapter = key.strip_prefix("guide/")?.strip_suffix(".md")?;
         let list: Vec<Value> = self
             .model
@@ -303,19 +329,32 @@ impl Site {
                         let score = r.practices.iter().find(|s| s.id == p.id)?;
                         Some(json!({
                             "name": r.name,
-                            "url": self.url(&format!("/repos/{}/", r.slug)),
+                            "url": self.url(&self.routes.report(lang, &r.slug)),
                             "level": score.level,
                             "status": score.status,
                             "max_level": score.max_level,
                         }))
                     })
                     .collect();
+                let texts = &self.model_texts;
+                let name = texts.practice(lang, &p.id, &p.name);
+                let area = texts.area(lang, &a.id, &a.name);
+                let levels: Vec<Value> = p
+                    .levels
+                    .iter()
+                    .map(|l| {
+                        let next = texts.next(lang, &p.id, l.level, &l.next);
+                        json!({"level": l.level, "next": next.text, "next_lang": next.lang})
+                    })
+                    .collect();
                 json!({
                     "id": p.id,
-                    "name": p.name,
-                    "area": a.name,
+                    "name": name.text,
+                    "name_lang": name.lang,
+                    "area": area.text,
+                    "area_lang": area.lang,
                     "max_level": p.levels.len(),
-                    "levels": p.levels.iter().map(|l| json!({"level": l.level, "next": l.next})).collect::<Vec<_>>(),
+                    "levels": levels,
                     "repos": repos,
                 })
             })
@@ -382,11 +421,23 @@ impl Site {
             return Err(problems);
         }
 
-        let overview = self
-            .dashboards
-            .as_ref()
-            .map(|d| d.overview_value(&|p: &str| self.url(p)));
-        let results: Vec<Result<OutputFile, Diagnostic>> = self
+        // The overview on each language's home page.
+        let overviews: HashMap<&str, Value> = match &self.dashboards {
+            Some(d) => self
+                .config
+                .languages
+                .iter()
+                .map(|lang| {
+                    let url = |p: &str| self.url(p);
+                    let loc = self.locale(lang, &url);
+                    let mut v = d.overview_value(&loc);
+                    v["names"] = loc.names();
+                    (lang.as_str(), v)
+                })
+                .collect(),
+            None => HashMap::new(),
+        };
+        let results: Vec<Result<OutputFile, (Diagnostic, PathBuf, bool)>> = self
             .content
             .entries
             .par_iter()
@@ -415,7 +466,8 @@ impl Site {
                     }
                     Kind::Section => {
                         if e.key == "_index.md" {
-                            if let Some(o) = &overview {
+                            if let Some(o) = overviews.get(e.lang.as_str()) {
+                                ctx.insert("names", &o["names"]);
                                 ctx.insert("overview", o);
                             }
                         }
@@ -428,10 +480,9 @@ impl Site {
                         e.meta.template.clone().unwrap_or_else(|| default.into())
                     }
                 };
-                let html = self.render_template(&template, &ctx).map_err(|mut d| {
-                    d.message = format!("{} (rendering {})", d.message, e.file.display());
-                    d
-                })?;
+                let html = self
+                    .render_template(&template, &ctx)
+                    .map_err(|d| (d, e.file.clone(), e.built_in))?;
                 Ok(OutputFile {
                     path: e.output_file(),
                     bytes: html.into_bytes(),
@@ -443,27 +494,25 @@ impl Site {
             })
             .collect();
         let mut files = Vec::with_capacity(results.len() + 8);
+        let mut failed = Vec::new();
         for r in results {
             match r {
                 Ok(f) => files.push(f),
-                Err(d) => problems.push(d),
+                Err(e) => failed.push(e),
             }
         }
-        if !problems.is_empty() {
-            problems.sort();
-            problems
-                .dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
-            return Err(problems);
+        if !failed.is_empty() {
+            return Err(one_problem_per_template_error(failed));
         }
 
         // The 404 page, in the default language.
         let lang = &self.config.default_language;
         let mut ctx = self.base_context(&config, lang, &navs[lang.as_str()]);
         ctx.insert("sidebar", "");
-        ctx.insert("current_url", &self.url("/404.html"));
+        ctx.insert("current_url", &self.url(super::urls::NOT_FOUND));
         match self.render_template("404.html", &ctx) {
             Ok(html) => files.push(OutputFile::generated(
-                "404.html",
+                super::urls::output_file(super::urls::NOT_FOUND),
                 "the 404 page",
                 html.into_bytes(),
             )),
@@ -471,14 +520,18 @@ impl Site {
         }
 
         if let Some(d) = &self.dashboards {
-            let root_sidebar = self
+            let root_sidebars: HashMap<&str, String> = self
                 .content
                 .roots
-                .get(&self.config.default_language)
-                .and_then(|r| sidebar_of.get(r))
-                .cloned()
-                .unwrap_or_default();
-            files.extend(self.render_dashboards(d, &config, &navs, &root_sidebar)?);
+                .iter()
+                .map(|(lang, r)| {
+                    (
+                        lang.as_str(),
+                        sidebar_of.get(r).cloned().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            files.extend(self.render_dashboards(d, &config, &navs, &root_sidebars)?);
         }
 
         // Redirects from front-matter aliases.
@@ -498,30 +551,31 @@ impl Site {
             }
         }
         files.push(OutputFile::generated(
-            "highlight.css",
+            super::urls::output_file(super::urls::HIGHLIGHT_CSS),
             "the code highlighting stylesheet",
             highlight::stylesheet().into_bytes(),
         ));
         files.push(OutputFile::generated(
-            "charts.css",
+            super::urls::output_file(super::urls::CHARTS_CSS),
             "the charts' stylesheet",
             super::charts::CHART_CSS.as_bytes().to_vec(),
         ));
         files.push(OutputFile::generated(
-            "sitemap.xml",
+            super::urls::output_file(super::urls::SITEMAP),
             "the sitemap",
             self.sitemap().into_bytes(),
         ));
         let statics: std::collections::HashSet<String> =
             self.static_files().into_iter().map(|(p, _)| p).collect();
-        if !statics.contains("robots.txt") {
+        let robots = super::urls::output_file(super::urls::ROBOTS);
+        if !statics.contains(&robots) {
             // A site's own static/robots.txt replaces this one (documented).
             files.push(OutputFile::generated(
-                "robots.txt",
+                robots,
                 "robots.txt",
                 format!(
                     "User-agent: *\nAllow: /\nSitemap: {}\n",
-                    self.permalink("/sitemap.xml")
+                    self.permalink(super::urls::SITEMAP)
                 )
                 .into_bytes(),
             ));
@@ -548,7 +602,7 @@ impl Site {
                         }),
                 );
                 OutputFile::generated(
-                    format!("search/{lang}.json"),
+                    super::urls::output_file(&super::urls::search_index(lang)),
                     format!("the search index of language `{lang}`"),
                     json_for_the_web(&idx, false),
                 )
@@ -576,42 +630,104 @@ impl Site {
         outputs::check(&claims)
     }
 
-    /// Report pages, `/api/report.json`, `/api/report.csv` and badges.
+    /// The words, texts and URLs of dashboard pages in `lang`.
+    pub(super) fn locale<'a>(
+        &'a self,
+        lang: &'a str,
+        url: &'a dyn Fn(&str) -> String,
+    ) -> super::dashboards::Locale<'a> {
+        super::dashboards::Locale {
+            lang,
+            words: self.words(lang),
+            texts: &self.model_texts,
+            model: &self.model,
+            routes: &self.routes,
+            url,
+        }
+    }
+
+    fn words(&self, lang: &str) -> i18n::Words<'_> {
+        static EMPTY: std::sync::OnceLock<std::collections::BTreeMap<String, String>> =
+            std::sync::OnceLock::new();
+        i18n::Words::new(
+            self.strings
+                .get(lang)
+                .unwrap_or_else(|| EMPTY.get_or_init(Default::default)),
+        )
+    }
+
+    /// The same dashboard page in every language, for the switcher and
+    /// `hreflang` alternates: `path_of(lang)` is its path in `lang`.
+    fn alternates(&self, lang: &str, path_of: &dyn Fn(&str) -> String) -> Value {
+        self.config
+            .languages
+            .iter()
+            .map(|l| {
+                let path = path_of(l);
+                json!({
+                    "lang": l,
+                    "url": self.url(&path),
+                    "permalink": self.permalink(&path),
+                    "current": l == lang,
+                })
+            })
+            .collect()
+    }
+
+    /// Report and team pages in every language, `/api/report.json`,
+    /// `/api/report.csv` and badges.
     fn render_dashboards(
         &self,
         d: &super::dashboards::Dashboards,
         config: &Value,
         navs: &HashMap<&str, Value>,
-        sidebar: &str,
+        sidebars: &HashMap<&str, String>,
     ) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
-        let lang = self.config.default_language.as_str();
-        let chapter_url = |chapter: &str| {
-            self.content
-                .lookup(&format!("guide/{chapter}.md"), lang, lang)
-                .map(|i| self.url(&self.content.entries[i].path))
-        };
-        let pages: Vec<Result<OutputFile, Diagnostic>> = (0..d.report.repos.len())
+        let default = self.config.default_language.as_str();
+        let pages: Vec<(usize, &str)> = self
+            .config
+            .languages
+            .iter()
+            .flat_map(|lang| (0..d.report.repos.len()).map(move |i| (i, lang.as_str())))
+            .collect();
+        let rendered: Vec<Result<OutputFile, Diagnostic>> = pages
             .into_par_iter()
-            .map(|i| {
+            .map(|(i, lang)| {
                 let r = &d.report.repos[i];
+                let url = |p: &str| self.url(p);
+                let loc = self.locale(lang, &url);
+                let chapter_url = |chapter: &str| {
+                    self.content
+                        .lookup(&format!("guide/{chapter}.md"), lang, default)
+                        .map(|i| self.url(&self.content.entries[i].path))
+                };
+                let path = self.routes.report(lang, &r.slug);
                 let mut ctx = self.base_context(config, lang, &navs[lang]);
-                let url = self.url(&format!("/repos/{}/", r.slug));
-                ctx.insert("sidebar", sidebar);
-                ctx.insert("current_url", &url);
-                ctx.insert("permalink", &self.permalink(&format!("/repos/{}/", r.slug)));
-                ctx.insert("report", &d.repo_value(i, &chapter_url));
-                ctx.insert("overview_url", &self.url("/"));
+                ctx.insert("sidebar", &sidebars.get(lang).cloned().unwrap_or_default());
+                ctx.insert("current_url", &self.url(&path));
+                ctx.insert("permalink", &self.permalink(&path));
+                ctx.insert(
+                    "translations",
+                    &self.alternates(lang, &|l| self.routes.report(l, &r.slug)),
+                );
+                ctx.insert("report", &d.repo_value(i, &loc, &chapter_url));
+                ctx.insert("names", &loc.names());
+                ctx.insert("overview_url", &self.url(&self.routes.home(lang)));
                 let html = self.render_template("report.html", &ctx)?;
                 Ok(OutputFile::generated(
-                    format!("repos/{}/index.html", r.slug),
-                    format!("the report of repository `{}`", r.name),
+                    super::urls::output_file(&path),
+                    if lang == default {
+                        format!("the report of repository `{}`", r.name)
+                    } else {
+                        format!("the `{lang}` report of repository `{}`", r.name)
+                    },
                     html.into_bytes(),
                 ))
             })
             .collect();
         let mut files = Vec::new();
         let mut problems = Vec::new();
-        for p in pages {
+        for p in rendered {
             match p {
                 Ok(f) => files.push(f),
                 Err(e) => problems.push(e),
@@ -621,40 +737,51 @@ impl Site {
             problems.dedup();
             return Err(problems);
         }
-        for team in &d.teams {
-            let mut ctx = self.base_context(config, lang, &navs[lang]);
-            let path = format!("/teams/{}/", team.slug);
-            ctx.insert("sidebar", sidebar);
-            ctx.insert("current_url", &self.url(&path));
-            ctx.insert("permalink", &self.permalink(&path));
-            ctx.insert("team", &team.name);
-            ctx.insert(
-                "overview",
-                &d.overview_of(&team.members, &|p: &str| self.url(p)),
-            );
-            ctx.insert("overview_url", &self.url("/"));
-            let html = self
-                .render_template("team.html", &ctx)
-                .map_err(|e| vec![e])?;
-            files.push(OutputFile::generated(
-                format!("teams/{}/index.html", team.slug),
-                format!("the page of team `{}`", team.name),
-                html.into_bytes(),
-            ));
+        for lang in &self.config.languages {
+            let lang = lang.as_str();
+            let url = |p: &str| self.url(p);
+            let loc = self.locale(lang, &url);
+            for team in &d.teams {
+                let mut ctx = self.base_context(config, lang, &navs[lang]);
+                let path = self.routes.team(lang, &team.slug);
+                ctx.insert("sidebar", &sidebars.get(lang).cloned().unwrap_or_default());
+                ctx.insert("current_url", &self.url(&path));
+                ctx.insert("permalink", &self.permalink(&path));
+                ctx.insert(
+                    "translations",
+                    &self.alternates(lang, &|l| self.routes.team(l, &team.slug)),
+                );
+                ctx.insert("team", &team.name);
+                ctx.insert("overview", &d.overview_of(&team.members, &loc));
+                ctx.insert("names", &loc.names());
+                ctx.insert("overview_url", &self.url(&self.routes.home(lang)));
+                let html = self
+                    .render_template("team.html", &ctx)
+                    .map_err(|e| vec![e])?;
+                files.push(OutputFile::generated(
+                    super::urls::output_file(&path),
+                    if lang == self.config.default_language {
+                        format!("the page of team `{}`", team.name)
+                    } else {
+                        format!("the `{lang}` page of team `{}`", team.name)
+                    },
+                    html.into_bytes(),
+                ));
+            }
         }
         files.push(OutputFile::generated(
-            "api/report.json",
+            super::urls::output_file(super::urls::REPORT_JSON),
             "the JSON report",
             json_for_the_web(&d.report, true),
         ));
         files.push(OutputFile::generated(
-            "api/report.csv",
+            super::urls::output_file(super::urls::REPORT_CSV),
             "the CSV report",
             super::reports::report_csv(&d.report).into_bytes(),
         ));
         for r in &d.report.repos {
             files.push(OutputFile::generated(
-                format!("badges/{}.svg", r.slug),
+                super::urls::output_file(&super::urls::badge(&r.slug)),
                 format!("the badge of repository `{}`", r.name),
                 super::reports::badge(r).into_bytes(),
             ));
@@ -669,7 +796,7 @@ impl Site {
         ctx.insert("lang", lang);
         ctx.insert("t", &self.strings.get(lang).cloned().unwrap_or_default());
         ctx.insert("nav", nav);
-        ctx.insert("search_index", &self.url(&format!("/search/{lang}.json")));
+        ctx.insert("search_index", &self.url(&super::urls::search_index(lang)));
         let homes: Vec<Value> = self
             .content
             .roots
@@ -682,7 +809,7 @@ impl Site {
             .roots
             .get(lang)
             .map(|&r| self.url(&self.content.entries[r].path))
-            .unwrap_or_else(|| self.url("/"));
+            .unwrap_or_else(|| self.url(&self.routes.home(lang)));
         ctx.insert("home_url", &home);
         ctx
     }
@@ -709,6 +836,34 @@ impl Site {
                 .unwrap_or(0),
         }
     }
+}
+
+/// A template error is said once, naming the page it was rendering (a
+/// page of the site's own rather than of the built-in handbook) and how many
+/// other pages failed the same way.
+fn one_problem_per_template_error(failed: Vec<(Diagnostic, PathBuf, bool)>) -> Vec<Diagnostic> {
+    let mut groups: Vec<(Diagnostic, Vec<(bool, PathBuf)>)> = Vec::new();
+    for (d, page, built_in) in failed {
+        match groups.iter_mut().find(|(g, _)| *g == d) {
+            Some((_, pages)) => pages.push((built_in, page)),
+            None => groups.push((d, vec![(built_in, page)])),
+        }
+    }
+    let mut problems: Vec<Diagnostic> = groups
+        .into_iter()
+        .map(|(mut d, mut pages)| {
+            pages.sort();
+            let first = pages[0].1.display();
+            d.message = match pages.len() - 1 {
+                0 => format!("{} (rendering {first})", d.message),
+                1 => format!("{} (rendering {first} and 1 other page)", d.message),
+                n => format!("{} (rendering {first} and {n} other pages)", d.message),
+            };
+            d
+        })
+        .collect();
+    problems.sort();
+    problems
 }
 
 struct Resolver<'a> {
@@ -775,4 +930,42 @@ pub fn build_reusing(
     let count = site.write(&files, &opts.output)?;
     debug!("build finished in {:?}", started.elapsed());
     Ok((site.summary(count), site.dashboards.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_error_is_said_once_naming_a_page_of_the_site() {
+        let d = |m: &str| Diagnostic::new("templates/page.html", Some(3), m);
+        let failed = vec![
+            (
+                d("boom"),
+                PathBuf::from("<built-in handbook>/guide/a.md"),
+                true,
+            ),
+            (d("boom"), PathBuf::from("content/z.md"), false),
+            (
+                d("boom"),
+                PathBuf::from("<built-in handbook>/guide/b.md"),
+                true,
+            ),
+            (d("other"), PathBuf::from("content/y.md"), false),
+            (d("once"), PathBuf::from("content/x.md"), false),
+            (d("once"), PathBuf::from("content/w.md"), false),
+        ];
+        let text: Vec<String> = one_problem_per_template_error(failed)
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(
+            text,
+            vec![
+                "templates/page.html:3: boom (rendering content/z.md and 2 other pages)",
+                "templates/page.html:3: once (rendering content/w.md and 1 other page)",
+                "templates/page.html:3: other (rendering content/y.md)",
+            ]
+        );
+    }
 }

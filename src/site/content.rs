@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use super::front_matter::{self, FrontMatter};
+use super::handbook;
 use super::markdown::Rendered;
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
@@ -54,6 +55,8 @@ pub struct Entry {
     pub rendered: Rendered,
     /// True for a root section that has no `_index.md` (created so every language has a home).
     pub implicit: bool,
+    /// True for a chapter of the handbook built into the binary (no file of the site).
+    pub built_in: bool,
     /// File line of each front-matter key, for messages about its value.
     pub key_lines: Vec<(String, usize)>,
 }
@@ -147,7 +150,19 @@ pub fn load(root: &Path, config: &Config, drafts: bool) -> Result<ContentTree, V
         .map(|f| read_entry(root, f, config, drafts))
         .collect();
     let mut entries = Vec::new();
-    for p in parsed {
+    let own: std::collections::HashSet<(String, String)> = parsed
+        .iter()
+        .zip(&files)
+        // A draft left out leaves the built-in chapter in place until it is published.
+        .filter(|(p, _)| !matches!(p, Ok(None)))
+        .map(|(_, f)| language_of(&f.rel, config))
+        .collect();
+    let built_in = if config.handbook {
+        built_in_chapters(config, drafts, &own)
+    } else {
+        Vec::new()
+    };
+    for p in parsed.into_iter().chain(built_in) {
         match p {
             Ok(Some(e)) => entries.push(e),
             Ok(None) => {}
@@ -190,8 +205,50 @@ fn read_entry(
 ) -> Result<Option<Entry>, Diagnostic> {
     let file = crate::diagnostics::display_path(root, &f.abs);
     let text = crate::diagnostics::read_text(&f.abs, &file)?;
+    let (key, lang) = language_of(&f.rel, config);
+    parse_entry(file, &f.rel, &text, key, lang, config, drafts)
+}
+
+/// The built-in handbook's chapters in the configured languages that the site
+/// has no file of its own for (same content key, same language).
+fn built_in_chapters(
+    config: &Config,
+    drafts: bool,
+    own: &std::collections::HashSet<(String, String)>,
+) -> Vec<Result<Option<Entry>, Diagnostic>> {
+    handbook::FILES
+        .iter()
+        .filter_map(|(name, text)| {
+            let (key, lang) = handbook::key_and_language(name);
+            if !config.languages.iter().any(|l| l == lang)
+                || own.contains(&(key.clone(), lang.to_string()))
+            {
+                return None;
+            }
+            let rel = format!("{}/{name}", handbook::FOLDER);
+            let file = PathBuf::from(handbook::ORIGIN).join(&rel);
+            let entry = parse_entry(file, &rel, text, key, lang.to_string(), config, drafts);
+            Some(entry.map(|e| {
+                e.map(|mut e| {
+                    e.built_in = true;
+                    e
+                })
+            }))
+        })
+        .collect()
+}
+
+fn parse_entry(
+    file: PathBuf,
+    rel: &str,
+    text: &str,
+    key: String,
+    lang: String,
+    config: &Config,
+    drafts: bool,
+) -> Result<Option<Entry>, Diagnostic> {
     let split =
-        front_matter::split(&text).map_err(|e| Diagnostic::new(&file, Some(e.line), e.message))?;
+        front_matter::split(text).map_err(|e| Diagnostic::new(&file, Some(e.line), e.message))?;
     if split.front_matter.draft && !drafts {
         return Ok(None);
     }
@@ -217,15 +274,14 @@ fn read_entry(
             ));
         }
     }
-    let (key, lang) = language_of(&f.rel, config);
     let file_name = key.rsplit('/').next().unwrap_or(&key);
     let kind = if file_name == "_index.md" {
         Kind::Section
     } else {
         Kind::Page
     };
-    let content_dir = match f.rel.rfind('/') {
-        Some(i) => f.rel[..=i].to_string(),
+    let content_dir = match rel.rfind('/') {
+        Some(i) => rel[..=i].to_string(),
         None => String::new(),
     };
     let path = url_path(&key, kind, &split.front_matter, &lang, config);
@@ -257,6 +313,7 @@ fn read_entry(
         later: None,
         rendered: Rendered::default(),
         implicit: false,
+        built_in: false,
         key_lines: split.key_lines.clone(),
     }))
 }
@@ -308,16 +365,7 @@ fn url_path(key: &str, kind: Kind, fm: &FrontMatter, lang: &str, config: &Config
             parts.push(fm.slug.clone().unwrap_or(stem));
         }
     }
-    let mut path = String::from("/");
-    if lang != config.default_language {
-        path.push_str(lang);
-        path.push('/');
-    }
-    for p in parts {
-        path.push_str(&p);
-        path.push('/');
-    }
-    path
+    super::urls::Routes::new(config).content(lang, &parts)
 }
 
 /// Sorting: lower weight first, unweighted last, then title, then path.
@@ -338,11 +386,7 @@ fn link(tree: &mut ContentTree, config: &Config, problems: &mut Vec<Diagnostic>)
             .iter()
             .any(|e| e.kind == Kind::Section && e.key == "_index.md" && &e.lang == lang);
         if !exists {
-            let path = if *lang == config.default_language {
-                "/".to_string()
-            } else {
-                format!("/{lang}/")
-            };
+            let path = super::urls::Routes::new(config).home(lang);
             tree.entries.push(Entry {
                 kind: Kind::Section,
                 file: PathBuf::from("content/_index.md"),
@@ -362,6 +406,7 @@ fn link(tree: &mut ContentTree, config: &Config, problems: &mut Vec<Diagnostic>)
                 later: None,
                 rendered: Rendered::default(),
                 implicit: true,
+                built_in: false,
                 key_lines: Vec::new(),
             });
         }
@@ -507,6 +552,80 @@ mod tests {
         load(dir.path(), config, false).unwrap()
     }
 
+    fn no_handbook() -> Config {
+        Config {
+            handbook: false,
+            ..Config::defaults()
+        }
+    }
+
+    #[test]
+    fn the_built_in_handbook_fills_in_what_the_site_does_not_have() {
+        let config = Config {
+            languages: vec!["en".into(), "zh".into()],
+            ..Config::defaults()
+        };
+        let t = site(
+            &[
+                // Replaces one English chapter; its Chinese version stays built in.
+                ("guide/testing.md", "+++\ntitle = \"Our testing\"\n+++\n"),
+                // A chapter of the site's own.
+                ("guide/runbooks.md", "+++\ntitle = \"Runbooks\"\n+++\n"),
+            ],
+            &config,
+        );
+        let testing = by_key(&t, "guide/testing.md", "en");
+        assert_eq!(testing.title, "Our testing");
+        assert!(!testing.built_in);
+        assert_eq!(testing.file, PathBuf::from("content/guide/testing.md"));
+        let testing_zh = by_key(&t, "guide/testing.md", "zh");
+        assert!(testing_zh.built_in);
+        assert_eq!(testing_zh.path, "/zh/guide/testing/");
+        assert_eq!(
+            testing_zh.file,
+            PathBuf::from("<built-in handbook>/guide/testing.zh.md")
+        );
+        let ci = by_key(&t, "guide/continuous-integration.md", "en");
+        assert!(ci.built_in);
+        assert_eq!(ci.path, "/guide/continuous-integration/");
+        // The site's own chapter sits in the built-in section with the others.
+        let guide = by_key(&t, "guide/_index.md", "en");
+        let runbooks = t.by_key[&("guide/runbooks.md".to_string(), "en".to_string())];
+        assert!(guide.pages.contains(&runbooks));
+        let built_in_pages = handbook::FILES
+            .iter()
+            .filter(|(n, _)| !n.starts_with("_index"))
+            .count();
+        // Every built-in chapter in both languages, the site's own one more in English.
+        assert_eq!(
+            guide.pages.len() + by_key(&t, "guide/_index.md", "zh").pages.len(),
+            built_in_pages + 1
+        );
+        // One language only: no Chinese chapter is loaded.
+        let en_only = site(&[], &Config::defaults());
+        assert!(en_only.entries.iter().all(|e| e.lang == "en"));
+        assert!(en_only
+            .by_key
+            .contains_key(&("guide/testing.md".to_string(), "en".to_string())));
+        // A Chinese-first site serves the Chinese chapters at /guide/.
+        let zh_first = Config {
+            default_language: "zh".into(),
+            languages: vec!["zh".into(), "en".into()],
+            ..Config::defaults()
+        };
+        let t = site(&[], &zh_first);
+        assert_eq!(by_key(&t, "guide/testing.md", "zh").path, "/guide/testing/");
+        assert_eq!(
+            by_key(&t, "guide/testing.md", "en").path,
+            "/en/guide/testing/"
+        );
+        // handbook = false: none of it.
+        assert!(site(&[], &no_handbook())
+            .entries
+            .iter()
+            .all(|e| !e.built_in));
+    }
+
     fn by_key<'a>(t: &'a ContentTree, key: &str, lang: &str) -> &'a Entry {
         &t.entries[t.by_key[&(key.to_string(), lang.to_string())]]
     }
@@ -524,7 +643,7 @@ mod tests {
                 ("guide/bundle/pic.png", "x"),
                 ("draft.md", "+++\ndraft = true\n+++\n"),
             ],
-            &Config::defaults(),
+            &no_handbook(),
         );
         let guide = by_key(&t, "guide/_index.md", "en");
         assert_eq!(guide.path, "/guide/");
@@ -556,7 +675,7 @@ mod tests {
     fn translations_live_under_the_language_prefix() {
         let config = Config {
             languages: vec!["en".into(), "zh".into()],
-            ..Config::defaults()
+            ..no_handbook()
         };
         let t = site(
             &[

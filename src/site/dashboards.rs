@@ -8,9 +8,13 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use super::charts::{self, Band, BarSpec, Chart, HistogramSpec, LineSpec, RadarSpec, Series, Unit};
+use super::i18n::Words;
+use super::model_texts::{Localised, ModelTexts};
 use super::reports::{self, RepoSeries, TierDistribution, TrendPoint};
+use super::urls::{self, Routes};
 use crate::assess::{assess_repos, repo_specs, Report, WindowArgs};
 use crate::metrics::{self, Dora, Window};
+use crate::probes::Outcome;
 use crate::sources::git::GitRepo;
 use crate::workspace::Workspace;
 
@@ -141,8 +145,63 @@ fn one_folder_each<'a>(
     Ok(())
 }
 
-/// The charts of one repository's report, in page order.
-pub fn repo_charts(name: &str, s: &RepoSeries) -> Vec<Chart> {
+/// The handbook chapter the reports' "how this was measured" links to.
+pub const MEASUREMENT_CHAPTER: &str = "dora-metrics";
+
+/// The language the texts made by the assessment (reasons why a level could
+/// not be decided, evidence notes, notes, benchmark titles) are written in.
+const ASSESSMENT_LANGUAGE: &str = "en";
+
+/// What a dashboard page is rendered for: a language, its words, the model's
+/// and probes' texts in it, and the site's URLs.
+pub struct Locale<'a> {
+    pub lang: &'a str,
+    pub words: Words<'a>,
+    pub texts: &'a ModelTexts,
+    pub model: &'a crate::model::Model,
+    pub routes: &'a Routes,
+    /// A site path as a link (with the site's base path).
+    pub url: &'a dyn Fn(&str) -> String,
+}
+
+impl Locale<'_> {
+    /// `lang="en"` for a text of the assessment on a page in another language.
+    fn assessment_lang(&self) -> Value {
+        if self.lang == ASSESSMENT_LANGUAGE {
+            Value::Null
+        } else {
+            Value::String(ASSESSMENT_LANGUAGE.into())
+        }
+    }
+
+    /// Theme strings as names: tiers and probe outcomes, for the templates
+    /// (`names.tier[d.tiers.lead_time]`).
+    pub fn names(&self) -> Value {
+        let w = self.words;
+        json!({
+            "tier": {
+                "elite": w.get("tier_elite"),
+                "high": w.get("tier_high"),
+                "medium": w.get("tier_medium"),
+                "low": w.get("tier_low"),
+            },
+            "outcome": {
+                "pass": w.get("outcome_pass"),
+                "fail": w.get("outcome_fail"),
+                "unknown": w.get("outcome_unknown"),
+                "not-applicable": w.get("outcome_not_applicable"),
+            },
+        })
+    }
+}
+
+fn localised(l: Localised) -> Value {
+    json!({"text": l.text, "lang": l.lang})
+}
+
+/// The charts of one repository's report, in page order. `areas` are the
+/// names of the areas that apply, in the page's language.
+pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Vec<Chart> {
     let labels =
         |points: &[reports::Point]| points.iter().map(|p| p.label.clone()).collect::<Vec<_>>();
     let values = |points: &[reports::Point], scale: f64| {
@@ -156,150 +215,185 @@ pub fn repo_charts(name: &str, s: &RepoSeries) -> Vec<Chart> {
         .iter()
         .map(|w| w.label.clone())
         .collect();
+    let named = |key| w.fill(key, &[("name", name)]);
+    let no_data = w.get("chart_no_data").to_string();
+    let bucket_keys = [
+        "bucket_under_1h",
+        "bucket_1_4h",
+        "bucket_4_24h",
+        "bucket_1_7d",
+        "bucket_7_30d",
+        "bucket_over_30d",
+    ];
+    let buckets: Vec<charts::Bucket> = charts::lead_time_buckets()
+        .into_iter()
+        .zip(bucket_keys)
+        .map(|(b, key)| charts::Bucket {
+            label: w.get(key).to_string(),
+            upper: b.upper,
+        })
+        .collect();
     vec![
         charts::bar_chart(&BarSpec {
             id: "deployments-per-week".into(),
-            title: "Deployments per week".into(),
-            description: format!("Number of production deployments of {name} in each week of the window."),
-            x_label: "Week (starting Monday)".into(),
-            y_label: "Deployments".into(),
+            title: w.get("chart_deployments_title").into(),
+            description: named("chart_deployments_description"),
+            x_label: w.get("chart_week").into(),
+            y_label: w.get("chart_deployments_axis").into(),
             unit: Unit::Count,
             categories: labels(&s.deployments_per_week),
             series: vec![Series {
-                name: "Deployments".into(),
+                name: w.get("chart_deployments_axis").into(),
                 values: values(&s.deployments_per_week, 1.0),
             }],
             stacked: false,
-            no_data: String::new(),
+            no_data: no_data.clone(),
         }),
         charts::line_chart(&LineSpec {
             id: "lead-time-per-week".into(),
-            title: "Lead time per week".into(),
-            description: format!(
-                "Median lead time for changes of {name} per week of deployment, with a band up to the 90th percentile."
-            ),
-            x_label: "Week (starting Monday)".into(),
-            y_label: "Lead time".into(),
+            title: w.get("chart_lead_time_title").into(),
+            description: named("chart_lead_time_description"),
+            x_label: w.get("chart_week").into(),
+            y_label: w.get("chart_lead_time_axis").into(),
             unit: Unit::Hours,
             x: weeks,
             series: vec![Series {
-                name: "Median".into(),
+                name: w.get("chart_median").into(),
                 values: s.lead_time_per_week.iter().map(|w| w.median).collect(),
             }],
             band: Some(Band {
                 low: Series {
-                    name: "Median".into(),
+                    name: w.get("chart_median").into(),
                     values: s.lead_time_per_week.iter().map(|w| w.median).collect(),
                 },
                 high: Series {
-                    name: "p90".into(),
+                    name: w.get("chart_p90").into(),
                     values: s.lead_time_per_week.iter().map(|w| w.p90).collect(),
                 },
             }),
-            no_data: String::new(),
+            no_data: no_data.clone(),
         }),
         charts::histogram(&HistogramSpec {
             id: "lead-time-distribution".into(),
-            title: "Lead-time distribution".into(),
-            description: format!("How many changes of {name} reached production within each lead-time range (log scale)."),
-            x_label: "Lead time".into(),
-            y_label: "Changes".into(),
+            title: w.get("chart_distribution_title").into(),
+            description: named("chart_distribution_description"),
+            x_label: w.get("chart_lead_time_axis").into(),
+            y_label: w.get("chart_changes_axis").into(),
             values: s.lead_times.clone(),
-            buckets: charts::lead_time_buckets(),
-            no_data: String::new(),
+            buckets,
+            no_data: no_data.clone(),
         }),
         charts::bar_chart(&BarSpec {
             id: "failure-rate-per-month".into(),
-            title: "Change failure rate per month".into(),
-            description: format!("Share of {name}'s deployments in each month that failed."),
-            x_label: "Month".into(),
-            y_label: "Change failure rate".into(),
+            title: w.get("chart_failure_title").into(),
+            description: named("chart_failure_description"),
+            x_label: w.get("chart_month").into(),
+            y_label: w.get("change_failure_rate").into(),
             unit: Unit::Ratio,
             categories: labels(&s.failure_rate_per_month),
             series: vec![Series {
-                name: "Change failure rate".into(),
+                name: w.get("change_failure_rate").into(),
                 values: values(&s.failure_rate_per_month, 0.01),
             }],
             stacked: false,
-            no_data: String::new(),
+            no_data: no_data.clone(),
         }),
         charts::bar_chart(&BarSpec {
             id: "recovery-per-month".into(),
-            title: "Recovery time per month".into(),
-            description: format!("Median time for {name} to recover from a failed deployment, by month of the failure."),
-            x_label: "Month".into(),
-            y_label: "Recovery time".into(),
+            title: w.get("chart_recovery_title").into(),
+            description: named("chart_recovery_description"),
+            x_label: w.get("chart_month").into(),
+            y_label: w.get("recovery_time").into(),
             unit: Unit::Hours,
             categories: labels(&s.recovery_per_month),
             series: vec![Series {
-                name: "Median recovery time".into(),
+                name: w.get("chart_recovery_series").into(),
                 values: values(&s.recovery_per_month, 1.0),
             }],
             stacked: false,
-            no_data: String::new(),
+            no_data: no_data.clone(),
         }),
         charts::line_chart(&LineSpec {
             id: "coverage-over-time".into(),
-            title: "Coverage over time".into(),
-            description: format!("Line coverage of {name}'s tests at each collection."),
-            x_label: "Collected".into(),
-            y_label: "Line coverage".into(),
+            title: w.get("chart_coverage_title").into(),
+            description: named("chart_coverage_description"),
+            x_label: w.get("chart_collected").into(),
+            y_label: w.get("chart_line_coverage").into(),
             unit: Unit::Ratio,
             x: labels(&s.coverage_over_time),
             series: vec![Series {
-                name: "Line coverage".into(),
+                name: w.get("chart_line_coverage").into(),
                 values: values(&s.coverage_over_time, 0.01),
             }],
             band: None,
-            no_data: String::new(),
+            no_data: no_data.clone(),
         }),
         charts::radar(&RadarSpec {
             id: "area-levels".into(),
-            title: "Maturity by area".into(),
-            description: area_levels_description(name, &s.area_levels),
-            axis_label: "Area".into(),
-            axes: s.area_levels.iter().map(|p| p.label.clone()).collect(),
+            title: w.get("chart_areas_title").into(),
+            description: area_levels_description(name, &s.area_levels, areas, w),
+            axis_label: w.get("chart_area_axis").into(),
+            axes: areas.to_vec(),
             series: vec![Series {
                 name: name.to_string(),
                 values: s.area_levels.iter().map(|p| p.value).collect(),
             }],
             unit: Unit::Level,
             max: 5.0,
-            missing: NOT_MEASURED.into(),
-            no_data: "No practice measured".into(),
+            missing: w.get("not_measured").into(),
+            no_data: w.get("chart_areas_no_data").into(),
         }),
     ]
 }
 
 /// The stacked chart of the lead-time phases: the median of each phase among
 /// the changes deployed in each week or month.
-pub fn phase_chart(name: &str, p: &reports::PhaseSeries) -> Chart {
-    let period = if p.period == "week" {
-        "Week (starting Monday)"
-    } else {
-        "Month"
+pub fn phase_chart(name: &str, p: &reports::PhaseSeries, w: Words) -> Chart {
+    let weekly = p.period == "week";
+    let phase_name = |n: &str| -> String {
+        match n {
+            "coding" => w.get("phase_coding"),
+            "pickup" => w.get("phase_pickup"),
+            "review" => w.get("phase_review"),
+            "deploy" => w.get("phase_deploy"),
+            "integration" => w.get("phase_integration"),
+            other => other,
+        }
+        .to_string()
     };
+    let names: Vec<String> = p.phases.iter().map(|(n, _)| phase_name(n)).collect();
     charts::bar_chart(&BarSpec {
         id: "lead-time-phases".into(),
-        title: format!("Lead-time phases per {}", p.period),
-        description: format!(
-            "For the changes of {name} deployed in each {}, the median of each phase of their lead time ({}), stacked.",
-            p.period,
-            p.phases
-                .iter()
-                .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(", ")
+        title: w
+            .get(if weekly {
+                "chart_phases_title_week"
+            } else {
+                "chart_phases_title_month"
+            })
+            .into(),
+        description: w.fill(
+            if weekly {
+                "chart_phases_description_week"
+            } else {
+                "chart_phases_description_month"
+            },
+            &[
+                ("name", name),
+                ("phases", &names.join(w.get("list_separator"))),
+            ],
         ),
-        x_label: period.into(),
-        y_label: "Median time".into(),
+        x_label: w
+            .get(if weekly { "chart_week" } else { "chart_month" })
+            .into(),
+        y_label: w.get("chart_phases_axis").into(),
         unit: Unit::Hours,
         categories: p.labels.clone(),
         series: p
             .phases
             .iter()
-            .map(|(n, values)| Series {
-                name: (*n).to_string(),
+            .zip(names)
+            .map(|((_, values), name)| Series {
+                name,
                 values: values.clone(),
             })
             .collect(),
@@ -309,7 +403,7 @@ pub fn phase_chart(name: &str, p: &reports::PhaseSeries) -> Chart {
 }
 
 /// The report's phase breakdown: which phases, their statistics as cards, and the chart.
-fn phases_value(name: &str, d: &Dora, series: &RepoSeries) -> Value {
+fn phases_value(name: &str, d: &Dora, series: &RepoSeries, w: Words) -> Value {
     use crate::metrics::phases::PhaseStats;
     let card = |phase: &str, s: &PhaseStats| json!({"phase": phase, "count": s.count, "median": s.median, "p90": s.p90});
     let b = &d.lead_time_phases_hours;
@@ -336,7 +430,7 @@ fn phases_value(name: &str, d: &Dora, series: &RepoSeries) -> Value {
     json!({
         "kind": kind,
         "cards": cards,
-        "chart": series.lead_time_phases.as_ref().filter(|_| kind != "none").map(|p| phase_chart(name, p)),
+        "chart": series.lead_time_phases.as_ref().filter(|_| kind != "none").map(|p| phase_chart(name, p, w)),
     })
 }
 
@@ -382,69 +476,69 @@ fn moved_value(r: &crate::assess::RepoReport, before: &Dora, series: &RepoSeries
     })
 }
 
-/// How the charts name an area without a measured practice (chart text is English, as
-/// the rest of the charts' text).
-const NOT_MEASURED: &str = "not measured";
-
 /// The radar's description, naming the areas that are not measured.
-fn area_levels_description(name: &str, areas: &[reports::Point]) -> String {
-    let missing: Vec<&str> = areas
+fn area_levels_description(
+    name: &str,
+    levels: &[reports::Point],
+    areas: &[String],
+    w: Words,
+) -> String {
+    let missing: Vec<&str> = levels
         .iter()
-        .filter(|p| p.value.is_none())
-        .map(|p| p.label.as_str())
+        .zip(areas)
+        .filter(|(p, _)| p.value.is_none())
+        .map(|(_, a)| a.as_str())
         .collect();
-    let mut d = format!(
-        "Level (0–5) of {name} in each area of the maturity model, the mean of its measured practices; areas that do not apply are left out."
-    );
+    let mut d = w.fill("chart_areas_description", &[("name", name)]);
     if !missing.is_empty() {
-        d.push_str(&format!(
-            " Not measured (no practice could be decided): {}.",
-            missing.join(", ")
+        d.push(' ');
+        d.push_str(&w.fill(
+            "chart_areas_not_measured",
+            &[("areas", &missing.join(", "))],
         ));
     }
     d
 }
 
 /// The overview's charts: repositories per tier, and the group's trends.
-pub fn overview_charts(tiers: &[TierDistribution], trends: &[TrendPoint]) -> Value {
-    let metric_names: Vec<String> = tiers.iter().map(|t| t.metric.clone()).collect();
-    let tier_series = |name: &str, get: fn(&TierDistribution) -> usize| Series {
-        name: name.into(),
+pub fn overview_charts(tiers: &[TierDistribution], trends: &[TrendPoint], w: Words) -> Value {
+    let metric_names: Vec<String> = tiers.iter().map(|t| w.get(t.key).to_string()).collect();
+    let tier_series = |key: &'static str, get: fn(&TierDistribution) -> usize| Series {
+        name: w.get(key).into(),
         values: tiers.iter().map(|t| Some(get(t) as f64)).collect(),
     };
+    let no_data = w.get("chart_no_data").to_string();
     let tiers_chart = charts::bar_chart(&BarSpec {
         id: "tier-distribution".into(),
-        title: "Repositories per tier".into(),
-        description: "For each DORA metric, how many repositories are elite, high, medium or low."
-            .into(),
-        x_label: "DORA metric".into(),
-        y_label: "Repositories".into(),
+        title: w.get("chart_tiers_title").into(),
+        description: w.get("chart_tiers_description").into(),
+        x_label: w.get("chart_tiers_axis").into(),
+        y_label: w.get("chart_repositories_axis").into(),
         unit: Unit::Count,
         categories: metric_names,
         series: vec![
-            tier_series("elite", |t| t.elite),
-            tier_series("high", |t| t.high),
-            tier_series("medium", |t| t.medium),
-            tier_series("low", |t| t.low),
+            tier_series("tier_elite", |t| t.elite),
+            tier_series("tier_high", |t| t.high),
+            tier_series("tier_medium", |t| t.medium),
+            tier_series("tier_low", |t| t.low),
         ],
         stacked: true,
-        no_data: String::new(),
+        no_data: no_data.clone(),
     });
     let trends_chart = charts::line_chart(&LineSpec {
         id: "group-trends".into(),
-        title: "Median lead time across collections".into(),
-        description: "Median over all repositories of their lead time, at each stored collection."
-            .into(),
-        x_label: "Collected".into(),
-        y_label: "Median lead time".into(),
+        title: w.get("chart_trends_title").into(),
+        description: w.get("chart_trends_description").into(),
+        x_label: w.get("chart_collected").into(),
+        y_label: w.get("chart_median_lead_time").into(),
         unit: Unit::Hours,
         x: trends.iter().map(|t| t.label.clone()).collect(),
         series: vec![Series {
-            name: "Median lead time".into(),
+            name: w.get("chart_median_lead_time").into(),
             values: trends.iter().map(|t| t.lead_time_median_hours).collect(),
         }],
         band: None,
-        no_data: String::new(),
+        no_data,
     });
     json!({"tiers": tiers_chart, "trends": trends_chart})
 }
@@ -462,15 +556,57 @@ fn delta(now: Option<f64>, before: Option<f64>, lower_is_better: bool) -> Value 
     }
 }
 
+/// "How this was measured" in the page's language: the assessment describes
+/// the deployment source and the bot rule in English words around the
+/// configured patterns; they are said again in `w`'s words. A description of
+/// another shape stays as it is, marked as English.
+fn measurement_value(m: &crate::assess::Measurement, loc: &Locale) -> Value {
+    let w = loc.words;
+    let source = m.deployment_source.as_str();
+    let translated_source = if source == "deployment rows of events files (production environments)"
+    {
+        Some(w.get("source_events").to_string())
+    } else if source == "the host's releases" {
+        Some(w.get("source_host_releases").to_string())
+    } else if let Some(p) = source.strip_prefix("the host's deployments to environments matching ")
+    {
+        Some(w.fill("source_host_deployments", &[("pattern", p)]))
+    } else if let Some(b) = source.strip_prefix("first-parent merges into ") {
+        Some(w.fill("source_branch", &[("branch", b)]))
+    } else {
+        source
+            .strip_prefix("tags matching ")
+            .map(|p| w.fill("source_tags", &[("pattern", p)]))
+    };
+    let bots = m.bot_pattern.as_str();
+    let translated_bots = if bots == "names ending in [bot]" {
+        Some(w.get("bots_default").to_string())
+    } else {
+        bots.strip_prefix("names ending in [bot], or matching ")
+            .map(|p| w.fill("bots_pattern", &[("pattern", p)]))
+    };
+    let text = |t: Option<String>, own: &str| match t {
+        Some(t) => json!({"text": t, "lang": null}),
+        None => json!({"text": own, "lang": loc.assessment_lang()}),
+    };
+    let hours = format!("{}", m.incident_link_max_hours);
+    json!({
+        "deployments": text(translated_source, source),
+        "changes": w.fill("measured_changes_text", &[("bots", &translated_bots.unwrap_or_else(|| bots.to_string()))]),
+        "failures": w.fill("measured_failures_text", &[("hours", &hours)]),
+        "benchmark": {"text": m.benchmark, "lang": loc.assessment_lang()},
+    })
+}
+
 impl Dashboards {
-    /// The overview's template value.
-    pub fn overview_value(&self, url: &dyn Fn(&str) -> String) -> Value {
+    /// The overview's template value in `loc`'s language.
+    pub fn overview_value(&self, loc: &Locale) -> Value {
         let all: Vec<usize> = (0..self.report.repos.len()).collect();
-        self.overview_of(&all, url)
+        self.overview_of(&all, loc)
     }
 
     /// The overview of some repositories (all of them, or a team's).
-    pub fn overview_of(&self, members: &[usize], url: &dyn Fn(&str) -> String) -> Value {
+    pub fn overview_of(&self, members: &[usize], loc: &Locale) -> Value {
         let chosen: Vec<&crate::assess::RepoReport> =
             members.iter().map(|&i| &self.report.repos[i]).collect();
         let (tiers, trends) = if members.len() == self.report.repos.len() {
@@ -483,14 +619,20 @@ impl Dashboards {
                 reports::group_trends(&histories),
             )
         };
-        let area_names: Vec<String> = chosen
+        let url = loc.url;
+        let area_names: Vec<Value> = chosen
             .first()
-            .map(|r| r.areas.iter().map(|a| a.name.clone()).collect())
+            .map(|r| {
+                r.areas
+                    .iter()
+                    .map(|a| localised(loc.texts.area(loc.lang, &a.id, &a.name)))
+                    .collect()
+            })
             .unwrap_or_default();
         let teams: Vec<Value> = self
             .teams
             .iter()
-            .map(|t| json!({"name": t.name, "url": url(&format!("/teams/{}/", t.slug))}))
+            .map(|t| json!({"name": t.name, "url": url(&loc.routes.team(loc.lang, &t.slug))}))
             .collect();
         let repos: Vec<Value> = chosen
             .iter()
@@ -498,8 +640,8 @@ impl Dashboards {
                 json!({
                     "name": r.name,
                     "slug": r.slug,
-                    "url": url(&format!("/repos/{}/", r.slug)),
-                    "badge": url(&format!("/badges/{}.svg", r.slug)),
+                    "url": url(&loc.routes.report(loc.lang, &r.slug)),
+                    "badge": url(&urls::badge(&r.slug)),
                     "dora": r.dora,
                     "coverage": r.coverage.as_ref().and_then(|c| c.line_rate),
                     "areas": r.areas,
@@ -507,22 +649,35 @@ impl Dashboards {
                 })
             })
             .collect();
+        let tier_rows: Vec<Value> = tiers
+            .iter()
+            .map(|t| {
+                let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
+                v["metric"] = Value::String(loc.words.get(t.key).to_string());
+                v
+            })
+            .collect();
         json!({
             "window": self.report.window,
-            "edition": self.edition_title,
+            "edition": {"text": self.edition_title, "lang": loc.assessment_lang()},
             "area_names": area_names,
             "repos": repos,
-            "charts": overview_charts(&tiers, &trends),
-            "tiers": tiers,
+            "charts": overview_charts(&tiers, &trends, loc.words),
+            "tiers": tier_rows,
             "trends": trends,
             "teams": teams,
-            "report_json": url("/api/report.json"),
-            "report_csv": url("/api/report.csv"),
+            "report_json": url(urls::REPORT_JSON),
+            "report_csv": url(urls::REPORT_CSV),
         })
     }
 
-    /// The template value of repository `i`'s report page.
-    pub fn repo_value(&self, i: usize, chapter_url: &dyn Fn(&str) -> Option<String>) -> Value {
+    /// The template value of repository `i`'s report page in `loc`'s language.
+    pub fn repo_value(
+        &self,
+        i: usize,
+        loc: &Locale,
+        chapter_url: &dyn Fn(&str) -> Option<String>,
+    ) -> Value {
         let r = &self.report.repos[i];
         let before = &self.previous[i];
         let d = &r.dora;
@@ -539,26 +694,105 @@ impl Dashboards {
         let practices: Vec<Value> = r
             .practices
             .iter()
-            .map(|p| {
-                let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
-                v["chapter_url"] = chapter_url(&p.chapter)
-                    .map(Value::String)
-                    .unwrap_or(Value::Null);
-                v
-            })
+            .map(|p| self.practice_value(r, p, loc, chapter_url))
             .collect();
+        let areas: Vec<String> = r
+            .areas
+            .iter()
+            .filter(|a| a.applicable > 0)
+            .map(|a| loc.texts.area(loc.lang, &a.id, &a.name).text)
+            .collect();
+        let notes_lang = loc.assessment_lang();
         json!({
             "repo": r,
-            "phases": phases_value(&r.name, d, &self.series[i]),
+            "phases": phases_value(&r.name, d, &self.series[i], loc.words),
             "drill": r.drill,
             "moved": moved_value(r, before, &self.series[i]),
             "practices": practices,
             "series": self.series[i],
-            "charts": repo_charts(&r.name, &self.series[i]),
+            "charts": repo_charts(&r.name, &self.series[i], loc.words, &areas),
             "previous": before,
             "deltas": deltas,
             "overall": reports::overall_level(r),
             "window": self.report.window,
+            "measured": measurement_value(&r.measurement, loc),
+            "measured_chapter_url": chapter_url(MEASUREMENT_CHAPTER),
+            "notes_lang": notes_lang,
+            "badge": (loc.url)(&urls::badge(&r.slug)),
+            "report_json": (loc.url)(urls::REPORT_JSON),
         })
+    }
+
+    /// One practice of a report: its names, next step and evidence in the
+    /// page's language; the evidence of a failed probe says what to do.
+    fn practice_value(
+        &self,
+        r: &crate::assess::RepoReport,
+        p: &crate::model::PracticeScore,
+        loc: &Locale,
+        chapter_url: &dyn Fn(&str) -> Option<String>,
+    ) -> Value {
+        let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+        v["chapter_url"] = chapter_url(&p.chapter)
+            .map(Value::String)
+            .unwrap_or(Value::Null);
+        let name = loc.texts.practice(loc.lang, &p.id, &p.name);
+        v["name"] = Value::String(name.text);
+        v["name_lang"] = json!(name.lang);
+        let area = loc.texts.area(loc.lang, &p.area_id, &p.area);
+        v["area"] = Value::String(area.text);
+        v["area_lang"] = json!(area.lang);
+        if let Some(next) = &p.next_step {
+            let level = loc
+                .model
+                .areas
+                .iter()
+                .flat_map(|a| &a.practices)
+                .find(|m| m.id == p.id)
+                .and_then(|m| m.levels.iter().find(|l| &l.next == next))
+                .map(|l| l.level);
+            let step = match level {
+                Some(level) => loc.texts.next(loc.lang, &p.id, level, next),
+                None => Localised {
+                    text: next.clone(),
+                    lang: loc.assessment_lang().as_str().map(String::from),
+                },
+            };
+            v["next_step"] = Value::String(step.text);
+            v["next_step_lang"] = json!(step.lang);
+        }
+        if p.reason.is_some() {
+            v["reason_lang"] = loc.assessment_lang();
+        }
+        let mut explained = std::collections::HashSet::new();
+        let evidence: Vec<Value> = p
+            .evidence
+            .iter()
+            .map(|e| {
+                let mut ev = serde_json::to_value(e).unwrap_or(Value::Null);
+                let note = if loc.texts.own_probe_title(&e.probe) == Some(e.note.as_str()) {
+                    loc.texts.probe_title(loc.lang, &e.probe, &e.note)
+                } else {
+                    Localised {
+                        text: e.note.clone(),
+                        lang: loc.assessment_lang().as_str().map(String::from),
+                    }
+                };
+                ev["note"] = Value::String(note.text);
+                ev["note_lang"] = json!(note.lang);
+                let finding = r.findings.iter().find(|f| f.probe == e.probe);
+                if let Some(f) =
+                    finding.filter(|f| f.outcome == Outcome::Fail && !f.remediation.is_empty())
+                {
+                    if explained.insert(e.probe.clone()) {
+                        let fix = loc.texts.remediation(loc.lang, &f.probe, &f.remediation);
+                        ev["remediation"] = localised(fix);
+                    }
+                }
+                ev
+            })
+            .collect();
+        v["evidence"] = Value::Array(evidence);
+        v
     }
 }

@@ -9,6 +9,7 @@ use tera::{Result, Tera, Value};
 pub fn register(tera: &mut Tera) {
     tera.register_filter("date", date);
     tera.register_filter("slugify", slugify);
+    tera.register_filter("fill", fill);
     // Templates must not read the environment: it holds API tokens.
     tera.register_function("get_env", |_: &HashMap<String, Value>| -> Result<Value> {
         Err(tera::Error::msg(
@@ -40,9 +41,58 @@ fn date(value: &Value, args: &HashMap<String, Value>) -> Result<Value> {
     Ok(Value::String(formatted))
 }
 
+/// `{{ t.changes_count | fill(count=12) }}`: a theme string with each
+/// `{name}` replaced by the argument of that name, so a language can put the
+/// numbers where its grammar wants them. Numbers print as in `{{ }}`.
+fn fill(value: &Value, args: &HashMap<String, Value>) -> Result<Value> {
+    let mut text = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("`fill` filter expects a string"))?
+        .to_string();
+    for (name, arg) in args {
+        let shown = match arg {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => match n.as_f64() {
+                Some(f) if n.is_f64() => format!("{f}"),
+                _ => n.to_string(),
+            },
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        text = text.replace(&format!("{{{name}}}"), &shown);
+    }
+    Ok(Value::String(text))
+}
+
 fn slugify(value: &Value, _: &HashMap<String, Value>) -> Result<Value> {
     let text = value
         .as_str()
         .ok_or_else(|| tera::Error::msg("`slugify` filter expects a string"))?;
     Ok(Value::String(super::markdown::slugify(text)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_puts_numbers_and_text_in_place() {
+        let args: HashMap<String, Value> = [
+            ("count".to_string(), serde_json::json!(4)),
+            ("days".to_string(), serde_json::json!(0.0)),
+            ("rate".to_string(), serde_json::json!(12.5)),
+            ("name".to_string(), serde_json::json!("<api>")),
+        ]
+        .into_iter()
+        .collect();
+        let out = fill(
+            &Value::String("{count} deployments, {days} days, {rate} %, {name}, {other}".into()),
+            &args,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            Value::String("4 deployments, 0 days, 12.5 %, <api>, {other}".into())
+        );
+    }
 }

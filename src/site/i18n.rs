@@ -85,3 +85,79 @@ pub fn load(root: &Path, config: &Config) -> Result<Strings, Vec<Diagnostic>> {
     }
     Ok(out)
 }
+
+/// One language's theme strings, for text made in code (charts, dashboard
+/// values): `get` a string by key, `fill` its `{placeholders}`.
+#[derive(Clone, Copy)]
+pub struct Words<'a> {
+    strings: &'a BTreeMap<String, String>,
+}
+
+impl<'a> Words<'a> {
+    pub fn new(strings: &'a BTreeMap<String, String>) -> Words<'a> {
+        Words { strings }
+    }
+
+    /// The string of `key`; the key itself when no layer has it (every key
+    /// used in code is in the embedded English file, tested).
+    pub fn get(&self, key: &'a str) -> &'a str {
+        self.strings.get(key).map(String::as_str).unwrap_or(key)
+    }
+
+    /// The string of `key` with each `{name}` replaced by its value.
+    pub fn fill(&self, key: &'a str, values: &[(&str, &str)]) -> String {
+        let mut text = self.get(key).to_string();
+        for (name, value) in values {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+}
+
+/// The embedded English strings, for tests that every key used exists.
+#[cfg(test)]
+pub(crate) fn embedded(lang: &str) -> BTreeMap<String, String> {
+    EMBEDDED
+        .iter()
+        .find(|(l, _)| *l == lang)
+        .and_then(|(_, text)| toml::from_str(text).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_and_chinese_have_the_same_keys() {
+        let en: Vec<String> = embedded("en").into_keys().collect();
+        let zh: Vec<String> = embedded("zh").into_keys().collect();
+        assert!(!en.is_empty());
+        assert_eq!(en, zh);
+    }
+
+    #[test]
+    fn every_key_used_in_code_is_in_both_languages() {
+        let en = embedded("en");
+        let zh = embedded("zh");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/site");
+        let re = regex::Regex::new(r#"\.(?:get|fill)\(\s*"([a-z0-9_]+)""#).unwrap();
+        let mut seen = 0;
+        for file in ["dashboards.rs", "build.rs", "output.rs"] {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            for c in re.captures_iter(&text) {
+                let key = &c[1];
+                assert!(
+                    en.contains_key(key),
+                    "{file}: `{key}` is not in i18n/en.toml"
+                );
+                assert!(
+                    zh.contains_key(key),
+                    "{file}: `{key}` is not in i18n/zh.toml"
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen > 20, "found only {seen} keys");
+    }
+}

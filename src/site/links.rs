@@ -15,7 +15,10 @@ pub fn check(site: &Site) -> Vec<Diagnostic> {
         .static_files()
         .into_iter()
         .map(|(p, _)| p)
-        .chain(["highlight.css", "charts.css"].map(String::from))
+        .chain(
+            [super::urls::HIGHLIGHT_CSS, super::urls::CHARTS_CSS]
+                .map(|p| p.trim_start_matches('/').to_string()),
+        )
         .collect();
     let tree = &site.content;
     // Sets, so a page with many links to many headings is checked in linear time.
@@ -91,7 +94,8 @@ pub fn check_translations(site: &Site) -> Vec<Diagnostic> {
     for e in tree
         .entries
         .iter()
-        .filter(|e| e.lang == config.default_language && !e.implicit)
+        // The built-in handbook is translated where it is; a site adds no file for it.
+        .filter(|e| e.lang == config.default_language && !e.implicit && !e.built_in)
     {
         let declared = e.meta.extra.get("untranslated");
         for lang in config.other_languages() {
@@ -118,13 +122,13 @@ pub fn check_translations(site: &Site) -> Vec<Diagnostic> {
     problems
 }
 
-/// In a site with the handbook, every practice of the model must name an
-/// existing chapter.
+/// In a site with the handbook (the built-in one, or chapters of its own),
+/// every practice of the model names an existing chapter, and so does the
+/// reports' "how this was measured" link: the dashboards link them in every
+/// language, falling back to the default language's chapter.
 pub fn check_practice_chapters(site: &Site) -> Vec<Diagnostic> {
     let tree = &site.content;
     let lang = &site.config.default_language;
-    // A site whose `content/guide/` holds at least one practice chapter carries
-    // the handbook; a site with a `guide/` of its own is left alone.
     let chapter_exists = |chapter: &str| {
         tree.by_key
             .contains_key(&(format!("guide/{chapter}.md"), lang.clone()))
@@ -138,21 +142,37 @@ pub fn check_practice_chapters(site: &Site) -> Vec<Diagnostic> {
     if !has_handbook {
         return Vec::new();
     }
+    let model_file = if site.root.join("data/model.toml").is_file() {
+        "data/model.toml"
+    } else {
+        "built-in data/model.toml"
+    };
     let mut problems = Vec::new();
     for area in &site.model.areas {
         for p in &area.practices {
-            let key = format!("guide/{}.md", p.chapter);
-            if !tree.by_key.contains_key(&(key.clone(), lang.clone())) {
+            if !chapter_exists(&p.chapter) {
                 problems.push(Diagnostic::new(
-                    "data/model.toml",
+                    model_file,
                     None,
                     format!(
-                        "practice `{}` names chapter `{}`, but content/{key} does not exist",
-                        p.id, p.chapter
+                        "practice `{}` names chapter `{}`, but content/guide/{}.md does not exist \
+                         (in the site or the built-in handbook)",
+                        p.id, p.chapter, p.chapter
                     ),
                 ));
             }
         }
+    }
+    let measured = super::dashboards::MEASUREMENT_CHAPTER;
+    if !chapter_exists(measured) {
+        problems.push(Diagnostic::new(
+            crate::config::CONFIG_FILE,
+            None,
+            format!(
+                "the reports' \"how this was measured\" links to chapter `{measured}`, but \
+                 content/guide/{measured}.md does not exist (add it, or keep the built-in handbook)"
+            ),
+        ));
     }
     problems
 }
@@ -162,14 +182,7 @@ pub fn check_practice_chapters(site: &Site) -> Vec<Diagnostic> {
 /// `/api/`, `/badges/`) and the generated files are taken on trust, since
 /// `check` does not assess repositories.
 pub fn check_path_links(site: &Site) -> Vec<Diagnostic> {
-    const GENERATED_DIRS: &[&str] = &["repos/", "teams/", "api/", "badges/", "search/"];
-    const GENERATED_FILES: &[&str] = &[
-        "sitemap.xml",
-        "robots.txt",
-        "404.html",
-        "highlight.css",
-        "charts.css",
-    ];
+    let routes = super::urls::Routes::new(&site.config);
     let base = site.config.base_path();
     let pages: HashSet<&str> = site
         .content
@@ -215,8 +228,7 @@ pub fn check_path_links(site: &Site) -> Vec<Diagnostic> {
                 || statics.contains(rel)
                 || aliases.contains(rel)
                 || aliases.contains(&format!("{}index.html", as_dir.trim_start_matches('/')))
-                || GENERATED_FILES.contains(&rel)
-                || GENERATED_DIRS.iter().any(|d| rel.starts_with(d));
+                || routes.is_generated(path, &site.config.languages);
             if !found {
                 problems.push(Diagnostic::new(
                     &e.file,
@@ -227,4 +239,11 @@ pub fn check_path_links(site: &Site) -> Vec<Diagnostic> {
         }
     }
     problems
+}
+
+/// Built-in model and probe texts the site shows that lack a translation into
+/// a configured language the built-in overlays cover (`data/model.zh.toml`,
+/// `data/probes.zh.toml`).
+pub fn check_model_texts(site: &Site) -> Vec<Diagnostic> {
+    site.model_texts.missing_built_in(&site.model)
 }

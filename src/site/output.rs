@@ -168,16 +168,37 @@ impl Site {
             out.push_str("  </url>\n");
         }
         if let Some(d) = &self.dashboards {
-            let generated = d
+            // Reports and team pages, in every language, each with its alternates.
+            type PathOf<'a> = Box<dyn Fn(&str) -> String + 'a>;
+            let routes = &self.routes;
+            let generated: Vec<PathOf> = d
                 .report
                 .repos
                 .iter()
-                .map(|r| format!("/repos/{}/", r.slug))
-                .chain(d.teams.iter().map(|t| format!("/teams/{}/", t.slug)));
-            for path in generated {
-                out.push_str("  <url>\n    <loc>");
-                out.push_str(&escape_html(&self.permalink(&path)));
-                out.push_str("</loc>\n  </url>\n");
+                .map(|r| Box::new(move |l: &str| routes.report(l, &r.slug)) as PathOf)
+                .chain(
+                    d.teams
+                        .iter()
+                        .map(|t| Box::new(move |l: &str| routes.team(l, &t.slug)) as PathOf),
+                )
+                .collect();
+            let languages = &self.config.languages;
+            for path_of in &generated {
+                for lang in languages {
+                    out.push_str("  <url>\n    <loc>");
+                    out.push_str(&escape_html(&self.permalink(&path_of(lang))));
+                    out.push_str("</loc>\n");
+                    if languages.len() > 1 {
+                        for l in languages {
+                            out.push_str(&format!(
+                                "    <xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>\n",
+                                escape_html(l),
+                                escape_html(&self.permalink(&path_of(l)))
+                            ));
+                        }
+                    }
+                    out.push_str("  </url>\n");
+                }
             }
         }
         out.push_str("</urlset>\n");

@@ -320,6 +320,9 @@ pub fn overall_level(r: &RepoReport) -> OverallLevel {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TierDistribution {
     pub metric: String,
+    /// The metric's theme-string key (`lead_time`), for its name in a language.
+    #[serde(skip)]
+    pub key: &'static str,
     /// Counts for elite, high, medium, low, and no data.
     pub elite: usize,
     pub high: usize,
@@ -335,19 +338,26 @@ pub fn tier_distribution(report: &Report) -> Vec<TierDistribution> {
 /// [`tier_distribution`] of some repositories (a team).
 pub fn tier_distribution_of(repos: &[&RepoReport]) -> Vec<TierDistribution> {
     type TierOf = fn(&RepoReport) -> Option<Tier>;
-    let metrics: [(&str, TierOf); 4] = [
-        ("Deployment frequency", |r| {
+    let metrics: [(&str, &'static str, TierOf); 4] = [
+        ("Deployment frequency", "deployment_frequency", |r| {
             r.dora.tiers.deployment_frequency
         }),
-        ("Lead time for changes", |r| r.dora.tiers.lead_time),
-        ("Change failure rate", |r| r.dora.tiers.change_failure_rate),
-        ("Recovery time", |r| r.dora.tiers.recovery_time),
+        ("Lead time for changes", "lead_time", |r| {
+            r.dora.tiers.lead_time
+        }),
+        ("Change failure rate", "change_failure_rate", |r| {
+            r.dora.tiers.change_failure_rate
+        }),
+        ("Recovery time", "recovery_time", |r| {
+            r.dora.tiers.recovery_time
+        }),
     ];
     metrics
         .iter()
-        .map(|(name, get)| {
+        .map(|(name, key, get)| {
             let mut d = TierDistribution {
                 metric: name.to_string(),
+                key,
                 elite: 0,
                 high: 0,
                 medium: 0,

@@ -147,7 +147,9 @@ export function buildFixture(repoRoot, { handbook = true, repos = true, extra = 
     webPortal(path.join(dir, "repos", "web-portal"));
     config +=
       '\n[[repos]]\nname = "payments"\npath = "../repos/payments"\n' +
-      '\n[[repos]]\nname = "web-portal"\npath = "../repos/web-portal"\n';
+      '\n[[repos]]\nname = "web-portal"\npath = "../repos/web-portal"\n' +
+      // A team, so the team pages (in every language) are part of the site.
+      '\n[[teams]]\nname = "Checkout"\nrepos = ["payments"]\n';
   }
   fs.writeFileSync(path.join(site, "opsmeter.toml"), config);
   for (const [p, text] of Object.entries(extra)) {

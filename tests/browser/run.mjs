@@ -241,7 +241,7 @@ test("every page loads with no console error, failed request or broken link", as
   crawled = await crawl();
   const urls = [...crawled.pages.keys()].map((u) => new URL(u).pathname);
   console.log(`    crawled ${urls.length} pages, ${crawled.resources.size} resources, ${crawled.links.length} links`);
-  for (const p of ["/", "/zh/", "/guide/", "/zh/guide/", "/guide/testing/", "/zh/guide/testing/", "/repos/payments/", "/repos/web-portal/"]) {
+  for (const p of ["/", "/zh/", "/guide/", "/zh/guide/", "/guide/testing/", "/zh/guide/testing/", "/repos/payments/", "/repos/web-portal/", "/zh/repos/payments/", "/zh/teams/checkout/"]) {
     assert(urls.includes(p), `the crawl did not reach ${p}`);
   }
   for (const r of ["/api/report.json", "/api/report.csv"]) {
@@ -617,6 +617,104 @@ test("axe-core finds no serious or critical violation on any page (light and dar
   assertNoProblems(problems, "accessibility");
 });
 
+// ---------------------------------------------------------------- Chinese dashboards
+
+/**
+ * Our English UI strings, read from the theme's English translation file, so
+ * the list cannot go stale: each as a whole-text pattern (`{count} changes`
+ * matches "4 changes").
+ */
+function englishStrings() {
+  const read = (lang) => {
+    const text = fs.readFileSync(path.join(repoRoot, "themes/default/i18n", `${lang}.toml`), "utf8");
+    const out = new Map();
+    for (const m of text.matchAll(/^([A-Za-z0-9_-]+)\s*=\s*"((?:[^"\\]|\\.)*)"\s*$/gm)) {
+      out.set(m[1], JSON.parse(`"${m[2]}"`));
+    }
+    return out;
+  };
+  const en = read("en");
+  const zh = read("zh");
+  assert(en.size > 100, `only ${en.size} strings in en.toml`);
+  const escape = (s) => s.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+  const list = [];
+  for (const [key, value] of en) {
+    const text = value.trim();
+    // Not words: one character, and what both files spell alike without an English word in it
+    // ("DORA", "p90"). A Chinese string left in English is still caught.
+    if (text.length < 2 || (zh.get(key) === value && !/[a-z]{3,}/.test(text))) continue;
+    const pattern = text
+      .split(/(\{[a-z_]+\})/)
+      .map((part) => (/^\{[a-z_]+\}$/.test(part) ? ".+?" : escape(part)))
+      .join("");
+    list.push({ key, text, re: new RegExp(`^${pattern}[:：]?$`, "i") });
+  }
+  return list;
+}
+
+/** Visible text (text nodes, and alt/placeholder/aria-label/title) outside data, with all <details> open. */
+async function visibleTexts(page) {
+  return page.evaluate(() => {
+    for (const d of document.querySelectorAll("details")) d.open = true;
+    // Data: anything marked translate="no" (names, refs, paths), code, and numbers.
+    const isData = (el) => !!el.closest('[translate="no"], code, pre, script, style');
+    const visible = (el) => {
+      if (!el.getClientRects().length) return false;
+      const style = getComputedStyle(el);
+      return style.visibility !== "hidden" && style.display !== "none";
+    };
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const text = n.nodeValue.replace(/\s+/g, " ").trim();
+      const el = n.parentElement;
+      if (!text || !el || isData(el) || !visible(el)) continue;
+      out.push({ text, where: el.tagName.toLowerCase() + (el.className && typeof el.className === "string" ? `.${el.className}` : "") });
+    }
+    for (const el of document.querySelectorAll("[alt], [placeholder], [aria-label], [title]")) {
+      if (isData(el)) continue;
+      for (const a of ["alt", "placeholder", "aria-label", "title"]) {
+        const v = el.getAttribute(a);
+        if (v && v.trim()) out.push({ text: v.trim(), where: `${el.tagName.toLowerCase()}[${a}]` });
+      }
+    }
+    return out;
+  });
+}
+
+/** The English UI strings among a page's visible texts. */
+async function englishOn(page, strings) {
+  const found = [];
+  for (const { text, where } of await visibleTexts(page)) {
+    const hit = strings.find((s) => s.re.test(text));
+    if (hit) found.push(`${where}: "${text}" (en.toml ${hit.key} = "${hit.text}")`);
+  }
+  return found;
+}
+
+test("every Chinese dashboard page shows none of our English UI strings outside data", async () => {
+  const strings = englishStrings();
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const { page, problems } = await watchedPage(context);
+  const pages = ["/zh/", "/zh/teams/checkout/", "/zh/repos/payments/", "/zh/repos/web-portal/"];
+  const found = [];
+  for (const p of pages) {
+    const response = await page.goto(new URL(p, server.url).href, { waitUntil: "load" });
+    assert(response && response.status() === 200, `${p}: HTTP ${response && response.status()}`);
+    assert((await page.locator("html").getAttribute("lang")) === "zh", `${p} is not in Chinese`);
+    // A page with data: the report's charts and evidence, the overview's table.
+    assert((await page.locator("svg.chart").count()) > 0, `${p} has no chart`);
+    for (const f of await englishOn(page, strings)) found.push(`${p}: ${f}`);
+  }
+  // The check itself finds English where it is: on the English report.
+  await page.goto(new URL("/repos/payments/", server.url).href, { waitUntil: "load" });
+  const english = await englishOn(page, strings);
+  assert(english.length > 50, `the check finds only ${english.length} English strings on the English report`);
+  await context.close();
+  assertNoProblems(problems, "Chinese dashboards");
+  assertNoProblems(found, "English UI strings on Chinese dashboard pages");
+});
+
 // ---------------------------------------------------------------- screenshots and phone layout
 
 test("screenshots of the overview, a report and a handbook page at desktop and phone widths", async () => {
@@ -632,6 +730,8 @@ test("screenshots of the overview, a report and a handbook page at desktop and p
       ["report", "/repos/payments/"],
       ["handbook", "/guide/testing/"],
       ["handbook-zh", "/zh/guide/testing/"],
+      ["overview-zh", "/zh/"],
+      ["report-zh", "/zh/repos/payments/"],
     ]) {
       const { page, problems: pageProblems } = await watchedPage(context);
       await page.goto(new URL(p, server.url).href, { waitUntil: "load" });
