@@ -293,6 +293,10 @@ impl HostApi for GitHub {
 
     /// Tags matching `tag_pattern`, timed as local git does: the tagger date of an
     /// annotated tag, else the committer date of the commit.
+    async fn tag_names(r: &Repo<'_>) -> Result<Vec<String>> {
+        Ok(tag_refs(r.client, &r.base).await?.into_keys().collect())
+    }
+
     async fn tags(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
         let (client, base, o) = (r.client, r.base.as_str(), r.o);
         let refs = tag_refs(client, base).await?;

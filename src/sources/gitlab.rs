@@ -222,6 +222,12 @@ impl HostApi for GitLab {
 
     /// Tags matching `tag_pattern`: the tagger date when GitLab gives it, else
     /// the commit's committer date.
+    async fn tag_names(r: &Repo<'_>) -> Result<Vec<String>> {
+        let url = format!("{}/repository/tags?per_page=100", r.base);
+        let list: Vec<Tag> = r.client.list(&url).await?;
+        Ok(list.into_iter().map(|t| t.name).collect())
+    }
+
     async fn tags(r: &Repo<'_>, _notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
         let (client, base, o) = (r.client, r.base.as_str(), r.o);
         let list: Vec<Tag> = client

@@ -22,7 +22,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{HostOptions, HostRead, OrgFilter, RangeCommit};
-use crate::facts::{Collection, Deployment, Incident, PullRequest, RepoFacts, Sha};
+use crate::facts::{
+    Collection, Deployment, DeploymentSearch, Incident, PullRequest, RepoFacts, Sha,
+};
 use crate::sources::http::{Client, Freshness, StatusError};
 
 /// What differs between hosts: endpoints and field names.
@@ -52,6 +54,9 @@ pub(crate) trait HostApi {
 
     /// Tags matching `tag_pattern`.
     async fn tags(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>>;
+
+    /// The names of all tags (to explain why none is a deployment).
+    async fn tag_names(r: &Repo<'_>) -> Result<Vec<String>>;
 
     /// The compare of two commits: what `to` deploys and `from` did not.
     fn compare_url(base: &str, from: &str, to: &str) -> String;
@@ -309,6 +314,7 @@ pub(crate) async fn collect<H: HostApi>(
     let stored = stored.unwrap_or_default();
     let mut notes = Vec::new();
 
+    let mut search = None;
     let mut deployments = H::environment_deployments(&r, &stored).await?;
     if deployments.is_empty() {
         deployments = H::releases(&r, &mut notes).await?;
@@ -320,6 +326,7 @@ pub(crate) async fn collect<H: HostApi>(
                 "no production deployments, releases or tags matching tag_pattern `{}`: no deployments",
                 o.tags.as_str()
             ));
+            search = Some(searched(H::tag_names(&r).await?, o.tags.as_str()));
         }
     }
     super::sort_deployments(&mut deployments);
@@ -346,7 +353,7 @@ pub(crate) async fn collect<H: HostApi>(
     let (fresh_incidents, newest_issue) = H::incidents(&r, cursor).await?;
     let incidents = super::merge_by(stored.incidents, fresh_incidents, |i| i.id.clone());
 
-    Ok(super::assemble(HostRead {
+    let mut facts = super::assemble(HostRead {
         name: name.to_string(),
         deployments,
         ranges,
@@ -359,7 +366,24 @@ pub(crate) async fn collect<H: HostApi>(
             api_url: api.to_string(),
             cursor: super::later(cursor, super::later(newest_pull, newest_issue)),
         },
-    }))
+    });
+    facts.deployment_search = search;
+    Ok(facts)
+}
+
+/// What a host held when no source gave a deployment: no production
+/// deployment, no release, and `names` (all tags), none matching `pattern`;
+/// the three last by name are kept (hosts list tags without dates).
+fn searched(mut names: Vec<String>, pattern: &str) -> DeploymentSearch {
+    names.sort_by(|a, b| b.cmp(a));
+    DeploymentSearch {
+        host_deployments: Some(0),
+        releases: Some(0),
+        tags: Some(names.len()),
+        tag_pattern: pattern.to_string(),
+        other_tags: names.into_iter().take(3).collect(),
+        branch: None,
+    }
 }
 
 /// The commits of a compare, all its pages (an immutable answer: cached for good).

@@ -339,6 +339,7 @@ pub fn assemble(read: HostRead) -> RepoFacts {
         pull_requests,
         collection: Some(collection),
         files: None,
+        deployment_search: None,
     }
 }
 
