@@ -36,7 +36,6 @@ pub struct Explanation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
     /// Tags that did not match: the newest (local git) or the last by name (hosts).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// The `deploy_branch` without merges.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,13 +175,15 @@ fn deployments(facts: &RepoFacts, spec: &RepoSpec, window: &Window) -> Option<Ex
     }))
 }
 
-/// A `tag_pattern` for tags named like `tags[0]`: its letters before the
-/// first digit, anchored (`release-2024-11` → `^release-`), when the other
-/// tags shown start the same way; none for tags that start with a digit.
+/// A `tag_pattern` for tags named like the newest, `tags[0]`: its letters
+/// before the first digit, anchored (`release-2024-11` → `^release-`), when
+/// the next newest starts the same way (one odd tag is no naming scheme);
+/// none for tags that start with a digit or have none.
 pub fn suggest_pattern(tags: &[String]) -> Option<String> {
     let first = tags.first()?;
     let prefix: String = first.chars().take_while(|c| !c.is_ascii_digit()).collect();
-    if prefix.is_empty() || prefix == *first || !tags.iter().all(|t| t.starts_with(&prefix)) {
+    if prefix.is_empty() || prefix == *first || !tags.iter().take(2).all(|t| t.starts_with(&prefix))
+    {
         return None;
     }
     let escaped: String = prefix
@@ -195,29 +196,19 @@ pub fn suggest_pattern(tags: &[String]) -> Option<String> {
     Some(format!("^{escaped}"))
 }
 
-/// The English sentences of the theme (`explain_*`, `hint_*` in
-/// `themes/default/i18n/en.toml`), with the same placeholders.
-fn english(key: &str) -> &'static str {
-    match key {
-        "tags_none_matching" => "{count} tags, none matching `{pattern}`; the newest are {tags}",
-        "no_tags" => "no tags in the repository",
-        "host_tags_none_matching" => "no production deployments and no releases; {count} tags, none matching `{pattern}`; the last by name are {tags}",
-        "host_nothing" => "no production deployments, no releases and no tags",
-        "no_branch_merges" => "no first-parent merges into `{branch}`",
-        "no_event_deployments" => "no production deployment rows in {count} events files",
-        "none_in_window" => "{count} deployments, none in the window; the last on {last}",
-        "no_coverage_report" => "no coverage report in the tree",
-        "no_incident_issues" => "no issues labelled as incidents (`incident_label`)",
-        "no_event_incidents" => "no incident rows in {count} events files",
-        "no_incident_source" => "no incident source: recovery time and time to restore are not measured",
-        "set_tag_pattern" => "set `tag_pattern = '{suggestion}'`",
-        "record_deployments" => "to start recording deployments, tag each release `v1.2.3`, set `deploy_branch`, or add deployment rows to an events file",
-        "record_host_deployments" => "to start recording deployments, deploy to a `production` environment, publish releases, or tag each release `v1.2.3`",
-        "widen_window" => "widen the window with `--since`",
-        "coverage_reports" => "name CI artifacts with `coverage_reports`, or commit a report matching `coverage_globs`",
-        "record_incidents" => "label incident issues `incident`, or add incident rows to an events file",
-        _ => "",
-    }
+/// The English sentence of a `found` (`explain_<key>`) or `hint`
+/// (`hint_<key>`) key: the default theme's own string, so `assess` and the
+/// English page say the same words.
+fn english(key: &str, prefix: &str) -> String {
+    static EN: std::sync::OnceLock<std::collections::BTreeMap<String, String>> =
+        std::sync::OnceLock::new();
+    let strings = EN.get_or_init(|| {
+        toml::from_str(include_str!("../../themes/default/i18n/en.toml")).unwrap_or_default()
+    });
+    strings
+        .get(&format!("{prefix}{key}"))
+        .cloned()
+        .unwrap_or_else(|| key.replace('_', " "))
 }
 
 /// Fills the placeholders of a theme sentence with an explanation's values.
@@ -243,8 +234,8 @@ pub fn fill(sentence: &str, e: &Explanation) -> String {
 fn finish(mut e: Explanation) -> Explanation {
     e.text = format!(
         "{}: {}",
-        fill(english(e.found), &e),
-        fill(english(e.hint), &e)
+        fill(&english(e.found, "explain_"), &e),
+        fill(&english(e.hint, "hint_"), &e)
     );
     e
 }
@@ -252,6 +243,35 @@ fn finish(mut e: Explanation) -> Explanation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_key_has_an_english_sentence() {
+        for (key, prefix) in [
+            ("tags_none_matching", "explain_"),
+            ("no_tags", "explain_"),
+            ("host_tags_none_matching", "explain_"),
+            ("host_nothing", "explain_"),
+            ("no_branch_merges", "explain_"),
+            ("no_event_deployments", "explain_"),
+            ("none_in_window", "explain_"),
+            ("no_coverage_report", "explain_"),
+            ("no_incident_issues", "explain_"),
+            ("no_event_incidents", "explain_"),
+            ("no_incident_source", "explain_"),
+            ("set_tag_pattern", "hint_"),
+            ("record_deployments", "hint_"),
+            ("record_host_deployments", "hint_"),
+            ("widen_window", "hint_"),
+            ("coverage_reports", "hint_"),
+            ("record_incidents", "hint_"),
+        ] {
+            assert_ne!(english(key, prefix), key.replace('_', " "), "{prefix}{key}");
+        }
+        assert_eq!(
+            english("widen_window", "hint_"),
+            "widen the window with `--since`"
+        );
+    }
 
     #[test]
     fn suggests_the_shared_prefix_of_the_tags_shown() {
@@ -265,6 +285,14 @@ mod tests {
             Some("^v")
         );
         assert_eq!(suggest_pattern(&t(&["release-2", "rc-1"])), None);
+        assert_eq!(
+            suggest_pattern(&t(&["r-2", "r-1", "build-7"])).as_deref(),
+            Some("^r-")
+        );
+        assert_eq!(
+            suggest_pattern(&t(&["a.b+1"])).as_deref(),
+            Some("^a\\.b\\+")
+        );
         assert_eq!(suggest_pattern(&t(&["2024.11"])), None);
         assert_eq!(suggest_pattern(&t(&["latest"])), None);
         assert_eq!(suggest_pattern(&[]), None);

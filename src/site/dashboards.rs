@@ -547,8 +547,20 @@ impl Dashboards {
                 v
             })
             .collect();
+        let explanations: Vec<Value> = r
+            .explanations
+            .iter()
+            .map(|e| {
+                let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+                v["chapter_url"] = chapter_url(e.chapter)
+                    .map(Value::String)
+                    .unwrap_or(Value::Null);
+                v
+            })
+            .collect();
         json!({
             "repo": r,
+            "explanations": explanations,
             "phases": phases_value(&r.name, d, &self.series[i]),
             "drill": r.drill,
             "moved": moved_value(r, before, &self.series[i]),
