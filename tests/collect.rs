@@ -1959,3 +1959,81 @@ async fn a_token_with_a_control_character_is_refused_without_showing_it() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(requests(&server).await.is_empty());
 }
+
+/// A GitHub repository with no deployment, no release and tags that do not
+/// match `tag_pattern`: `collect` records what each source held, and the
+/// report explains it and suggests a pattern from the tags' names.
+#[tokio::test]
+async fn a_host_repository_without_deployments_is_explained() {
+    let server = MockServer::start().await;
+    let tag = |name: &str, label: &str| {
+        json!({
+            "ref": format!("refs/tags/{name}"),
+            "node_id": "MDM6UmVm",
+            "url": format!("https://api.github.com/repos/acme/nightly/git/refs/tags/{name}"),
+            "object": { "type": "commit", "sha": sha(label), "url": "https://api.github.com/repos/acme/nightly/git/commits/x" }
+        })
+    };
+    // Mounted before the empty listing, so it answers first.
+    serve(
+        &server,
+        "/repos/acme/nightly/git/matching-refs/tags",
+        &[("per_page", "100")],
+        json!([
+            tag("build-1", "b1"),
+            tag("nightly-2", "n2"),
+            tag("nightly-3", "n3")
+        ]),
+        &[],
+    )
+    .await;
+    empty_repo(&server, "acme/nightly").await;
+    let root = site("explained", &github_entry(&server, "acme/nightly"));
+    let run = collect(&root, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        facts(&root, "acme-nightly")["deployment_search"],
+        json!({
+            "host_deployments": 0,
+            "releases": 0,
+            "tags": 3,
+            "tag_pattern": "^v?\\d+\\.\\d+\\.\\d+$",
+            "other_tags": ["nightly-3", "nightly-2", "build-1"],
+            "branch": null
+        })
+    );
+    let out = opsmeter(&root)
+        .args([
+            "assess",
+            "--json",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-07-01",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let deployments = &report["repos"][0]["explanations"][0];
+    assert_eq!(
+        *deployments,
+        json!({
+            "topic": "deployments",
+            "source": "host",
+            "found": "host_tags_none_matching",
+            "hint": "set_tag_pattern",
+            "count": 3,
+            "pattern": "^v?\\d+\\.\\d+\\.\\d+$",
+            "tags": ["nightly-3", "nightly-2", "build-1"],
+            "suggestion": "^nightly-",
+            "chapter": "dora-metrics",
+            "text": "no production deployments and no releases; 3 tags, none matching `^v?\\d+\\.\\d+\\.\\d+$`; \
+        the last by name are `nightly-3`, `nightly-2`, `build-1`: set `tag_pattern = '^nightly-'`"
+        })
+    );
+}
