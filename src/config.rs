@@ -184,6 +184,9 @@ pub struct RepoConfig {
     pub include_forks: bool,
     /// GitHub issues with this label are incidents (default `incident`).
     pub incident_label: Option<String>,
+    /// GitHub: the Actions workflow whose runs on the default branch are the
+    /// deployments (a file name or glob, `deploy.yml`, `deploy-*.yml`).
+    pub deploy_workflow: Option<String>,
 }
 
 /// Where a `[[repos]]` entry's facts come from.
@@ -653,6 +656,14 @@ fn validate_host_keys(repo: &RepoConfig, i: usize, file: &Path) -> Result<()> {
     }
     if repo.incident_label.as_deref() == Some("") {
         bail!("{f}: repos[{i}].incident_label must not be empty");
+    }
+    if let Some(w) = &repo.deploy_workflow {
+        if repo.github.is_none() && repo.github_org.is_none() {
+            bail!("{f}: repos[{i}].deploy_workflow applies only with `github` or `github_org`");
+        }
+        if let Err(e) = globset::Glob::new(w) {
+            bail!("{f}: repos[{i}].deploy_workflow: {w:?} is not a valid file name or glob: {e}");
+        }
     }
     Ok(())
 }

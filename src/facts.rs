@@ -63,6 +63,8 @@ pub enum DeploymentSource {
     Deployment,
     /// A host's releases.
     Release,
+    /// A run of a CI workflow on the default branch (GitHub Actions).
+    Workflow,
 }
 
 /// A deployment's own outcome, as its source reports it.

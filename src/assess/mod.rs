@@ -211,6 +211,20 @@ fn deployment_source(facts: &RepoFacts, st: &crate::config::DoraSettings) -> Str
             "the host's deployments to environments matching {}",
             st.production_pattern
         )
+    } else if has(S::Workflow) {
+        let mut files: Vec<&str> = facts
+            .deployments
+            .iter()
+            .filter(|d| d.source == S::Workflow)
+            .filter_map(|d| d.reference.rsplit_once('#').map(|(f, _)| f))
+            .collect();
+        files.sort();
+        files.dedup();
+        let files: Vec<String> = files.iter().map(|f| format!("`{f}`")).collect();
+        format!(
+            "finished runs of the GitHub Actions workflow {} on the default branch (successful: deployed; failed: failed deployments)",
+            files.join(", ")
+        )
     } else if has(S::Release) {
         "the host's releases".to_string()
     } else if let Some(branch) = &st.deploy_branch {
