@@ -752,6 +752,29 @@ mod tests {
     }
 
     #[test]
+    fn deploy_workflow_is_a_glob_of_a_github_entry() {
+        let parse = |text: &str| Config::parse(text, Path::new("opsmeter.toml"));
+        let e = parse("[[repos]]\npath = \".\"\ndeploy_workflow = \"deploy.yml\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("opsmeter.toml: repos[0].deploy_workflow applies only with `github` or `github_org`"),
+            "{e}"
+        );
+        let e = parse("[[repos]]\ngithub = \"a/b\"\ndeploy_workflow = \"deploy[.yml\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "repos[0].deploy_workflow: \"deploy[.yml\" is not a valid file name or glob"
+            ),
+            "{e}"
+        );
+        let c = parse("[[repos]]\ngithub = \"a/b\"\ndeploy_workflow = \"deploy-*.yml\"\n").unwrap();
+        assert_eq!(c.repos[0].deploy_workflow.as_deref(), Some("deploy-*.yml"));
+    }
+
+    #[test]
     fn host_key_mistakes_name_the_key() {
         let err = |text: &str| {
             Config::parse(text, Path::new("opsmeter.toml"))

@@ -182,3 +182,39 @@ fn the_report_page_explains_it_in_chinese() {
 — <a href=\"/guide/dora-metrics/\">如何开始，见手册</a></li>\n</ul>\n</section>"
     );
 }
+
+/// Deployments only before the window: the explanation says how many and
+/// when the last was, and to widen the window.
+#[test]
+fn deployments_before_the_window_are_counted_and_dated() {
+    let root = common::scratch("explain-before");
+    let _ = std::fs::remove_dir_all(&root);
+    let r = Repo::init(&root);
+    let c1 = r.commit(
+        "initial import",
+        HUMAN,
+        "2024-01-01T00:00:00Z",
+        "2024-01-01T00:00:00Z",
+    );
+    r.tag_annotated("v1.0.0", &c1, "2024-01-02T03:04:05Z");
+    let c2 = r.commit(
+        "add feature",
+        HUMAN,
+        "2024-02-01T00:00:00Z",
+        "2024-02-01T00:00:00Z",
+    );
+    r.tag_annotated("v1.1.0", &c2, "2024-02-03T00:00:00Z");
+    let report = common::assess_json(
+        "2024-06-01",
+        "2025-01-01",
+        &["--repo".as_ref(), root.as_os_str()],
+    );
+    let e = &report["repos"][0]["explanations"][0];
+    assert_eq!(e["found"], "none_in_window");
+    assert_eq!(e["count"], 2);
+    assert_eq!(e["last"], "2024-02-03T00:00:00Z");
+    assert_eq!(
+        e["text"],
+        "2 deployments, none in the window; the last on 2024-02-03T00:00:00Z: widen the window with `--since`"
+    );
+}
