@@ -109,6 +109,8 @@ struct Target {
     incident_label: String,
     /// Coverage report globs for the files of a host repository.
     coverage_globs: Vec<String>,
+    /// The GitHub Actions workflow whose runs are the deployments.
+    deploy_workflow: Option<String>,
 }
 
 /// An organisation or group, expanded into targets once listed.
@@ -122,6 +124,7 @@ struct OrgEntry {
     settings: DoraSettings,
     incident_label: String,
     coverage_globs: Vec<String>,
+    deploy_workflow: Option<String>,
 }
 
 /// Whether a repository belongs to shard `k` of `n`: a stable hash of its slug.
@@ -261,6 +264,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
             source: Source::Local(Box::new(spec)),
             incident_label: "incident".into(),
             coverage_globs: Vec::new(),
+            deploy_workflow: None,
         });
     }
     for r in &config.repos {
@@ -283,6 +287,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
                 settings,
                 incident_label: label,
                 coverage_globs,
+                deploy_workflow: r.deploy_workflow.clone(),
             });
             continue;
         };
@@ -323,6 +328,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
                 settings,
                 incident_label: label,
                 coverage_globs,
+                deploy_workflow: r.deploy_workflow.clone(),
             });
             continue;
         }
@@ -338,6 +344,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
             settings,
             incident_label: label,
             coverage_globs,
+            deploy_workflow: r.deploy_workflow.clone(),
         });
     }
     for org in orgs {
@@ -364,6 +371,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
                         settings: org.settings.clone(),
                         incident_label: org.incident_label.clone(),
                         coverage_globs: org.coverage_globs.clone(),
+                        deploy_workflow: org.deploy_workflow.clone(),
                     });
                 }
             }
@@ -658,6 +666,14 @@ fn host_options(t: &Target) -> Result<HostOptions> {
             .with_context(|| format!("tag_pattern {:?}", s.tag_pattern))?,
         bots: BotMatcher::new(&s.bot_pattern)?,
         incident_label: t.incident_label.clone(),
+        deploy_workflow: match &t.deploy_workflow {
+            Some(w) => Some(
+                globset::Glob::new(w)
+                    .with_context(|| format!("deploy_workflow {w:?}"))?
+                    .compile_matcher(),
+            ),
+            None => None,
+        },
     })
 }
 

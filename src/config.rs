@@ -187,6 +187,9 @@ pub struct RepoConfig {
     pub include_forks: bool,
     /// GitHub issues with this label are incidents (default `incident`).
     pub incident_label: Option<String>,
+    /// GitHub: the Actions workflow whose runs on the default branch are the
+    /// deployments (a file name or glob, `deploy.yml`, `deploy-*.yml`).
+    pub deploy_workflow: Option<String>,
 }
 
 /// Where a `[[repos]]` entry's facts come from.
@@ -658,6 +661,14 @@ fn validate_host_keys(repo: &RepoConfig, i: usize, file: &Path) -> Result<()> {
     if repo.incident_label.as_deref() == Some("") {
         bail!("{f}: repos[{i}].incident_label must not be empty");
     }
+    if let Some(w) = &repo.deploy_workflow {
+        if repo.github.is_none() && repo.github_org.is_none() {
+            bail!("{f}: repos[{i}].deploy_workflow applies only with `github` or `github_org`");
+        }
+        if let Err(e) = globset::Glob::new(w) {
+            bail!("{f}: repos[{i}].deploy_workflow: {w:?} is not a valid file name or glob: {e}");
+        }
+    }
     Ok(())
 }
 
@@ -742,6 +753,29 @@ mod tests {
         assert_eq!(c.repos[1].host(), Some((HostKind::GitHub, "acme", true)));
         assert_eq!(c.collect.concurrency, 2);
         assert_eq!(c.collect.max_rate_limit_wait_seconds, 900);
+    }
+
+    #[test]
+    fn deploy_workflow_is_a_glob_of_a_github_entry() {
+        let parse = |text: &str| Config::parse(text, Path::new("opsmeter.toml"));
+        let e = parse("[[repos]]\npath = \".\"\ndeploy_workflow = \"deploy.yml\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("opsmeter.toml: repos[0].deploy_workflow applies only with `github` or `github_org`"),
+            "{e}"
+        );
+        let e = parse("[[repos]]\ngithub = \"a/b\"\ndeploy_workflow = \"deploy[.yml\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "repos[0].deploy_workflow: \"deploy[.yml\" is not a valid file name or glob"
+            ),
+            "{e}"
+        );
+        let c = parse("[[repos]]\ngithub = \"a/b\"\ndeploy_workflow = \"deploy-*.yml\"\n").unwrap();
+        assert_eq!(c.repos[0].deploy_workflow.as_deref(), Some("deploy-*.yml"));
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub enum DeploymentSource {
     Deployment,
     /// A host's releases.
     Release,
+    /// A run of a CI workflow on the default branch (GitHub Actions).
+    Workflow,
 }
 
 /// A deployment's own outcome, as its source reports it.
@@ -142,6 +144,35 @@ pub struct RepoFacts {
     /// `build` stay offline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<ProbedFiles>,
+    /// What the collector tried when it found no deployment, and what each
+    /// source held: the report explains it and says what to change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_search: Option<DeploymentSearch>,
+}
+
+/// The sources a collector tried for deployments, when none gave one.
+/// `None` counts: that source was not asked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentSearch {
+    /// Deployments to production environments the host's deployments API listed.
+    #[serde(default)]
+    pub host_deployments: Option<usize>,
+    /// Published releases (drafts and pre-releases left out) the host listed.
+    #[serde(default)]
+    pub releases: Option<usize>,
+    /// All tags of the repository.
+    #[serde(default)]
+    pub tags: Option<usize>,
+    /// The `tag_pattern` none of them matched.
+    #[serde(default)]
+    pub tag_pattern: String,
+    /// Up to three tags that did not match: the newest (local git) or the
+    /// last by name (hosts, which list tags without dates).
+    #[serde(default)]
+    pub other_tags: Vec<String>,
+    /// The `deploy_branch` that had no first-parent merge.
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 /// The probes' findings on a host repository's files, and where they were read.

@@ -1959,3 +1959,314 @@ async fn a_token_with_a_control_character_is_refused_without_showing_it() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(requests(&server).await.is_empty());
 }
+
+/// A GitHub repository with no deployment, no release and tags that do not
+/// match `tag_pattern`: `collect` records what each source held, and the
+/// report explains it and suggests a pattern from the tags' names.
+#[tokio::test]
+async fn a_host_repository_without_deployments_is_explained() {
+    let server = MockServer::start().await;
+    let tag = |name: &str, label: &str| {
+        json!({
+            "ref": format!("refs/tags/{name}"),
+            "node_id": "MDM6UmVm",
+            "url": format!("https://api.github.com/repos/acme/nightly/git/refs/tags/{name}"),
+            "object": { "type": "commit", "sha": sha(label), "url": "https://api.github.com/repos/acme/nightly/git/commits/x" }
+        })
+    };
+    // Mounted before the empty listing, so it answers first.
+    serve(
+        &server,
+        "/repos/acme/nightly/git/matching-refs/tags",
+        &[("per_page", "100")],
+        json!([
+            tag("build-1", "b1"),
+            tag("nightly-2", "n2"),
+            tag("nightly-3", "n3")
+        ]),
+        &[],
+    )
+    .await;
+    empty_repo(&server, "acme/nightly").await;
+    let root = site("explained", &github_entry(&server, "acme/nightly"));
+    let run = collect(&root, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        facts(&root, "acme-nightly")["deployment_search"],
+        json!({
+            "host_deployments": 0,
+            "releases": 0,
+            "tags": 3,
+            "tag_pattern": "^v?\\d+\\.\\d+\\.\\d+$",
+            "other_tags": ["nightly-3", "nightly-2", "build-1"],
+            "branch": null
+        })
+    );
+    let out = opsmeter(&root)
+        .args([
+            "assess",
+            "--json",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-07-01",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let deployments = &report["repos"][0]["explanations"][0];
+    assert_eq!(
+        *deployments,
+        json!({
+            "topic": "deployments",
+            "source": "host",
+            "found": "host_tags_none_matching",
+            "hint": "set_tag_pattern",
+            "count": 3,
+            "pattern": "^v?\\d+\\.\\d+\\.\\d+$",
+            "tags": ["nightly-3", "nightly-2", "build-1"],
+            "suggestion": "^nightly-",
+            "chapter": "dora-metrics",
+            "text": "no production deployments and no releases; 3 tags, none matching `^v?\\d+\\.\\d+\\.\\d+$`; \
+        the last by name are `nightly-3`, `nightly-2`, `build-1`: set `tag_pattern = '^nightly-'`"
+        })
+    );
+}
+
+/// A workflow as `actions/workflows` lists it (the recorded shape).
+fn workflow(id: u64, name: &str, file: &str) -> Value {
+    shaped(
+        "github/workflow",
+        &[
+            ("id", json!(id)),
+            ("name", json!(name)),
+            ("path", json!(format!(".github/workflows/{file}"))),
+        ],
+    )
+}
+
+/// A workflow run (the recorded shape) on `main`.
+fn run(number: u64, status: &str, conclusion: Option<&str>, sha_: &str, at: &str) -> Value {
+    shaped(
+        "github/workflow_run",
+        &[
+            ("run_number", json!(number)),
+            ("head_branch", json!("main")),
+            ("head_sha", json!(sha(sha_))),
+            ("status", json!(status)),
+            ("conclusion", json!(conclusion)),
+            ("created_at", json!(at)),
+            ("updated_at", json!(at)),
+        ],
+    )
+}
+
+/// The repository, its workflows and the runs of workflow `id` on `main`;
+/// compares answer no commits.
+async fn actions_repo(server: &MockServer, repo: &str, workflows: Value, id: u64, runs: Value) {
+    let base = format!("/repos/{repo}");
+    serve(
+        server,
+        &base,
+        &[],
+        shaped(
+            "github/repository",
+            &[
+                ("default_branch", json!("main")),
+                ("full_name", json!(repo)),
+            ],
+        ),
+        &[],
+    )
+    .await;
+    serve(
+        server,
+        &format!("{base}/actions/workflows"),
+        &[("per_page", "100")],
+        json!({ "total_count": workflows.as_array().unwrap().len(), "workflows": workflows }),
+        &[],
+    )
+    .await;
+    serve(
+        server,
+        &format!("{base}/actions/workflows/{id}/runs"),
+        &[("branch", "main"), ("per_page", "100")],
+        json!({ "total_count": runs.as_array().unwrap().len(), "workflow_runs": runs }),
+        &[],
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(format!("^{base}/compare/")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "commits": [] })))
+        .mount(server)
+        .await;
+    empty_repo(server, repo).await;
+}
+
+fn assess_report(root: &Path, since: &str, until: &str) -> Value {
+    let out = opsmeter(root)
+        .args(["assess", "--json", "--since", since, "--until", until])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `deploy_workflow = "deploy.yml"`: finished runs of that workflow on the
+/// default branch are the deployments, failed runs failed deployments.
+///
+/// Runs: #4 cancelled (2024-02-28, left out), #5 success 03-01 12:00, #6
+/// failure 03-05 12:00, #7 success 03-10 12:00, #8 in progress (left out).
+/// Window [03-01, 04-01), 31 days: 3 deployments, 3 ÷ (31/7) = 21/31 =
+/// 0.677… a week; 1 failed of 3 = 1/3; #6 recovered by #7: 5 days = 120 h.
+#[tokio::test]
+async fn workflow_runs_are_deployments_and_failed_runs_failed_deployments() {
+    let server = MockServer::start().await;
+    actions_repo(
+        &server,
+        "acme/app",
+        json!([
+            workflow(11, "CI", "ci.yml"),
+            workflow(12, "Deploy to production", "deploy.yml")
+        ]),
+        12,
+        json!([
+            run(8, "in_progress", None, "c4", "2024-03-11T00:00:00Z"),
+            run(
+                7,
+                "completed",
+                Some("success"),
+                "c3",
+                "2024-03-10T12:00:00Z"
+            ),
+            run(
+                6,
+                "completed",
+                Some("failure"),
+                "c2",
+                "2024-03-05T12:00:00Z"
+            ),
+            run(
+                5,
+                "completed",
+                Some("success"),
+                "c1",
+                "2024-03-01T12:00:00Z"
+            ),
+            run(
+                4,
+                "completed",
+                Some("cancelled"),
+                "c0",
+                "2024-02-28T12:00:00Z"
+            ),
+        ]),
+    )
+    .await;
+    let entry = format!(
+        "{}deploy_workflow = \"deploy.yml\"\n",
+        github_entry(&server, "acme/app")
+    );
+    let root = site("workflow-runs", &entry);
+    let run_ = collect(&root, &[]);
+    assert_eq!(run_.code, 0, "{}", run_.stderr);
+    let f = facts(&root, "acme-app");
+    let deployments: Vec<(String, String, String)> = f["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["ref"].as_str().unwrap().to_string(),
+                d["source"].as_str().unwrap().to_string(),
+                d["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let row = |r: &str, s: &str| (r.to_string(), "workflow".to_string(), s.to_string());
+    assert_eq!(
+        deployments,
+        vec![
+            row("deploy.yml#5", "success"),
+            row("deploy.yml#6", "failure"),
+            row("deploy.yml#7", "success")
+        ]
+    );
+    // The configured workflow replaces the other sources: no deployments API, no CI runs.
+    let paths: Vec<String> = requests(&server)
+        .await
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.ends_with("/deployments") || p.contains("/workflows/11/")),
+        "{paths:?}"
+    );
+
+    let report = assess_report(&root, "2024-03-01", "2024-04-01");
+    let r = &report["repos"][0];
+    assert_eq!(r["dora"]["deployment_count"], 3);
+    // The report rounds to four decimals.
+    assert_eq!(r["dora"]["deployments_per_week"], json!(0.6774));
+    assert_eq!(r["dora"]["change_failure_rate"], json!(0.3333));
+    assert_eq!(r["dora"]["recovery_time_hours"]["median"], json!(120.0));
+    assert_eq!(
+        r["measurement"]["deployment_source"],
+        "finished runs of the GitHub Actions workflow `deploy.yml` on the default branch (successful: deployed; failed: failed deployments)"
+    );
+    assert_eq!(r["explanations"][0]["topic"], "incidents");
+}
+
+/// Without deployments, releases or matching tags, and without
+/// `deploy_workflow`: the runs of a workflow named for publishing are used,
+/// and a note says which.
+#[tokio::test]
+async fn a_workflow_named_for_publishing_is_the_fallback_and_is_named() {
+    let server = MockServer::start().await;
+    actions_repo(
+        &server,
+        "acme/lib",
+        json!([
+            workflow(21, "CI", "ci.yml"),
+            workflow(22, "Publish crate", "crates.yml")
+        ]),
+        22,
+        json!([run(
+            3,
+            "completed",
+            Some("success"),
+            "d1",
+            "2024-05-02T08:00:00Z"
+        )]),
+    )
+    .await;
+    let root = site("workflow-fallback", &github_entry(&server, "acme/lib"));
+    let run_ = collect(&root, &[]);
+    assert_eq!(run_.code, 0, "{}", run_.stderr);
+    let f = facts(&root, "acme-lib");
+    assert_eq!(f["deployments"][0]["ref"], "crates.yml#3");
+    assert_eq!(f["deployments"][0]["time"], "2024-05-02T08:00:00Z");
+    assert_eq!(f["deployments"].as_array().unwrap().len(), 1);
+    assert!(f["notes"].as_array().unwrap().contains(&json!(
+        "no production deployments, releases or tags matching tag_pattern `^v?\\d+\\.\\d+\\.\\d+$`: the runs of `crates.yml` \
+         (a workflow named for deploying, releasing or publishing) are the deployments; name the right one with deploy_workflow"
+    )), "{}", f["notes"]);
+    assert!(f.get("deployment_search").is_none());
+    let report = assess_report(&root, "2024-05-01", "2024-06-01");
+    assert_eq!(report["repos"][0]["dora"]["deployment_count"], 1);
+    assert_eq!(
+        report["repos"][0]["measurement"]["deployment_source"],
+        "finished runs of the GitHub Actions workflow `crates.yml` on the default branch (successful: deployed; failed: failed deployments)"
+    );
+}

@@ -8,9 +8,11 @@
 use std::path::{Path, PathBuf};
 
 pub mod changes;
+pub mod explain;
 mod window;
 
 pub use changes::{Drill, PullRequestReport};
+pub use explain::Explanation;
 pub use window::{parse_date, WindowArgs};
 
 use anyhow::{bail, Context, Result};
@@ -62,6 +64,8 @@ pub struct RepoReport {
     /// Web page of the repository, when known: evidence links to its files.
     pub web_url: Option<String>,
     pub notes: Vec<String>,
+    /// Why a deployment, coverage or incident measurement is missing, and what to do.
+    pub explanations: Vec<Explanation>,
     /// The facts behind the numbers, for charts (not part of the JSON contract).
     #[serde(skip)]
     pub facts: RepoFacts,
@@ -207,6 +211,20 @@ fn deployment_source(facts: &RepoFacts, st: &crate::config::DoraSettings) -> Str
             "the host's deployments to environments matching {}",
             st.production_pattern
         )
+    } else if has(S::Workflow) {
+        let mut files: Vec<&str> = facts
+            .deployments
+            .iter()
+            .filter(|d| d.source == S::Workflow)
+            .filter_map(|d| d.reference.rsplit_once('#').map(|(f, _)| f))
+            .collect();
+        files.sort();
+        files.dedup();
+        let files: Vec<String> = files.iter().map(|f| format!("`{f}`")).collect();
+        format!(
+            "finished runs of the GitHub Actions workflow {} on the default branch (successful: deployed; failed: failed deployments)",
+            files.join(", ")
+        )
     } else if has(S::Release) {
         "the host's releases".to_string()
     } else if let Some(branch) = &st.deploy_branch {
@@ -315,6 +333,7 @@ pub fn repo_report(
         measurement,
         web_url: links.map(|l| l.web().to_string()),
         notes: facts.notes.clone(),
+        explanations: Vec::new(),
         facts: facts.clone(),
         outcomes,
         drill,
@@ -404,7 +423,14 @@ pub fn assess_repos(
             .web_url
             .clone()
             .or_else(|| stored.and_then(|p| p.web_url.clone()));
-        let report = repo_report(
+        let explanations = explain::explain(
+            &facts,
+            spec,
+            &window,
+            practices.coverage.as_ref(),
+            &practices.files,
+        );
+        let mut report = repo_report(
             &facts,
             practices,
             measurement,
@@ -418,6 +444,7 @@ pub fn assess_repos(
             web_url.as_deref(),
             git.as_ref(),
         );
+        report.explanations = explanations;
         reports.push(report);
     }
     Ok(Report {

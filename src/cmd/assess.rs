@@ -219,6 +219,9 @@ fn write_table(out: &mut impl Write, report: &Report, edition: &str) -> Result<(
             overall.measured,
             overall.applicable
         )?;
+        for e in &r.explanations {
+            writeln!(out, "  why no {}: {}", e.topic, e.text)?;
+        }
         for n in &r.notes {
             writeln!(out, "  note: {n}")?;
         }

@@ -703,8 +703,20 @@ impl Dashboards {
             .map(|a| loc.texts.area(loc.lang, &a.id, &a.name).text)
             .collect();
         let notes_lang = loc.assessment_lang();
+        let explanations: Vec<Value> = r
+            .explanations
+            .iter()
+            .map(|e| {
+                let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+                v["chapter_url"] = chapter_url(e.chapter)
+                    .map(Value::String)
+                    .unwrap_or(Value::Null);
+                v
+            })
+            .collect();
         json!({
             "repo": r,
+            "explanations": explanations,
             "phases": phases_value(&r.name, d, &self.series[i], loc.words),
             "drill": r.drill,
             "moved": moved_value(r, before, &self.series[i]),

@@ -26,6 +26,7 @@ pub const TEMPLATES: &[(&str, &str)] = theme_files!(
         "partials/phases.html",
         "partials/deployments.html",
         "partials/moved.html",
+        "partials/explanations.html",
     ]
 );
 

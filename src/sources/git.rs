@@ -694,3 +694,52 @@ pub fn sort_deployments<T>(list: &mut [(Deployment, T)]) {
             .then_with(|| a.0.reference.as_bytes().cmp(b.0.reference.as_bytes()))
     });
 }
+
+impl GitRepo {
+    /// Every tag's short name with its time (the tagger date of an annotated
+    /// tag, else its commit's committer date; 0 when neither can be read),
+    /// newest first, ties by name. For explaining why no tag is a deployment;
+    /// separate from the collector's pass.
+    pub fn tag_names(&self) -> Result<Vec<(String, i64)>> {
+        let refs = self.repo.references().context("reading references")?;
+        let mut out = Vec::new();
+        for r in refs.tags().context("reading tags")? {
+            let Ok(mut r) = r else { continue };
+            let name = r.name().shorten().to_str_lossy().into_owned();
+            // The ref's own target, so an annotated tag is seen before peeling.
+            let target = match r.target() {
+                gix::refs::TargetRef::Object(oid) => Some(oid.to_owned()),
+                gix::refs::TargetRef::Symbolic(_) => r.peel_to_id().ok().map(|id| id.detach()),
+            };
+            let time = target
+                .and_then(|id| {
+                    let object = self.repo.find_object(id).ok()?;
+                    match object.kind {
+                        gix::object::Kind::Tag => {
+                            let tag = object.into_tag();
+                            let tagged = tag.tagger().ok().flatten().map(|s| s.seconds());
+                            tagged.or_else(|| {
+                                tag.target_id()
+                                    .ok()?
+                                    .object()
+                                    .ok()?
+                                    .try_into_commit()
+                                    .ok()?
+                                    .time()
+                                    .ok()
+                                    .map(|t| t.seconds)
+                            })
+                        }
+                        gix::object::Kind::Commit => {
+                            object.into_commit().time().ok().map(|t| t.seconds)
+                        }
+                        _ => None,
+                    }
+                })
+                .unwrap_or(0);
+            out.push((name, time));
+        }
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(out)
+    }
+}

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::host::api::{
     self, sha, BranchHead, Cursor, HostApi, Known, Listed, Prune, Repo, TreeEntry, TreeFile,
+    WorkflowPick,
 };
 use super::host::{self, lenient, User};
 use super::http::{encode, Client, Freshness};
@@ -75,6 +76,42 @@ struct GitObject {
     sha: String,
     #[serde(rename = "type")]
     kind: String,
+}
+
+/// `actions/workflows`: `{"total_count", "workflows": [...]}`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Workflows {
+    #[serde(default)]
+    workflows: Vec<Workflow>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Workflow {
+    id: u64,
+    #[serde(default)]
+    name: String,
+    /// `.github/workflows/deploy.yml`.
+    path: String,
+}
+
+/// `actions/workflows/{id}/runs`: `{"total_count", "workflow_runs": [...]}`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Runs {
+    #[serde(default)]
+    workflow_runs: Vec<WorkflowRun>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct WorkflowRun {
+    #[serde(default)]
+    run_number: u64,
+    #[serde(default)]
+    head_branch: Option<String>,
+    head_sha: String,
+    status: String,
+    #[serde(default)]
+    conclusion: Option<String>,
+    updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -293,6 +330,67 @@ impl HostApi for GitHub {
 
     /// Tags matching `tag_pattern`, timed as local git does: the tagger date of an
     /// annotated tag, else the committer date of the commit.
+    /// `actions/workflows`, then each picked workflow's runs on `branch`
+    /// (every page): completed runs concluding `success` deploy, `failure` or
+    /// `timed_out` fail; cancelled, skipped and unfinished runs are left out.
+    /// A run is timed by its last update (when it finished) and named
+    /// `<file>#<run number>`.
+    async fn workflow_runs(
+        r: &Repo<'_>,
+        pick: &WorkflowPick<'_>,
+        branch: &str,
+    ) -> Result<(Vec<String>, Vec<Deployment>)> {
+        let (client, base) = (r.client, r.base.as_str());
+        let listed: Workflows = client
+            .get(
+                &format!("{base}/actions/workflows?per_page=100"),
+                Freshness::Revalidate,
+            )
+            .await?
+            .items;
+        let mut files = Vec::new();
+        let mut out = Vec::new();
+        for w in listed
+            .workflows
+            .iter()
+            .filter(|w| pick.picks(&w.path, &w.name))
+        {
+            let file = w.path.rsplit('/').next().unwrap_or(&w.path).to_string();
+            let mut next = Some(format!(
+                "{base}/actions/workflows/{}/runs?branch={}&per_page=100",
+                w.id,
+                encode(branch)
+            ));
+            while let Some(url) = next {
+                let page = client.get::<Runs>(&url, Freshness::Revalidate).await?;
+                for run in page.items.workflow_runs {
+                    let status = match (run.status.as_str(), run.conclusion.as_deref()) {
+                        ("completed", Some("success")) => DeploymentStatus::Success,
+                        ("completed", Some("failure" | "timed_out")) => DeploymentStatus::Failure,
+                        _ => continue,
+                    };
+                    if run.head_branch.as_deref().is_some_and(|b| b != branch) {
+                        continue;
+                    }
+                    out.push(Deployment {
+                        reference: format!("{file}#{}", run.run_number),
+                        sha: sha(&run.head_sha),
+                        time: run.updated_at,
+                        source: DeploymentSource::Workflow,
+                        status,
+                    });
+                }
+                next = page.next;
+            }
+            files.push(file);
+        }
+        Ok((files, out))
+    }
+
+    async fn tag_names(r: &Repo<'_>) -> Result<Vec<String>> {
+        Ok(tag_refs(r.client, &r.base).await?.into_keys().collect())
+    }
+
     async fn tags(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
         let (client, base, o) = (r.client, r.base.as_str(), r.o);
         let refs = tag_refs(client, base).await?;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::host::api::{
     self, sha, BranchHead, Cursor, HostApi, Known, Listed, Prune, Repo, TreeEntry, TreeFile,
+    WorkflowPick,
 };
 use super::host::{self, lenient, User};
 use super::http::encode;
@@ -222,6 +223,21 @@ impl HostApi for GitLab {
 
     /// Tags matching `tag_pattern`: the tagger date when GitLab gives it, else
     /// the commit's committer date.
+    /// GitLab has no Actions workflows (its pipelines are not read as deployments yet).
+    async fn workflow_runs(
+        _r: &Repo<'_>,
+        _pick: &WorkflowPick<'_>,
+        _branch: &str,
+    ) -> Result<(Vec<String>, Vec<Deployment>)> {
+        Ok((Vec::new(), Vec::new()))
+    }
+
+    async fn tag_names(r: &Repo<'_>) -> Result<Vec<String>> {
+        let url = format!("{}/repository/tags?per_page=100", r.base);
+        let list: Vec<Tag> = r.client.list(&url).await?;
+        Ok(list.into_iter().map(|t| t.name).collect())
+    }
+
     async fn tags(r: &Repo<'_>, _notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
         let (client, base, o) = (r.client, r.base.as_str(), r.o);
         let list: Vec<Tag> = client

@@ -10,7 +10,9 @@ use super::events::{self, Events};
 use super::git::{sort_deployments, BotMatcher, GitRepo};
 use crate::config::DoraSettings;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::facts::{Deployment, DeploymentSource, DeploymentStatus, Incident, RepoFacts};
+use crate::facts::{
+    Deployment, DeploymentSearch, DeploymentSource, DeploymentStatus, Incident, RepoFacts,
+};
 
 /// A repository to collect, with the settings in force for it.
 #[derive(Debug, Clone)]
@@ -66,7 +68,16 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
     if deployments.is_empty() {
         if let Some(git) = &git {
             deployments = match &spec.settings.deploy_branch {
-                Some(branch) => git.branch_deployments(branch, &mut facts.notes)?,
+                Some(branch) => {
+                    let d = git.branch_deployments(branch, &mut facts.notes)?;
+                    if d.is_empty() {
+                        facts.deployment_search = Some(DeploymentSearch {
+                            branch: Some(branch.clone()),
+                            ..DeploymentSearch::default()
+                        });
+                    }
+                    d
+                }
                 None => {
                     let pattern = Regex::new(&spec.settings.tag_pattern)
                         .with_context(|| format!("tag_pattern {:?}", spec.settings.tag_pattern))?;
@@ -76,6 +87,13 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
                             "no tags match tag_pattern `{}`: no deployments",
                             spec.settings.tag_pattern
                         ));
+                        let tags = git.tag_names()?;
+                        facts.deployment_search = Some(DeploymentSearch {
+                            tags: Some(tags.len()),
+                            tag_pattern: spec.settings.tag_pattern.clone(),
+                            other_tags: tags.into_iter().take(3).map(|(n, _)| n).collect(),
+                            ..DeploymentSearch::default()
+                        });
                     }
                     d
                 }

@@ -135,6 +135,7 @@ fn repo_facts() -> impl Strategy<Value = RepoFacts> {
                         pull_requests,
                         collection,
                         files: None,
+                        deployment_search: None,
                     }
                 },
             )
@@ -220,6 +221,7 @@ fn seed_facts() -> RepoFacts {
             cursor: Some(t("2024-01-09T00:00:00Z")),
         }),
         files: None,
+        deployment_search: None,
     }
 }
 

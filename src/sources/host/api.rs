@@ -22,7 +22,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{HostOptions, HostRead, OrgFilter, RangeCommit};
-use crate::facts::{Collection, Deployment, Incident, PullRequest, RepoFacts, Sha};
+use crate::facts::{
+    Collection, Deployment, DeploymentSearch, Incident, PullRequest, RepoFacts, Sha,
+};
 use crate::sources::http::{Client, Freshness, StatusError};
 
 /// What differs between hosts: endpoints and field names.
@@ -53,6 +55,19 @@ pub(crate) trait HostApi {
     /// Tags matching `tag_pattern`.
     async fn tags(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>>;
 
+    /// The names of all tags (to explain why none is a deployment).
+    async fn tag_names(r: &Repo<'_>) -> Result<Vec<String>>;
+
+    /// Finished runs on `branch` of the CI workflows `pick` selects, as
+    /// deployments (a successful run deploys, a failed one is a failed
+    /// deployment), and the file names of those workflows. A host without
+    /// such workflows answers none.
+    async fn workflow_runs(
+        r: &Repo<'_>,
+        pick: &WorkflowPick<'_>,
+        branch: &str,
+    ) -> Result<(Vec<String>, Vec<Deployment>)>;
+
     /// The compare of two commits: what `to` deploys and `from` did not.
     fn compare_url(base: &str, from: &str, to: &str) -> String;
 
@@ -75,6 +90,34 @@ pub(crate) trait HostApi {
 
     /// The `Accept` header that asks for raw bytes.
     const RAW: &'static str;
+}
+
+/// Which CI workflows' runs are deployments.
+pub(crate) enum WorkflowPick<'a> {
+    /// Those whose file name matches `deploy_workflow`.
+    Configured(&'a globset::GlobMatcher),
+    /// Those whose file or name says deploy, release or publish (the
+    /// fallback when a repository has no other deployment).
+    Named,
+}
+
+impl WorkflowPick<'_> {
+    /// Whether the workflow at `path` (`.github/workflows/deploy.yml`), called `name`, is picked.
+    pub(crate) fn picks(&self, path: &str, name: &str) -> bool {
+        let file = path.rsplit('/').next().unwrap_or(path);
+        match self {
+            WorkflowPick::Configured(glob) => glob.is_match(file) || glob.is_match(path),
+            WorkflowPick::Named => {
+                let says = |s: &str| {
+                    let s = s.to_ascii_lowercase();
+                    ["deploy", "release", "publish"]
+                        .iter()
+                        .any(|w| s.contains(w))
+                };
+                says(file) || says(name)
+            }
+        }
+    }
 }
 
 /// A repository's default branch and its head.
@@ -309,17 +352,44 @@ pub(crate) async fn collect<H: HostApi>(
     let stored = stored.unwrap_or_default();
     let mut notes = Vec::new();
 
-    let mut deployments = H::environment_deployments(&r, &stored).await?;
-    if deployments.is_empty() {
-        deployments = H::releases(&r, &mut notes).await?;
-    }
-    if deployments.is_empty() {
-        deployments = H::tags(&r, &mut notes).await?;
-        if deployments.is_empty() {
+    let mut search = None;
+    let mut deployments: Vec<Deployment>;
+    if let Some(glob) = &o.deploy_workflow {
+        let (branch, _) = default_branch(&r).await?;
+        let (files, runs) = H::workflow_runs(&r, &WorkflowPick::Configured(glob), &branch).await?;
+        if files.is_empty() {
             notes.push(format!(
-                "no production deployments, releases or tags matching tag_pattern `{}`: no deployments",
-                o.tags.as_str()
+                "no workflow matches deploy_workflow `{}`: no deployments",
+                glob.glob()
             ));
+        }
+        deployments = runs;
+    } else {
+        deployments = H::environment_deployments(&r, &stored).await?;
+        if deployments.is_empty() {
+            deployments = H::releases(&r, &mut notes).await?;
+        }
+        if deployments.is_empty() {
+            deployments = H::tags(&r, &mut notes).await?;
+        }
+        if deployments.is_empty() {
+            let (files, runs) = named_workflows::<H>(&r).await?;
+            if runs.is_empty() {
+                notes.push(format!(
+                    "no production deployments, releases or tags matching tag_pattern `{}`: no deployments",
+                    o.tags.as_str()
+                ));
+                search = Some(searched(H::tag_names(&r).await?, o.tags.as_str()));
+            } else {
+                notes.push(format!(
+                    "no production deployments, releases or tags matching tag_pattern `{}`: the runs of {} \
+                     (a workflow named for deploying, releasing or publishing) are the deployments; \
+                     name the right one with deploy_workflow",
+                    o.tags.as_str(),
+                    files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                ));
+                deployments = runs;
+            }
         }
     }
     super::sort_deployments(&mut deployments);
@@ -346,7 +416,7 @@ pub(crate) async fn collect<H: HostApi>(
     let (fresh_incidents, newest_issue) = H::incidents(&r, cursor).await?;
     let incidents = super::merge_by(stored.incidents, fresh_incidents, |i| i.id.clone());
 
-    Ok(super::assemble(HostRead {
+    let mut facts = super::assemble(HostRead {
         name: name.to_string(),
         deployments,
         ranges,
@@ -359,7 +429,39 @@ pub(crate) async fn collect<H: HostApi>(
             api_url: api.to_string(),
             cursor: super::later(cursor, super::later(newest_pull, newest_issue)),
         },
-    }))
+    });
+    facts.deployment_search = search;
+    Ok(facts)
+}
+
+/// The runs of workflows named for deploying, releasing or publishing, on
+/// the default branch: none when the host answers 404 (no such repository
+/// page, Actions unavailable).
+async fn named_workflows<H: HostApi>(r: &Repo<'_>) -> Result<(Vec<String>, Vec<Deployment>)> {
+    let branch = match default_branch(r).await {
+        Ok((branch, _)) => branch,
+        Err(e) if StatusError::is(&e, &[404]) => return Ok((Vec::new(), Vec::new())),
+        Err(e) => return Err(e),
+    };
+    match H::workflow_runs(r, &WorkflowPick::Named, &branch).await {
+        Err(e) if StatusError::is(&e, &[404]) => Ok((Vec::new(), Vec::new())),
+        other => other,
+    }
+}
+
+/// What a host held when no source gave a deployment: no production
+/// deployment, no release, and `names` (all tags), none matching `pattern`;
+/// the three last by name are kept (hosts list tags without dates).
+fn searched(mut names: Vec<String>, pattern: &str) -> DeploymentSearch {
+    names.sort_by(|a, b| b.cmp(a));
+    DeploymentSearch {
+        host_deployments: Some(0),
+        releases: Some(0),
+        tags: Some(names.len()),
+        tag_pattern: pattern.to_string(),
+        other_tags: names.into_iter().take(3).collect(),
+        branch: None,
+    }
 }
 
 /// The commits of a compare, all its pages (an immutable answer: cached for good).

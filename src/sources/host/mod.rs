@@ -31,6 +31,9 @@ pub struct HostOptions {
     pub bots: BotMatcher,
     /// GitHub issues with this label are incidents.
     pub incident_label: String,
+    /// The Actions workflow (file name or glob) whose runs on the default
+    /// branch are the deployments, when configured.
+    pub deploy_workflow: Option<globset::GlobMatcher>,
 }
 
 /// An account as hosts write it: GitHub's `login` and `type`, GitLab's
@@ -339,6 +342,7 @@ pub fn assemble(read: HostRead) -> RepoFacts {
         pull_requests,
         collection: Some(collection),
         files: None,
+        deployment_search: None,
     }
 }
 
