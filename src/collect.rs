@@ -17,7 +17,6 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use futures::stream::StreamExt;
-use regex::Regex;
 
 use crate::config::{Config, DoraSettings, HostKind, RepoConfig};
 use crate::diagnostics::Diagnostic;
@@ -25,12 +24,13 @@ use crate::facts::{Collection, ProbedFiles, RepoFacts};
 use crate::metrics::tiers::Edition;
 use crate::metrics::{self, MetricOptions, Window};
 use crate::probes::{self, patterns::Catalogue, BlobReader, FileSource, ListedFile, RepoFiles};
-use crate::sources::git::{BotMatcher, GitRepo};
+use crate::sources::git::GitRepo;
 use crate::sources::github::GitHub;
 use crate::sources::gitlab::GitLab;
 use crate::sources::host::{self, api::HostApi, HostOptions, OrgFilter};
 use crate::sources::http::{fnv1a, Client, Policy, StatusError};
 use crate::sources::repo::{self, RepoSpec};
+use crate::sources::rules::Rules;
 use crate::sources::{github, gitlab};
 use crate::store::{self, HistoryEntry};
 
@@ -106,6 +106,8 @@ struct Target {
     name: String,
     source: Source,
     settings: DoraSettings,
+    /// The settings' patterns, compiled once for the entry.
+    rules: Arc<Rules>,
     incident_label: String,
     /// Coverage report globs for the files of a host repository.
     coverage_globs: Vec<String>,
@@ -122,6 +124,7 @@ struct OrgEntry {
     api: String,
     filter: OrgFilter,
     settings: DoraSettings,
+    rules: Arc<Rules>,
     incident_label: String,
     coverage_globs: Vec<String>,
     deploy_workflow: Option<String>,
@@ -257,9 +260,17 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
                 root.display()
             );
         };
-        let spec = local_spec(root, &RepoConfig::default(), Some(path), &config.dora);
+        let rules = Arc::new(Rules::compile(&config.dora)?);
+        let spec = local_spec(
+            root,
+            &RepoConfig::default(),
+            Some(path),
+            &config.dora,
+            &rules,
+        );
         targets.push(Target {
             name: spec.name.clone(),
+            rules,
             settings: spec.settings.clone(),
             source: Source::Local(Box::new(spec)),
             incident_label: "incident".into(),
@@ -269,6 +280,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
     }
     for r in &config.repos {
         let settings = r.settings(&config.dora);
+        let rules = Arc::new(Rules::compile(&settings)?);
         let label = r
             .incident_label
             .clone()
@@ -280,9 +292,16 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
                 .collect()
         });
         let Some((kind, path, is_org)) = r.host() else {
-            let spec = local_spec(root, r, r.path.as_ref().map(|p| root.join(p)), &config.dora);
+            let spec = local_spec(
+                root,
+                r,
+                r.path.as_ref().map(|p| root.join(p)),
+                &settings,
+                &rules,
+            );
             targets.push(Target {
                 name: spec.name.clone(),
+                rules,
                 source: Source::Local(Box::new(spec)),
                 settings,
                 incident_label: label,
@@ -326,6 +345,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
                     r.include_forks,
                 )?,
                 settings,
+                rules,
                 incident_label: label,
                 coverage_globs,
                 deploy_workflow: r.deploy_workflow.clone(),
@@ -342,6 +362,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
             name,
             source,
             settings,
+            rules,
             incident_label: label,
             coverage_globs,
             deploy_workflow: r.deploy_workflow.clone(),
@@ -369,6 +390,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
                         name: m,
                         source,
                         settings: org.settings.clone(),
+                        rules: org.rules.clone(),
                         incident_label: org.incident_label.clone(),
                         coverage_globs: org.coverage_globs.clone(),
                         deploy_workflow: org.deploy_workflow.clone(),
@@ -435,7 +457,14 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
     while let Some((target, result)) = results.next().await {
         let saved = result.and_then(|facts| {
             store::save_facts(root, &facts, now)?;
-            let entry = history_entry(&facts, &target.settings, edition_id, edition, now);
+            let entry = history_entry(
+                &facts,
+                &target.settings,
+                &target.rules.metrics,
+                edition_id,
+                edition,
+                now,
+            );
             store::append_history(root, &store::slug(&facts.name), &entry)?;
             Ok(facts)
         });
@@ -658,13 +687,8 @@ async fn probe_host<H: HostApi + 'static>(
 }
 
 fn host_options(t: &Target) -> Result<HostOptions> {
-    let s = &t.settings;
     Ok(HostOptions {
-        production: Regex::new(&s.production_pattern)
-            .with_context(|| format!("production_pattern {:?}", s.production_pattern))?,
-        tags: Regex::new(&s.tag_pattern)
-            .with_context(|| format!("tag_pattern {:?}", s.tag_pattern))?,
-        bots: BotMatcher::new(&s.bot_pattern)?,
+        rules: t.rules.clone(),
         incident_label: t.incident_label.clone(),
         deploy_workflow: match &t.deploy_workflow {
             Some(w) => Some(
@@ -678,8 +702,15 @@ fn host_options(t: &Target) -> Result<HostOptions> {
 }
 
 /// A local entry as the git collector takes it (coverage is `assess`'s business).
-fn local_spec(root: &Path, r: &RepoConfig, path: Option<PathBuf>, dora: &DoraSettings) -> RepoSpec {
+fn local_spec(
+    root: &Path,
+    r: &RepoConfig,
+    path: Option<PathBuf>,
+    settings: &DoraSettings,
+    rules: &Arc<Rules>,
+) -> RepoSpec {
     RepoSpec {
+        rules: rules.clone(),
         name: r
             .name
             .clone()
@@ -687,7 +718,7 @@ fn local_spec(root: &Path, r: &RepoConfig, path: Option<PathBuf>, dora: &DoraSet
             .unwrap_or_else(|| "repository".into()),
         path,
         events: r.events.iter().map(|e| (root.join(e), e.clone())).collect(),
-        settings: r.settings(dora),
+        settings: settings.clone(),
         coverage_globs: Vec::new(),
         coverage_reports: Vec::new(),
         web_url: None,
@@ -699,6 +730,7 @@ fn local_spec(root: &Path, r: &RepoConfig, path: Option<PathBuf>, dora: &DoraSet
 fn history_entry(
     facts: &RepoFacts,
     settings: &DoraSettings,
+    opts: &MetricOptions,
     edition_id: &str,
     edition: &Edition,
     now: DateTime<Utc>,
@@ -707,10 +739,7 @@ fn history_entry(
         since: now - Duration::days(i64::from(settings.window_days)),
         until: now,
     };
-    let opts = MetricOptions {
-        incident_link_max: Duration::seconds((settings.incident_link_max_hours * 3600.0) as i64),
-    };
-    let outcomes = metrics::outcomes(facts, &opts);
+    let outcomes = metrics::outcomes(facts, opts);
     let d = metrics::dora(facts, &outcomes, &window, edition_id, edition);
     HistoryEntry {
         collected_at: now,

@@ -16,7 +16,7 @@ pub use explain::Explanation;
 pub use window::{parse_date, WindowArgs};
 
 use anyhow::{bail, Context, Result};
-use chrono::Duration;
+
 use serde::Serialize;
 
 use crate::config::Config;
@@ -27,7 +27,9 @@ use crate::probes::coverage::Coverage;
 use crate::probes::{self, FileSource, Finding, RepoFiles};
 use crate::sources::git::GitRepo;
 use crate::sources::repo::{self, RepoSpec};
+use crate::sources::rules::Rules;
 use crate::workspace::Workspace;
+use std::sync::Arc;
 
 /// One deployment in the report.
 #[derive(Debug, Serialize)]
@@ -96,6 +98,7 @@ pub struct Report {
 /// repository that contains the site root.
 pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result<Vec<RepoSpec>> {
     if !cli_repos.is_empty() {
+        let rules = Arc::new(Rules::compile(&config.dora)?);
         return Ok(cli_repos
             .iter()
             .map(|p| RepoSpec {
@@ -103,6 +106,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
                 path: Some(p.clone()),
                 events: Vec::new(),
                 settings: config.dora.clone(),
+                rules: rules.clone(),
                 coverage_globs: default_globs(),
                 coverage_reports: Vec::new(),
                 web_url: None,
@@ -113,11 +117,14 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
     if !config.repos.is_empty() {
         let mut specs = Vec::new();
         for r in &config.repos {
+            let settings = r.settings(&config.dora);
+            let rules = Arc::new(Rules::compile(&settings)?);
             let spec_for = |name: String, path: Option<PathBuf>| RepoSpec {
                 name,
                 path,
                 events: r.events.iter().map(|e| (root.join(e), e.clone())).collect(),
-                settings: r.settings(&config.dora),
+                settings: settings.clone(),
+                rules: rules.clone(),
                 coverage_globs: r.coverage_globs.clone().unwrap_or_else(default_globs),
                 coverage_reports: r
                     .coverage_reports
@@ -167,6 +174,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
             path: Some(path),
             events: Vec::new(),
             settings: config.dora.clone(),
+            rules: Arc::new(Rules::compile(&config.dora)?),
             coverage_globs: default_globs(),
             coverage_reports: Vec::new(),
             web_url: None,
@@ -360,9 +368,7 @@ pub fn assess_repos(
             tracing::warn!("{w} (skipped: --lenient)");
         }
         let mopts = MetricOptions {
-            incident_link_max: Duration::seconds(
-                (spec.settings.incident_link_max_hours * 3600.0) as i64,
-            ),
+            incident_link_max: spec.rules.metrics.incident_link_max,
         };
         // A host repository without a checkout: `collect` probed its files.
         let stored = facts.files.as_ref().filter(|_| spec.path.is_none());

@@ -254,7 +254,7 @@ impl HostApi for GitHub {
         let mut out = Vec::new();
         for d in list
             .iter()
-            .filter(|d| o.production.is_match(&d.environment))
+            .filter(|d| o.rules.production.is_match(&d.environment))
         {
             let reference = format!("{}#{}", d.environment, d.id);
             if let Some(k) = known.get(reference.as_str()) {
@@ -394,7 +394,7 @@ impl HostApi for GitHub {
     async fn tags(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
         let (client, base, o) = (r.client, r.base.as_str(), r.o);
         let refs = tag_refs(client, base).await?;
-        let mut names: Vec<&String> = refs.keys().filter(|n| o.tags.is_match(n)).collect();
+        let mut names: Vec<&String> = refs.keys().filter(|n| o.rules.tags.is_match(n)).collect();
         names.sort();
         let mut out = Vec::new();
         for name in names {

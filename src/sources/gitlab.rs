@@ -178,7 +178,7 @@ impl HostApi for GitLab {
             .await?;
         Ok(list
             .into_iter()
-            .filter(|d| o.production.is_match(&d.environment.name))
+            .filter(|d| o.rules.production.is_match(&d.environment.name))
             .filter_map(|d| {
                 let status = match d.status.as_str() {
                     "success" => DeploymentStatus::Success,
@@ -245,7 +245,7 @@ impl HostApi for GitLab {
             .await?;
         Ok(list
             .into_iter()
-            .filter(|t| o.tags.is_match(&t.name))
+            .filter(|t| o.rules.tags.is_match(&t.name))
             .filter_map(|t| {
                 let commit = t.commit?;
                 Some(Deployment {

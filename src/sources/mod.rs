@@ -8,3 +8,4 @@ pub mod gitlab;
 pub mod host;
 pub mod http;
 pub mod repo;
+pub mod rules;

@@ -3,11 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use regex::Regex;
+use anyhow::Result;
 
 use super::events::{self, Events};
-use super::git::{sort_deployments, BotMatcher, GitRepo};
+use super::git::{sort_deployments, GitRepo};
 use crate::config::DoraSettings;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::facts::{
@@ -22,6 +21,8 @@ pub struct RepoSpec {
     /// (path to read, path to show in messages).
     pub events: Vec<(PathBuf, PathBuf)>,
     pub settings: DoraSettings,
+    /// The settings' patterns, compiled once ([`RepoSpec::new`]).
+    pub rules: std::sync::Arc<super::rules::Rules>,
     /// Globs of coverage reports in the work tree.
     pub coverage_globs: Vec<String>,
     /// Coverage reports named in the configuration: (path to read, path to show).
@@ -62,7 +63,7 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
         }
         None => None,
     };
-    let bots = BotMatcher::new(&spec.settings.bot_pattern)?;
+    let bots = &spec.rules.bots;
 
     let mut deployments = event_deployments(&events, spec, git.as_ref(), &mut facts.notes)?;
     if deployments.is_empty() {
@@ -79,9 +80,8 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
                     d
                 }
                 None => {
-                    let pattern = Regex::new(&spec.settings.tag_pattern)
-                        .with_context(|| format!("tag_pattern {:?}", spec.settings.tag_pattern))?;
-                    let d = git.tag_deployments(&pattern, &mut facts.notes)?;
+                    let pattern = &spec.rules.tags;
+                    let d = git.tag_deployments(pattern, &mut facts.notes)?;
                     if d.is_empty() {
                         facts.notes.push(format!(
                             "no tags match tag_pattern `{}`: no deployments",
@@ -128,7 +128,7 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
                     .as_deref()
                     .map(|b| b.trim_start_matches("refs/heads/"))
                     != git.default_branch().as_deref();
-            Some(git.ship(&commits, &bots, deploy_merges, &mut facts.notes)?)
+            Some(git.ship(&commits, bots, deploy_merges, &mut facts.notes)?)
         }
         None => None,
     };
@@ -163,8 +163,7 @@ fn event_deployments(
     git: Option<&GitRepo>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Point>> {
-    let production = Regex::new(&spec.settings.production_pattern)
-        .with_context(|| format!("production_pattern {:?}", spec.settings.production_pattern))?;
+    let production = &spec.rules.production;
     let mut out = Vec::new();
     for row in &events.deployments {
         if !row.environment.is_empty() && !production.is_match(&row.environment) {

@@ -377,15 +377,15 @@ pub(crate) async fn collect<H: HostApi>(
             if runs.is_empty() {
                 notes.push(format!(
                     "no production deployments, releases or tags matching tag_pattern `{}`: no deployments",
-                    o.tags.as_str()
+                    o.rules.tags.as_str()
                 ));
-                search = Some(searched(H::tag_names(&r).await?, o.tags.as_str()));
+                search = Some(searched(H::tag_names(&r).await?, o.rules.tags.as_str()));
             } else {
                 notes.push(format!(
                     "no production deployments, releases or tags matching tag_pattern `{}`: the runs of {} \
                      (a workflow named for deploying, releasing or publishing) are the deployments; \
                      name the right one with deploy_workflow",
-                    o.tags.as_str(),
+                    o.rules.tags.as_str(),
                     files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
                 ));
                 deployments = runs;

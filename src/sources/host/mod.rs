@@ -20,15 +20,11 @@ use regex::Regex;
 use crate::facts::{
     Change, Collection, Deployment, DeploymentStatus, Incident, PullRequest, RepoFacts, Sha,
 };
-use crate::sources::git::BotMatcher;
 
 /// The rules of one repository that a host collector applies.
 pub struct HostOptions {
-    /// Environments whose name matches are production.
-    pub production: Regex,
-    /// Tags whose name matches are deployments (when there are no deployments or releases).
-    pub tags: Regex,
-    pub bots: BotMatcher,
+    /// Production environments, deployment tags and bots, compiled once.
+    pub rules: std::sync::Arc<crate::sources::rules::Rules>,
     /// GitHub issues with this label are incidents.
     pub incident_label: String,
     /// The Actions workflow (file name or glob) whose runs on the default
@@ -53,7 +49,9 @@ pub struct User {
 impl User {
     /// A bot by the host's word, by a name ending in `[bot]`, or by `bot_pattern`.
     pub fn is_bot(&self, o: &HostOptions) -> bool {
-        self.kind.as_deref() == Some("Bot") || self.bot == Some(true) || o.bots.is_bot(&self.login)
+        self.kind.as_deref() == Some("Bot")
+            || self.bot == Some(true)
+            || o.rules.bots.is_bot(&self.login)
     }
 }
 
