@@ -5,6 +5,7 @@
 #
 #   bash benches/handbook_vs_hugo.sh        # 9 paired runs
 #   bash benches/handbook_vs_hugo.sh 15     # more pairs
+#   OPSMETER=/path/to/other/opsmeter bash benches/handbook_vs_hugo.sh   # compare a build
 #
 # opsmeter builds with its default theme (sidebar, breadcrumbs, table of
 # contents, previous/next, search index, sitemap) and checks every `@/` link;
@@ -18,8 +19,7 @@ cd "$(dirname "$0")/.."
 pairs=${1:-9}
 command -v hugo >/dev/null || { echo "hugo not found: apt-get install hugo" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time not found: apt-get install time" >&2; exit 1; }
-cargo build --release --quiet
-bin="$PWD/target/release/opsmeter"
+if [ -n "${OPSMETER:-}" ]; then bin=$OPSMETER; else cargo build --release --quiet; bin="$PWD/target/release/opsmeter"; fi
 # Outside any git repository: a site in one would assess it too (not content-only).
 work=$(mktemp -d "${TMPDIR:-/tmp}/opsmeter-handbook.XXXXXX")
 trap 'rm -rf "$work"' EXIT
