@@ -8,7 +8,13 @@
 # Rust code block and links to two other pages. opsmeter links are `@/…md`
 # (resolved and checked at build time); hugo gets the same text with the URLs
 # written out. Syntax highlighting is on in both (class-based output).
-# Prints wall time, pages per second and peak memory (max RSS) of each build.
+# Prints wall time, user and system CPU time, pages per second and peak memory
+# (max RSS) of each build: the median of RUNS runs (default 5; the machine may
+# be shared) of a rebuild over the previous output, as when editing a site
+# (two untimed builds first: the output, then the spare tree opsmeter reuses).
+#
+#   RUNS=9 bash benches/site_build.sh 5000
+#   OPSMETER=/path/to/other/opsmeter bash benches/site_build.sh 5000   # compare a build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -16,8 +22,8 @@ sizes=("$@")
 
 command -v hugo >/dev/null || { echo "hugo not found: apt-get install hugo" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time not found: apt-get install time" >&2; exit 1; }
-cargo build --release --quiet
-bin="$PWD/target/release/opsmeter"
+runs=${RUNS:-5}
+if [ -n "${OPSMETER:-}" ]; then bin=$OPSMETER; else cargo build --release --quiet; bin="$PWD/target/release/opsmeter"; fi
 work="$PWD/target/bench-site"
 
 gen() { # gen DIR N MODE(opsmeter|hugo)
@@ -130,27 +136,32 @@ HTML
   fi
 }
 
-best_of() { # best_of RUNS CMD... : fastest wall time, and its peak memory
-  local runs=$1; shift
-  local best="" line
+median_of() { # median_of CMD... → "wall user sys maxrss_kb", each the median of $runs runs
+  : > "$work/runs.txt"
   for _ in $(seq "$runs"); do
-    /usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >/dev/null 2>&1
-    line=$(tail -1 "$work/time.txt")
-    if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
+    /usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" "$@" >/dev/null 2>&1
+    tail -1 "$work/time.txt" >> "$work/runs.txt"
   done
-  echo "$best"
+  python3 - "$work/runs.txt" <<'PY'
+import statistics, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+print(*[round(statistics.median(r[i] for r in rows), 3) for i in range(4)])
+PY
 }
 
-printf '%-8s %-9s %9s %12s %12s\n' pages tool seconds pages/s "peak MB"
+printf '%-8s %-9s %9s %8s %8s %12s %12s\n' pages tool seconds user sys pages/s "peak MB"
 for n in "${sizes[@]}"; do
   gen "$work/opsmeter-$n" "$n" opsmeter
   gen "$work/hugo-$n" "$n" hugo
-  o=$(best_of 3 "$bin" --root "$work/opsmeter-$n" build)
-  h=$(best_of 3 hugo --quiet --source "$work/hugo-$n" --destination "$work/hugo-$n/public")
+  "$bin" --root "$work/opsmeter-$n" build >/dev/null 2>&1
+  "$bin" --root "$work/opsmeter-$n" build >/dev/null 2>&1
+  hugo --quiet --source "$work/hugo-$n" --destination "$work/hugo-$n/public" >/dev/null 2>&1
+  o=$(median_of "$bin" --root "$work/opsmeter-$n" build)
+  h=$(median_of hugo --quiet --source "$work/hugo-$n" --destination "$work/hugo-$n/public")
   for row in "opsmeter $o" "hugo $h"; do
     set -- $row
-    awk -v n="$n" -v tool="$1" -v s="$2" -v kb="$3" \
-      'BEGIN{printf "%-8d %-9s %9.2f %12.0f %12.1f\n", n, tool, s, (s>0? n/s : 0), kb/1024}'
+    awk -v n="$n" -v tool="$1" -v s="$2" -v u="$3" -v sy="$4" -v kb="$5" \
+      'BEGIN{printf "%-8d %-9s %9.2f %8.2f %8.2f %12.0f %12.1f\n", n, tool, s, u, sy, (s>0? n/s : 0), kb/1024}'
   done
-  awk -v a="${o%% *}" -v b="${h%% *}" -v n="$n" 'BEGIN{ if (a>0) printf "%-8d speed-up: opsmeter is %.2fx hugo\n", n, b/a }'
+  awk -v a="${o%% *}" -v b="${h%% *}" -v n="$n" 'BEGIN{ if (a>0) printf "%-8d opsmeter/hugo wall time: %.2fx\n", n, a/b }'
 done

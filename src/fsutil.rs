@@ -237,30 +237,47 @@ fn resolve(path: &Path) -> PathBuf {
 }
 
 /// A staging folder beside `target`, swapped into place by [`StagingDir::commit`].
-/// Its name is random and it is created exclusively, so nothing planted beside
-/// the output is followed. Dropped without commit, it is removed and `target`
-/// is untouched.
+///
+/// The staging folder is the tree the build before the last one left behind
+/// (a *spare*, `.<name>.spare-XXXXXX/site`, kept by the previous commit instead
+/// of being deleted), or a fresh folder when there is none. Files are written
+/// with [`StagingDir::write`], which leaves a file alone when it already holds
+/// the same bytes; [`StagingDir::remove_stale`] removes what the new site no
+/// longer has. So a rebuild creates and deletes only what changed, and the
+/// live site is still replaced whole, by renames, only when the build
+/// succeeded. A spare is used only when it is a real folder that only its
+/// owner can write to (as created here) and holds the [`OUTPUT_MARKER`];
+/// anything in it that is not a plain file or folder is removed first.
+/// Dropped without commit, a fresh folder is removed; a spare stays a spare.
 pub struct StagingDir {
     target: PathBuf,
+    /// The folder written (`…/site` of a spare, or a fresh folder).
     staging: PathBuf,
+    /// The spare folder holding `staging`, when one was reused.
+    spare: Option<PathBuf>,
     committed: bool,
 }
 
+/// Inside a spare folder, the tree itself.
+const SPARE_TREE: &str = "site";
+
 impl StagingDir {
     pub fn new(target: &Path) -> Result<StagingDir> {
-        let parent = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent)
+        let parent = parent_of(target);
+        std::fs::create_dir_all(&parent)
             .with_context(|| format!("creating {}", parent.display()))?;
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "public".into());
+        let name = name_of(target);
+        if let Some(spare) = find_spare(&parent, &name) {
+            return Ok(StagingDir {
+                target: target.to_path_buf(),
+                staging: spare.join(SPARE_TREE),
+                spare: Some(spare),
+                committed: false,
+            });
+        }
         let staging = tempfile::Builder::new()
             .prefix(&format!(".{name}.staging-"))
-            .tempdir_in(parent)
+            .tempdir_in(&parent)
             .with_context(|| format!("creating a staging folder in {}", parent.display()))?
             .keep();
         std::fs::write(staging.join(OUTPUT_MARKER), MARKER_TEXT)
@@ -268,6 +285,7 @@ impl StagingDir {
         Ok(StagingDir {
             target: target.to_path_buf(),
             staging,
+            spare: None,
             committed: false,
         })
     }
@@ -276,29 +294,106 @@ impl StagingDir {
         &self.staging
     }
 
-    /// Replaces `target` with the staging folder: two renames, the old tree
-    /// removed last. Once the new tree is in place the build has succeeded: an
-    /// old tree that cannot be removed is a warning, not an error.
+    /// Whether the staging folder is a previous build's tree (then
+    /// [`StagingDir::remove_stale`] matters).
+    pub fn reused(&self) -> bool {
+        self.spare.is_some()
+    }
+
+    /// Writes `bytes` at `rel` (a `/`-separated path inside the site), unless the
+    /// file there already holds exactly these bytes. A changed file is removed
+    /// and created anew (exclusively, so no link is followed).
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        let dest = self.staging.join(rel);
+        if self.spare.is_some() {
+            match std::fs::symlink_metadata(&dest) {
+                Ok(m) if m.is_file() => {
+                    if m.len() == bytes.len() as u64
+                        && std::fs::read(&dest).is_ok_and(|old| old == bytes)
+                    {
+                        return Ok(());
+                    }
+                    std::fs::remove_file(&dest)
+                        .with_context(|| format!("removing {}", dest.display()))?;
+                }
+                Ok(m) if m.is_dir() => std::fs::remove_dir_all(&dest)
+                    .with_context(|| format!("removing {}", dest.display()))?,
+                Ok(_) => std::fs::remove_file(&dest)
+                    .with_context(|| format!("removing {}", dest.display()))?,
+                Err(_) => {}
+            }
+        }
+        if let Some(parent) = dest.parent() {
+            if std::fs::create_dir_all(parent).is_err() && self.spare.is_some() {
+                // A file of the old tree where the new one has a folder.
+                let mut at = self.staging.clone();
+                for part in Path::new(rel)
+                    .parent()
+                    .into_iter()
+                    .flat_map(Path::components)
+                {
+                    at.push(part);
+                    if std::fs::symlink_metadata(&at).is_ok_and(|m| !m.is_dir()) {
+                        let _ = std::fs::remove_file(&at);
+                    }
+                }
+            }
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        use std::io::Write as _;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&dest)
+            .and_then(|mut f| f.write_all(bytes))
+            .with_context(|| format!("writing {}", dest.display()))
+    }
+
+    /// Removes every file of a reused tree that is not among `keep` (paths as
+    /// given to [`StagingDir::write`]), and the folders left empty.
+    pub fn remove_stale(&self, keep: &std::collections::HashSet<&str>) -> Result<()> {
+        if self.spare.is_none() {
+            return Ok(());
+        }
+        let mut dirs = Vec::new();
+        for entry in walkdir::WalkDir::new(&self.staging).min_depth(1) {
+            let entry = entry.with_context(|| format!("reading {}", self.staging.display()))?;
+            if entry.file_type().is_dir() {
+                dirs.push(entry.into_path());
+                continue;
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(&self.staging)
+                .map(|r| r.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            if rel != OUTPUT_MARKER && !keep.contains(rel.as_str()) {
+                std::fs::remove_file(entry.path())
+                    .with_context(|| format!("removing {}", entry.path().display()))?;
+            }
+        }
+        // Deepest first; a folder that still holds files stays.
+        for dir in dirs.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+        Ok(())
+    }
+
+    /// Replaces `target` with the staging folder: two renames. The previous tree
+    /// is kept as the spare the next build writes into (no tree is deleted).
     pub fn commit(mut self) -> Result<()> {
-        let parent = self
-            .staging
-            .parent()
-            .unwrap_or(Path::new("."))
-            .to_path_buf();
-        let name = self
-            .target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let parent = parent_of(&self.target);
+        let name = name_of(&self.target);
         let had_old = std::fs::symlink_metadata(&self.target).is_ok();
-        // The old tree moves into a fresh, exclusively created folder.
+        // The old tree moves into a fresh, exclusively created folder: the next spare.
         let aside = if had_old {
             let aside = tempfile::Builder::new()
-                .prefix(&format!(".{name}.old-"))
+                .prefix(&format!(".{name}.spare-"))
                 .tempdir_in(&parent)
                 .with_context(|| format!("creating a folder in {}", parent.display()))?
                 .keep();
-            let old = aside.join("old");
+            let old = aside.join(SPARE_TREE);
             if let Err(e) = std::fs::rename(&self.target, &old) {
                 let _ = std::fs::remove_dir(&aside);
                 return Err(e).with_context(|| format!("moving {} aside", self.target.display()));
@@ -309,7 +404,7 @@ impl StagingDir {
         };
         if let Err(e) = std::fs::rename(&self.staging, &self.target) {
             if let Some(aside) = &aside {
-                std::fs::rename(aside.join("old"), &self.target).ok();
+                std::fs::rename(aside.join(SPARE_TREE), &self.target).ok();
                 std::fs::remove_dir(aside).ok();
             }
             return Err(e).with_context(|| {
@@ -321,15 +416,82 @@ impl StagingDir {
             });
         }
         self.committed = true;
+        // The reused spare is empty now.
+        if let Some(spare) = &self.spare {
+            let _ = std::fs::remove_dir(spare);
+        }
+        // A tree that was not built by opsmeter (an empty folder) is no spare.
         if let Some(aside) = aside {
-            if let Err(e) = remove_tree(&aside) {
-                tracing::warn!(
-                    "the new site is in place, but the previous one could not be removed: {e:#}"
-                );
+            if !aside.join(SPARE_TREE).join(OUTPUT_MARKER).is_file() {
+                if let Err(e) = remove_tree(&aside) {
+                    tracing::warn!(
+                        "the new site is in place, but the previous one could not be removed: {e:#}"
+                    );
+                }
             }
         }
         Ok(())
     }
+}
+
+fn parent_of(target: &Path) -> PathBuf {
+    target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+fn name_of(target: &Path) -> String {
+    target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "public".into())
+}
+
+/// A spare tree beside the output (`.<name>.spare-XXXXXX/site`) fit to be
+/// reused: the folder is real, writable by its owner only, and the tree holds
+/// the marker. Links and other special files inside are removed.
+fn find_spare(parent: &Path, name: &str) -> Option<PathBuf> {
+    let prefix = format!(".{name}.spare-");
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir(parent)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect();
+    candidates.sort();
+    candidates.into_iter().find(|spare| {
+        let private = |p: &Path| {
+            std::fs::symlink_metadata(p).is_ok_and(|m| {
+                #[cfg(unix)]
+                let private =
+                    std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o022 == 0;
+                #[cfg(not(unix))]
+                let private = true;
+                m.is_dir() && private
+            })
+        };
+        let tree = spare.join(SPARE_TREE);
+        if !private(spare)
+            || !std::fs::symlink_metadata(&tree).is_ok_and(|m| m.is_dir())
+            || !std::fs::symlink_metadata(tree.join(OUTPUT_MARKER)).is_ok_and(|m| m.is_file())
+        {
+            return false;
+        }
+        // Only plain files and folders are written through.
+        for entry in walkdir::WalkDir::new(&tree)
+            .min_depth(1)
+            .into_iter()
+            .flatten()
+        {
+            let t = entry.file_type();
+            if !t.is_file() && !t.is_dir() && std::fs::remove_file(entry.path()).is_err() {
+                return false;
+            }
+        }
+        true
+    })
 }
 
 /// Removes a folder tree, its top-level entries in parallel (a large site has
@@ -353,7 +515,7 @@ fn remove_tree(dir: &Path) -> Result<()> {
 
 impl Drop for StagingDir {
     fn drop(&mut self) {
-        if !self.committed {
+        if !self.committed && self.spare.is_none() {
             let _ = std::fs::remove_dir_all(&self.staging);
         }
     }
@@ -389,6 +551,151 @@ mod tests {
         assert_eq!(std::fs::read_to_string(target.join("a")).unwrap(), "new");
         assert!(!target.join("stale").exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// Builds `files` into `target` through a [`StagingDir`], as a site build does.
+    fn build(target: &Path, files: &[(&str, &str)]) {
+        let s = StagingDir::new(target).unwrap();
+        for (p, b) in files {
+            s.write(p, b.as_bytes()).unwrap();
+        }
+        let keep: std::collections::HashSet<&str> = files.iter().map(|f| f.0).collect();
+        s.remove_stale(&keep).unwrap();
+        s.commit().unwrap();
+    }
+
+    fn spares(dir: &Path) -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(".public.spare-")
+            })
+            .collect()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_tree_before_last_is_reused_and_only_changed_files_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        build(
+            &target,
+            &[("a.html", "one"), ("d/b.html", "two"), ("gone.html", "x")],
+        );
+        assert!(spares(dir.path()).is_empty(), "no previous tree, no spare");
+        build(
+            &target,
+            &[("a.html", "one"), ("d/b.html", "two"), ("gone.html", "x")],
+        );
+        // The first tree is now the spare; the third build writes into it. Its
+        // files are dated 2001, so a file left alone keeps that date.
+        let spare = spares(dir.path());
+        assert_eq!(spare.len(), 1);
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        for f in ["a.html", "d/b.html"] {
+            let file = std::fs::File::options()
+                .write(true)
+                .open(spare[0].join("site").join(f))
+                .unwrap();
+            file.set_modified(old).unwrap();
+        }
+        let modified = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+        build(
+            &target,
+            &[("a.html", "one"), ("d/b.html", "TWO"), ("new/c.html", "3")],
+        );
+        assert_eq!(
+            modified(&target.join("a.html")),
+            old,
+            "same bytes: not rewritten"
+        );
+        assert_ne!(
+            modified(&target.join("d/b.html")),
+            old,
+            "changed: written anew"
+        );
+        assert_eq!(
+            std::fs::read_to_string(target.join("d/b.html")).unwrap(),
+            "TWO"
+        );
+        assert_eq!(
+            std::fs::read_to_string(target.join("new/c.html")).unwrap(),
+            "3"
+        );
+        assert!(!target.join("gone.html").exists(), "stale file removed");
+        assert!(target.join(OUTPUT_MARKER).is_file());
+        // Still one spare (the second tree), and nothing else beside the output.
+        assert_eq!(spares(dir.path()).len(), 1);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_failed_build_into_a_spare_leaves_the_site_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        build(&target, &[("a.html", "one")]);
+        build(&target, &[("a.html", "two")]);
+        {
+            let s = StagingDir::new(&target).unwrap();
+            assert!(s.reused());
+            s.write("a.html", b"three").unwrap();
+            // Dropped without commit: the build failed.
+        }
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.html")).unwrap(),
+            "two"
+        );
+        build(&target, &[("a.html", "four")]);
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.html")).unwrap(),
+            "four"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_spare_others_can_write_to_or_without_the_marker_is_not_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        for (mode, marker) in [(0o777, true), (0o700, false)] {
+            let planted = dir.path().join(".public.spare-planted");
+            let _ = std::fs::remove_dir_all(&planted);
+            std::fs::create_dir_all(planted.join("site")).unwrap();
+            if marker {
+                std::fs::write(planted.join("site").join(OUTPUT_MARKER), "x").unwrap();
+            }
+            std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(mode)).unwrap();
+            let s = StagingDir::new(&target).unwrap();
+            assert!(!s.reused(), "mode {mode:o}, marker {marker}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_in_a_spare_are_removed_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        let outside = dir.path().join("outside.txt");
+        std::fs::write(&outside, "keep").unwrap();
+        build(&target, &[("a.html", "one")]);
+        build(&target, &[("a.html", "one")]);
+        let spare = spares(dir.path()).pop().unwrap();
+        std::fs::remove_file(spare.join("site/a.html")).unwrap();
+        std::os::unix::fs::symlink(&outside, spare.join("site/a.html")).unwrap();
+        build(&target, &[("a.html", "new")]);
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep");
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.html")).unwrap(),
+            "new"
+        );
+        assert!(!std::fs::symlink_metadata(target.join("a.html"))
+            .unwrap()
+            .is_symlink());
     }
 
     #[test]

@@ -130,7 +130,8 @@ fn output_refuses_folders_opsmeter_did_not_build() {
 }
 
 /// A new folder, an empty one and a previous opsmeter output are built into;
-/// the previous output is replaced whole, and nothing is left beside it.
+/// the previous output is replaced whole, and nothing is left beside it but
+/// the spare tree of the build before.
 #[test]
 fn output_builds_into_new_empty_or_its_own_folders() {
     let dir = tempfile::tempdir().unwrap();
@@ -153,13 +154,16 @@ fn output_builds_into_new_empty_or_its_own_folders() {
     assert_eq!(code, 0, "{stderr}");
     assert!(empty.join("page/index.html").is_file());
 
-    // Nothing but the outputs beside them.
+    // Nothing but the output beside it, and the previous tree kept as the spare
+    // the next build writes into (one, named after the output).
     let mut beside: Vec<String> = std::fs::read_dir(dir.path().join("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     beside.sort();
-    assert_eq!(beside, ["new"]);
+    assert_eq!(beside.len(), 2, "{beside:?}");
+    assert!(beside[0].starts_with(".new.spare-"), "{beside:?}");
+    assert_eq!(beside[1], "new");
 }
 
 /// An output that is a symbolic link is refused: replacing it would remove

@@ -1,7 +1,8 @@
 //! Syntax highlighting of fenced code at build time, in pure Rust (syntect with
 //! fancy-regex). Output uses CSS classes so one stylesheet serves light and dark.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use syntect::highlighting::ThemeSet;
 use syntect::html::{css_for_theme_with_class_style, ClassStyle, ClassedHTMLGenerator};
@@ -29,9 +30,53 @@ fn canonical_token(lang: &str) -> &str {
     }
 }
 
+/// Highlighted blocks already made, by (language, code): a handbook in two
+/// languages repeats each example once per translation, and `serve` rebuilds
+/// the same blocks on every edit. Bounded: emptied when it holds more than
+/// [`CACHE_BYTES`] of code and HTML.
+struct Cache {
+    blocks: HashMap<(String, String), Arc<str>>,
+    bytes: usize,
+}
+
+const CACHE_BYTES: usize = 64 << 20;
+
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    CACHE.get_or_init(|| {
+        Mutex::new(Cache {
+            blocks: HashMap::new(),
+            bytes: 0,
+        })
+    })
+}
+
 /// Highlighted HTML for `code`: `<pre class="code" data-lang=…><code>…</code></pre>`.
 /// An unknown or empty language gives escaped plain text in the same frame.
+/// The same block is highlighted once per process (see [`Cache`]).
 pub fn highlight(code: &str, lang: &str) -> String {
+    let key = (lang.to_string(), code.to_string());
+    if let Some(html) = cache()
+        .lock()
+        .ok()
+        .and_then(|c| c.blocks.get(&key).cloned())
+    {
+        return html.to_string();
+    }
+    let html = highlight_uncached(code, lang);
+    if let Ok(mut c) = cache().lock() {
+        let size = key.0.len() + key.1.len() + html.len();
+        if c.bytes + size > CACHE_BYTES {
+            c.blocks.clear();
+            c.bytes = 0;
+        }
+        c.bytes += size;
+        c.blocks.insert(key, Arc::from(html.as_str()));
+    }
+    html
+}
+
+fn highlight_uncached(code: &str, lang: &str) -> String {
     let lang = lang.split([',', ' ']).next().unwrap_or("").trim();
     let lang_lower = lang.to_ascii_lowercase();
     let ss = syntax_set();
@@ -141,7 +186,13 @@ fn adjust(css: &str, bg: (u8, u8, u8)) -> String {
 /// `prefers-color-scheme: dark`. Every colour is adjusted to 4.5:1 against the
 /// code background; in dark mode the light theme's rules are repeated with
 /// dark-safe colours first, so no light colour is left on the dark background.
+/// Made once per process (loading the bundled themes is the costly part).
 pub fn stylesheet() -> String {
+    static CSS: OnceLock<String> = OnceLock::new();
+    CSS.get_or_init(make_stylesheet).clone()
+}
+
+fn make_stylesheet() -> String {
     let themes = ThemeSet::load_defaults();
     let light = themes
         .themes
@@ -190,6 +241,21 @@ mod tests {
         assert!(html.starts_with("<pre class=\"code\" tabindex=\"0\" data-lang=\"rust\"><code>"));
         assert!(html.contains("class=\"hl-"), "{html}");
         assert!(html.contains("main"));
+    }
+
+    #[test]
+    fn a_cached_block_is_the_block_highlighted_anew() {
+        let code = "let cached = 1; // a_cached_block_is_the_block_highlighted_anew\n";
+        let first = highlight(code, "rust");
+        let again = highlight(code, "rust");
+        assert_eq!(first, again);
+        assert_eq!(first, highlight_uncached(code, "rust"));
+        // Same code, another language: another entry, another result.
+        assert_eq!(
+            highlight(code, "nosuchlang"),
+            highlight_uncached(code, "nosuchlang")
+        );
+        assert_ne!(highlight(code, "nosuchlang"), first);
     }
 
     #[test]

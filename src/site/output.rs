@@ -87,11 +87,12 @@ impl Site {
     }
 
     /// Writes rendered files and static files into a staging folder, then swaps it
-    /// into `output`.
+    /// into `output`. The staging folder is the tree of the build before last
+    /// when there is one, and only files whose bytes changed are written in it
+    /// (see [`StagingDir`]).
     pub fn write(&self, files: &[OutputFile], output: &Path) -> Result<usize> {
         let t = Instant::now();
         let staging = StagingDir::new(output)?;
-        let dir = staging.path().to_path_buf();
         let mut statics: HashMap<String, StaticSource> = HashMap::new();
         for (p, s) in self.static_files() {
             statics.insert(p, s);
@@ -101,30 +102,23 @@ impl Site {
         statics.retain(|p, _| !rendered.contains(p.as_str()));
         let count = files.len() + statics.len();
         statics.par_iter().try_for_each(|(p, s)| -> Result<()> {
-            let dest = dir.join(p);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
-            }
             match s {
-                StaticSource::Embedded(b) => std::fs::write(&dest, b)
-                    .with_context(|| format!("writing {}", dest.display()))?,
+                StaticSource::Embedded(b) => staging.write(p, b),
                 StaticSource::File(src) => {
-                    std::fs::copy(src, &dest).with_context(|| {
-                        format!("copying {} to {}", src.display(), dest.display())
-                    })?;
+                    let bytes =
+                        std::fs::read(src).with_context(|| format!("reading {}", src.display()))?;
+                    staging.write(p, &bytes)
                 }
             }
-            Ok(())
         })?;
-        files.par_iter().try_for_each(|f| -> Result<()> {
-            let dest = dir.join(&f.path);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
-            }
-            std::fs::write(&dest, &f.bytes).with_context(|| format!("writing {}", dest.display()))
-        })?;
+        files
+            .par_iter()
+            .try_for_each(|f| staging.write(&f.path, &f.bytes))?;
+        if staging.reused() {
+            let mut keep = rendered;
+            keep.extend(statics.keys().map(String::as_str));
+            staging.remove_stale(&keep)?;
+        }
         staging.commit()?;
         debug!("wrote {count} files in {:?}", t.elapsed());
         Ok(count)

@@ -19,10 +19,15 @@ use regex::Regex;
 
 use crate::facts::{Change, Deployment, DeploymentSource, DeploymentStatus, Sha};
 
+mod pack;
+
 /// An opened repository.
 pub struct GitRepo {
     repo: gix::Repository,
     pub path: PathBuf,
+    /// Every whole commit of the packs, decoded on all cores the first time
+    /// history is read ([`GitRepo::pre_read`]); taken by [`GitRepo::ship`].
+    packed: std::cell::RefCell<Option<pack::PackCommits<Packed>>>,
 }
 
 /// Who counts as a bot: names ending in `[bot]`, plus an optional pattern.
@@ -62,7 +67,9 @@ struct CommitInfo {
     parents: Vec<ObjectId>,
     author_time: i64,
     committer_time: i64,
-    bot: bool,
+    /// The author: a number in the pre-pass's [`pack::Names`], or [`BOT`] /
+    /// [`NOT_BOT`] when read with a [`BotMatcher`] at hand.
+    author: u32,
     fix: bool,
     /// Hex (4–40 digits) after `This reverts commit`.
     reverts: Option<String>,
@@ -77,10 +84,120 @@ struct Undecodable {
     why: String,
 }
 
-/// A commit as [`GitRepo::read_commit`] finds it.
+/// A commit as [`decode_commit`] finds it.
 enum Decoded {
     Commit(CommitInfo),
     Undecodable(Undecodable),
+}
+
+/// What the walks need of one commit, in 56 bytes (the pre-pass holds one per
+/// commit of the packs): the first parent inline, anything rarer (more
+/// parents, a revert target, why it cannot be decoded) boxed.
+#[derive(Clone)]
+struct Packed {
+    author_time: i64,
+    committer_time: i64,
+    extra: Option<Box<PackedExtra>>,
+    first_parent: ObjectId,
+    author: u32,
+    flags: u8,
+}
+
+const BOT: u32 = u32::MAX;
+const NOT_BOT: u32 = u32::MAX - 1;
+
+#[derive(Clone, Default)]
+struct PackedExtra {
+    more_parents: Vec<ObjectId>,
+    reverts: Option<String>,
+    undecodable: Option<String>,
+}
+
+const F_PARENT: u8 = 1;
+const F_FIX: u8 = 4;
+/// In a pack but not inflated there ([`Packed::absent`]).
+const F_ABSENT: u8 = 8;
+
+impl Packed {
+    fn new(decoded: Decoded) -> Packed {
+        let (parents, times, author, flags, reverts, undecodable) = match decoded {
+            Decoded::Commit(c) => (
+                c.parents,
+                (c.author_time, c.committer_time),
+                c.author,
+                if c.fix { F_FIX } else { 0 },
+                c.reverts,
+                None,
+            ),
+            Decoded::Undecodable(u) => (u.parents, (0, 0), NOT_BOT, 0, None, Some(u.why)),
+        };
+        let mut parents = parents.into_iter();
+        let first = parents.next();
+        let more_parents: Vec<ObjectId> = parents.collect();
+        let extra =
+            (!more_parents.is_empty() || reverts.is_some() || undecodable.is_some()).then(|| {
+                Box::new(PackedExtra {
+                    more_parents,
+                    reverts,
+                    undecodable,
+                })
+            });
+        Packed {
+            author_time: times.0,
+            committer_time: times.1,
+            author,
+            first_parent: first.unwrap_or_else(|| ObjectId::null(gix::hash::Kind::Sha1)),
+            flags: flags | if first.is_some() { F_PARENT } else { 0 },
+            extra,
+        }
+    }
+
+    /// A commit a pack holds but that could not be inflated: read through gix instead.
+    fn absent() -> Packed {
+        Packed {
+            author_time: 0,
+            committer_time: 0,
+            extra: None,
+            first_parent: ObjectId::null(gix::hash::Kind::Sha1),
+            author: NOT_BOT,
+            flags: F_ABSENT,
+        }
+    }
+
+    /// Whether a bot wrote it; `bots[n]` says it for author number `n`.
+    fn is_bot(&self, bots: &[bool]) -> bool {
+        match self.author {
+            BOT => true,
+            NOT_BOT => false,
+            n => bots.get(n as usize).copied().unwrap_or(false),
+        }
+    }
+
+    fn first_parent(&self) -> Option<ObjectId> {
+        (self.flags & F_PARENT != 0).then_some(self.first_parent)
+    }
+
+    fn more_parents(&self) -> &[ObjectId] {
+        self.extra.as_ref().map_or(&[], |e| &e.more_parents)
+    }
+
+    /// Parents in reverse order (the walk's stack pops the first parent first).
+    fn parents_rev(&self) -> impl Iterator<Item = &ObjectId> {
+        let first = (self.flags & F_PARENT != 0).then_some(&self.first_parent);
+        self.more_parents().iter().rev().chain(first)
+    }
+
+    fn parent_count(&self) -> usize {
+        usize::from(self.flags & F_PARENT != 0) + self.more_parents().len()
+    }
+
+    fn reverts(&self) -> Option<&String> {
+        self.extra.as_ref().and_then(|e| e.reverts.as_ref())
+    }
+
+    fn undecodable(&self) -> Option<&String> {
+        self.extra.as_ref().and_then(|e| e.undecodable.as_ref())
+    }
 }
 
 /// Why a commit cannot be decoded, in one line: the error and its causes.
@@ -136,9 +253,26 @@ fn undecodable_note(skipped: &[(ObjectId, String)]) -> Option<String> {
 /// deployment shipped any commit (for revert targets and incident causes).
 pub struct Shipped {
     pub changes: Vec<Change>,
-    shipped_by: gix::hashtable::HashMap<ObjectId, u32>,
-    sorted: std::cell::OnceCell<Vec<(ObjectId, u32)>>,
+    /// The pre-read commits, sorted, and the deployment that shipped each (or [`NONE`]).
+    ids: Vec<ObjectId>,
+    by_position: Vec<u32>,
+    /// Commits the walk read through gix, with their deployment.
+    outside: gix::hashtable::HashMap<ObjectId, u32>,
+    outside_sorted: std::cell::OnceCell<Vec<(ObjectId, u32)>>,
     pub commits_visited: usize,
+}
+
+/// Not shipped (yet).
+const NONE: u32 = u32::MAX;
+
+/// The items of `sorted` whose hex starts with `hex` (lowercase, at least 4 digits).
+fn with_prefix<'a, T>(sorted: &'a [T], id: impl Fn(&T) -> &ObjectId, hex: &str) -> &'a [T] {
+    let start = sorted.partition_point(|t| id(t).to_hex().to_string().as_str() < hex);
+    let len = sorted[start..]
+        .iter()
+        .take_while(|t| id(t).to_hex().to_string().starts_with(hex))
+        .count();
+    &sorted[start..start + len]
 }
 
 impl Shipped {
@@ -148,27 +282,37 @@ impl Shipped {
         let hex = hex.trim().to_ascii_lowercase();
         if hex.len() == 40 {
             let id = ObjectId::from_hex(hex.as_bytes()).ok()?;
-            return self.shipped_by.get(&id).map(|&d| d as usize);
+            return match self.ids.binary_search(&id) {
+                Ok(p) if self.by_position[p] != NONE => Some(self.by_position[p] as usize),
+                _ => self.outside.get(&id).map(|&d| d as usize),
+            };
         }
         if hex.len() < 4 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        let sorted = self.sorted.get_or_init(|| {
-            let mut v: Vec<(ObjectId, u32)> =
-                self.shipped_by.iter().map(|(k, v)| (*k, *v)).collect();
+        let outside = self.outside_sorted.get_or_init(|| {
+            let mut v: Vec<(ObjectId, u32)> = self.outside.iter().map(|(k, v)| (*k, *v)).collect();
             v.sort_unstable_by_key(|a| a.0);
             v
         });
-        let start =
-            sorted.partition_point(|(id, _)| id.to_hex().to_string().as_str() < hex.as_str());
-        let mut matches = sorted[start..]
+        let start = self
+            .ids
+            .partition_point(|id| id.to_hex().to_string().as_str() < hex.as_str());
+        let packed = with_prefix(&self.ids, |id| id, &hex)
             .iter()
-            .take_while(|(id, _)| id.to_hex().to_string().starts_with(&hex));
+            .enumerate()
+            .map(|(i, _)| self.by_position[start + i])
+            .filter(|&d| d != NONE);
+        let mut matches = packed.chain(
+            with_prefix(outside, |(id, _)| id, &hex)
+                .iter()
+                .map(|(_, d)| *d),
+        );
         let first = matches.next()?;
         if matches.next().is_some() {
             return None;
         }
-        Some(first.1 as usize)
+        Some(first as usize)
     }
 }
 
@@ -203,6 +347,7 @@ impl GitRepo {
         Ok(GitRepo {
             repo,
             path: path.to_path_buf(),
+            packed: std::cell::RefCell::new(None),
         })
     }
 
@@ -291,7 +436,7 @@ impl GitRepo {
         id: &ObjectId,
         buf: &mut Vec<u8>,
         bots: &BotMatcher,
-    ) -> Result<Option<Decoded>> {
+    ) -> Result<Option<Packed>> {
         let Some(data) = self
             .repo
             .objects
@@ -303,52 +448,60 @@ impl GitRepo {
         if data.kind != gix::object::Kind::Commit {
             return Ok(None);
         }
-        let hash = self.repo.object_hash();
-        let undecodable = |why: String| {
-            // Parents come before the author line, so they can usually still be read.
-            let parents = gix::objs::CommitRefIter::from_bytes(data.data, hash)
-                .parent_ids()
-                .collect();
-            Ok(Some(Decoded::Undecodable(Undecodable { parents, why })))
+        let mut author_of = |name: &[u8]| {
+            if bots.is_bot_bytes(name) {
+                BOT
+            } else {
+                NOT_BOT
+            }
         };
-        let commit = match gix::objs::CommitRef::from_bytes(data.data, hash) {
-            Ok(c) => c,
-            Err(e) => return undecodable(decode_error(&e)),
-        };
-        let author = match commit.author() {
-            Ok(a) => a,
-            Err(e) => return undecodable(format!("author: {}", decode_error(&e))),
-        };
-        let committer = match commit.committer() {
-            Ok(c) => c,
-            Err(e) => return undecodable(format!("committer: {}", decode_error(&e))),
-        };
-        let author_time = match signature_seconds(&author) {
-            Ok(t) => t,
-            Err(why) => return undecodable(format!("author: {why}")),
-        };
-        let committer_time = match signature_seconds(&committer) {
-            Ok(t) => t,
-            Err(why) => return undecodable(format!("committer: {why}")),
-        };
-        let message: &[u8] = commit.message.as_ref();
-        let reverts = if revert_finder().find(message).is_some() {
-            revert_re()
-                .captures(message)
-                .and_then(|c| c.get(1))
-                .map(|m| String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase())
-        } else {
-            None
-        };
-        Ok(Some(Decoded::Commit(CommitInfo {
-            parents: commit.parents().collect(),
-            author_time,
-            committer_time,
-            bot: bots.is_bot_bytes(author.name.as_ref()),
-            fix: matches!(message.first(), Some(b'f' | b'F' | b'h' | b'H'))
-                && fix_re().is_match(message.lines().next().unwrap_or_default()),
-            reverts,
-        })))
+        Ok(Some(Packed::new(decode_commit(
+            data.data,
+            self.repo.object_hash(),
+            &mut author_of,
+        ))))
+    }
+
+    /// Decodes every whole commit of the repository's packs on all cores, once
+    /// (the graph walks then find nearly every commit decoded, and the packs
+    /// are read with bounded buffers instead of being mapped whole).
+    fn pre_read(&self) -> std::cell::RefMut<'_, pack::PackCommits<Packed>> {
+        std::cell::RefMut::map(self.packed.borrow_mut(), |p| {
+            p.get_or_insert_with(|| {
+                let t = std::time::Instant::now();
+                let hash = self.repo.object_hash();
+                let packed = pack::read_commits(
+                    self.repo.objects.store_ref().path(),
+                    hash,
+                    |data, number| match data {
+                        Some(data) => Packed::new(decode_commit(data, hash, number)),
+                        None => Packed::absent(),
+                    },
+                );
+                tracing::debug!(
+                    "{}: decoded {} commits of its packs in {:?}",
+                    self.path.display(),
+                    packed.len(),
+                    t.elapsed()
+                );
+                packed
+            })
+        })
+    }
+
+    /// A commit as the walks see it: from the pre-read packs when there, else
+    /// read through gix (`None` when missing or not a commit).
+    fn commit(
+        &self,
+        id: &ObjectId,
+        buf: &mut Vec<u8>,
+        bots: &BotMatcher,
+    ) -> Result<Option<Packed>> {
+        let packed = self.pre_read();
+        if let Some(p) = found(&packed, id) {
+            return Ok(Some(packed.value(p).clone()));
+        }
+        self.read_commit(id, buf, bots)
     }
 
     /// Deployments from tags whose short name matches `pattern`. Annotated tags
@@ -381,6 +534,9 @@ impl GitRepo {
             let mut tagger_time: Option<i64> = None;
             let mut kind_note = None;
             let commit = loop {
+                if found(&self.pre_read(), &id).is_some() {
+                    break Some(id);
+                }
                 let Some(data) = self.repo.objects.try_find(&id, &mut buf).ok().flatten() else {
                     kind_note = Some("points to a missing object".to_string());
                     break None;
@@ -416,15 +572,16 @@ impl GitRepo {
                 Some(t) => t,
                 None => {
                     let none = BotMatcher { extra: None };
-                    match self.read_commit(&commit, &mut buf, &none)? {
-                        Some(Decoded::Commit(info)) => info.committer_time,
-                        Some(Decoded::Undecodable(u)) => {
-                            notes.push(format!(
-                                "tag {name}: its commit {commit} cannot be decoded ({}), so its time is unknown; skipped",
-                                u.why
-                            ));
-                            continue;
-                        }
+                    match self.commit(&commit, &mut buf, &none)? {
+                        Some(c) => match c.undecodable() {
+                            None => c.committer_time,
+                            Some(why) => {
+                                notes.push(format!(
+                                    "tag {name}: its commit {commit} cannot be decoded ({why}), so its time is unknown; skipped",
+                                ));
+                                continue;
+                            }
+                        },
                         None => continue,
                     }
                 }
@@ -476,19 +633,17 @@ impl GitRepo {
         let mut cur = Some(tip.detach());
         let none = BotMatcher { extra: None };
         while let Some(id) = cur {
-            let info = match self.read_commit(&id, &mut buf, &none)? {
-                Some(Decoded::Commit(info)) => info,
-                Some(Decoded::Undecodable(u)) => {
-                    notes.push(format!(
-                        "deploy branch {short}: commit {id} cannot be decoded ({}), so its time is unknown; skipped",
-                        u.why
-                    ));
-                    cur = u.parents.first().copied();
-                    continue;
-                }
-                None => break,
+            let Some(info) = self.commit(&id, &mut buf, &none)? else {
+                break;
             };
-            if info.parents.len() >= 2 {
+            if let Some(why) = info.undecodable() {
+                notes.push(format!(
+                    "deploy branch {short}: commit {id} cannot be decoded ({why}), so its time is unknown; skipped",
+                ));
+                cur = info.first_parent();
+                continue;
+            }
+            if info.parent_count() >= 2 {
                 let hex = id.to_hex().to_string();
                 out.push((
                     Deployment {
@@ -501,7 +656,7 @@ impl GitRepo {
                     id,
                 ));
             }
-            cur = info.parents.first().copied();
+            cur = info.first_parent();
         }
         Ok(out)
     }
@@ -557,7 +712,6 @@ impl GitRepo {
         notes: &mut Vec<String>,
     ) -> Result<Shipped> {
         let mut skipped: Vec<(ObjectId, String)> = Vec::new();
-        let mut shipped_by: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
         let mut changes = Vec::new();
         let mut reverts: Vec<(usize, String)> = Vec::new();
         let mut buf = Vec::new();
@@ -565,39 +719,85 @@ impl GitRepo {
         let mut stack: Vec<(ObjectId, Option<i64>)> = Vec::new();
         let progress = std::io::stderr().is_terminal();
         let mut visited = 0usize;
+        // The pre-read commits (decoded on all cores; nearly all of history),
+        // taken: the walk is their last use. Anything else (loose, deltified,
+        // missing) is read through gix and marked in `outside`.
+        let packed = if commits.iter().any(Option::is_some) {
+            self.pre_read();
+            self.packed
+                .borrow_mut()
+                .take()
+                .unwrap_or_else(pack::PackCommits::empty)
+        } else {
+            pack::PackCommits::empty()
+        };
+        let bot_authors: Vec<bool> = packed
+            .names
+            .list()
+            .iter()
+            .map(|n| bots.is_bot_bytes(n))
+            .collect();
+        // Which deployment shipped each pre-read commit (by position), or NONE.
+        let mut by_position: Vec<u32> = vec![NONE; packed.len()];
+        let mut outside: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
+        let shipped = |id: &ObjectId,
+                       by_position: &[u32],
+                       outside: &gix::hashtable::HashMap<ObjectId, u32>| {
+            match found(&packed, id) {
+                Some(p) => by_position[p] != NONE,
+                None => outside.contains_key(id),
+            }
+        };
         for (d, tip) in commits.iter().enumerate() {
             let Some(tip) = tip else { continue };
             stack.push((*tip, None));
             while let Some((id, merged)) = stack.pop() {
-                // One hash lookup: insert if absent, and skip if it was there.
-                let before = shipped_by.len();
-                shipped_by.entry(id).or_insert(d as u32);
-                if shipped_by.len() == before {
-                    continue;
-                }
-                let info = match self.read_commit(&id, &mut buf, bots)? {
-                    Some(Decoded::Commit(info)) => info,
-                    Some(Decoded::Undecodable(u)) => {
-                        visited += 1;
-                        for p in u.parents.iter().rev() {
-                            if !shipped_by.contains_key(p) {
-                                stack.push((*p, merged));
-                            }
+                let read;
+                let info: &Packed = match found(&packed, &id) {
+                    Some(p) => {
+                        if by_position[p] != NONE {
+                            continue;
                         }
-                        skipped.push((id, u.why));
-                        continue;
+                        by_position[p] = d as u32;
+                        packed.value(p)
                     }
-                    None => continue,
+                    None => {
+                        // One hash lookup: insert if absent, and skip if it was there.
+                        let before = outside.len();
+                        outside.entry(id).or_insert(d as u32);
+                        if outside.len() == before {
+                            continue;
+                        }
+                        match self.read_commit(&id, &mut buf, bots)? {
+                            Some(c) => {
+                                read = c;
+                                &read
+                            }
+                            None => continue,
+                        }
+                    }
                 };
                 visited += 1;
+                if let Some(why) = info.undecodable() {
+                    for p in info.parents_rev() {
+                        if !shipped(p, &by_position, &outside) {
+                            stack.push((*p, merged));
+                        }
+                    }
+                    skipped.push((id, why.clone()));
+                    continue;
+                }
                 if progress && visited.is_multiple_of(50_000) {
                     eprint!("\r{}: {visited} commits read", self.path.display());
                 }
                 // A merge on the mainline brings its other parents in at its own time.
                 let merges_in =
-                    merged.is_none() && info.parents.len() >= 2 && !(deploy_merges && id == *tip);
-                for (k, p) in info.parents.iter().enumerate().rev() {
-                    if !shipped_by.contains_key(p) {
+                    merged.is_none() && info.parent_count() >= 2 && !(deploy_merges && id == *tip);
+                let count = info.parent_count();
+                for (j, p) in info.parents_rev().enumerate() {
+                    // `parents_rev` gives the first parent last.
+                    let k = count - 1 - j;
+                    if !shipped(p, &by_position, &outside) {
                         let at = if merges_in && k > 0 {
                             Some(info.committer_time)
                         } else {
@@ -607,19 +807,19 @@ impl GitRepo {
                     }
                 }
                 // The baseline (first deployment) ships no counted changes.
-                if info.parents.len() >= 2 || info.bot || d == 0 {
+                if info.parent_count() >= 2 || info.is_bot(&bot_authors) || d == 0 {
                     continue;
                 }
-                if let Some(target) = &info.reverts {
+                if let Some(target) = info.reverts() {
                     reverts.push((changes.len(), target.clone()));
                 }
                 changes.push(Change {
                     sha: to_sha(&id),
                     author_time: to_time(info.author_time),
                     deployment: d,
-                    fix: info.fix,
+                    fix: info.flags & F_FIX != 0,
                     reverts_deployment: None,
-                    revert: info.reverts.is_some(),
+                    revert: info.reverts().is_some(),
                     merged_at: merged.map(to_time),
                 });
             }
@@ -630,8 +830,10 @@ impl GitRepo {
         notes.extend(undecodable_note(&skipped));
         let mut shipped = Shipped {
             changes,
-            shipped_by,
-            sorted: std::cell::OnceCell::new(),
+            ids: packed.into_ids(),
+            by_position,
+            outside,
+            outside_sorted: std::cell::OnceCell::new(),
             commits_visited: visited,
         };
         for (i, target) in reverts {
@@ -676,6 +878,67 @@ impl GitRepo {
                 .map(|m| String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase()),
         })
     }
+}
+
+/// Where commit `id` is among the pre-read commits, if it was decoded there.
+fn found(packed: &pack::PackCommits<Packed>, id: &ObjectId) -> Option<usize> {
+    packed
+        .position(id)
+        .filter(|&p| packed.value(p).flags & F_ABSENT == 0)
+}
+
+/// Decodes a commit object's bytes into what the walk needs, or why it cannot
+/// be decoded.
+fn decode_commit(
+    data: &[u8],
+    hash: gix::hash::Kind,
+    author_of: &mut dyn FnMut(&[u8]) -> u32,
+) -> Decoded {
+    let undecodable = |why: String| {
+        // Parents come before the author line, so they can usually still be read.
+        let parents = gix::objs::CommitRefIter::from_bytes(data, hash)
+            .parent_ids()
+            .collect();
+        Decoded::Undecodable(Undecodable { parents, why })
+    };
+    let commit = match gix::objs::CommitRef::from_bytes(data, hash) {
+        Ok(c) => c,
+        Err(e) => return undecodable(decode_error(&e)),
+    };
+    let author = match commit.author() {
+        Ok(a) => a,
+        Err(e) => return undecodable(format!("author: {}", decode_error(&e))),
+    };
+    let committer = match commit.committer() {
+        Ok(c) => c,
+        Err(e) => return undecodable(format!("committer: {}", decode_error(&e))),
+    };
+    let author_time = match signature_seconds(&author) {
+        Ok(t) => t,
+        Err(why) => return undecodable(format!("author: {why}")),
+    };
+    let committer_time = match signature_seconds(&committer) {
+        Ok(t) => t,
+        Err(why) => return undecodable(format!("committer: {why}")),
+    };
+    let message: &[u8] = commit.message.as_ref();
+    let reverts = if revert_finder().find(message).is_some() {
+        revert_re()
+            .captures(message)
+            .and_then(|c| c.get(1))
+            .map(|m| String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase())
+    } else {
+        None
+    };
+    Decoded::Commit(CommitInfo {
+        parents: commit.parents().collect(),
+        author_time,
+        committer_time,
+        author: author_of(author.name.as_ref()),
+        fix: matches!(message.first(), Some(b'f' | b'F' | b'h' | b'H'))
+            && fix_re().is_match(message.lines().next().unwrap_or_default()),
+        reverts,
+    })
 }
 
 /// The compact fact form of a gix object id.
