@@ -199,21 +199,57 @@ pub enum HostKind {
     GitLab,
 }
 
+/// Where a `[[repos]]` entry's facts come from, resolved from its keys (which
+/// the configuration check allows one of): consumers match on this instead of
+/// testing the four optional keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepoSource<'a> {
+    /// A local repository (`path`), events files, or both.
+    Local,
+    /// `github = "owner/name"`.
+    GitHubRepo(&'a str),
+    /// `github_org = "owner"`: every repository of the organisation.
+    GitHubOrg(&'a str),
+    /// `gitlab = "group/project"`.
+    GitLabProject(&'a str),
+    /// `gitlab_group = "group"`: every project of the group and its subgroups.
+    GitLabGroup(&'a str),
+}
+
+impl<'a> RepoSource<'a> {
+    /// The host, the repository or organisation path, and whether it is an
+    /// organisation or group; `None` for a local entry.
+    pub fn host(self) -> Option<(HostKind, &'a str, bool)> {
+        match self {
+            RepoSource::Local => None,
+            RepoSource::GitHubRepo(r) => Some((HostKind::GitHub, r, false)),
+            RepoSource::GitHubOrg(o) => Some((HostKind::GitHub, o, true)),
+            RepoSource::GitLabProject(p) => Some((HostKind::GitLab, p, false)),
+            RepoSource::GitLabGroup(g) => Some((HostKind::GitLab, g, true)),
+        }
+    }
+}
+
 impl RepoConfig {
-    /// The host and the repository or organisation path, for host entries.
-    pub fn host(&self) -> Option<(HostKind, &str, bool)> {
+    /// Where this entry's facts come from.
+    pub fn source(&self) -> RepoSource<'_> {
         match (
             &self.github,
             &self.github_org,
             &self.gitlab,
             &self.gitlab_group,
         ) {
-            (Some(r), ..) => Some((HostKind::GitHub, r, false)),
-            (_, Some(o), ..) => Some((HostKind::GitHub, o, true)),
-            (_, _, Some(p), _) => Some((HostKind::GitLab, p, false)),
-            (.., Some(g)) => Some((HostKind::GitLab, g, true)),
-            _ => None,
+            (Some(r), ..) => RepoSource::GitHubRepo(r),
+            (_, Some(o), ..) => RepoSource::GitHubOrg(o),
+            (_, _, Some(p), _) => RepoSource::GitLabProject(p),
+            (.., Some(g)) => RepoSource::GitLabGroup(g),
+            _ => RepoSource::Local,
         }
+    }
+
+    /// The host and the repository or organisation path, for host entries.
+    pub fn host(&self) -> Option<(HostKind, &str, bool)> {
+        self.source().host()
     }
 }
 
@@ -751,6 +787,7 @@ mod tests {
         let names: Vec<_> = c.repos.iter().map(|r| r.name.clone().unwrap()).collect();
         assert_eq!(names, ["acme/api", "acme", "grp/sub/proj"]);
         assert_eq!(c.repos[1].host(), Some((HostKind::GitHub, "acme", true)));
+        assert_eq!(c.repos[1].source(), RepoSource::GitHubOrg("acme"));
         assert_eq!(c.collect.concurrency, 2);
         assert_eq!(c.collect.max_rate_limit_wait_seconds, 900);
     }

@@ -19,7 +19,7 @@ use anyhow::{bail, Context, Result};
 
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, RepoSource};
 use crate::facts::RepoFacts;
 use crate::metrics::{self, format_time, Dora, MetricOptions, Outcome, Window};
 use crate::model::{self, AreaScore, MetricValues, Model, PracticeScore};
@@ -134,17 +134,21 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
                 web_url: r
                     .web_url
                     .clone()
-                    .or_else(|| match (&r.github, &r.gitlab, &r.api_url) {
-                        (Some(gh), _, None) => Some(format!("https://github.com/{gh}")),
-                        (None, Some(gl), None) => Some(format!("https://gitlab.com/{gl}")),
+                    .or_else(|| match (r.source(), &r.api_url) {
+                        (RepoSource::GitHubRepo(gh), None) => {
+                            Some(format!("https://github.com/{gh}"))
+                        }
+                        (RepoSource::GitLabProject(gl), None) => {
+                            Some(format!("https://gitlab.com/{gl}"))
+                        }
                         _ => None,
                     }),
                 files_ref: r.reference.clone(),
             };
             // An organisation or group stands for the repositories `collect` stored for it.
-            let group = match (&r.github_org, &r.gitlab_group) {
-                (Some(org), _) => Some(("github", org.as_str())),
-                (None, Some(g)) => Some(("gitlab", g.as_str())),
+            let group = match r.source() {
+                RepoSource::GitHubOrg(org) => Some(("github", org)),
+                RepoSource::GitLabGroup(g) => Some(("gitlab", g)),
                 _ => None,
             };
             if let Some((host, owner)) = group {
@@ -158,10 +162,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
             let name = r
                 .name
                 .clone()
-                .or_else(|| r.github.clone())
-                .or_else(|| r.gitlab.clone())
-                .or_else(|| r.github_org.clone())
-                .or_else(|| r.gitlab_group.clone())
+                .or_else(|| r.host().map(|(_, p, _)| p.to_string()))
                 .or_else(|| path.as_deref().map(repo::folder_name))
                 .unwrap_or_else(|| "repository".into());
             specs.push(spec_for(name, path));
