@@ -187,6 +187,23 @@ fn hours(d: Duration) -> f64 {
     d.num_seconds() as f64 / 3600.0
 }
 
+/// The lead time of each counted change deployed in the window, in the
+/// facts' order: (its deployment's time, hours). Negative spans (clock skew)
+/// are dropped. The one definition the metrics and the report's charts share.
+pub fn change_lead_times<'a>(
+    facts: &'a RepoFacts,
+    window: &'a Window,
+) -> impl Iterator<Item = (DateTime<Utc>, f64)> + 'a {
+    let deps = &facts.deployments;
+    facts
+        .changes
+        .iter()
+        .map(move |c| (deps[c.deployment].time, c.author_time))
+        .filter(move |(t, _)| window.contains(*t))
+        .map(|(t, authored)| (t, hours(t - authored)))
+        .filter(|(_, h)| *h >= 0.0)
+}
+
 /// Computes the metrics of `facts` over `window`, with tiers from `edition`.
 pub fn dora(
     facts: &RepoFacts,
@@ -203,13 +220,7 @@ pub fn dora(
 
     let frequency = frequency(facts, &in_window, window);
 
-    let mut lead: Vec<f64> = facts
-        .changes
-        .iter()
-        .filter(|c| window.contains(deps[c.deployment].time))
-        .map(|c| hours(deps[c.deployment].time - c.author_time))
-        .filter(|h| *h >= 0.0)
-        .collect();
+    let mut lead: Vec<f64> = change_lead_times(facts, window).map(|(_, h)| h).collect();
     lead.sort_by(f64::total_cmp);
     let lead_time = LeadTime {
         count: lead.len(),

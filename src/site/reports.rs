@@ -191,15 +191,7 @@ pub fn repo_series(r: &RepoReport, window: &Window, history: &[HistoryEntry]) ->
     }
     let mut lead_by_week: BTreeMap<NaiveDate, Vec<f64>> = BTreeMap::new();
     let mut all_leads = Vec::new();
-    for c in &r.facts.changes {
-        let t = deps[c.deployment].time;
-        if !in_window(t) {
-            continue;
-        }
-        let h = (t - c.author_time).num_seconds() as f64 / 3600.0;
-        if h < 0.0 {
-            continue;
-        }
+    for (t, h) in crate::metrics::change_lead_times(&r.facts, window) {
         lead_by_week.entry(week_start(t)).or_default().push(h);
         all_leads.push(h);
     }
