@@ -116,6 +116,26 @@ impl CodeProbe {
     }
 }
 
+/// Every probe's (id, title, remediation): the catalogue's, then the probes
+/// written as code. The texts a site shows, and translates.
+pub fn texts(catalogue: &patterns::Catalogue) -> Vec<(String, String, String)> {
+    let pattern = catalogue
+        .probes
+        .iter()
+        .map(|p| (p.id.clone(), p.title.clone(), p.remediation.clone()));
+    let code = code_probes()
+        .into_iter()
+        .chain([&coverage::PROBE])
+        .map(|p| {
+            (
+                p.id.to_string(),
+                p.title.to_string(),
+                p.remediation.to_string(),
+            )
+        });
+    pattern.chain(code).collect()
+}
+
 /// Every probe id opsmeter knows: the pattern probes of `catalogue` and the code probes.
 pub fn known_ids(catalogue: &patterns::Catalogue) -> Vec<String> {
     let mut ids: Vec<String> = catalogue.probes.iter().map(|p| p.id.clone()).collect();

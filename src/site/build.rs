@@ -98,24 +98,7 @@ impl Site {
             problems.append(&mut p);
             Strings::new()
         });
-        let probe_texts = workspace
-            .catalogue
-            .probes
-            .iter()
-            .map(|p| (p.id.clone(), p.title.clone(), p.remediation.clone()))
-            .chain(
-                crate::probes::code_probes()
-                    .into_iter()
-                    .chain([&crate::probes::coverage::PROBE])
-                    .map(|p| {
-                        (
-                            p.id.to_string(),
-                            p.title.to_string(),
-                            p.remediation.to_string(),
-                        )
-                    }),
-            )
-            .collect::<Vec<_>>();
+        let probe_texts = crate::probes::texts(&workspace.catalogue);
         let model_texts = super::model_texts::ModelTexts::load(root, &config, probe_texts)?;
         let content = content_result.unwrap_or_else(|mut p| {
             problems.append(&mut p);

@@ -407,23 +407,7 @@ mod tests {
         let catalogue =
             crate::probes::patterns::Catalogue::parse(crate::probes::patterns::BUILTIN, "built-in")
                 .unwrap();
-        catalogue
-            .probes
-            .iter()
-            .map(|p| (p.id.clone(), p.title.clone(), p.remediation.clone()))
-            .chain(
-                crate::probes::code_probes()
-                    .into_iter()
-                    .chain([&crate::probes::coverage::PROBE])
-                    .map(|p| {
-                        (
-                            p.id.to_string(),
-                            p.title.to_string(),
-                            p.remediation.to_string(),
-                        )
-                    }),
-            )
-            .collect()
+        crate::probes::texts(&catalogue)
     }
 
     fn built_in_model() -> crate::model::Model {
