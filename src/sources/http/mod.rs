@@ -130,6 +130,27 @@ struct Raw {
     body: Bytes,
 }
 
+impl Raw {
+    /// Reads a whole answer, whichever client's body type it has.
+    async fn read<B>(res: http::Response<B>) -> Result<Raw>
+    where
+        B: BodyExt,
+        B::Error: std::fmt::Display,
+    {
+        let (parts, body) = res.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|e| anyhow!("reading the answer: {e}"))?
+            .to_bytes();
+        Ok(Raw {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
 impl Transport {
     async fn send(&self, url: &str, extra: HeaderMap) -> Result<Raw> {
         match self {
@@ -138,17 +159,7 @@ impl Transport {
                     ._get_with_headers(url, Some(extra))
                     .await
                     .map_err(|e| anyhow!("{e}"))?;
-                let (parts, body) = res.into_parts();
-                let body = body
-                    .collect()
-                    .await
-                    .map_err(|e| anyhow!("reading the answer: {e}"))?
-                    .to_bytes();
-                Ok(Raw {
-                    status: parts.status,
-                    headers: parts.headers,
-                    body,
-                })
+                Raw::read(res).await
             }
             Transport::Hyper(plain) => {
                 let mut req = http::Request::get(url);
@@ -171,17 +182,7 @@ impl Transport {
                     .request(req)
                     .await
                     .map_err(|e| anyhow!("{e}"))?;
-                let (parts, body) = res.into_parts();
-                let body = body
-                    .collect()
-                    .await
-                    .map_err(|e| anyhow!("reading the answer: {e}"))?
-                    .to_bytes();
-                Ok(Raw {
-                    status: parts.status,
-                    headers: parts.headers,
-                    body,
-                })
+                Raw::read(res).await
             }
         }
     }
