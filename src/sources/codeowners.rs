@@ -484,7 +484,8 @@ impl CodeOwners {
     ) -> Result<ServiceOwners, String> {
         let mut set = GlobSetBuilder::new();
         for g in globs {
-            let glob = GlobBuilder::new(g)
+            // As `[[repos.services]] paths` are read: from the root, `/` optional.
+            let glob = GlobBuilder::new(g.trim_start_matches('/'))
                 .literal_separator(true)
                 .build()
                 .map_err(|e| format!("glob {g:?}: {e}"))?;
