@@ -37,33 +37,32 @@ fn the_last_matching_rule_of_githubs_example_decides() {
     assert!(co.warnings.is_empty(), "{:?}", co.warnings);
     assert_eq!(co.sections.len(), 1);
     assert_eq!(co.sections[0].rules.len(), 13);
-    // Only `*` matches.
-    assert_eq!(
-        owners(&co, "README.md"),
-        list(&["@global-owner1", "@global-owner2"])
-    );
-    // `*.js` after `*`; the inline comment is not an owner.
-    assert_eq!(owners(&co, "web/app.js"), list(&["@js-owner"]));
-    assert_eq!(owners(&co, "cmd/main.go"), list(&["docs@example.com"]));
-    assert_eq!(owners(&co, "build/out.txt"), list(&["@octo-org/octocats"]));
-    // `*`, `*.txt`, `/build/logs/` and `**/logs` match: the last one wins.
-    assert_eq!(owners(&co, "build/logs/out.txt"), list(&["@log-keeper"]));
-    // `docs/*` (line 7) and `/docs/` (line 9): line 9.
-    assert_eq!(owners(&co, "docs/intro.md"), list(&["@doc-lead"]));
-    assert_eq!(owners(&co, "docs/guide/intro.md"), list(&["@doc-lead"]));
-    // Unanchored `apps/` matches a nested apps folder; anchored `/apps/` does not.
-    assert_eq!(owners(&co, "lib/apps/util.js"), list(&["@octocat"]));
-    assert_eq!(owners(&co, "apps/web/index.js"), list(&["@apps-root"]));
-    // A rule without owners un-owns: matched, but nobody.
-    assert_eq!(owners(&co, "apps/github/hooks.js"), list(&[]));
-    assert_eq!(
-        owners(&co, "scripts/run.sh"),
-        list(&["@doctocat", "@octocat"])
-    );
-    assert_eq!(owners(&co, "scripts/x/logs/a.sh"), list(&["@log-keeper"]));
-    // `\#` escapes the comment sign; the name matches at any depth.
-    assert_eq!(owners(&co, "#notes.md"), list(&["@hash-owner"]));
-    assert_eq!(owners(&co, "a/#notes.md"), list(&["@hash-owner"]));
+    let expected: &[(&str, &[&str])] = &[
+        // Only `*` matches.
+        ("README.md", &["@global-owner1", "@global-owner2"]),
+        // `*.js` after `*`; the inline comment is not an owner.
+        ("web/app.js", &["@js-owner"]),
+        ("cmd/main.go", &["docs@example.com"]),
+        ("build/out.txt", &["@octo-org/octocats"]),
+        // `*`, `*.txt`, `/build/logs/` and `**/logs` match: the last one wins.
+        ("build/logs/out.txt", &["@log-keeper"]),
+        // `docs/*` (line 7) and `/docs/` (line 9): line 9.
+        ("docs/intro.md", &["@doc-lead"]),
+        ("docs/guide/intro.md", &["@doc-lead"]),
+        // Unanchored `apps/` matches a nested apps folder; anchored `/apps/` does not.
+        ("lib/apps/util.js", &["@octocat"]),
+        ("apps/web/index.js", &["@apps-root"]),
+        // A rule without owners un-owns: matched, but nobody.
+        ("apps/github/hooks.js", &[]),
+        ("scripts/run.sh", &["@doctocat", "@octocat"]),
+        ("scripts/x/logs/a.sh", &["@log-keeper"]),
+        // `\#` escapes the comment sign; the name matches at any depth.
+        ("#notes.md", &["@hash-owner"]),
+        ("a/#notes.md", &["@hash-owner"]),
+    ];
+    for (path, want) in expected {
+        assert_eq!(owners(&co, path), list(want), "{path}");
+    }
     // Which line decided.
     let rules = co.rules_for("build/logs/out.txt");
     assert_eq!(rules.len(), 1);
@@ -93,6 +92,19 @@ fn matches(pattern: &str, path: &str) -> bool {
     let co = CodeOwners::parse("CODEOWNERS", &format!("{pattern} @o\n")).unwrap();
     assert!(co.warnings.is_empty(), "{pattern}: {:?}", co.warnings);
     co.owners_of(path).is_some()
+}
+
+/// Each pattern of `table` against its paths: matched or not.
+fn check_table(table: &[(&str, &[(&str, bool)])]) {
+    for (pattern, cases) in table {
+        for (path, expected) in *cases {
+            assert_eq!(
+                matches(pattern, path),
+                *expected,
+                "{pattern} against {path}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -144,15 +156,7 @@ fn patterns_anchor_at_a_leading_or_inner_slash_and_float_without_one() {
         ("f\\*o", &[("f*o", true), ("foo", false)]),
         ("dir\\ name/", &[("dir name/a", true), ("dir/a", false)]),
     ];
-    for (pattern, cases) in table {
-        for (path, expected) in *cases {
-            assert_eq!(
-                matches(pattern, path),
-                *expected,
-                "{pattern} against {path}"
-            );
-        }
-    }
+    check_table(table);
 }
 
 #[test]
@@ -202,15 +206,7 @@ fn folder_patterns_own_what_is_inside_and_a_last_star_only_direct_files() {
             &[("foo/a", true), ("foo/a/b", true), ("foo", false)],
         ),
     ];
-    for (pattern, cases) in table {
-        for (path, expected) in *cases {
-            assert_eq!(
-                matches(pattern, path),
-                *expected,
-                "{pattern} against {path}"
-            );
-        }
-    }
+    check_table(table);
 }
 
 #[test]
@@ -295,36 +291,26 @@ fn gitlab_sections_each_pick_their_last_rule_and_their_owners_add_up() {
     // Only the unnamed section matches: its owners, borrowed.
     assert!(matches!(co.owners_of("Makefile"), Some(Cow::Borrowed(_))));
     assert_eq!(owners(&co, "Makefile"), list(&["@default-owner"]));
-    // `docs/` takes the section's default owners.
-    assert_eq!(
-        owners(&co, "docs/guide.md"),
-        list(&["@default-owner", "@docs-team"])
-    );
-    // `[documentation]` continues `[Documentation]`: its later rule wins there.
-    assert_eq!(
-        owners(&co, "docs/api/v1.md"),
-        list(&["@default-owner", "@api-writers"])
-    );
-    assert_eq!(
-        owners(&co, "README.md"),
-        list(&["@default-owner", "@tech-writer"])
-    );
-    assert_eq!(
-        owners(&co, "db/migrations/001.sql"),
-        list(&["@default-owner", "@migrations-lead"])
-    );
-    assert_eq!(
-        owners(&co, "db/seed.sql"),
-        list(&["@default-owner", "@dba-team"])
-    );
-    assert_eq!(
-        owners(&co, "app/models/user.rb"),
-        list(&["@default-owner", "@be"])
-    );
-    // In a section without default owners, a rule without owners un-owns
-    // there; the other sections still apply.
-    assert_eq!(owners(&co, "vendor/lib.js"), list(&["@default-owner"]));
-    assert_eq!(owners(&co, "web/app.js"), list(&["@default-owner", "@fe"]));
+    let expected: &[(&str, &[&str])] = &[
+        // `docs/` takes the section's default owners.
+        ("docs/guide.md", &["@default-owner", "@docs-team"]),
+        // `[documentation]` continues `[Documentation]`: its later rule wins there.
+        ("docs/api/v1.md", &["@default-owner", "@api-writers"]),
+        ("README.md", &["@default-owner", "@tech-writer"]),
+        (
+            "db/migrations/001.sql",
+            &["@default-owner", "@migrations-lead"],
+        ),
+        ("db/seed.sql", &["@default-owner", "@dba-team"]),
+        ("app/models/user.rb", &["@default-owner", "@be"]),
+        // In a section without default owners, a rule without owners un-owns
+        // there; the other sections still apply.
+        ("vendor/lib.js", &["@default-owner"]),
+        ("web/app.js", &["@default-owner", "@fe"]),
+    ];
+    for (path, want) in expected {
+        assert_eq!(owners(&co, path), list(want), "{path}");
+    }
 }
 
 #[test]
