@@ -1,5 +1,6 @@
 //! Collectors: each reads one kind of source and produces facts.
 
+pub mod codeowners;
 pub mod coverage;
 pub mod events;
 pub mod git;
