@@ -507,4 +507,202 @@ mod tests {
         none.note(root, Path::new("/s/public/a.html"));
         assert!(none.is_empty());
     }
+
+    /// A copy of `tests/fixtures/site` (two languages, sections, a template
+    /// of its own, a static file, a content asset), outside any git repository.
+    fn fixture() -> tempfile::TempDir {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/site");
+        let dir = tempfile::tempdir().unwrap();
+        for item in walkdir::WalkDir::new(&src) {
+            let item = item.unwrap();
+            let dest = dir.path().join(item.path().strip_prefix(&src).unwrap());
+            if item.file_type().is_dir() {
+                std::fs::create_dir_all(&dest).unwrap();
+            } else {
+                std::fs::copy(item.path(), &dest).unwrap();
+            }
+        }
+        dir
+    }
+
+    fn options() -> DashboardOptions {
+        DashboardOptions {
+            window: crate::assess::WindowArgs {
+                since: None,
+                until: None,
+                now: chrono::DateTime::parse_from_rfc3339("2024-06-01T00:00:00Z")
+                    .unwrap()
+                    .into(),
+            },
+            lenient: false,
+        }
+    }
+
+    /// Writes `text` to `rel` under `root` (or removes it for `None`) and
+    /// applies the change as `serve` would, then the deferred indexes.
+    fn edit(live: &mut LiveSite, root: &Path, rel: &str, text: Option<&str>) -> Result<Rebuilt> {
+        let path = root.join(rel);
+        match text {
+            Some(t) => {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, t).unwrap();
+            }
+            None => std::fs::remove_file(&path).unwrap(),
+        }
+        let mut changes = Changes::default();
+        changes.note(root, &path);
+        let rebuilt = live.apply(&changes)?;
+        live.finish();
+        Ok(rebuilt)
+    }
+
+    /// The paths whose bytes differ between two sets of files.
+    fn paths_differing(a: &Files, b: &Files) -> Vec<String> {
+        let mut paths: Vec<String> = a
+            .keys()
+            .chain(b.keys())
+            .filter(|p| a.get(*p) != b.get(*p))
+            .cloned()
+            .collect();
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+
+    /// What the site serves after the edits is what a fresh build serves.
+    fn assert_as_built(live: &LiveSite, root: &Path, after: &str) {
+        let fresh = LiveSite::build(root, false, &options()).unwrap().files();
+        assert_eq!(
+            paths_differing(&live.files(), &fresh),
+            Vec::<String>::new(),
+            "after {after}, these files differ from a fresh build's"
+        );
+    }
+
+    #[test]
+    fn every_rebuild_serves_what_a_fresh_build_serves() {
+        let dir = fixture();
+        let root = dir.path();
+        let mut live = LiveSite::build(root, false, &options()).unwrap();
+        let pages = live.site.content.entries.len();
+        let about = std::fs::read_to_string(root.join("content/about.md")).unwrap();
+
+        // A body: that page and its language's search index, nothing else.
+        let before = live.files();
+        let edited = about.replace("No front matter surprises here.", "A new sentence.");
+        let rebuilt = edit(&mut live, root, "content/about.md", Some(&edited)).unwrap();
+        assert_eq!(
+            rebuilt,
+            Rebuilt::Parts {
+                pages: 1,
+                statics: 0
+            }
+        );
+        assert_eq!(
+            paths_differing(&before, &live.files()),
+            vec!["about/index.html", "search/en.json"]
+        );
+        assert_as_built(&live, root, "a body edit");
+
+        // Saved again unchanged: nothing.
+        let rebuilt = edit(&mut live, root, "content/about.md", Some(&edited)).unwrap();
+        assert_eq!(rebuilt, Rebuilt::Nothing);
+
+        // A title other pages show: every page, from the Markdown already rendered.
+        let second = std::fs::read_to_string(root.join("content/guide/second.md")).unwrap();
+        let retitled = second.replace("title = \"Second\"", "title = \"Renamed\"");
+        let rebuilt = edit(&mut live, root, "content/guide/second.md", Some(&retitled)).unwrap();
+        assert_eq!(rebuilt, Rebuilt::Parts { pages, statics: 0 });
+        assert_as_built(&live, root, "a title edit");
+
+        // A weight that reorders a section.
+        let reweighed = retitled.replace("weight = 2", "weight = 0");
+        edit(&mut live, root, "content/guide/second.md", Some(&reweighed)).unwrap();
+        assert_as_built(&live, root, "a weight edit");
+
+        // A page added, then removed.
+        let third = "+++\ntitle = \"Third\"\n+++\nSee [about](@/about.md).\n";
+        let rebuilt = edit(&mut live, root, "content/guide/third.md", Some(third)).unwrap();
+        assert_eq!(rebuilt, Rebuilt::Site);
+        assert!(live.files().contains_key("guide/third/index.html"));
+        assert_as_built(&live, root, "a page added");
+        let rebuilt = edit(&mut live, root, "content/guide/third.md", None).unwrap();
+        assert_eq!(rebuilt, Rebuilt::Site);
+        assert!(!live.files().contains_key("guide/third/index.html"));
+        assert_as_built(&live, root, "a page removed");
+
+        // A static file added (listed anew: the pages are checked again), then changed.
+        let rebuilt = edit(&mut live, root, "static/notes.txt", Some("one\n")).unwrap();
+        assert_eq!(rebuilt, Rebuilt::Parts { pages, statics: 1 });
+        assert_eq!(live.files()["notes.txt"].as_ref(), b"one\n");
+        let before = live.files();
+        let rebuilt = edit(&mut live, root, "static/notes.txt", Some("two\n")).unwrap();
+        assert_eq!(
+            rebuilt,
+            Rebuilt::Parts {
+                pages: 0,
+                statics: 1
+            }
+        );
+        assert_eq!(paths_differing(&before, &live.files()), vec!["notes.txt"]);
+        assert_as_built(&live, root, "a static file changed");
+
+        // A content asset changed.
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n";
+        let rebuilt = edit(&mut live, root, "content/guide/img/diagram.svg", Some(svg)).unwrap();
+        assert_eq!(
+            rebuilt,
+            Rebuilt::Parts {
+                pages: 0,
+                statics: 1
+            }
+        );
+        assert_as_built(&live, root, "an asset changed");
+
+        // A template: the site again.
+        let section = std::fs::read_to_string(root.join("templates/section.html")).unwrap();
+        let changed = section.replace("overridden-section", "overridden-again");
+        let rebuilt = edit(&mut live, root, "templates/section.html", Some(&changed)).unwrap();
+        assert_eq!(rebuilt, Rebuilt::Site);
+        assert!(std::str::from_utf8(&live.files()["guide/index.html"])
+            .unwrap()
+            .contains("overridden-again"));
+        assert_as_built(&live, root, "a template edit");
+    }
+
+    #[test]
+    fn a_failed_rebuild_keeps_the_files_served_and_the_next_one_recovers() {
+        let dir = fixture();
+        let root = dir.path();
+        let mut live = LiveSite::build(root, false, &options()).unwrap();
+        let about = std::fs::read_to_string(root.join("content/about.md")).unwrap();
+        let served = live.files();
+
+        // Front matter that does not parse: nothing is read into the site.
+        let broken = "+++\ntitle = \"About\nbroken\n+++\nBroken text.\n";
+        let err = edit(&mut live, root, "content/about.md", Some(broken)).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("content/about.md:2: invalid front matter"),
+            "{err}"
+        );
+        assert!(Arc::ptr_eq(&served, &live.files()));
+
+        // A body that fails after the new content was read (a broken link).
+        let dangling = about.replace("(@/guide/intro.md#code)", "(@/guide/missing.md)");
+        let err = edit(&mut live, root, "content/about.md", Some(&dangling)).unwrap_err();
+        assert!(
+            err.to_string().contains("@/guide/missing.md: no such page"),
+            "{err}"
+        );
+        assert!(Arc::ptr_eq(&served, &live.files()));
+
+        // Fixed: served as a fresh build would.
+        let fixed = about.replace("No front matter surprises here.", "Fixed.");
+        edit(&mut live, root, "content/about.md", Some(&fixed)).unwrap();
+        assert!(std::str::from_utf8(&live.files()["about/index.html"])
+            .unwrap()
+            .contains("Fixed."));
+        assert_as_built(&live, root, "the fix");
+    }
 }
