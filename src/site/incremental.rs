@@ -40,6 +40,9 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 /// The files of a site by output path (`guide/testing/index.html`).
 pub type Files = BTreeMap<String, Bytes>;
 
+/// Static files by output path, with where their bytes were read from.
+type Statics = BTreeMap<String, (StaticSource, Bytes)>;
+
 /// The source paths changed since the last rebuild, sorted by what they ask for.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Changes {
@@ -63,11 +66,9 @@ impl Changes {
         let mut parts = rel.components().map(|c| c.as_os_str().to_string_lossy());
         let Some(first) = parts.next() else { return };
         match first.as_ref() {
-            "content" => {
-                // Hidden files (an editor's swap file) are no part of the site.
-                if !parts.any(|p| p.starts_with('.')) {
-                    self.content.insert(path.to_path_buf());
-                }
+            // Hidden files (an editor's swap file) are no part of the site.
+            "content" if !parts.any(|p| p.starts_with('.')) => {
+                self.content.insert(path.to_path_buf());
             }
             "static" => {
                 self.statics.insert(path.to_path_buf());
@@ -106,7 +107,7 @@ pub struct LiveSite {
     /// Rendered files (pages, indexes, sitemap, …).
     pages: Files,
     /// Static files (theme layers, `static/`, content assets) and where they came from.
-    statics: BTreeMap<String, (StaticSource, Bytes)>,
+    statics: Statics,
     /// Rendered files over static files, as served.
     files: Arc<Files>,
     /// A rebuild failed after the site was partly updated: the next one starts over.
@@ -252,9 +253,9 @@ fn same_source(a: &StaticSource, b: &StaticSource) -> bool {
 /// many were read.
 fn read_statics(
     site: &Site,
-    previous: &BTreeMap<String, (StaticSource, Bytes)>,
+    previous: &Statics,
     changed: &BTreeSet<PathBuf>,
-) -> Result<(BTreeMap<String, (StaticSource, Bytes)>, usize)> {
+) -> Result<(Statics, usize)> {
     let mut out = BTreeMap::new();
     let mut read = 0;
     for (path, source) in site.static_files() {
@@ -278,7 +279,7 @@ fn read_statics(
 
 /// Rendered files over static files (a generated file replaces a static one
 /// of the same path, as in `build`).
-fn merge(pages: &Files, statics: &BTreeMap<String, (StaticSource, Bytes)>) -> Files {
+fn merge(pages: &Files, statics: &Statics) -> Files {
     let mut files: Files = statics
         .iter()
         .map(|(p, (_, b))| (p.clone(), b.clone()))
