@@ -395,6 +395,26 @@ fn a_static_file_added_is_served() {
     });
 }
 
+/// A source folder created while serving (here `i18n/`) is watched from then
+/// on: a later edit inside it is rebuilt too.
+#[test]
+fn a_source_folder_created_while_serving_is_watched() {
+    let site = fixture_copy();
+    assert!(!site.path().join("i18n").exists());
+    let server = start(site.path());
+    let i18n = site.path().join("i18n");
+    std::fs::create_dir(&i18n).unwrap();
+    std::fs::write(i18n.join("en.toml"), "search = \"Find it\"\n").unwrap();
+    wait_for("the new string to be used", || {
+        body(&server.addr, "/about/").contains("Find it")
+    });
+    // Well after the folder was created and rebuilt: only a watch inside it sees this.
+    std::fs::write(i18n.join("en.toml"), "search = \"Look it up\"\n").unwrap();
+    wait_for("the edited string to be used", || {
+        body(&server.addr, "/about/").contains("Look it up")
+    });
+}
+
 /// Broken front matter is an error on the live-reload socket (file and line)
 /// while the last good page keeps being served; fixing it recovers.
 #[test]

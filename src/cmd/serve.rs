@@ -247,17 +247,23 @@ fn watch(root: &Path) -> Option<(notify::RecommendedWatcher, Events)> {
             return None;
         }
     };
-    for dir in ["content", "templates", "themes", "static", "i18n", "data"] {
-        let p = root.join(dir);
-        if p.is_dir() {
-            if let Err(e) = watcher.watch(&p, RecursiveMode::Recursive) {
-                eprintln!("warning: cannot watch {}: {e}", p.display());
-            }
-        }
+    for dir in SOURCE_FOLDERS {
+        watch_folder(&mut watcher, &root.join(dir));
     }
     // The root itself, not recursively: for opsmeter.toml and folders created later.
     let _ = watcher.watch(root, RecursiveMode::NonRecursive);
     Some((watcher, rx))
+}
+
+/// The folders of a site that `serve` watches.
+const SOURCE_FOLDERS: [&str; 6] = ["content", "templates", "themes", "static", "i18n", "data"];
+
+fn watch_folder(watcher: &mut notify::RecommendedWatcher, folder: &Path) {
+    if folder.is_dir() {
+        if let Err(e) = watcher.watch(folder, RecursiveMode::Recursive) {
+            eprintln!("warning: cannot watch {}: {e}", folder.display());
+        }
+    }
 }
 
 /// A rebuild starts once no change has come for this long: an editor saving
@@ -292,15 +298,23 @@ fn rebuild_on_change(
     watching: (notify::RecommendedWatcher, Events),
 ) {
     // The watcher lives as long as this loop.
-    let (_watcher, rx) = watching;
+    let (mut watcher, rx) = watching;
     loop {
         let Ok(first) = rx.recv() else { return };
         let mut changes = Changes::default();
+        let mut created = Vec::new();
         let mut note = |event: notify::Result<notify::Event>| {
             if let Ok(ev) = event {
                 if is_edit(&ev.kind) {
                     for p in &ev.paths {
                         changes.note(&root, p);
+                        // A source folder created after the start is watched from now on.
+                        if matches!(ev.kind, notify::EventKind::Create(_))
+                            && p.parent() == Some(root.as_path())
+                            && SOURCE_FOLDERS.iter().any(|f| p.ends_with(f))
+                        {
+                            created.push(p.clone());
+                        }
                     }
                 }
             }
@@ -312,6 +326,9 @@ fn rebuild_on_change(
                 Ok(ev) => note(ev),
                 Err(_) => break,
             }
+        }
+        for folder in created.drain(..) {
+            watch_folder(&mut watcher, &folder);
         }
         if changes.is_empty() {
             continue;
