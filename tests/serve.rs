@@ -1,18 +1,29 @@
 //! `opsmeter serve` through the real binary: pages are served with the
-//! live-reload script, paths outside the site get 404, an edit is rebuilt,
-//! and a broken edit keeps the last good site. It answers only what a browser
-//! on this machine should get: other hosts' names (DNS rebinding) and other
-//! origins' sockets are refused, and no redirect leaves the site.
+//! live-reload script, paths outside the site get 404, an edit rebuilds what
+//! it affects (a body: that page only; a title: the pages that show it; a
+//! template: the pages; a static file: that file), and a broken edit keeps the
+//! last good site. It answers only what a browser on this machine should get:
+//! other hosts' names (DNS rebinding) and other origins' sockets are refused,
+//! and no redirect leaves the site.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 struct Server {
     child: Child,
     addr: String,
+    /// What the server has printed on stderr so far.
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
 }
 
 impl Drop for Server {
@@ -44,9 +55,19 @@ fn start_with_tmp(root: &Path, tmp: &Path) -> Server {
         .arg(root)
         .args(["serve", "--port", "0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let lines = BufReader::new(child.stderr.take().unwrap());
+    let sink = stderr.clone();
+    std::thread::spawn(move || {
+        for line in lines.lines().map_while(Result::ok) {
+            let mut all = sink.lock().unwrap();
+            all.push_str(&line);
+            all.push('\n');
+        }
+    });
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -58,7 +79,11 @@ fn start_with_tmp(root: &Path, tmp: &Path) -> Server {
         .and_then(|r| r.split('/').next())
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .to_string();
-    Server { child, addr }
+    Server {
+        child,
+        addr,
+        stderr,
+    }
 }
 
 /// A raw GET, so the path reaches the server exactly as written.
@@ -165,15 +190,77 @@ fn next_text(s: &mut TcpStream, wait: Duration) -> Option<String> {
     (head[0] & 0x0f == 1).then(|| String::from_utf8_lossy(&payload).into_owned())
 }
 
+/// Polls `ok` every 10 ms until it holds; fails after 10 s.
+/// The next live-reload message of `kind` (`reload`, `error`) within 10 s.
+fn next_of_type(socket: &mut TcpStream, kind: &str) -> serde_json::Value {
+    let start = Instant::now();
+    while let Some(left) = Duration::from_secs(10).checked_sub(start.elapsed()) {
+        let Some(text) = next_text(socket, left) else {
+            break;
+        };
+        let message: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if message["type"] == kind {
+            return message;
+        }
+    }
+    panic!("no {kind} message within 10 s");
+}
+
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
         if ok() {
             return;
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(10));
     }
     panic!("timed out waiting for {what}");
+}
+
+/// The body of a page (what follows the response head).
+fn body(addr: &str, path: &str) -> String {
+    let (status, response) = get(addr, path);
+    assert_eq!(status, 200, "{path}");
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+/// Pages and files of the fixture site, in both languages.
+const PATHS: [&str; 14] = [
+    "/",
+    "/about/",
+    "/guide/",
+    "/guide/intro/",
+    "/guide/second/",
+    "/guide/nested/",
+    "/guide/nested/deep-page/",
+    "/zh/",
+    "/zh/guide/",
+    "/zh/guide/intro/",
+    "/sitemap.xml",
+    "/search/en.json",
+    "/search/zh.json",
+    "/robots.txt",
+];
+
+/// The bodies of [`PATHS`].
+fn bodies(addr: &str) -> Vec<(&'static str, String)> {
+    PATHS.iter().map(|p| (*p, body(addr, p))).collect()
+}
+
+/// The paths of [`PATHS`] whose bodies differ.
+fn changed(
+    before: &[(&'static str, String)],
+    after: &[(&'static str, String)],
+) -> Vec<&'static str> {
+    before
+        .iter()
+        .zip(after)
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|(a, _)| a.0)
+        .collect()
 }
 
 fn fixture_copy() -> tempfile::TempDir {
@@ -216,10 +303,13 @@ fn serves_pages_with_live_reload_and_refuses_paths_outside_the_site() {
     assert!(body.contains("Page not found"));
 }
 
+/// A body edit re-renders that page (and its language's search index) and
+/// nothing else; the server says so.
 #[test]
-fn edits_rebuild_and_a_broken_edit_keeps_the_last_good_site() {
+fn a_body_edit_rebuilds_that_page_only() {
     let site = fixture_copy();
     let server = start(site.path());
+    let before = bodies(&server.addr);
     let about = site.path().join("content/about.md");
     let original = std::fs::read_to_string(&about).unwrap();
     std::fs::write(
@@ -228,29 +318,148 @@ fn edits_rebuild_and_a_broken_edit_keeps_the_last_good_site() {
     )
     .unwrap();
     wait_for("the edit to be served", || {
-        get(&server.addr, "/about/")
-            .1
-            .contains("Edited while serving.")
+        body(&server.addr, "/about/").contains("Edited while serving.")
     });
+    // The search index follows the page.
+    wait_for("the search index to have the new words", || {
+        body(&server.addr, "/search/en.json").contains("\"edited\"")
+    });
+    assert_eq!(
+        changed(&before, &bodies(&server.addr)),
+        vec!["/about/", "/search/en.json"]
+    );
+    wait_for("the rebuild line", || {
+        server.stderr().contains("rebuilt 1 page in ")
+    });
+}
+
+/// A title shows in the sidebar of the other pages of its section and in the
+/// section's list: they are rebuilt too.
+#[test]
+fn a_title_edit_shows_in_a_sibling_s_sidebar() {
+    let site = fixture_copy();
+    let server = start(site.path());
+    assert!(!body(&server.addr, "/guide/second/").contains("Getting started"));
+    let intro = site.path().join("content/guide/intro.md");
+    let original = std::fs::read_to_string(&intro).unwrap();
+    std::fs::write(
+        &intro,
+        original.replace("title = \"Introduction\"", "title = \"Getting started\""),
+    )
+    .unwrap();
+    wait_for("the sibling's sidebar to show the new title", || {
+        body(&server.addr, "/guide/second/").contains("Getting started")
+    });
+    assert!(body(&server.addr, "/guide/").contains("Getting started"));
+}
+
+/// A template edit changes every page that uses it.
+#[test]
+fn a_template_edit_changes_the_pages() {
+    let site = fixture_copy();
+    let server = start(site.path());
+    let page = site.path().join("templates/page.html");
+    std::fs::write(
+        &page,
+        "{% extends \"base.html\" %}{% block content %}<p class=\"mine\">{{ page.title }}</p>{% endblock content %}",
+    )
+    .unwrap();
+    wait_for("the new template to be used", || {
+        body(&server.addr, "/about/").contains("<p class=\"mine\">About</p>")
+    });
+    assert!(body(&server.addr, "/guide/intro/").contains("<p class=\"mine\">Introduction</p>"));
+    assert!(body(&server.addr, "/guide/nested/deep-page/").contains("<p class=\"mine\">"));
+}
+
+/// A static file added is served; changed, it is served changed.
+#[test]
+fn a_static_file_added_is_served() {
+    let site = fixture_copy();
+    let server = start(site.path());
+    assert_eq!(get(&server.addr, "/notes.txt").0, 404);
+    let notes = site.path().join("static/notes.txt");
+    std::fs::write(&notes, "first\n").unwrap();
+    wait_for("the new file to be served", || {
+        get(&server.addr, "/notes.txt")
+            .1
+            .ends_with("\r\n\r\nfirst\n")
+    });
+    std::fs::write(&notes, "second\n").unwrap();
+    wait_for("the changed file to be served", || {
+        get(&server.addr, "/notes.txt")
+            .1
+            .ends_with("\r\n\r\nsecond\n")
+    });
+    wait_for("the copy line", || {
+        server.stderr().contains("copied 1 static file in ")
+    });
+}
+
+/// A source folder created while serving (here `i18n/`) is watched from then
+/// on: a later edit inside it is rebuilt too.
+#[test]
+fn a_source_folder_created_while_serving_is_watched() {
+    let site = fixture_copy();
+    assert!(!site.path().join("i18n").exists());
+    let server = start(site.path());
+    let i18n = site.path().join("i18n");
+    std::fs::create_dir(&i18n).unwrap();
+    std::fs::write(i18n.join("en.toml"), "search = \"Find it\"\n").unwrap();
+    wait_for("the new string to be used", || {
+        body(&server.addr, "/about/").contains("Find it")
+    });
+    // Well after the folder was created and rebuilt: only a watch inside it sees this.
+    std::fs::write(i18n.join("en.toml"), "search = \"Look it up\"\n").unwrap();
+    wait_for("the edited string to be used", || {
+        body(&server.addr, "/about/").contains("Look it up")
+    });
+}
+
+/// Broken front matter is an error on the live-reload socket (file and line)
+/// while the last good page keeps being served; fixing it recovers.
+#[test]
+fn a_broken_edit_keeps_the_last_good_site_until_it_is_fixed() {
+    let site = fixture_copy();
+    let server = start(site.path());
+    let about = site.path().join("content/about.md");
+    let original = std::fs::read_to_string(&about).unwrap();
+    let good = body(&server.addr, "/about/");
+    let mut socket = websocket(&server.addr, None).unwrap();
+    // The server subscribes the socket just after its answer.
+    std::thread::sleep(Duration::from_millis(50));
 
     std::fs::write(&about, "+++\ntitle = \"About\nbroken\n+++\nBroken text.\n").unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    let (status, body) = get(&server.addr, "/about/");
-    assert_eq!(status, 200);
+    let message = next_of_type(&mut socket, "error");
+    let text = message["message"].as_str().unwrap();
     assert!(
-        body.contains("Edited while serving."),
-        "the last good page is still served"
+        text.starts_with("content/about.md:2: invalid front matter"),
+        "{text}"
     );
-    assert!(!body.contains("Broken text."));
+    assert_eq!(
+        body(&server.addr, "/about/"),
+        good,
+        "the last good page is served"
+    );
+    // A page opened now is told too.
+    let mut late = websocket(&server.addr, None).unwrap();
+    let told = next_text(&mut late, Duration::from_secs(10)).unwrap_or_default();
+    assert!(told.contains("content/about.md:2"), "{told}");
 
     std::fs::write(
         &about,
         original.replace("No front matter surprises here.", "Fixed again."),
     )
     .unwrap();
+    next_of_type(&mut socket, "reload");
     wait_for("the fix to be served", || {
-        get(&server.addr, "/about/").1.contains("Fixed again.")
+        body(&server.addr, "/about/").contains("Fixed again.")
     });
+    let mut fresh = websocket(&server.addr, None).unwrap();
+    assert_eq!(
+        next_text(&mut fresh, Duration::from_millis(300)),
+        None,
+        "no error is pending"
+    );
 }
 
 /// The folders left in a private temporary folder (serve builds under `TMPDIR`).
@@ -278,21 +487,16 @@ fn wait_exit(server: &mut Server, within: Duration) -> std::process::ExitStatus 
 }
 
 /// Ctrl-C and SIGTERM stop the server within 5 s, even while a client holds a
-/// half-sent request, and its randomly named build folder is removed.
+/// half-sent request. The site is built and served from memory: nothing is
+/// written to the temporary folder, while serving or after.
 #[test]
-fn ctrl_c_or_sigterm_stops_the_server_and_removes_its_folder() {
+fn ctrl_c_or_sigterm_stops_the_server_and_writes_nothing() {
     let site = fixture_copy();
     for signal in ["-INT", "-TERM"] {
         let tmp = tempfile::tempdir().unwrap();
         let mut server = start_with_tmp(site.path(), tmp.path());
-        let work = entries(tmp.path());
-        assert_eq!(work.len(), 1, "{work:?}");
-        assert!(work[0].starts_with("opsmeter-serve-"), "{work:?}");
-        assert_ne!(
-            work[0],
-            format!("opsmeter-serve-{}", server.child.id()),
-            "the name is not predictable"
-        );
+        assert_eq!(get(&server.addr, "/about/").0, 200);
+        assert_eq!(entries(tmp.path()), Vec::<String>::new());
         // A client that sends half a request and then waits.
         let mut half = TcpStream::connect(&server.addr).unwrap();
         write!(half, "GET /guide/ HTTP/1.1\r\nHost: {}\r\n", server.addr).unwrap();
@@ -302,10 +506,7 @@ fn ctrl_c_or_sigterm_stops_the_server_and_removes_its_folder() {
             .unwrap();
         let status = wait_exit(&mut server, Duration::from_secs(5));
         assert!(status.success(), "{signal}: {status:?}");
-        assert!(
-            entries(tmp.path()).is_empty(),
-            "{signal}: folder left behind"
-        );
+        assert!(entries(tmp.path()).is_empty(), "{signal}: file left behind");
         drop(half);
     }
 }

@@ -1,7 +1,8 @@
-//! `opsmeter serve`: build the site into a temporary folder, serve it on
-//! loopback, watch the sources, rebuild on change and reload open pages over
-//! a websocket. A failed rebuild keeps the last good site and shows the error
-//! in the browser as an overlay until the file is fixed.
+//! `opsmeter serve`: build the site in memory, serve it on loopback, watch
+//! the sources, rebuild what a change affects (`site::incremental`) and
+//! reload open pages over a websocket. A failed rebuild keeps the last good
+//! site and shows the error in the browser as an overlay until the file is
+//! fixed.
 //!
 //! It answers only what a browser on this machine should get: bound to
 //! loopback, a request naming any other host (a DNS-rebinding page on another
@@ -10,7 +11,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -25,8 +26,8 @@ use notify::{RecursiveMode, Watcher};
 use tokio::sync::broadcast;
 
 use crate::config::site_root;
-use crate::site::build::{build_reusing, BuildOptions};
-use crate::site::dashboards::{DashboardOptions, Dashboards};
+use crate::site::dashboards::DashboardOptions;
+use crate::site::incremental::{Changes, Files, LiveSite, Rebuilt};
 
 /// Options of `opsmeter serve`.
 #[derive(Debug, Clone)]
@@ -74,7 +75,8 @@ const RELOAD_SCRIPT: &str = r#"<script>
 
 /// What the server shares between requests and the rebuild loop.
 struct ServerState {
-    site: PathBuf,
+    /// The site's files; a rebuild swaps in a new set whole.
+    files: RwLock<Arc<Files>>,
     /// The error of the last rebuild, while it is not fixed.
     error: Mutex<Option<String>>,
     events: broadcast::Sender<String>,
@@ -103,24 +105,11 @@ fn message(kind: &str, text: &str) -> String {
 async fn serve(opts: ServeOptions) -> Result<()> {
     let root = site_root(opts.root.as_deref())?;
     let stop_signal = StopSignal::install();
-    // A fresh, randomly named folder created exclusively (nothing planted at a
-    // predictable name is followed), removed when `work` drops: on every return,
-    // the failed first build and a port in use included.
-    let work = tempfile::Builder::new()
-        .prefix("opsmeter-serve-")
-        .tempdir()
-        .context("creating the preview's build folder")?;
-    let site = work.path().join("site");
-    let build_opts = BuildOptions {
-        root: root.clone(),
-        output: site.clone(),
-        drafts: opts.drafts,
-        dashboards: opts.dashboards.clone(),
-    };
-
     let started = Instant::now();
-    let (summary, dashboards) = build_reusing(&build_opts, None)
+    // Built and served from memory: nothing is written to disk.
+    let live = LiveSite::build(&root, opts.drafts, &opts.dashboards)
         .context("the first build failed; fix it and start again")?;
+    let summary = live.summary();
     eprintln!(
         "Built {} pages, {} sections and {} repository reports in {} ms",
         summary.pages,
@@ -142,7 +131,7 @@ async fn serve(opts: ServeOptions) -> Result<()> {
         .with_context(|| format!("binding {addr}"))?;
     let bound = listener.local_addr()?;
     let state = Arc::new(ServerState {
-        site,
+        files: RwLock::new(live.files()),
         error: Mutex::new(None),
         events,
         local_only: opts.interface.is_loopback(),
@@ -160,7 +149,7 @@ async fn serve(opts: ServeOptions) -> Result<()> {
     let watcher_state = state.clone();
     let watch = tokio::task::spawn_blocking(move || {
         if let Some(watching) = watching {
-            rebuild_on_change(root, build_opts, dashboards, watcher_state, watching);
+            rebuild_on_change(root, live, watcher_state, watching);
         }
     });
 
@@ -189,7 +178,6 @@ async fn serve(opts: ServeOptions) -> Result<()> {
         } => {}
     }
     watch.abort();
-    drop(work);
     Ok(())
 }
 
@@ -246,31 +234,6 @@ fn open_browser(url: &str) {
     eprintln!("could not open a browser; visit {url}");
 }
 
-/// What a change to a path requires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum ChangeKind {
-    /// Content, templates, themes, static files, strings: render again.
-    Render,
-    /// Configuration or data (facts, history, model): assess again, then render.
-    Reassess,
-}
-
-fn change_kind(root: &Path, path: &Path) -> Option<ChangeKind> {
-    let rel = path.strip_prefix(root).ok()?;
-    let first = rel
-        .components()
-        .next()?
-        .as_os_str()
-        .to_string_lossy()
-        .into_owned();
-    match first.as_str() {
-        "content" | "templates" | "themes" | "static" | "i18n" => Some(ChangeKind::Render),
-        "data" if !rel.starts_with("data/cache") => Some(ChangeKind::Reassess),
-        "opsmeter.toml" => Some(ChangeKind::Reassess),
-        _ => None,
-    }
-}
-
 type Events = std::sync::mpsc::Receiver<notify::Result<notify::Event>>;
 
 /// Starts watching the site's sources. Done before the server says it is
@@ -284,80 +247,114 @@ fn watch(root: &Path) -> Option<(notify::RecommendedWatcher, Events)> {
             return None;
         }
     };
-    for dir in ["content", "templates", "themes", "static", "i18n", "data"] {
-        let p = root.join(dir);
-        if p.is_dir() {
-            if let Err(e) = watcher.watch(&p, RecursiveMode::Recursive) {
-                eprintln!("warning: cannot watch {}: {e}", p.display());
-            }
-        }
+    for dir in SOURCE_FOLDERS {
+        watch_folder(&mut watcher, &root.join(dir));
     }
     // The root itself, not recursively: for opsmeter.toml and folders created later.
     let _ = watcher.watch(root, RecursiveMode::NonRecursive);
     Some((watcher, rx))
 }
 
-/// After a quiet 150 ms following a change, rebuilds and tells the pages.
+/// The folders of a site that `serve` watches.
+const SOURCE_FOLDERS: [&str; 6] = ["content", "templates", "themes", "static", "i18n", "data"];
+
+fn watch_folder(watcher: &mut notify::RecommendedWatcher, folder: &Path) {
+    if folder.is_dir() {
+        if let Err(e) = watcher.watch(folder, RecursiveMode::Recursive) {
+            eprintln!("warning: cannot watch {}: {e}", folder.display());
+        }
+    }
+}
+
+/// A rebuild starts once no change has come for this long: an editor saving
+/// a file (truncate, write, rename) sends its events within a millisecond or
+/// two, and they are rebuilt once. Changes made while a rebuild runs wait in
+/// the channel and start the next one.
+const QUIET: Duration = Duration::from_millis(10);
+
+/// A burst that does not end (a checkout writing many files) is rebuilt this
+/// long after its first change at the latest, and again after the rest.
+const SETTLE_AT_MOST: Duration = Duration::from_millis(50);
+
+/// Whether a file event may change what the site reads (reading files, the
+/// build itself included, must not trigger a build).
+fn is_edit(kind: &notify::EventKind) -> bool {
+    use notify::EventKind;
+    matches!(
+        kind,
+        EventKind::Create(_) | EventKind::Remove(_) | EventKind::Modify(_) | EventKind::Any
+    ) && !matches!(
+        kind,
+        EventKind::Modify(notify::event::ModifyKind::Metadata(_))
+    )
+}
+
+/// Rebuilds what each burst of changes affects, swaps the new files in and
+/// tells the pages.
 fn rebuild_on_change(
     root: PathBuf,
-    opts: BuildOptions,
-    mut dashboards: Option<Arc<Dashboards>>,
+    mut live: LiveSite,
     state: Arc<ServerState>,
     watching: (notify::RecommendedWatcher, Events),
 ) {
     // The watcher lives as long as this loop.
-    let (_watcher, rx) = watching;
+    let (mut watcher, rx) = watching;
     loop {
         let Ok(first) = rx.recv() else { return };
-        let mut needed: Option<ChangeKind> = None;
+        let mut changes = Changes::default();
+        let mut created = Vec::new();
         let mut note = |event: notify::Result<notify::Event>| {
             if let Ok(ev) = event {
-                // Reading files (the build itself) must not trigger a build.
-                use notify::EventKind;
-                let edits = matches!(
-                    ev.kind,
-                    EventKind::Create(_)
-                        | EventKind::Remove(_)
-                        | EventKind::Modify(_)
-                        | EventKind::Any
-                ) && !matches!(
-                    ev.kind,
-                    EventKind::Modify(notify::event::ModifyKind::Metadata(_))
-                );
-                if !edits {
-                    return;
-                }
-                for p in &ev.paths {
-                    needed = needed.max(change_kind(&root, p));
+                if is_edit(&ev.kind) {
+                    for p in &ev.paths {
+                        changes.note(&root, p);
+                        // A source folder created after the start is watched from now on.
+                        if matches!(ev.kind, notify::EventKind::Create(_))
+                            && p.parent() == Some(root.as_path())
+                            && SOURCE_FOLDERS.iter().any(|f| p.ends_with(f))
+                        {
+                            created.push(p.clone());
+                        }
+                    }
                 }
             }
         };
         note(first);
-        let deadline = Instant::now() + Duration::from_millis(150);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match rx.recv_timeout(left) {
+        let latest = Instant::now() + SETTLE_AT_MOST;
+        while let Some(left) = latest.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left.min(QUIET)) {
                 Ok(ev) => note(ev),
                 Err(_) => break,
             }
         }
-        let Some(kind) = needed else { continue };
-        let reuse = if kind == ChangeKind::Reassess {
-            None
-        } else {
-            dashboards.clone()
-        };
+        for folder in created.drain(..) {
+            watch_folder(&mut watcher, &folder);
+        }
+        if changes.is_empty() {
+            continue;
+        }
         let started = Instant::now();
-        match build_reusing(&opts, reuse) {
-            Ok((summary, d)) => {
-                dashboards = d;
-                eprintln!(
-                    "Rebuilt ({:?}) {} pages in {} ms",
-                    kind,
-                    summary.pages,
-                    started.elapsed().as_millis()
-                );
-                *state.error.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                let _ = state.events.send(message("reload", ""));
+        match live.apply(&changes) {
+            Ok(rebuilt) => {
+                let ms = started.elapsed().as_millis();
+                if rebuilt != Rebuilt::Nothing {
+                    *state.files.write().unwrap_or_else(|e| e.into_inner()) = live.files();
+                    eprintln!("{}", rebuilt_line(rebuilt, ms));
+                }
+                let was_failing = state
+                    .error
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .is_some();
+                // After the swap: a page reloaded now gets the new files.
+                if rebuilt != Rebuilt::Nothing || was_failing {
+                    let _ = state.events.send(message("reload", ""));
+                }
+                // The search indexes of edited pages follow, once the pages are served.
+                if live.finish() {
+                    *state.files.write().unwrap_or_else(|e| e.into_inner()) = live.files();
+                }
             }
             Err(e) => {
                 let text = match e.downcast_ref::<crate::diagnostics::Diagnostics>() {
@@ -369,6 +366,38 @@ fn rebuild_on_change(
                 let _ = state.events.send(message("error", &text));
             }
         }
+    }
+}
+
+/// The line printed after a rebuild: "rebuilt 1 page in 4 ms".
+fn rebuilt_line(rebuilt: Rebuilt, ms: u128) -> String {
+    let count = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    match rebuilt {
+        Rebuilt::Nothing => format!("nothing changed ({ms} ms)"),
+        Rebuilt::Parts { pages, statics } => {
+            let mut parts = Vec::new();
+            if pages > 0 {
+                parts.push(format!("rebuilt {}", count(pages, "page", "pages")));
+            }
+            if statics > 0 {
+                parts.push(format!(
+                    "copied {}",
+                    count(statics, "static file", "static files")
+                ));
+            }
+            if parts.is_empty() {
+                parts.push("updated the site".into());
+            }
+            format!("{} in {ms} ms", parts.join(" and "))
+        }
+        Rebuilt::Site => format!("rebuilt the site in {ms} ms"),
+        Rebuilt::Assessed => format!("assessed the repositories and rebuilt the site in {ms} ms"),
     }
 }
 
@@ -521,14 +550,15 @@ fn percent_decode(path: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The file for a request path inside the site folder, or `None` for anything
-/// that would leave it (`..`, encoded or not, backslashes, NUL).
-pub fn resolve(site: &Path, request_path: &str) -> Option<PathBuf> {
+/// The site path (`guide/intro`, `""` for the root) a request path names, or
+/// `None` for anything that would leave the site (`..`, encoded or not,
+/// backslashes, NUL).
+pub fn resolve(request_path: &str) -> Option<String> {
     let decoded = percent_decode(request_path)?;
     if decoded.contains('\0') || decoded.contains('\\') {
         return None;
     }
-    let mut path = site.to_path_buf();
+    let mut parts = Vec::new();
     for part in decoded.split('/') {
         match part {
             "" | "." => {}
@@ -540,11 +570,19 @@ pub fn resolve(site: &Path, request_path: &str) -> Option<PathBuf> {
                 {
                     return None;
                 }
-                path.push(p);
+                parts.push(p);
             }
         }
     }
-    Some(path)
+    Some(parts.join("/"))
+}
+
+/// Whether the site has files under the folder `dir` (`guide/`, `""` for the root).
+fn is_folder(files: &Files, dir: &str) -> bool {
+    files
+        .range::<str, _>((std::ops::Bound::Included(dir), std::ops::Bound::Unbounded))
+        .next()
+        .is_some_and(|(p, _)| p.starts_with(dir))
 }
 
 fn content_type(path: &Path) -> &'static str {
@@ -576,9 +614,16 @@ fn html_with_reload(bytes: Vec<u8>) -> Vec<u8> {
 }
 
 async fn file(State(state): State<Arc<ServerState>>, uri: Uri) -> Response {
+    let files = state
+        .files
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     let not_found = || {
-        let page =
-            std::fs::read(state.site.join("404.html")).unwrap_or_else(|_| b"Not found".to_vec());
+        let page = files
+            .get(crate::site::urls::output_file(crate::site::urls::NOT_FOUND).as_str())
+            .map(|b| b.to_vec())
+            .unwrap_or_else(|| b"Not found".to_vec());
         (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -586,42 +631,50 @@ async fn file(State(state): State<Arc<ServerState>>, uri: Uri) -> Response {
         )
             .into_response()
     };
-    let Some(mut path) = resolve(&state.site, uri.path()) else {
+    let Some(path) = resolve(uri.path()) else {
         return not_found();
     };
-    if path.is_dir() {
-        if !uri.path().ends_with('/') {
-            // One leading slash only: `//evil.com` + `/` would send the browser
-            // to another site (a scheme-relative URL).
-            let location = format!("/{}/", uri.path().trim_start_matches('/'));
-            return (
-                StatusCode::MOVED_PERMANENTLY,
-                [(header::LOCATION, location)],
-            )
-                .into_response();
+    let dir = if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}/")
+    };
+    let (path, bytes) = match files.get(&path) {
+        Some(bytes) if !path.is_empty() => (path, bytes.clone()),
+        _ if is_folder(&files, &dir) => {
+            if !uri.path().ends_with('/') {
+                // One leading slash only: `//evil.com` + `/` would send the browser
+                // to another site (a scheme-relative URL).
+                let location = format!("/{}/", uri.path().trim_start_matches('/'));
+                return (
+                    StatusCode::MOVED_PERMANENTLY,
+                    [(header::LOCATION, location)],
+                )
+                    .into_response();
+            }
+            let index = format!("{dir}index.html");
+            match files.get(&index) {
+                Some(bytes) => (index, bytes.clone()),
+                None => return not_found(),
+            }
         }
-        path.push("index.html");
-    }
-    match std::fs::read(&path) {
-        Ok(bytes) => {
-            let kind = content_type(&path);
-            let body = if kind.starts_with("text/html") {
-                html_with_reload(bytes)
-            } else {
-                bytes
-            };
-            (
-                StatusCode::OK,
-                [
-                    (header::CONTENT_TYPE, kind),
-                    (header::CACHE_CONTROL, "no-store"),
-                ],
-                body,
-            )
-                .into_response()
-        }
-        Err(_) => not_found(),
-    }
+        _ => return not_found(),
+    };
+    let kind = content_type(Path::new(&path));
+    let body = if kind.starts_with("text/html") {
+        axum::body::Body::from(html_with_reload(bytes.to_vec()))
+    } else {
+        axum::body::Body::from(bytes)
+    };
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -630,15 +683,10 @@ mod tests {
 
     #[test]
     fn request_paths_never_leave_the_site() {
-        let site = Path::new("/srv/site");
-        assert_eq!(
-            resolve(site, "/guide/a/"),
-            Some(PathBuf::from("/srv/site/guide/a"))
-        );
-        assert_eq!(
-            resolve(site, "/%E9%83%A8%E7%BD%B2/"),
-            Some(PathBuf::from("/srv/site/部署"))
-        );
+        assert_eq!(resolve("/guide/a/").as_deref(), Some("guide/a"));
+        assert_eq!(resolve("/").as_deref(), Some(""));
+        assert_eq!(resolve("//guide/./a").as_deref(), Some("guide/a"));
+        assert_eq!(resolve("/%E9%83%A8%E7%BD%B2/").as_deref(), Some("部署"));
         for bad in [
             "/../etc/passwd",
             "/a/../../etc",
@@ -648,8 +696,38 @@ mod tests {
             "/a%00b",
             "/%zz",
         ] {
-            assert_eq!(resolve(site, bad), None, "{bad}");
+            assert_eq!(resolve(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn folders_are_found_by_their_files() {
+        let files: Files = ["guide/a/index.html", "guide/b.txt", "guides.txt"]
+            .into_iter()
+            .map(|p| (p.to_string(), bytes::Bytes::new()))
+            .collect();
+        assert!(is_folder(&files, ""));
+        assert!(is_folder(&files, "guide/"));
+        assert!(is_folder(&files, "guide/a/"));
+        assert!(!is_folder(&files, "guide/b/"));
+        assert!(!is_folder(&files, "gui/"));
+        assert!(!is_folder(&files, "guides.txt/"));
+    }
+
+    #[test]
+    fn rebuild_lines_say_what_was_rebuilt() {
+        let parts = |pages, statics| Rebuilt::Parts { pages, statics };
+        assert_eq!(rebuilt_line(parts(1, 0), 7), "rebuilt 1 page in 7 ms");
+        assert_eq!(rebuilt_line(parts(68, 0), 31), "rebuilt 68 pages in 31 ms");
+        assert_eq!(
+            rebuilt_line(parts(1, 2), 3),
+            "rebuilt 1 page and copied 2 static files in 3 ms"
+        );
+        assert_eq!(rebuilt_line(parts(0, 1), 1), "copied 1 static file in 1 ms");
+        assert_eq!(
+            rebuilt_line(Rebuilt::Site, 120),
+            "rebuilt the site in 120 ms"
+        );
     }
 
     #[test]
@@ -693,25 +771,6 @@ mod tests {
         assert!(!same_origin(Some("http://127.0.0.1:1111.evil.com"), host));
         assert!(!same_origin(Some("null"), host));
         assert!(!same_origin(Some("http://127.0.0.1:1111"), None));
-    }
-
-    #[test]
-    fn only_source_folders_trigger_rebuilds() {
-        let root = Path::new("/s");
-        assert_eq!(
-            change_kind(root, Path::new("/s/content/a.md")),
-            Some(ChangeKind::Render)
-        );
-        assert_eq!(
-            change_kind(root, Path::new("/s/opsmeter.toml")),
-            Some(ChangeKind::Reassess)
-        );
-        assert_eq!(
-            change_kind(root, Path::new("/s/data/model.toml")),
-            Some(ChangeKind::Reassess)
-        );
-        assert_eq!(change_kind(root, Path::new("/s/data/cache/x.json")), None);
-        assert_eq!(change_kind(root, Path::new("/s/public/index.html")), None);
     }
 
     #[test]

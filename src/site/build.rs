@@ -140,17 +140,23 @@ impl Site {
     /// Renders every Markdown body in parallel. Returns broken `@/` links and
     /// front-matter templates that do not exist.
     pub fn render_markdown(&mut self) -> Vec<Diagnostic> {
+        let all: Vec<usize> = (0..self.content.entries.len()).collect();
+        self.render_markdown_of(&all)
+    }
+
+    /// [`Site::render_markdown`] for the entries `only` (indexes into
+    /// `content.entries`): `serve` renders again the bodies that changed.
+    pub fn render_markdown_of(&mut self, only: &[usize]) -> Vec<Diagnostic> {
         let t = Instant::now();
         let resolver = Resolver {
             content: &self.content,
             config: &self.config,
             base_path: &self.base_path,
         };
-        let rendered: Vec<_> = self
-            .content
-            .entries
+        let rendered: Vec<_> = only
             .par_iter()
-            .map(|e| {
+            .map(|&i| {
+                let e = &self.content.entries[i];
                 markdown::render(
                     &e.body,
                     &Source {
@@ -163,7 +169,8 @@ impl Site {
             })
             .collect();
         let mut problems = Vec::new();
-        for (e, r) in self.content.entries.iter_mut().zip(rendered) {
+        for (&i, r) in only.iter().zip(rendered) {
+            let e = &mut self.content.entries[i];
             for (line, target) in &r.broken_links {
                 problems.push(Diagnostic::new(
                     &e.file,
@@ -176,7 +183,7 @@ impl Site {
             }
             e.rendered = r;
         }
-        for e in &self.content.entries {
+        for e in only.iter().map(|&i| &self.content.entries[i]) {
             if let Some(t) = &e.meta.template {
                 if !self.templates.sources.contains_key(t) {
                     problems.push(Diagnostic::new(
@@ -347,7 +354,29 @@ impl Site {
 
     /// Renders templates for every entry, the 404 page and alias redirects, in memory.
     pub fn render_pages(&self) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
+        self.render_pages_of(None)
+    }
+
+    /// [`Site::render_pages`], or with `only`, the pages of those entries
+    /// (indexes into `content.entries`) and nothing else: `serve` renders
+    /// again the pages whose body changed, then their languages' search
+    /// indexes ([`Site::search_index`]). The caller knows that nothing another
+    /// page shows changed.
+    pub fn render_pages_of(
+        &self,
+        only: Option<&std::collections::BTreeSet<usize>>,
+    ) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
         let t = Instant::now();
+        let wanted = |i: usize| only.is_none_or(|o| o.contains(&i));
+        // The sections whose sidebar the wanted entries show.
+        let sidebar_sections: Option<std::collections::BTreeSet<usize>> = only.map(|o| {
+            o.iter()
+                .filter_map(|&i| match self.content.entries[i].kind {
+                    Kind::Section => Some(i),
+                    Kind::Page => self.content.entries[i].parent,
+                })
+                .collect()
+        });
         let config = self.config_value();
         // Per-language work done once: the navigation tree and one sidebar per section.
         let mut navs: HashMap<&str, Value> = HashMap::new();
@@ -363,6 +392,7 @@ impl Site {
         }
         let sections: Vec<usize> = (0..self.content.entries.len())
             .filter(|&i| self.content.entries[i].kind == Kind::Section)
+            .filter(|i| sidebar_sections.as_ref().is_none_or(|s| s.contains(i)))
             .collect();
         let sidebars: Vec<Result<(usize, String), Diagnostic>> = sections
             .par_iter()
@@ -410,6 +440,12 @@ impl Site {
                 .config
                 .languages
                 .iter()
+                .filter(|lang| {
+                    self.content
+                        .roots
+                        .get(lang.as_str())
+                        .is_none_or(|&r| wanted(r))
+                })
                 .map(|lang| {
                     let url = |p: &str| self.url(p);
                     let loc = self.locale(lang, &url);
@@ -425,6 +461,7 @@ impl Site {
             .entries
             .par_iter()
             .enumerate()
+            .filter(|(i, _)| wanted(*i))
             .map(|(i, e)| {
                 let sidebar_section = match e.kind {
                     Kind::Section => Some(i),
@@ -486,6 +523,10 @@ impl Site {
         }
         if !failed.is_empty() {
             return Err(one_problem_per_template_error(failed));
+        }
+        if only.is_some() {
+            debug!("rendered {} files in {:?}", files.len(), t.elapsed());
+            return Ok(files);
         }
 
         // The 404 page, in the default language.
@@ -569,27 +610,7 @@ impl Site {
             .keys()
             .collect::<Vec<_>>()
             .par_iter()
-            .map(|lang| {
-                let idx = super::search::build(
-                    self.content
-                        .entries
-                        .iter()
-                        .filter(|e| &e.lang == *lang && !e.implicit)
-                        .map(|e| {
-                            (
-                                e.title.as_str(),
-                                self.url(&e.path),
-                                e.meta.description.as_deref(),
-                                e.rendered.html.as_str(),
-                            )
-                        }),
-                );
-                OutputFile::generated(
-                    super::urls::output_file(&super::urls::search_index(lang)),
-                    format!("the search index of language `{lang}`"),
-                    json_for_the_web(&idx, false),
-                )
-            })
+            .map(|lang| self.search_index(lang))
             .collect();
         files.extend(indexes);
         let clashes = self.check_owners(&files);
@@ -598,6 +619,29 @@ impl Site {
         }
         debug!("rendered {} files in {:?}", files.len(), t.elapsed());
         Ok(files)
+    }
+
+    /// The search index of the pages of `lang`.
+    pub fn search_index(&self, lang: &str) -> OutputFile {
+        let idx = super::search::build(
+            self.content
+                .entries
+                .iter()
+                .filter(|e| e.lang == lang && !e.implicit)
+                .map(|e| {
+                    (
+                        e.title.as_str(),
+                        self.url(&e.path),
+                        e.meta.description.as_deref(),
+                        e.rendered.html.as_str(),
+                    )
+                }),
+        );
+        OutputFile::generated(
+            super::urls::output_file(&super::urls::search_index(lang)),
+            format!("the search index of language `{lang}`"),
+            json_for_the_web(&idx, false),
+        )
     }
 
     /// Every output path has one owner: rendered files, static files, content

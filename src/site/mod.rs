@@ -9,6 +9,7 @@ pub mod front_matter;
 pub mod handbook;
 pub mod highlight;
 pub mod i18n;
+pub mod incremental;
 pub mod links;
 pub mod markdown;
 pub mod model_texts;

@@ -168,7 +168,7 @@ export function buildFixture(repoRoot, { handbook = true, repos = true, extra = 
 }
 
 // Servers still running when this process ends (a crash, Ctrl-C) are killed with it.
-// So are their build folders and the fixtures.
+// So are their private TMPDIRs and the fixtures.
 const running = new Set();
 const scratch = new Set();
 process.on("exit", () => {
@@ -186,8 +186,8 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
  * "Serving <root> at http://127.0.0.1:PORT/" line. Returns { url, origin, stop }.
  */
 export function startServer(bin, site, args = []) {
-  // Each server gets a private TMPDIR: its build folder (randomly named) is
-  // the only entry there while it runs, and none is left after it stops.
+  // Each server gets a private TMPDIR: it builds and serves from memory, so
+  // nothing is written there while it runs or left after it stops.
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "opsmeter-browser-tmp-"));
   scratch.add(tmp);
   const child = spawn(bin, ["--root", site, "serve", "--port", "0", ...args], {
@@ -227,7 +227,7 @@ export function startServer(bin, site, args = []) {
         url,
         origin: new URL(url).origin,
         stderr: () => stderr,
-        // The server's TMPDIR: it holds the build folder and nothing else.
+        // The server's TMPDIR: it stays empty.
         workDir: tmp,
         /**
          * Ctrl-C (SIGINT), then SIGKILL if it is still running after 5 s.
