@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use anyhow::{bail, Context, Result};
 
-use super::charts::{self, Band, BarSpec, Chart, HistogramSpec, LineSpec, RadarSpec, Series, Unit};
+use super::charts::{self, Band, BarSpec, Chart, LineSpec, RadarSpec, Series, Unit};
 use super::context::{
     Delta, Deltas, EvidenceRow, ExplanationRow, FailedDeployments, Measured, Moved, MovedPhase,
     Names, OutcomeNames, Overview, OverviewCharts, OverviewRepo, PhaseCard, Phases, PracticeRow,
@@ -215,12 +215,7 @@ impl<'a> Locale<'a> {
 pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Vec<Chart> {
     let labels =
         |points: &[reports::Point]| points.iter().map(|p| p.label.clone()).collect::<Vec<_>>();
-    let values = |points: &[reports::Point], scale: f64| {
-        points
-            .iter()
-            .map(|p| p.value.map(|v| v * scale))
-            .collect::<Vec<_>>()
-    };
+    let values = |points: &[reports::Point]| points.iter().map(|p| p.value).collect::<Vec<_>>();
     let weeks: Vec<String> = s
         .lead_time_per_week
         .iter()
@@ -228,22 +223,10 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
         .collect();
     let named = |key| w.fill(key, &[("name", name)]);
     let no_data = w.get("chart_no_data").to_string();
-    let bucket_keys = [
-        "bucket_under_1h",
-        "bucket_1_4h",
-        "bucket_4_24h",
-        "bucket_1_7d",
-        "bucket_7_30d",
-        "bucket_over_30d",
-    ];
-    let buckets: Vec<charts::Bucket> = charts::lead_time_buckets()
-        .into_iter()
-        .zip(bucket_keys)
-        .map(|(b, key)| charts::Bucket {
-            label: w.get(key).to_string(),
-            upper: b.upper,
-        })
-        .collect();
+    // The distribution's buckets are labelled with theme-string keys; nothing
+    // counted is no data, not a row of zeros.
+    let distribution = &s.lead_time_distribution;
+    let counted = distribution.iter().any(|p| p.value.unwrap_or(0.0) > 0.0);
     vec![
         charts::bar_chart(&BarSpec {
             id: "deployments-per-week".into(),
@@ -255,7 +238,7 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
             categories: labels(&s.deployments_per_week),
             series: vec![Series {
                 name: w.get("chart_deployments_axis").into(),
-                values: values(&s.deployments_per_week, 1.0),
+                values: values(&s.deployments_per_week),
             }],
             stacked: false,
             no_data: no_data.clone(),
@@ -284,14 +267,25 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
             }),
             no_data: no_data.clone(),
         }),
-        charts::histogram(&HistogramSpec {
+        charts::bar_chart(&BarSpec {
             id: "lead-time-distribution".into(),
             title: w.get("chart_distribution_title").into(),
             description: named("chart_distribution_description"),
             x_label: w.get("chart_lead_time_axis").into(),
             y_label: w.get("chart_changes_axis").into(),
-            values: s.lead_times.clone(),
-            buckets,
+            unit: Unit::Count,
+            categories: distribution
+                .iter()
+                .map(|p| w.get(&p.label).into())
+                .collect(),
+            series: vec![Series {
+                name: w.get("chart_changes_axis").into(),
+                values: distribution
+                    .iter()
+                    .map(|p| p.value.filter(|_| counted))
+                    .collect(),
+            }],
+            stacked: false,
             no_data: no_data.clone(),
         }),
         charts::bar_chart(&BarSpec {
@@ -304,7 +298,7 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
             categories: labels(&s.failure_rate_per_month),
             series: vec![Series {
                 name: w.get("change_failure_rate").into(),
-                values: values(&s.failure_rate_per_month, 0.01),
+                values: values(&s.failure_rate_per_month),
             }],
             stacked: false,
             no_data: no_data.clone(),
@@ -319,7 +313,7 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
             categories: labels(&s.recovery_per_month),
             series: vec![Series {
                 name: w.get("chart_recovery_series").into(),
-                values: values(&s.recovery_per_month, 1.0),
+                values: values(&s.recovery_per_month),
             }],
             stacked: false,
             no_data: no_data.clone(),
@@ -334,7 +328,7 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
             x: labels(&s.coverage_over_time),
             series: vec![Series {
                 name: w.get("chart_line_coverage").into(),
-                values: values(&s.coverage_over_time, 0.01),
+                values: values(&s.coverage_over_time),
             }],
             band: None,
             no_data: no_data.clone(),
@@ -574,10 +568,17 @@ pub fn overview_charts(
     }
 }
 
-/// A change between two optional numbers, for the cards: the difference and
-/// whether it is an improvement (`lower_is_better` for lead time, failure, recovery).
-fn delta(now: Option<f64>, before: Option<f64>, lower_is_better: bool) -> Option<Delta> {
-    let d = ((now? - before?) * 100.0).round() / 100.0;
+/// A change between two optional numbers, for the cards: the difference,
+/// rounded to `places` decimals, and whether it is an improvement
+/// (`lower_is_better` for lead time, failure, recovery).
+fn delta(
+    now: Option<f64>,
+    before: Option<f64>,
+    lower_is_better: bool,
+    places: i32,
+) -> Option<Delta> {
+    let scale = 10f64.powi(places);
+    let d = ((now? - before?) * scale).round() / scale;
     let better = if lower_is_better { d < 0.0 } else { d > 0.0 };
     Some(Delta {
         value: d,
@@ -727,21 +728,21 @@ impl Dashboards {
                 Some(d.deployments_per_week),
                 Some(before.deployments_per_week),
                 false,
+                2,
             ),
             lead_time: delta(
                 d.lead_time_hours.median,
                 before.lead_time_hours.median,
                 true,
+                2,
             ),
-            change_failure_rate: delta(
-                d.change_failure_rate.map(|v| v * 100.0),
-                before.change_failure_rate.map(|v| v * 100.0),
-                true,
-            ),
+            // Ratios to 0.0001: 0.01 percentage points once shown.
+            change_failure_rate: delta(d.change_failure_rate, before.change_failure_rate, true, 4),
             recovery_time: delta(
                 d.recovery_time_hours.median,
                 before.recovery_time_hours.median,
                 true,
+                2,
             ),
         };
         let practices = r
