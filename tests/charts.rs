@@ -1,11 +1,30 @@
 //! The chart module: tables, accessibility markup, edge cases and hostile text.
 
 use opsmeter::site::charts::{
-    bar_chart, histogram, lead_time_buckets, line_chart, radar, Band, BarSpec, Chart,
-    HistogramSpec, LineSpec, RadarSpec, Series, Unit,
+    bar_chart, histogram, line_chart, radar, Band, BarSpec, Bucket, Chart, HistogramSpec, LineSpec,
+    RadarSpec, Series, Unit,
 };
 use quick_xml::events::Event;
 use quick_xml::{Reader, XmlVersion};
+
+/// Buckets on a logarithmic scale, as the reports' lead-time distribution
+/// uses (`reports::LEAD_TIME_BUCKETS`), labelled as its English theme strings.
+fn lead_time_buckets() -> Vec<Bucket> {
+    [
+        ("<1 h", 1.0),
+        ("1–4 h", 4.0),
+        ("4–24 h", 24.0),
+        ("1–7 d", 168.0),
+        ("7–30 d", 720.0),
+        (">30 d", f64::INFINITY),
+    ]
+    .into_iter()
+    .map(|(label, upper)| Bucket {
+        label: label.to_string(),
+        upper,
+    })
+    .collect()
+}
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()

@@ -893,3 +893,82 @@ fn hostile_pull_request_data_is_escaped_in_the_drill_down() {
         format!("mallory{IMG}")
     );
 }
+
+/// Shares are stored as ratios and shown as percentages by the templates
+/// (`percent`) and the charts' tables, never converted back and forth: the
+/// change failure rate's card, its change in percentage points, the monthly
+/// chart and the trend table, worked by hand.
+#[test]
+fn rates_are_ratios_shown_as_percentages() {
+    // Previous window (2024-01-03 – 2024-02-01): 4 deployments, 1 failed: 0.25.
+    // This window (2024-02-01 – 2024-03-01): 3 deployments, 1 failed: 0.3333.
+    let deployment = |n: usize, time: &str, status: &str| {
+        serde_json::json!({"ref": format!("v{n}"), "sha": format!("{n:040x}"), "time": time,
+            "source": "release", "status": status})
+    };
+    let facts = serde_json::json!({
+        "schema_version": 1,
+        "collected_at": "2024-03-01T00:00:00Z",
+        "facts": {
+            "name": "acme/rates",
+            "deployments": [
+                deployment(1, "2024-01-05T00:00:00Z", "success"),
+                deployment(2, "2024-01-12T00:00:00Z", "failure"),
+                deployment(3, "2024-01-19T00:00:00Z", "success"),
+                deployment(4, "2024-01-26T00:00:00Z", "success"),
+                deployment(5, "2024-02-05T00:00:00Z", "success"),
+                deployment(6, "2024-02-12T00:00:00Z", "failure"),
+                deployment(7, "2024-02-19T00:00:00Z", "success")
+            ],
+            "changes": [], "incidents": [], "notes": [], "pull_requests": [],
+            "collection": {"host": "github", "project": "acme/rates", "api_url": "https://api.github.com", "cursor": null}
+        }
+    });
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        "title = \"Delivery\"\n\n[[repos]]\ngithub = \"acme/rates\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(site.path().join("data/facts")).unwrap();
+    std::fs::write(
+        site.path().join("data/facts/acme-rates.json"),
+        serde_json::to_vec_pretty(&facts).unwrap(),
+    )
+    .unwrap();
+    // Two collections: 0.0625 is 6.25 %, shown half away from zero as 6.3;
+    // 0.5 is 50 % (a whole number prints without decimals).
+    std::fs::create_dir_all(site.path().join("data/history")).unwrap();
+    std::fs::write(
+        site.path().join("data/history/acme-rates.jsonl"),
+        "{\"collected_at\":\"2024-02-10T00:00:00Z\",\"window_days\":30,\"deployment_count\":16,\"deploy_days_per_week\":4.0,\"lead_time_median_hours\":null,\"change_failure_rate\":0.0625,\"recovery_median_hours\":null}\n\
+         {\"collected_at\":\"2024-02-20T00:00:00Z\",\"window_days\":30,\"deployment_count\":2,\"deploy_days_per_week\":0.5,\"lead_time_median_hours\":null,\"change_failure_rate\":0.5,\"recovery_median_hours\":null}\n",
+    )
+    .unwrap();
+    build(site.path(), "2024-02-01", "2024-03-01");
+    let report = read(site.path(), "repos/acme-rates/index.html");
+    assert!(
+        report.contains("<p class=\"value\">33.3 <span class=\"unit\">%</span></p>"),
+        "{report}"
+    );
+    // 0.3333 - 0.25 = 0.0833: 8.33 percentage points more, which is worse.
+    assert!(
+        report.contains("<p class=\"delta worse\">+8.33 pp vs previous window</p>"),
+        "{report}"
+    );
+    // The monthly chart's table: one month, 1 of 3 failed.
+    let cells: Vec<&str> = report
+        .split("<td>")
+        .skip(1)
+        .filter_map(|c| c.split("</td>").next())
+        .filter(|c| c.ends_with('%'))
+        .collect();
+    assert_eq!(cells, vec!["33.3%"], "{report}");
+    let overview = read(site.path(), "index.html");
+    assert!(
+        overview.contains("<td data-value=\"0.3333\">33.3 % "),
+        "{overview}"
+    );
+    assert!(overview.contains("<td>6.3</td></tr>"), "{overview}");
+    assert!(overview.contains("<td>50</td></tr>"), "{overview}");
+}

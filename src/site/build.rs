@@ -10,10 +10,13 @@ use std::time::Instant;
 
 use anyhow::Result;
 use rayon::prelude::*;
-use serde_json::{json, Value};
 use tracing::debug;
 
 use super::content::{self, ContentTree, Kind};
+use super::context::{
+    BaseContext, ChapterPractice, EntryContext, EntrySummary, LanguageHome, LevelStep, NavNode,
+    NavRoot, Neighbours, Overview, PracticeLevel, SidebarSection, SiteConfig, Translation,
+};
 use super::highlight::{self, escape_html};
 use super::i18n::{self, Strings};
 use super::markdown::{self, LinkResolver, Source};
@@ -210,146 +213,148 @@ impl Site {
         }
     }
 
-    fn summary_of(&self, i: usize) -> Value {
+    fn summary_of(&self, i: usize) -> EntrySummary<'_> {
         let e = &self.content.entries[i];
-        json!({
-            "title": e.title,
-            "description": e.meta.description,
-            "url": self.url(&e.path),
-            "date": e.date,
-            "weight": e.meta.weight,
-            "lang": e.lang,
-        })
+        EntrySummary {
+            title: &e.title,
+            description: e.meta.description.as_deref(),
+            url: self.url(&e.path),
+            date: e.date.as_deref(),
+            weight: e.meta.weight,
+            lang: &e.lang,
+        }
     }
 
-    fn config_value(&self) -> Value {
-        json!({
-            "title": self.config.title,
-            "description": self.config.description,
-            "base_url": self.config.base_url,
-            "base_path": self.base_path,
-            "default_language": self.config.default_language,
-            "languages": self.config.languages,
-            "extra": self.config.extra,
-        })
+    fn config_context(&self) -> SiteConfig<'_> {
+        SiteConfig {
+            title: &self.config.title,
+            description: &self.config.description,
+            base_url: &self.config.base_url,
+            base_path: &self.base_path,
+            default_language: &self.config.default_language,
+            languages: &self.config.languages,
+            extra: &self.config.extra,
+        }
     }
 
-    fn nav_tree(&self, section: usize) -> Value {
+    fn nav_tree(&self, section: usize) -> NavNode<'_> {
         let s = &self.content.entries[section];
-        json!({
-            "title": s.title,
-            "url": self.url(&s.path),
-            "children": s.subsections.iter().map(|&c| self.nav_tree(c)).collect::<Vec<_>>(),
-        })
+        NavNode {
+            title: &s.title,
+            url: self.url(&s.path),
+            children: s.subsections.iter().map(|&c| self.nav_tree(c)).collect(),
+        }
     }
 
     /// The fields of an entry every template sees as `page` or `section`.
-    fn entry_value(&self, i: usize) -> Value {
+    fn entry_context(&self, i: usize) -> EntryContext<'_> {
         let e = &self.content.entries[i];
-        let translations: Vec<Value> = self
+        let translations = self
             .content
             .translations(i, &self.config)
             .into_iter()
             .map(|t| {
                 let te = &self.content.entries[t];
-                json!({
-                    "lang": te.lang,
-                    "url": self.url(&te.path),
-                    "permalink": self.permalink(&te.path),
-                    "title": te.title,
-                    "current": t == i,
-                })
+                Translation {
+                    lang: &te.lang,
+                    url: self.url(&te.path),
+                    permalink: self.permalink(&te.path),
+                    title: Some(&te.title),
+                    current: t == i,
+                }
             })
             .collect();
-        let ancestors: Vec<Value> = self
+        let ancestors = self
             .content
             .ancestors(i)
             .into_iter()
             .map(|a| self.summary_of(a))
             .collect();
-        let mut v = json!({
-            "title": e.title,
-            "description": e.meta.description,
-            "date": e.date,
-            "weight": e.meta.weight,
-            "extra": e.meta.extra,
-            "lang": e.lang,
-            "url": self.url(&e.path),
-            "permalink": self.permalink(&e.path),
-            "content": e.rendered.html,
-            "toc": e.rendered.toc,
-            "word_count": e.rendered.word_count,
-            "reading_time": e.rendered.word_count.div_ceil(200).max(1),
-            "translations": translations,
-            "ancestors": ancestors,
-            "file": e.file.to_string_lossy(),
-        });
-        if let Some(practices) = self.chapter_practices(&e.key, &e.lang) {
-            v["practices"] = practices;
+        let neighbours = match e.kind {
+            Kind::Page => Neighbours::Page {
+                earlier: e.earlier.map(|x| self.summary_of(x)),
+                later: e.later.map(|x| self.summary_of(x)),
+            },
+            Kind::Section => Neighbours::Section {
+                pages: e.pages.iter().map(|&p| self.summary_of(p)).collect(),
+                subsections: e.subsections.iter().map(|&p| self.summary_of(p)).collect(),
+            },
+        };
+        EntryContext {
+            title: &e.title,
+            description: e.meta.description.as_deref(),
+            date: e.date.as_deref(),
+            weight: e.meta.weight,
+            extra: &e.meta.extra,
+            lang: &e.lang,
+            url: self.url(&e.path),
+            permalink: self.permalink(&e.path),
+            content: &e.rendered.html,
+            toc: &e.rendered.toc,
+            word_count: e.rendered.word_count,
+            reading_time: e.rendered.word_count.div_ceil(200).max(1),
+            translations,
+            ancestors,
+            file: e.file.to_string_lossy(),
+            practices: self.chapter_practices(&e.key, &e.lang),
+            neighbours,
         }
-        match e.kind {
-            Kind::Page => {
-                v["earlier"] = e.earlier.map(|x| self.summary_of(x)).unwrap_or(Value::Null);
-                v["later"] = e.later.map(|x| self.summary_of(x)).unwrap_or(Value::Null);
-            }
-            Kind::Section => {
-                v["pages"] = e.pages.iter().map(|&p| self.summary_of(p)).collect();
-                v["subsections"] = e.subsections.iter().map(|&p| self.summary_of(p)).collect();
-            }
-        }
-        v
     }
 
     /// The practices a handbook chapter (`guide/<chapter>.md`) teaches, with the
     /// level each assessed repository reached, in the chapter's language.
-    fn chapter_practices(&self, key: &str, lang: &str) -> Option<Value> {
+    fn chapter_practices(&self, key: &str, lang: &str) -> Option<Vec<ChapterPractice<'_>>> {
         let chapter = key.strip_prefix("guide/")?.strip_suffix(".md")?;
-        let list: Vec<Value> = self
+        let list: Vec<ChapterPractice> = self
             .model
             .areas
             .iter()
             .flat_map(|a| a.practices.iter().map(move |p| (a, p)))
             .filter(|(_, p)| p.chapter == chapter)
             .map(|(a, p)| {
-                let repos: Vec<Value> = self
+                let repos = self
                     .dashboards
                     .iter()
                     .flat_map(|d| d.report.repos.iter())
                     .filter_map(|r| {
                         let score = r.practices.iter().find(|s| s.id == p.id)?;
-                        Some(json!({
-                            "name": r.name,
-                            "url": self.url(&self.routes.report(lang, &r.slug)),
-                            "level": score.level,
-                            "status": score.status,
-                            "max_level": score.max_level,
-                        }))
+                        Some(PracticeLevel {
+                            name: &r.name,
+                            url: self.url(&self.routes.report(lang, &r.slug)),
+                            level: score.level,
+                            status: score.status,
+                            max_level: score.max_level,
+                        })
                     })
                     .collect();
                 let texts = &self.model_texts;
                 let name = texts.practice(lang, &p.id, &p.name);
                 let area = texts.area(lang, &a.id, &a.name);
-                let levels: Vec<Value> = p
+                let levels = p
                     .levels
                     .iter()
                     .map(|l| {
                         let next = texts.next(lang, &p.id, l.level, &l.next);
-                        json!({"level": l.level, "next": next.text, "next_lang": next.lang})
+                        LevelStep {
+                            level: l.level,
+                            next: next.text,
+                            next_lang: next.lang,
+                        }
                     })
                     .collect();
-                json!({
-                    "id": p.id,
-                    "name": name.text,
-                    "name_lang": name.lang,
-                    "area": area.text,
-                    "area_lang": area.lang,
-                    "max_level": p.levels.len(),
-                    "levels": levels,
-                    "repos": repos,
-                })
+                ChapterPractice {
+                    id: &p.id,
+                    name: name.text,
+                    name_lang: name.lang,
+                    area: area.text,
+                    area_lang: area.lang,
+                    max_level: p.levels.len(),
+                    levels,
+                    repos,
+                }
             })
             .collect();
-        (!list.is_empty()).then_some(Value::Array(list))
+        (!list.is_empty()).then_some(list)
     }
 
     /// Renders templates for every entry, the 404 page and alias redirects, in memory.
@@ -377,19 +382,25 @@ impl Site {
                 })
                 .collect()
         });
-        let config = self.config_value();
-        // Per-language work done once: the navigation tree and one sidebar per section.
-        let mut navs: HashMap<&str, Value> = HashMap::new();
+        let config = self.config_context();
+        // Per-language work done once: the navigation tree and the context
+        // every page of the language starts from, then one sidebar per section.
+        let mut navs: HashMap<&str, NavRoot> = HashMap::new();
         for (lang, &root) in &self.content.roots {
-            let mut tree = self.nav_tree(root);
-            tree["pages"] = self.content.entries[root]
+            let pages = self.content.entries[root]
                 .pages
                 .iter()
                 .take(SIDEBAR_PAGE_LIMIT)
                 .map(|&p| self.summary_of(p))
                 .collect();
-            navs.insert(lang.as_str(), tree);
+            let tree = self.nav_tree(root);
+            navs.insert(lang.as_str(), NavRoot { tree, pages });
         }
+        let bases: HashMap<&str, tera::Context> = navs
+            .iter()
+            .map(|(&lang, nav)| Ok((lang, self.base_context(&config, lang, nav)?)))
+            .collect::<Result<_, Diagnostic>>()
+            .map_err(|d| vec![d])?;
         let sections: Vec<usize> = (0..self.content.entries.len())
             .filter(|&i| self.content.entries[i].kind == Kind::Section)
             .filter(|i| sidebar_sections.as_ref().is_none_or(|s| s.contains(i)))
@@ -398,22 +409,22 @@ impl Site {
             .par_iter()
             .map(|&s| {
                 let e = &self.content.entries[s];
-                let pages: Vec<Value> = e
+                let pages = e
                     .pages
                     .iter()
                     .take(SIDEBAR_PAGE_LIMIT)
                     .map(|&p| self.summary_of(p))
                     .collect();
-                let mut ctx = self.base_context(&config, &e.lang, &navs[e.lang.as_str()]);
+                let mut ctx = bases[e.lang.as_str()].clone();
                 ctx.insert(
                     "section",
-                    &json!({
-                        "title": e.title,
-                        "url": self.url(&e.path),
-                        "pages": pages,
-                        "page_count": e.pages.len(),
-                        "root": self.content.roots.get(&e.lang) == Some(&s),
-                    }),
+                    &SidebarSection {
+                        title: &e.title,
+                        url: self.url(&e.path),
+                        pages,
+                        page_count: e.pages.len(),
+                        root: self.content.roots.get(&e.lang) == Some(&s),
+                    },
                 );
                 self.render_template("partials/nav.html", &ctx)
                     .map(|html| (s, html))
@@ -435,7 +446,7 @@ impl Site {
         }
 
         // The overview on each language's home page.
-        let overviews: HashMap<&str, Value> = match &self.dashboards {
+        let overviews: HashMap<&str, Overview> = match &self.dashboards {
             Some(d) => self
                 .config
                 .languages
@@ -447,11 +458,10 @@ impl Site {
                         .is_none_or(|&r| wanted(r))
                 })
                 .map(|lang| {
-                    let url = |p: &str| self.url(p);
-                    let loc = self.locale(lang, &url);
-                    let mut v = d.overview_value(&loc);
-                    v["names"] = loc.names();
-                    (lang.as_str(), v)
+                    let loc = self.locale(lang);
+                    let mut overview = d.overview_value(&loc);
+                    overview.names = Some(loc.names());
+                    (lang.as_str(), overview)
                 })
                 .collect(),
             None => HashMap::new(),
@@ -472,10 +482,10 @@ impl Site {
                     .and_then(|s| sidebar_of.get(&s))
                     .map(|html| mark_current(html, &url))
                     .unwrap_or_default();
-                let mut ctx = self.base_context(&config, &e.lang, &navs[e.lang.as_str()]);
+                let mut ctx = bases[e.lang.as_str()].clone();
                 ctx.insert("sidebar", &sidebar);
                 ctx.insert("current_url", &url);
-                let value = self.entry_value(i);
+                let value = self.entry_context(i);
                 let template = match e.kind {
                     Kind::Page => {
                         ctx.insert("page", &value);
@@ -487,7 +497,7 @@ impl Site {
                     Kind::Section => {
                         if e.key == "_index.md" {
                             if let Some(o) = overviews.get(e.lang.as_str()) {
-                                ctx.insert("names", &o["names"]);
+                                ctx.insert("names", &o.names);
                                 ctx.insert("overview", o);
                             }
                         }
@@ -531,7 +541,7 @@ impl Site {
 
         // The 404 page, in the default language.
         let lang = &self.config.default_language;
-        let mut ctx = self.base_context(&config, lang, &navs[lang.as_str()]);
+        let mut ctx = bases[lang.as_str()].clone();
         ctx.insert("sidebar", "");
         ctx.insert("current_url", &self.url(super::urls::NOT_FOUND));
         match self.render_template("404.html", &ctx) {
@@ -555,7 +565,7 @@ impl Site {
                     )
                 })
                 .collect();
-            files.extend(self.render_dashboards(d, &config, &navs, &root_sidebars)?);
+            files.extend(self.render_dashboards(d, &bases, &root_sidebars)?);
         }
 
         // Redirects from front-matter aliases.
@@ -658,45 +668,45 @@ impl Site {
     }
 
     /// The words, texts and URLs of dashboard pages in `lang`.
-    pub(super) fn locale<'a>(
-        &'a self,
-        lang: &'a str,
-        url: &'a dyn Fn(&str) -> String,
-    ) -> super::dashboards::Locale<'a> {
+    pub(super) fn locale<'a>(&'a self, lang: &'a str) -> super::dashboards::Locale<'a> {
         super::dashboards::Locale {
             lang,
             words: self.words(lang),
             texts: &self.model_texts,
             model: &self.model,
             routes: &self.routes,
-            url,
+            base_path: &self.base_path,
         }
     }
 
-    fn words(&self, lang: &str) -> i18n::Words<'_> {
+    /// The theme strings of `lang` (none for a language without a file).
+    fn strings_of(&self, lang: &str) -> &std::collections::BTreeMap<String, String> {
         static EMPTY: std::sync::OnceLock<std::collections::BTreeMap<String, String>> =
             std::sync::OnceLock::new();
-        i18n::Words::new(
-            self.strings
-                .get(lang)
-                .unwrap_or_else(|| EMPTY.get_or_init(Default::default)),
-        )
+        self.strings
+            .get(lang)
+            .unwrap_or_else(|| EMPTY.get_or_init(Default::default))
+    }
+
+    fn words(&self, lang: &str) -> i18n::Words<'_> {
+        i18n::Words::new(self.strings_of(lang))
     }
 
     /// The same dashboard page in every language, for the switcher and
     /// `hreflang` alternates: `path_of(lang)` is its path in `lang`.
-    fn alternates(&self, lang: &str, path_of: &dyn Fn(&str) -> String) -> Value {
+    fn alternates(&self, lang: &str, path_of: &dyn Fn(&str) -> String) -> Vec<Translation<'_>> {
         self.config
             .languages
             .iter()
             .map(|l| {
                 let path = path_of(l);
-                json!({
-                    "lang": l,
-                    "url": self.url(&path),
-                    "permalink": self.permalink(&path),
-                    "current": l == lang,
-                })
+                Translation {
+                    lang: l,
+                    url: self.url(&path),
+                    permalink: self.permalink(&path),
+                    title: None,
+                    current: l == lang,
+                }
             })
             .collect()
     }
@@ -706,8 +716,7 @@ impl Site {
     fn render_dashboards(
         &self,
         d: &super::dashboards::Dashboards,
-        config: &Value,
-        navs: &HashMap<&str, Value>,
+        bases: &HashMap<&str, tera::Context>,
         sidebars: &HashMap<&str, String>,
     ) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
         let default = self.config.default_language.as_str();
@@ -721,15 +730,14 @@ impl Site {
             .into_par_iter()
             .map(|(i, lang)| {
                 let r = &d.report.repos[i];
-                let url = |p: &str| self.url(p);
-                let loc = self.locale(lang, &url);
+                let loc = self.locale(lang);
                 let chapter_url = |chapter: &str| {
                     self.content
                         .lookup(&format!("guide/{chapter}.md"), lang, default)
                         .map(|i| self.url(&self.content.entries[i].path))
                 };
                 let path = self.routes.report(lang, &r.slug);
-                let mut ctx = self.base_context(config, lang, &navs[lang]);
+                let mut ctx = bases[lang].clone();
                 ctx.insert("sidebar", &sidebars.get(lang).cloned().unwrap_or_default());
                 ctx.insert("current_url", &self.url(&path));
                 ctx.insert("permalink", &self.permalink(&path));
@@ -766,10 +774,9 @@ impl Site {
         }
         for lang in &self.config.languages {
             let lang = lang.as_str();
-            let url = |p: &str| self.url(p);
-            let loc = self.locale(lang, &url);
+            let loc = self.locale(lang);
             for team in &d.teams {
-                let mut ctx = self.base_context(config, lang, &navs[lang]);
+                let mut ctx = bases[lang].clone();
                 let path = self.routes.team(lang, &team.slug);
                 ctx.insert("sidebar", &sidebars.get(lang).cloned().unwrap_or_default());
                 ctx.insert("current_url", &self.url(&path));
@@ -816,29 +823,45 @@ impl Site {
         Ok(files)
     }
 
-    /// Context every template gets: config, language, its strings, navigation, homes.
-    fn base_context(&self, config: &Value, lang: &str, nav: &Value) -> tera::Context {
-        let mut ctx = tera::Context::new();
-        ctx.insert("config", config);
-        ctx.insert("lang", lang);
-        ctx.insert("t", &self.strings.get(lang).cloned().unwrap_or_default());
-        ctx.insert("nav", nav);
-        ctx.insert("search_index", &self.url(&super::urls::search_index(lang)));
-        let homes: Vec<Value> = self
+    /// The context every template of `lang` starts from (config, language,
+    /// its strings, navigation, homes), built once per language.
+    fn base_context(
+        &self,
+        config: &SiteConfig,
+        lang: &str,
+        nav: &NavRoot,
+    ) -> Result<tera::Context, Diagnostic> {
+        let language_homes = self
             .content
             .roots
             .iter()
-            .map(|(l, &r)| json!({"lang": l, "url": self.url(&self.content.entries[r].path)}))
+            .map(|(l, &r)| LanguageHome {
+                lang: l,
+                url: self.url(&self.content.entries[r].path),
+            })
             .collect();
-        ctx.insert("language_homes", &homes);
-        let home = self
+        let home_url = self
             .content
             .roots
             .get(lang)
             .map(|&r| self.url(&self.content.entries[r].path))
             .unwrap_or_else(|| self.url(&self.routes.home(lang)));
-        ctx.insert("home_url", &home);
-        ctx
+        let base = BaseContext {
+            config,
+            lang,
+            t: self.strings_of(lang),
+            nav,
+            search_index: self.url(&super::urls::search_index(lang)),
+            language_homes,
+            home_url,
+        };
+        tera::Context::from_serialize(&base).map_err(|e| {
+            Diagnostic::new(
+                "opsmeter.toml",
+                None,
+                format!("the values given to the templates of language `{lang}` (`[extra]`) cannot be used: {e}"),
+            )
+        })
     }
 
     fn render_template(&self, name: &str, ctx: &tera::Context) -> Result<String, Diagnostic> {

@@ -202,7 +202,7 @@ pub struct HistogramSpec {
     pub y_label: String,
     /// The raw values; negative and non-finite ones are not counted.
     pub values: Vec<f64>,
-    /// Ascending; see [`lead_time_buckets`].
+    /// Ascending (the reports' lead-time buckets are `reports::LEAD_TIME_BUCKETS`).
     pub buckets: Vec<Bucket>,
     pub no_data: String,
 }
@@ -227,25 +227,6 @@ pub struct RadarSpec {
     /// passing through a made-up value, and the shape is filled only when it is whole.
     pub missing: String,
     pub no_data: String,
-}
-
-/// Lead-time buckets on a logarithmic scale: under an hour, a few hours, a day, a week, a
-/// month, more. Labels use `h`/`d`, which read the same in every language of the site.
-pub fn lead_time_buckets() -> Vec<Bucket> {
-    [
-        ("<1 h", 1.0),
-        ("1–4 h", 4.0),
-        ("4–24 h", 24.0),
-        ("1–7 d", 168.0),
-        ("7–30 d", 720.0),
-        (">30 d", f64::INFINITY),
-    ]
-    .into_iter()
-    .map(|(label, upper)| Bucket {
-        label: label.to_string(),
-        upper,
-    })
-    .collect()
 }
 
 /// Values beyond this are treated as missing: no real metric gets there, and it keeps the

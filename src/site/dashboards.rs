@@ -4,10 +4,16 @@
 //! exports. A site outside git with no repositories has no dashboards and
 //! builds its content alone.
 
-use anyhow::{bail, Context, Result};
-use serde_json::{json, Value};
+use std::borrow::Cow;
 
-use super::charts::{self, Band, BarSpec, Chart, HistogramSpec, LineSpec, RadarSpec, Series, Unit};
+use anyhow::{bail, Context, Result};
+
+use super::charts::{self, Band, BarSpec, Chart, LineSpec, RadarSpec, Series, Unit};
+use super::context::{
+    Delta, Deltas, EvidenceRow, ExplanationRow, FailedDeployments, Measured, Moved, MovedPhase,
+    Names, OutcomeNames, Overview, OverviewCharts, OverviewRepo, PhaseCard, Phases, PracticeRow,
+    QuietWeeks, ReportContext, TeamLink, Text, TierNames, TierRow,
+};
 use super::i18n::Words;
 use super::model_texts::{Localised, ModelTexts};
 use super::reports::{self, RepoSeries, TierDistribution, TrendPoint};
@@ -160,43 +166,48 @@ pub struct Locale<'a> {
     pub texts: &'a ModelTexts,
     pub model: &'a crate::model::Model,
     pub routes: &'a Routes,
-    /// A site path as a link (with the site's base path).
-    pub url: &'a dyn Fn(&str) -> String,
+    /// The site's base path, which every link starts with.
+    pub base_path: &'a str,
 }
 
-impl Locale<'_> {
+impl<'a> Locale<'a> {
+    /// A site path as a link (with the site's base path).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_path)
+    }
+
     /// `lang="en"` for a text of the assessment on a page in another language.
-    fn assessment_lang(&self) -> Value {
-        if self.lang == ASSESSMENT_LANGUAGE {
-            Value::Null
-        } else {
-            Value::String(ASSESSMENT_LANGUAGE.into())
+    fn assessment_lang(&self) -> Option<&'static str> {
+        (self.lang != ASSESSMENT_LANGUAGE).then_some(ASSESSMENT_LANGUAGE)
+    }
+
+    /// A text of the assessment, marked as English on a page in another language.
+    fn assessment_text(&self, text: &str) -> Localised {
+        Localised {
+            text: text.to_string(),
+            lang: self.assessment_lang().map(String::from),
         }
     }
 
     /// Theme strings as names: tiers and probe outcomes, for the templates
     /// (`names.tier[d.tiers.lead_time]`).
-    pub fn names(&self) -> Value {
+    pub fn names(&self) -> Names<'a> {
         let w = self.words;
-        json!({
-            "tier": {
-                "elite": w.get("tier_elite"),
-                "high": w.get("tier_high"),
-                "medium": w.get("tier_medium"),
-                "low": w.get("tier_low"),
+        Names {
+            tier: TierNames {
+                elite: w.get("tier_elite"),
+                high: w.get("tier_high"),
+                medium: w.get("tier_medium"),
+                low: w.get("tier_low"),
             },
-            "outcome": {
-                "pass": w.get("outcome_pass"),
-                "fail": w.get("outcome_fail"),
-                "unknown": w.get("outcome_unknown"),
-                "not-applicable": w.get("outcome_not_applicable"),
+            outcome: OutcomeNames {
+                pass: w.get("outcome_pass"),
+                fail: w.get("outcome_fail"),
+                unknown: w.get("outcome_unknown"),
+                not_applicable: w.get("outcome_not_applicable"),
             },
-        })
+        }
     }
-}
-
-fn localised(l: Localised) -> Value {
-    json!({"text": l.text, "lang": l.lang})
 }
 
 /// The charts of one repository's report, in page order. `areas` are the
@@ -204,12 +215,7 @@ fn localised(l: Localised) -> Value {
 pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Vec<Chart> {
     let labels =
         |points: &[reports::Point]| points.iter().map(|p| p.label.clone()).collect::<Vec<_>>();
-    let values = |points: &[reports::Point], scale: f64| {
-        points
-            .iter()
-            .map(|p| p.value.map(|v| v * scale))
-            .collect::<Vec<_>>()
-    };
+    let values = |points: &[reports::Point]| points.iter().map(|p| p.value).collect::<Vec<_>>();
     let weeks: Vec<String> = s
         .lead_time_per_week
         .iter()
@@ -217,22 +223,10 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
         .collect();
     let named = |key| w.fill(key, &[("name", name)]);
     let no_data = w.get("chart_no_data").to_string();
-    let bucket_keys = [
-        "bucket_under_1h",
-        "bucket_1_4h",
-        "bucket_4_24h",
-        "bucket_1_7d",
-        "bucket_7_30d",
-        "bucket_over_30d",
-    ];
-    let buckets: Vec<charts::Bucket> = charts::lead_time_buckets()
-        .into_iter()
-        .zip(bucket_keys)
-        .map(|(b, key)| charts::Bucket {
-            label: w.get(key).to_string(),
-            upper: b.upper,
-        })
-        .collect();
+    // The distribution's buckets are labelled with theme-string keys; nothing
+    // counted is no data, not a row of zeros.
+    let distribution = &s.lead_time_distribution;
+    let counted = distribution.iter().any(|p| p.value.unwrap_or(0.0) > 0.0);
     vec![
         charts::bar_chart(&BarSpec {
             id: "deployments-per-week".into(),
@@ -244,7 +238,7 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
             categories: labels(&s.deployments_per_week),
             series: vec![Series {
                 name: w.get("chart_deployments_axis").into(),
-                values: values(&s.deployments_per_week, 1.0),
+                values: values(&s.deployments_per_week),
             }],
             stacked: false,
             no_data: no_data.clone(),
@@ -273,14 +267,25 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
             }),
             no_data: no_data.clone(),
         }),
-        charts::histogram(&HistogramSpec {
+        charts::bar_chart(&BarSpec {
             id: "lead-time-distribution".into(),
             title: w.get("chart_distribution_title").into(),
             description: named("chart_distribution_description"),
             x_label: w.get("chart_lead_time_axis").into(),
             y_label: w.get("chart_changes_axis").into(),
-            values: s.lead_times.clone(),
-            buckets,
+            unit: Unit::Count,
+            categories: distribution
+                .iter()
+                .map(|p| w.get(&p.label).into())
+                .collect(),
+            series: vec![Series {
+                name: w.get("chart_changes_axis").into(),
+                values: distribution
+                    .iter()
+                    .map(|p| p.value.filter(|_| counted))
+                    .collect(),
+            }],
+            stacked: false,
             no_data: no_data.clone(),
         }),
         charts::bar_chart(&BarSpec {
@@ -293,7 +298,7 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
             categories: labels(&s.failure_rate_per_month),
             series: vec![Series {
                 name: w.get("change_failure_rate").into(),
-                values: values(&s.failure_rate_per_month, 0.01),
+                values: values(&s.failure_rate_per_month),
             }],
             stacked: false,
             no_data: no_data.clone(),
@@ -308,7 +313,7 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
             categories: labels(&s.recovery_per_month),
             series: vec![Series {
                 name: w.get("chart_recovery_series").into(),
-                values: values(&s.recovery_per_month, 1.0),
+                values: values(&s.recovery_per_month),
             }],
             stacked: false,
             no_data: no_data.clone(),
@@ -323,7 +328,7 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
             x: labels(&s.coverage_over_time),
             series: vec![Series {
                 name: w.get("chart_line_coverage").into(),
-                values: values(&s.coverage_over_time, 0.01),
+                values: values(&s.coverage_over_time),
             }],
             band: None,
             no_data: no_data.clone(),
@@ -403,11 +408,16 @@ pub fn phase_chart(name: &str, p: &reports::PhaseSeries, w: Words) -> Chart {
 }
 
 /// The report's phase breakdown: which phases, their statistics as cards, and the chart.
-fn phases_value(name: &str, d: &Dora, series: &RepoSeries, w: Words) -> Value {
+fn phases_value(name: &str, d: &Dora, series: &RepoSeries, w: Words) -> Phases {
     use crate::metrics::phases::PhaseStats;
-    let card = |phase: &str, s: &PhaseStats| json!({"phase": phase, "count": s.count, "median": s.median, "p90": s.p90});
+    let card = |phase: &'static str, s: &PhaseStats| PhaseCard {
+        phase,
+        count: s.count,
+        median: s.median,
+        p90: s.p90,
+    };
     let b = &d.lead_time_phases_hours;
-    let cards: Vec<Value> = if b.review.count > 0 || b.coding.count > 0 {
+    let cards: Vec<PhaseCard> = if b.review.count > 0 || b.coding.count > 0 {
         vec![
             card("coding", &b.coding),
             card("pickup", &b.pickup),
@@ -427,16 +437,21 @@ fn phases_value(name: &str, d: &Dora, series: &RepoSeries, w: Words) -> Value {
         2 => "merges",
         _ => "none",
     };
-    json!({
-        "kind": kind,
-        "cards": cards,
-        "chart": series.lead_time_phases.as_ref().filter(|_| kind != "none").map(|p| phase_chart(name, p, w)),
-    })
+    let chart = series
+        .lead_time_phases
+        .as_ref()
+        .filter(|_| kind != "none")
+        .map(|p| phase_chart(name, p, w));
+    Phases { kind, cards, chart }
 }
 
 /// What drove each card's change against the previous window, as data the
 /// template puts into translated sentences.
-fn moved_value(r: &crate::assess::RepoReport, before: &Dora, series: &RepoSeries) -> Value {
+fn moved_value<'a>(
+    r: &'a crate::assess::RepoReport,
+    before: &Dora,
+    series: &'a RepoSeries,
+) -> Moved<'a> {
     use crate::metrics::phases::largest_shift;
     let d = &r.dora;
     let lead = if d.lead_time_phases_hours.review.count > 0 {
@@ -458,22 +473,25 @@ fn moved_value(r: &crate::assess::RepoReport, before: &Dora, series: &RepoSeries
         .collect();
     let failed: Vec<&crate::assess::changes::DeploymentDrill> =
         r.drill.deployments.iter().filter(|x| x.failed).collect();
-    let lead = lead.map(|s| {
-        let signed = if s.change > 0.0 {
+    let lead_time = lead.map(|s| MovedPhase {
+        phase: s.phase,
+        before: s.before,
+        now: s.now,
+        change: s.change,
+        signed: if s.change > 0.0 {
             format!("+{}", s.change)
         } else {
             format!("{}", s.change)
-        };
-        json!({"phase": s.phase, "before": s.before, "now": s.now, "change": s.change, "signed": signed})
-    });
-    json!({
-        "lead_time": lead,
-        "deployments_per_week": {
-            "quiet_weeks": quiet,
-            "weeks": series.deployments_per_week.len(),
         },
-        "change_failure_rate": {"failed": failed},
-    })
+    });
+    Moved {
+        lead_time,
+        deployments_per_week: QuietWeeks {
+            quiet_weeks: quiet,
+            weeks: series.deployments_per_week.len(),
+        },
+        change_failure_rate: FailedDeployments { failed },
+    }
 }
 
 /// The radar's description, naming the areas that are not measured.
@@ -501,7 +519,11 @@ fn area_levels_description(
 }
 
 /// The overview's charts: repositories per tier, and the group's trends.
-pub fn overview_charts(tiers: &[TierDistribution], trends: &[TrendPoint], w: Words) -> Value {
+pub fn overview_charts(
+    tiers: &[TierDistribution],
+    trends: &[TrendPoint],
+    w: Words,
+) -> OverviewCharts {
     let metric_names: Vec<String> = tiers.iter().map(|t| w.get(t.key).to_string()).collect();
     let tier_series = |key: &'static str, get: fn(&TierDistribution) -> usize| Series {
         name: w.get(key).into(),
@@ -540,27 +562,36 @@ pub fn overview_charts(tiers: &[TierDistribution], trends: &[TrendPoint], w: Wor
         band: None,
         no_data,
     });
-    json!({"tiers": tiers_chart, "trends": trends_chart})
+    OverviewCharts {
+        tiers: tiers_chart,
+        trends: trends_chart,
+    }
 }
 
-/// A change between two optional numbers, for the cards: the difference and
-/// whether it is an improvement (`lower_is_better` for lead time, failure, recovery).
-fn delta(now: Option<f64>, before: Option<f64>, lower_is_better: bool) -> Value {
-    match (now, before) {
-        (Some(a), Some(b)) => {
-            let d = ((a - b) * 100.0).round() / 100.0;
-            let better = if lower_is_better { d < 0.0 } else { d > 0.0 };
-            json!({"value": d, "better": better, "same": d == 0.0})
-        }
-        _ => Value::Null,
-    }
+/// A change between two optional numbers, for the cards: the difference,
+/// rounded to `places` decimals, and whether it is an improvement
+/// (`lower_is_better` for lead time, failure, recovery).
+fn delta(
+    now: Option<f64>,
+    before: Option<f64>,
+    lower_is_better: bool,
+    places: i32,
+) -> Option<Delta> {
+    let scale = 10f64.powi(places);
+    let d = ((now? - before?) * scale).round() / scale;
+    let better = if lower_is_better { d < 0.0 } else { d > 0.0 };
+    Some(Delta {
+        value: d,
+        better,
+        same: d == 0.0,
+    })
 }
 
 /// "How this was measured" in the page's language: the assessment describes
 /// the deployment source and the bot rule in English words around the
 /// configured patterns; they are said again in `w`'s words. A description of
 /// another shape stays as it is, marked as English.
-fn measurement_value(m: &crate::assess::Measurement, loc: &Locale) -> Value {
+fn measurement_value<'a>(m: &'a crate::assess::Measurement, loc: &Locale) -> Measured<'a> {
     let w = loc.words;
     let source = m.deployment_source.as_str();
     let translated_source = if source == "deployment rows of events files (production environments)"
@@ -585,113 +616,136 @@ fn measurement_value(m: &crate::assess::Measurement, loc: &Locale) -> Value {
         bots.strip_prefix("names ending in [bot], or matching ")
             .map(|p| w.fill("bots_pattern", &[("pattern", p)]))
     };
-    let text = |t: Option<String>, own: &str| match t {
-        Some(t) => json!({"text": t, "lang": null}),
-        None => json!({"text": own, "lang": loc.assessment_lang()}),
+    let deployments = match translated_source {
+        Some(text) => Localised { text, lang: None },
+        None => loc.assessment_text(source),
     };
     let hours = format!("{}", m.incident_link_max_hours);
-    json!({
-        "deployments": text(translated_source, source),
-        "changes": w.fill("measured_changes_text", &[("bots", &translated_bots.unwrap_or_else(|| bots.to_string()))]),
-        "failures": w.fill("measured_failures_text", &[("hours", &hours)]),
-        "benchmark": {"text": m.benchmark, "lang": loc.assessment_lang()},
-    })
+    let bots = translated_bots.unwrap_or_else(|| bots.to_string());
+    Measured {
+        deployments,
+        changes: w.fill("measured_changes_text", &[("bots", &bots)]),
+        failures: w.fill("measured_failures_text", &[("hours", &hours)]),
+        benchmark: Text {
+            text: &m.benchmark,
+            lang: loc.assessment_lang(),
+        },
+    }
 }
 
 impl Dashboards {
     /// The overview's template value in `loc`'s language.
-    pub fn overview_value(&self, loc: &Locale) -> Value {
+    pub fn overview_value<'a>(&'a self, loc: &Locale<'a>) -> Overview<'a> {
         let all: Vec<usize> = (0..self.report.repos.len()).collect();
         self.overview_of(&all, loc)
     }
 
     /// The overview of some repositories (all of them, or a team's).
-    pub fn overview_of(&self, members: &[usize], loc: &Locale) -> Value {
+    pub fn overview_of<'a>(&'a self, members: &[usize], loc: &Locale<'a>) -> Overview<'a> {
         let chosen: Vec<&crate::assess::RepoReport> =
             members.iter().map(|&i| &self.report.repos[i]).collect();
         let (tiers, trends) = if members.len() == self.report.repos.len() {
-            (self.tiers.clone(), self.trends.clone())
+            (
+                Cow::Borrowed(&self.tiers[..]),
+                Cow::Borrowed(&self.trends[..]),
+            )
         } else {
             let histories: Vec<Vec<crate::store::HistoryEntry>> =
                 members.iter().map(|&i| self.histories[i].clone()).collect();
             (
-                reports::tier_distribution_of(&chosen),
-                reports::group_trends(&histories),
+                Cow::Owned(reports::tier_distribution_of(&chosen)),
+                Cow::Owned(reports::group_trends(&histories)),
             )
         };
-        let url = loc.url;
-        let area_names: Vec<Value> = chosen
+        let area_names = chosen
             .first()
             .map(|r| {
                 r.areas
                     .iter()
-                    .map(|a| localised(loc.texts.area(loc.lang, &a.id, &a.name)))
+                    .map(|a| loc.texts.area(loc.lang, &a.id, &a.name))
                     .collect()
             })
             .unwrap_or_default();
-        let teams: Vec<Value> = self
+        let teams = self
             .teams
             .iter()
-            .map(|t| json!({"name": t.name, "url": url(&loc.routes.team(loc.lang, &t.slug))}))
-            .collect();
-        let repos: Vec<Value> = chosen
-            .iter()
-            .map(|r| {
-                json!({
-                    "name": r.name,
-                    "slug": r.slug,
-                    "url": url(&loc.routes.report(loc.lang, &r.slug)),
-                    "badge": url(&urls::badge(&r.slug)),
-                    "dora": r.dora,
-                    "coverage": r.coverage.as_ref().and_then(|c| c.line_rate),
-                    "areas": r.areas,
-                    "overall": reports::overall_level(r),
-                })
+            .map(|t| TeamLink {
+                name: &t.name,
+                url: loc.url(&loc.routes.team(loc.lang, &t.slug)),
             })
             .collect();
-        let tier_rows: Vec<Value> = tiers
+        let repos = chosen
             .iter()
-            .map(|t| {
-                let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
-                v["metric"] = Value::String(loc.words.get(t.key).to_string());
-                v
+            .map(|r| OverviewRepo {
+                name: &r.name,
+                slug: &r.slug,
+                url: loc.url(&loc.routes.report(loc.lang, &r.slug)),
+                badge: loc.url(&urls::badge(&r.slug)),
+                dora: &r.dora,
+                coverage: r.coverage.as_ref().and_then(|c| c.line_rate),
+                areas: &r.areas,
+                overall: reports::overall_level(r),
             })
             .collect();
-        json!({
-            "window": self.report.window,
-            "edition": {"text": self.edition_title, "lang": loc.assessment_lang()},
-            "area_names": area_names,
-            "repos": repos,
-            "charts": overview_charts(&tiers, &trends, loc.words),
-            "tiers": tier_rows,
-            "trends": trends,
-            "teams": teams,
-            "report_json": url(urls::REPORT_JSON),
-            "report_csv": url(urls::REPORT_CSV),
-        })
+        let tier_rows = tiers
+            .iter()
+            .map(|t| TierRow {
+                metric: loc.words.get(t.key),
+                elite: t.elite,
+                high: t.high,
+                medium: t.medium,
+                low: t.low,
+                none: t.none,
+            })
+            .collect();
+        Overview {
+            window: &self.report.window,
+            edition: loc.assessment_text(&self.edition_title),
+            area_names,
+            repos,
+            charts: overview_charts(&tiers, &trends, loc.words),
+            tiers: tier_rows,
+            trends,
+            teams,
+            report_json: loc.url(urls::REPORT_JSON),
+            report_csv: loc.url(urls::REPORT_CSV),
+            names: None,
+        }
     }
 
     /// The template value of repository `i`'s report page in `loc`'s language.
-    pub fn repo_value(
-        &self,
+    pub fn repo_value<'a>(
+        &'a self,
         i: usize,
-        loc: &Locale,
+        loc: &Locale<'a>,
         chapter_url: &dyn Fn(&str) -> Option<String>,
-    ) -> Value {
+    ) -> ReportContext<'a> {
         let r = &self.report.repos[i];
         let before = &self.previous[i];
         let d = &r.dora;
-        let deltas = json!({
-            "deployments_per_week": delta(Some(d.deployments_per_week), Some(before.deployments_per_week), false),
-            "lead_time": delta(d.lead_time_hours.median, before.lead_time_hours.median, true),
-            "change_failure_rate": delta(
-                d.change_failure_rate.map(|v| v * 100.0),
-                before.change_failure_rate.map(|v| v * 100.0),
-                true
+        let deltas = Deltas {
+            deployments_per_week: delta(
+                Some(d.deployments_per_week),
+                Some(before.deployments_per_week),
+                false,
+                2,
             ),
-            "recovery_time": delta(d.recovery_time_hours.median, before.recovery_time_hours.median, true),
-        });
-        let practices: Vec<Value> = r
+            lead_time: delta(
+                d.lead_time_hours.median,
+                before.lead_time_hours.median,
+                true,
+                2,
+            ),
+            // Ratios to 0.0001: 0.01 percentage points once shown.
+            change_failure_rate: delta(d.change_failure_rate, before.change_failure_rate, true, 4),
+            recovery_time: delta(
+                d.recovery_time_hours.median,
+                before.recovery_time_hours.median,
+                true,
+                2,
+            ),
+        };
+        let practices = r
             .practices
             .iter()
             .map(|p| self.practice_value(r, p, loc, chapter_url))
@@ -702,59 +756,47 @@ impl Dashboards {
             .filter(|a| a.applicable > 0)
             .map(|a| loc.texts.area(loc.lang, &a.id, &a.name).text)
             .collect();
-        let notes_lang = loc.assessment_lang();
-        let explanations: Vec<Value> = r
+        let explanations = r
             .explanations
             .iter()
-            .map(|e| {
-                let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-                v["chapter_url"] = chapter_url(e.chapter)
-                    .map(Value::String)
-                    .unwrap_or(Value::Null);
-                v
+            .map(|e| ExplanationRow {
+                explanation: e,
+                chapter_url: chapter_url(e.chapter),
             })
             .collect();
-        json!({
-            "repo": r,
-            "explanations": explanations,
-            "phases": phases_value(&r.name, d, &self.series[i], loc.words),
-            "drill": r.drill,
-            "moved": moved_value(r, before, &self.series[i]),
-            "practices": practices,
-            "series": self.series[i],
-            "charts": repo_charts(&r.name, &self.series[i], loc.words, &areas),
-            "previous": before,
-            "deltas": deltas,
-            "overall": reports::overall_level(r),
-            "window": self.report.window,
-            "measured": measurement_value(&r.measurement, loc),
-            "measured_chapter_url": chapter_url(MEASUREMENT_CHAPTER),
-            "notes_lang": notes_lang,
-            "badge": (loc.url)(&urls::badge(&r.slug)),
-            "report_json": (loc.url)(urls::REPORT_JSON),
-        })
+        ReportContext {
+            repo: r,
+            explanations,
+            phases: phases_value(&r.name, d, &self.series[i], loc.words),
+            drill: &r.drill,
+            moved: moved_value(r, before, &self.series[i]),
+            practices,
+            series: &self.series[i],
+            charts: repo_charts(&r.name, &self.series[i], loc.words, &areas),
+            previous: before,
+            deltas,
+            overall: reports::overall_level(r),
+            window: &self.report.window,
+            measured: measurement_value(&r.measurement, loc),
+            measured_chapter_url: chapter_url(MEASUREMENT_CHAPTER),
+            notes_lang: loc.assessment_lang(),
+            badge: loc.url(&urls::badge(&r.slug)),
+            report_json: loc.url(urls::REPORT_JSON),
+        }
     }
 
     /// One practice of a report: its names, next step and evidence in the
     /// page's language; the evidence of a failed probe says what to do.
-    fn practice_value(
+    fn practice_value<'a>(
         &self,
-        r: &crate::assess::RepoReport,
-        p: &crate::model::PracticeScore,
+        r: &'a crate::assess::RepoReport,
+        p: &'a crate::model::PracticeScore,
         loc: &Locale,
         chapter_url: &dyn Fn(&str) -> Option<String>,
-    ) -> Value {
-        let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
-        v["chapter_url"] = chapter_url(&p.chapter)
-            .map(Value::String)
-            .unwrap_or(Value::Null);
+    ) -> PracticeRow<'a> {
         let name = loc.texts.practice(loc.lang, &p.id, &p.name);
-        v["name"] = Value::String(name.text);
-        v["name_lang"] = json!(name.lang);
         let area = loc.texts.area(loc.lang, &p.area_id, &p.area);
-        v["area"] = Value::String(area.text);
-        v["area_lang"] = json!(area.lang);
-        if let Some(next) = &p.next_step {
+        let next_step = p.next_step.as_ref().map(|next| {
             let level = loc
                 .model
                 .areas
@@ -763,48 +805,57 @@ impl Dashboards {
                 .find(|m| m.id == p.id)
                 .and_then(|m| m.levels.iter().find(|l| &l.next == next))
                 .map(|l| l.level);
-            let step = match level {
+            match level {
                 Some(level) => loc.texts.next(loc.lang, &p.id, level, next),
-                None => Localised {
-                    text: next.clone(),
-                    lang: loc.assessment_lang().as_str().map(String::from),
-                },
-            };
-            v["next_step"] = Value::String(step.text);
-            v["next_step_lang"] = json!(step.lang);
-        }
-        if p.reason.is_some() {
-            v["reason_lang"] = loc.assessment_lang();
-        }
+                None => loc.assessment_text(next),
+            }
+        });
         let mut explained = std::collections::HashSet::new();
-        let evidence: Vec<Value> = p
+        let evidence = p
             .evidence
             .iter()
             .map(|e| {
-                let mut ev = serde_json::to_value(e).unwrap_or(Value::Null);
                 let note = if loc.texts.own_probe_title(&e.probe) == Some(e.note.as_str()) {
                     loc.texts.probe_title(loc.lang, &e.probe, &e.note)
                 } else {
-                    Localised {
-                        text: e.note.clone(),
-                        lang: loc.assessment_lang().as_str().map(String::from),
-                    }
+                    loc.assessment_text(&e.note)
                 };
-                ev["note"] = Value::String(note.text);
-                ev["note_lang"] = json!(note.lang);
-                let finding = r.findings.iter().find(|f| f.probe == e.probe);
-                if let Some(f) =
-                    finding.filter(|f| f.outcome == Outcome::Fail && !f.remediation.is_empty())
-                {
-                    if explained.insert(e.probe.clone()) {
-                        let fix = loc.texts.remediation(loc.lang, &f.probe, &f.remediation);
-                        ev["remediation"] = localised(fix);
-                    }
+                let remediation = r
+                    .findings
+                    .iter()
+                    .find(|f| f.probe == e.probe)
+                    .filter(|f| f.outcome == Outcome::Fail && !f.remediation.is_empty())
+                    .filter(|_| explained.insert(e.probe.clone()))
+                    .map(|f| loc.texts.remediation(loc.lang, &f.probe, &f.remediation));
+                EvidenceRow {
+                    probe: &e.probe,
+                    outcome: e.outcome,
+                    path: e.path.as_deref(),
+                    line: e.line,
+                    note: note.text,
+                    note_lang: note.lang,
+                    remediation,
                 }
-                ev
             })
             .collect();
-        v["evidence"] = Value::Array(evidence);
-        v
+        PracticeRow {
+            id: &p.id,
+            name: name.text,
+            name_lang: name.lang,
+            area: area.text,
+            area_lang: area.lang,
+            area_id: &p.area_id,
+            level: p.level,
+            status: p.status,
+            max_level: p.max_level,
+            applicable: p.applicable,
+            chapter: &p.chapter,
+            chapter_url: chapter_url(&p.chapter),
+            next_step_lang: next_step.as_ref().map(|s| s.lang.clone()),
+            next_step: next_step.map(|s| s.text),
+            reason: p.reason.as_deref(),
+            reason_lang: p.reason.as_ref().map(|_| loc.assessment_lang()),
+            evidence,
+        }
     }
 }

@@ -10,6 +10,7 @@ pub fn register(tera: &mut Tera) {
     tera.register_filter("date", date);
     tera.register_filter("slugify", slugify);
     tera.register_filter("fill", fill);
+    tera.register_filter("percent", percent);
     // Templates must not read the environment: it holds API tokens.
     tera.register_function("get_env", |_: &HashMap<String, Value>| -> Result<Value> {
         Err(tera::Error::msg(
@@ -64,6 +65,39 @@ fn fill(value: &Value, args: &HashMap<String, Value>) -> Result<Value> {
     Ok(Value::String(text))
 }
 
+/// `{{ d.change_failure_rate | percent(precision=1) }}`: a ratio (0.0–1.0, as
+/// every share is stored) as a number of percent, rounded half away from
+/// zero to `precision` decimals (default 0), as `round` would round it:
+/// `0.125` → `12.5`. The unit (`%`, "percentage points") is the template's.
+fn percent(value: &Value, args: &HashMap<String, Value>) -> Result<Value> {
+    let ratio = value.as_f64().ok_or_else(|| {
+        tera::Error::msg(format!(
+            "`percent` filter expects a number (a ratio), got {value}"
+        ))
+    })?;
+    let precision = match args.get("precision") {
+        None => 0,
+        Some(p) => p
+            .as_i64()
+            .and_then(|p| i32::try_from(p).ok())
+            .filter(|p| (0..=10).contains(p))
+            .ok_or_else(|| {
+                tera::Error::msg(format!(
+                    "`percent` filter: `precision` must be a whole number from 0 to 10, got {p}"
+                ))
+            })?,
+    };
+    // The same arithmetic as `ratio * 100 | round(precision=…)`, so a
+    // template that moves to `percent` shows the same digits.
+    let multiplier = if precision == 0 {
+        1.0
+    } else {
+        10f64.powi(precision)
+    };
+    let shown = (multiplier * (ratio * 100.0)).round() / multiplier;
+    Ok(serde_json::json!(shown))
+}
+
 fn slugify(value: &Value, _: &HashMap<String, Value>) -> Result<Value> {
     let text = value
         .as_str()
@@ -74,6 +108,48 @@ fn slugify(value: &Value, _: &HashMap<String, Value>) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn percent_of(value: Value, precision: Option<i64>) -> Result<Value> {
+        let args: HashMap<String, Value> = precision
+            .map(|p| ("precision".to_string(), serde_json::json!(p)))
+            .into_iter()
+            .collect();
+        percent(&value, &args)
+    }
+
+    #[test]
+    fn percent_shows_a_ratio_as_rounded_percent() {
+        let shown = |v: f64, p: Option<i64>| {
+            percent_of(serde_json::json!(v), p)
+                .unwrap()
+                .as_f64()
+                .unwrap()
+        };
+        assert_eq!(shown(0.125, Some(1)), 12.5);
+        assert_eq!(shown(1.0 / 3.0, Some(1)), 33.3);
+        assert_eq!(shown(2.0 / 3.0, Some(1)), 66.7);
+        // Half away from zero, as tera's `round`: 0.0625 is 6.25 %.
+        assert_eq!(shown(0.0625, Some(1)), 6.3);
+        assert_eq!(shown(-0.0625, Some(1)), -6.3);
+        assert_eq!(shown(1.0, Some(1)), 100.0);
+        assert_eq!(shown(0.0, Some(1)), 0.0);
+        assert_eq!(shown(0.4567, None), 46.0);
+        // A difference of ratios in percentage points, to 0.01.
+        assert_eq!(shown(-0.1234, Some(2)), -12.34);
+        // A whole-number ratio (JSON `1`) is a number too.
+        let one = percent_of(serde_json::json!(1), Some(1)).unwrap();
+        assert_eq!(one.as_f64(), Some(100.0));
+    }
+
+    #[test]
+    fn percent_rejects_what_is_not_a_ratio() {
+        let err = percent_of(serde_json::json!("12 %"), Some(1)).unwrap_err();
+        assert!(err.to_string().contains("expects a number"), "{err}");
+        let err = percent_of(Value::Null, None).unwrap_err();
+        assert!(err.to_string().contains("expects a number"), "{err}");
+        let err = percent_of(serde_json::json!(0.5), Some(-1)).unwrap_err();
+        assert!(err.to_string().contains("0 to 10"), "{err}");
+    }
 
     #[test]
     fn fill_puts_numbers_and_text_in_place() {

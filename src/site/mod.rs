@@ -3,6 +3,7 @@
 pub mod build;
 pub mod charts;
 pub mod content;
+pub mod context;
 pub mod dashboards;
 pub mod filters;
 pub mod front_matter;

@@ -3,6 +3,10 @@
 //! failure and recovery, coverage over time, area levels), the overview's
 //! aggregates, and the exports (`/api/report.json`, `/api/report.csv`,
 //! `/badges/<slug>.svg`). Pure functions of assessed reports and history.
+//!
+//! Every number is computed here once and kept in its unit: hours, counts,
+//! and shares as ratios (0.0–1.0, never percentages). The charts' axes and
+//! the templates' `percent` filter show ratios as percentages.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +14,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::assess::{RepoReport, Report};
-use crate::metrics::stats::{median, percentile};
+use crate::metrics::stats::{median, percentile, rate};
 use crate::metrics::tiers::Tier;
 use crate::metrics::Window;
 use crate::model::OverallLevel;
@@ -36,17 +40,17 @@ pub struct LeadWeek {
 pub struct RepoSeries {
     pub deployments_per_week: Vec<Point>,
     pub lead_time_per_week: Vec<LeadWeek>,
-    /// Counts per lead-time bucket (`LEAD_BUCKETS`).
+    /// Changes per lead-time bucket ([`LEAD_TIME_BUCKETS`]), labelled with
+    /// the bucket's theme-string key.
     pub lead_time_distribution: Vec<Point>,
+    /// The share of deployments that failed, per month, as a ratio.
     pub failure_rate_per_month: Vec<Point>,
     pub recovery_per_month: Vec<Point>,
+    /// Line coverage per collection, as a ratio.
     pub coverage_over_time: Vec<Point>,
     /// Area name → mean level of its measured practices, for the areas that apply
     /// (`None`: none of its practices is measured).
     pub area_levels: Vec<Point>,
-    /// Every lead time in the window, in hours, for the distribution chart.
-    #[serde(skip)]
-    pub lead_times: Vec<f64>,
     /// Median of each lead-time phase per week or month (`None` when no phase is known).
     pub lead_time_phases: Option<PhaseSeries>,
 }
@@ -135,14 +139,17 @@ pub fn phase_series(r: &RepoReport, window: &Window) -> Option<PhaseSeries> {
     })
 }
 
-/// Lead-time histogram buckets: (label, upper bound in hours).
-pub const LEAD_BUCKETS: &[(&str, f64)] = &[
-    ("< 1 h", 1.0),
-    ("1–4 h", 4.0),
-    ("4–24 h", 24.0),
-    ("1–7 d", 168.0),
-    ("7–30 d", 720.0),
-    ("> 30 d", f64::INFINITY),
+/// The lead-time distribution's buckets, on a logarithmic scale: the theme
+/// string that names each (`bucket_under_1h` is "<1 h"), and its upper bound
+/// in hours, exclusive (the lower bound is the previous bucket's upper, 0 for
+/// the first). Lead times that are negative or not finite are not counted.
+pub const LEAD_TIME_BUCKETS: [(&str, f64); 6] = [
+    ("bucket_under_1h", 1.0),
+    ("bucket_1_4h", 4.0),
+    ("bucket_4_24h", 24.0),
+    ("bucket_1_7d", 168.0),
+    ("bucket_7_30d", 720.0),
+    ("bucket_over_30d", f64::INFINITY),
 ];
 
 /// Monday 00:00 UTC of the week containing `t`.
@@ -175,8 +182,14 @@ fn months(window: &Window) -> Vec<String> {
     out
 }
 
+/// Hours and counts in the series: to 0.1, as the charts show them.
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
+}
+
+/// Ratios in the series: to 0.001 (0.1 % once shown as a percentage).
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
 }
 
 /// Series for one repository's charts.
@@ -214,16 +227,16 @@ pub fn repo_series(r: &RepoReport, window: &Window, history: &[HistoryEntry]) ->
         })
         .collect();
     let mut lower = 0.0;
-    let lead_time_distribution = LEAD_BUCKETS
+    let lead_time_distribution = LEAD_TIME_BUCKETS
         .iter()
-        .map(|(label, upper)| {
+        .map(|(key, upper)| {
             let n = all_leads
                 .iter()
                 .filter(|h| **h >= lower && **h < *upper)
                 .count();
             lower = *upper;
             Point {
-                label: label.to_string(),
+                label: key.to_string(),
                 value: Some(n as f64),
             }
         })
@@ -254,7 +267,7 @@ pub fn repo_series(r: &RepoReport, window: &Window, history: &[HistoryEntry]) ->
         .iter()
         .map(|(m, (n, f, _))| Point {
             label: m.clone(),
-            value: (*n > 0).then(|| round1(*f as f64 / *n as f64 * 100.0)),
+            value: rate(*f as u64, *n as u64).map(round3),
         })
         .collect();
     let recovery_per_month = month_deps
@@ -268,7 +281,7 @@ pub fn repo_series(r: &RepoReport, window: &Window, history: &[HistoryEntry]) ->
         .iter()
         .map(|h| Point {
             label: h.collected_at.format("%Y-%m-%d").to_string(),
-            value: h.coverage_line_rate.map(|c| round1(c * 100.0)),
+            value: h.coverage_line_rate.map(round3),
         })
         .collect();
     if let Some(c) = r.coverage.as_ref().and_then(|c| c.line_rate) {
@@ -276,7 +289,7 @@ pub fn repo_series(r: &RepoReport, window: &Window, history: &[HistoryEntry]) ->
         if coverage_over_time.last().map(|p| &p.label) != Some(&today) {
             coverage_over_time.push(Point {
                 label: today,
-                value: Some(round1(c * 100.0)),
+                value: Some(round3(c)),
             });
         }
     }
@@ -297,7 +310,6 @@ pub fn repo_series(r: &RepoReport, window: &Window, history: &[HistoryEntry]) ->
         recovery_per_month,
         coverage_over_time,
         area_levels,
-        lead_times: all_leads,
         lead_time_phases: phase_series(r, window),
     }
 }
@@ -377,7 +389,9 @@ pub struct TrendPoint {
     pub label: String,
     pub lead_time_median_hours: Option<f64>,
     pub deploy_days_per_week: Option<f64>,
-    pub change_failure_rate_percent: Option<f64>,
+    /// The median change failure rate, as a ratio (the template rounds it when it
+    /// shows it as a percentage).
+    pub change_failure_rate: Option<f64>,
 }
 
 pub fn group_trends(histories: &[Vec<HistoryEntry>]) -> Vec<TrendPoint> {
@@ -408,7 +422,7 @@ pub fn group_trends(histories: &[Vec<HistoryEntry>]) -> Vec<TrendPoint> {
                 label: day.format("%Y-%m-%d").to_string(),
                 lead_time_median_hours: median(&lead).map(round1),
                 deploy_days_per_week: median(&days).map(round1),
-                change_failure_rate_percent: median(&cfr).map(|v| round1(v * 100.0)),
+                change_failure_rate: median(&cfr),
             }
         })
         .collect()
