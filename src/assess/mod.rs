@@ -111,6 +111,8 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
                 coverage_reports: Vec::new(),
                 web_url: None,
                 files_ref: None,
+                services: None,
+                auto_services: false,
             })
             .collect());
     }
@@ -119,7 +121,11 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
         for r in &config.repos {
             let settings = r.settings(&config.dora);
             let rules = Arc::new(Rules::compile(&settings)?);
+            let (services, auto_services) =
+                crate::sources::services::ServiceSet::for_entry(r.services.as_ref())?;
             let spec_for = |name: String, path: Option<PathBuf>| RepoSpec {
+                services: services.clone(),
+                auto_services,
                 name,
                 path,
                 events: r.events.iter().map(|e| (root.join(e), e.clone())).collect(),
@@ -180,6 +186,8 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
             coverage_reports: Vec::new(),
             web_url: None,
             files_ref: None,
+            services: None,
+            auto_services: false,
         }]),
         None => bail!(
             "no repositories to assess: {} is not inside a git repository; pass --repo PATH or add [[repos]] to opsmeter.toml",

@@ -87,6 +87,20 @@ impl ServiceSet {
         })
     }
 
+    /// The services of a `[[repos]]` entry: compiled when listed, and whether
+    /// they are to be proposed (`services = "auto"`).
+    pub fn for_entry(
+        services: Option<&crate::config::Services>,
+    ) -> Result<(Option<std::sync::Arc<ServiceSet>>, bool)> {
+        Ok(match services {
+            None => (None, false),
+            Some(crate::config::Services::Auto) => (None, true),
+            Some(crate::config::Services::Listed(list)) => {
+                (Some(std::sync::Arc::new(ServiceSet::compile(list)?)), false)
+            }
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.defs.len()
     }
