@@ -61,7 +61,13 @@ fn deployments(s: &Value) -> Vec<(String, u64, bool, bool, Value)> {
         .collect()
 }
 
-fn dep(r: &str, n: u64, failed: bool, rework: bool, recovered: Value) -> (String, u64, bool, bool, Value) {
+fn dep(
+    r: &str,
+    n: u64,
+    failed: bool,
+    rework: bool,
+    recovered: Value,
+) -> (String, u64, bool, bool, Value) {
     (r.to_string(), n, failed, rework, recovered)
 }
 
@@ -93,18 +99,30 @@ fn each_service_has_hand_worked_metrics() {
     assert_eq!(
         deployments(p),
         [
-            dep("payments-v1.1.0", 2, true, false, json!("2024-03-11T00:00:00Z")),
+            dep(
+                "payments-v1.1.0",
+                2,
+                true,
+                false,
+                json!("2024-03-11T00:00:00Z")
+            ),
             dep("payments-v1.2.0", 2, false, true, Value::Null),
         ]
     );
     let d = &p["dora"];
     assert_eq!(d["deployment_count"], 2);
     assert_eq!(d["deployments_per_week"], 1.0);
-    assert_eq!(d["lead_time_hours"]["values"], json!([24.0, 24.0, 72.0, 96.0]));
+    assert_eq!(
+        d["lead_time_hours"]["values"],
+        json!([24.0, 24.0, 72.0, 96.0])
+    );
     assert_eq!(d["lead_time_hours"]["median"], 48.0);
     assert_eq!(d["lead_time_hours"]["p90"], 88.8);
     assert_eq!(d["change_failure_rate"], 0.5);
-    assert_eq!(d["recovery_time_hours"], json!({"count": 1, "median": 144.0}));
+    assert_eq!(
+        d["recovery_time_hours"],
+        json!({"count": 1, "median": 144.0})
+    );
     assert_eq!(d["rework_rate"], 0.5);
 
     // orders (tags orders/v…): orders/v1.1.0 (03-08 00:00, on c5) ships c2
@@ -126,7 +144,10 @@ fn each_service_has_hand_worked_metrics() {
     // web (tags web-v…): web-v1.1.0 (03-08 12:00, on c5) ships c4 (03-06: 60 h)
     // and c5 (03-07: 36 h): median 48, p90 36 + 0.9·24 = 57.6.
     let w = service(&r, "web");
-    assert_eq!(deployments(w), [dep("web-v1.1.0", 2, false, false, Value::Null)]);
+    assert_eq!(
+        deployments(w),
+        [dep("web-v1.1.0", 2, false, false, Value::Null)]
+    );
     assert_eq!(w["dora"]["lead_time_hours"]["values"], json!([36.0, 60.0]));
     assert_eq!(w["dora"]["lead_time_hours"]["median"], 48.0);
     assert_eq!(w["dora"]["lead_time_hours"]["p90"], 57.6);
@@ -136,11 +157,17 @@ fn each_service_has_hand_worked_metrics() {
     // (worker, 03-09 00:00: 12 h) and c6b (cli, 03-09 06:00: 6 h); v1.2.0
     // ships only c7 (payments), so it is neither's deployment.
     let k = service(&r, "worker");
-    assert_eq!(deployments(k), [dep("v1.1.0", 1, false, false, Value::Null)]);
+    assert_eq!(
+        deployments(k),
+        [dep("v1.1.0", 1, false, false, Value::Null)]
+    );
     assert_eq!(k["dora"]["lead_time_hours"]["values"], json!([12.0]));
     assert_eq!(k["dora"]["deployment_count"], 1);
     let c = service(&r, "cli");
-    assert_eq!(deployments(c), [dep("v1.1.0", 1, false, false, Value::Null)]);
+    assert_eq!(
+        deployments(c),
+        [dep("v1.1.0", 1, false, false, Value::Null)]
+    );
     assert_eq!(c["dora"]["lead_time_hours"]["values"], json!([6.0]));
     assert!(
         k["measurement"]["deployment_source"]
@@ -184,13 +211,15 @@ fn each_service_has_hand_worked_metrics() {
             .expect("the probe ran");
         (f["outcome"].clone(), f["evidence"][0]["path"].clone())
     };
-    assert_eq!(non_root(p), (json!("pass"), json!("services/payments/Dockerfile")));
+    assert_eq!(
+        non_root(p),
+        (json!("pass"), json!("services/payments/Dockerfile"))
+    );
     assert_eq!(non_root(w), (json!("not-applicable"), Value::Null));
     assert!(
-        p["files"]["description"]
-            .as_str()
-            .unwrap()
-            .ends_with("restricted to the files of service payments and the repository's CI definitions"),
+        p["files"]["description"].as_str().unwrap().ends_with(
+            "restricted to the files of service payments and the repository's CI definitions"
+        ),
         "{}",
         p["files"]
     );
@@ -218,8 +247,16 @@ fn service_deployments_and_changes_agree_with_git_rev_list() {
     // Each service's tags (or the repository's, for services without), in
     // time order as `git tag --sort=creatordate` gives them.
     let cases: [(&str, &str, &[&str]); 5] = [
-        ("payments", "payments-v*", &["services/payments/**", "libs/money/**"]),
-        ("orders", "orders/v*", &["services/orders/**", "libs/money/**"]),
+        (
+            "payments",
+            "payments-v*",
+            &["services/payments/**", "libs/money/**"],
+        ),
+        (
+            "orders",
+            "orders/v*",
+            &["services/orders/**", "libs/money/**"],
+        ),
         ("web", "web-v*", &["apps/web/**"]),
         ("worker", "v*", &["services/worker/**"]),
         ("cli", "v*", &["cmd/cli/**"]),
@@ -266,7 +303,9 @@ fn auto_proposes_exactly_the_fixture_services() {
     let (repo, _) = monorepo(&scratch("mono-auto"));
     let root = site("mono-auto-site", &repo.dir, "services = \"auto\"\n");
     let out = opsmeter()
-        .args(["assess", "--json", "--since", SINCE, "--until", UNTIL, "--root"])
+        .args([
+            "assess", "--json", "--since", SINCE, "--until", UNTIL, "--root",
+        ])
         .arg(&root)
         .assert()
         .success();
@@ -290,7 +329,10 @@ fn auto_proposes_exactly_the_fixture_services() {
     // The proposal is used for the run: web's numbers are those of the listed
     // configuration (its paths are the same).
     let web = service(&report["repos"][0], "web");
-    assert_eq!(web["dora"]["lead_time_hours"]["values"], json!([36.0, 60.0]));
+    assert_eq!(
+        web["dora"]["lead_time_hours"]["values"],
+        json!([36.0, 60.0])
+    );
 }
 
 #[test]
@@ -298,10 +340,7 @@ fn a_bare_clone_gives_the_same_service_numbers() {
     let (repo, _) = monorepo(&scratch("mono-bare-src"));
     let bare = scratch("mono-bare.git");
     let _ = std::fs::remove_dir_all(&bare);
-    repo.git(
-        &["clone", "-q", "--bare", ".", bare.to_str().unwrap()],
-        &[],
-    );
+    repo.git(&["clone", "-q", "--bare", ".", bare.to_str().unwrap()], &[]);
     let from_work_tree = assess(&site("mono-bare-site1", &repo.dir, MONOREPO_SERVICES));
     let from_bare = assess(&site("mono-bare-site2", &bare, MONOREPO_SERVICES));
     let numbers = |r: &Value| -> Vec<(Value, Value)> {
@@ -343,7 +382,10 @@ fn a_host_entry_without_a_clone_has_services_not_measured() {
 fn a_repository_without_services_has_no_service_keys() {
     let (repo, _) = monorepo(&scratch("mono-none"));
     let r = assess(&site("mono-none-site", &repo.dir, ""));
-    assert!(r.get("services").is_none() && r.get("independence").is_none(), "{r}");
+    assert!(
+        r.get("services").is_none() && r.get("independence").is_none(),
+        "{r}"
+    );
 }
 
 #[test]
@@ -364,7 +406,9 @@ fn service_config_errors_name_file_and_line() {
         .failure();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr);
     assert!(
-        stderr.contains("opsmeter.toml:7: repos[0]: service \"api\" is declared twice (first at line 4)"),
+        stderr.contains(
+            "opsmeter.toml:7: repos[0]: service \"api\" is declared twice (first at line 4)"
+        ),
         "{stderr}"
     );
     std::fs::write(
@@ -379,7 +423,59 @@ fn service_config_errors_name_file_and_line() {
         .failure();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr);
     assert!(
-        stderr.contains("opsmeter.toml:5: invalid configuration: paths: \"a/{x\" is not a valid glob"),
+        stderr.contains(
+            "opsmeter.toml:5: invalid configuration: paths: \"a/{x\" is not a valid glob"
+        ),
         "{stderr}"
     );
+}
+
+#[test]
+fn an_incident_naming_a_service_fails_that_service_only() {
+    let (repo, c) = monorepo(&scratch("mono-incident"));
+    let root = site(
+        "mono-incident-site",
+        &repo.dir,
+        &format!("events = [\"incidents.csv\"]\n{MONOREPO_SERVICES}"),
+    );
+    // INC-1 names web and its cause c4 (web: new header), which web-v1.1.0
+    // (03-08 12:00) shipped: that deployment failed; resolved 03-09 06:00, so
+    // recovered after 18 h; restored 6 h after it started (03-09 00:00).
+    std::fs::write(
+        root.join("incidents.csv"),
+        format!(
+            "type,id,started_at,resolved_at,cause_sha,service\n\
+             incident,INC-1,2024-03-09T00:00:00Z,2024-03-09T06:00:00Z,{},web\n",
+            &c[4][..10]
+        ),
+    )
+    .unwrap();
+    let r = assess(&root);
+    let w = service(&r, "web");
+    assert_eq!(
+        deployments(w),
+        [dep(
+            "web-v1.1.0",
+            2,
+            true,
+            false,
+            json!("2024-03-09T06:00:00Z")
+        )]
+    );
+    assert_eq!(w["dora"]["change_failure_rate"], 1.0);
+    assert_eq!(
+        w["dora"]["recovery_time_hours"],
+        json!({"count": 1, "median": 18.0})
+    );
+    assert_eq!(
+        w["dora"]["time_to_restore_hours"],
+        json!({"count": 1, "median": 6.0})
+    );
+    // Other services do not see it: payments' only failure is still the revert.
+    let p = service(&r, "payments");
+    assert_eq!(
+        p["dora"]["time_to_restore_hours"],
+        json!({"count": 0, "median": null})
+    );
+    assert_eq!(p["dora"]["change_failure_rate"], 0.5);
 }

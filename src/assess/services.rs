@@ -129,7 +129,10 @@ pub fn assess_services(sv: &ServicesFacts, cx: RepoContext<'_>) -> ServicesAsses
             })
             .cloned()
             .collect();
-        let what = format!("the files of service {} and the repository's CI definitions", s.name);
+        let what = format!(
+            "the files of service {} and the repository's CI definitions",
+            s.name
+        );
         let (mut findings, files) = cx.files.restricted(keep, &what, |view| {
             let mut found = probes::run_all(view, cx.catalogue);
             found.push(probes::coverage::run(view, &reports));
@@ -177,11 +180,7 @@ pub fn assess_services(sv: &ServicesFacts, cx: RepoContext<'_>) -> ServicesAsses
     }
     let outcomes: Vec<Vec<Outcome>> = services.iter().map(|s| s.outcomes.clone()).collect();
     ServicesAssessed {
-        independence: Some(independence::independence(
-            sv,
-            &outcomes,
-            cx.scoring.window,
-        )),
+        independence: Some(independence::independence(sv, &outcomes, cx.scoring.window)),
         services,
     }
 }

@@ -230,7 +230,11 @@ fn write_table(out: &mut impl Write, report: &Report, edition: &str) -> Result<(
             writeln!(out, "  why no {}: {}", e.topic, e.text)?;
         }
         if let Some(services) = &r.services {
-            write_services(out, services, r.independence.as_ref().and_then(Option::as_ref))?;
+            write_services(
+                out,
+                services,
+                r.independence.as_ref().and_then(Option::as_ref),
+            )?;
         }
         for n in &r.notes {
             writeln!(out, "  note: {n}")?;

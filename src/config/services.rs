@@ -76,10 +76,8 @@ impl<'de> Deserialize<'de> for Services {
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Services, A::Error> {
                 // Each table is read by toml itself, so its errors keep their lines.
-                Vec::<ServiceConfig>::deserialize(serde::de::value::SeqAccessDeserializer::new(
-                    seq,
-                ))
-                .map(Services::Listed)
+                Vec::<ServiceConfig>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(Services::Listed)
             }
         }
         d.deserialize_any(Visit)
@@ -200,17 +198,23 @@ mod tests {
         let base = "[[repos]]\npath = \".\"\n[[repos.services]]\nname = \"a\"\n";
         let e = err(&format!("{base}paths = []\n"));
         assert!(
-            e.starts_with("opsmeter.toml:5: invalid configuration: paths must list at least one glob"),
+            e.starts_with(
+                "opsmeter.toml:5: invalid configuration: paths must list at least one glob"
+            ),
             "{e}"
         );
         let e = err(&format!("{base}paths = [\"a/[x\"]\n"));
         assert!(
-            e.starts_with("opsmeter.toml:5: invalid configuration: paths: \"a/[x\" is not a valid glob"),
+            e.starts_with(
+                "opsmeter.toml:5: invalid configuration: paths: \"a/[x\" is not a valid glob"
+            ),
             "{e}"
         );
         let e = err(&format!("{base}paths = [\"a/**\"]\ntag_pattern = \"(\"\n"));
         assert!(
-            e.starts_with("opsmeter.toml:6: invalid configuration: \"(\" is not a valid regular expression"),
+            e.starts_with(
+                "opsmeter.toml:6: invalid configuration: \"(\" is not a valid regular expression"
+            ),
             "{e}"
         );
         let e = err(&format!(
@@ -220,16 +224,27 @@ mod tests {
             e,
             "opsmeter.toml:7: repos[0]: service \"a\" is declared twice (first at line 4)"
         );
-        let e = err("[[repos]]\npath = \".\"\n[[repos.services]]\nname = \"a b\"\npaths = [\"a/**\"]\n");
-        assert!(e.starts_with("opsmeter.toml:4: repos[0].services[0].name \"a b\" must be"), "{e}");
+        let e = err(
+            "[[repos]]\npath = \".\"\n[[repos.services]]\nname = \"a b\"\npaths = [\"a/**\"]\n",
+        );
+        assert!(
+            e.starts_with("opsmeter.toml:4: repos[0].services[0].name \"a b\" must be"),
+            "{e}"
+        );
         let e = err("[[repos]]\npath = \".\"\nservices = \"yes\"\n");
         assert!(
             e.starts_with("opsmeter.toml:3: invalid configuration: services must be \"auto\""),
             "{e}"
         );
         let e = err(&format!("{base}paths = [\"a/**\"]\ntypo = 1\n"));
-        assert!(e.starts_with("opsmeter.toml:6: invalid configuration: unknown field `typo`"), "{e}");
+        assert!(
+            e.starts_with("opsmeter.toml:6: invalid configuration: unknown field `typo`"),
+            "{e}"
+        );
         let e = err("[[repos]]\ngithub_org = \"acme\"\nservices = \"auto\"\n");
-        assert!(e.contains("repos[0].services applies to one repository"), "{e}");
+        assert!(
+            e.contains("repos[0].services applies to one repository"),
+            "{e}"
+        );
     }
 }

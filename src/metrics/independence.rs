@@ -45,7 +45,11 @@ pub struct CoupledPair {
 
 /// `outcomes[k]` are the outcomes of service `k`'s deployments
 /// ([`super::outcomes`] of its facts).
-pub fn independence(sv: &ServicesFacts, outcomes: &[Vec<Outcome>], window: &Window) -> Independence {
+pub fn independence(
+    sv: &ServicesFacts,
+    outcomes: &[Vec<Outcome>],
+    window: &Window,
+) -> Independence {
     let names: Vec<&str> = sv.services.iter().map(|s| s.name.as_str()).collect();
     let mut touching = 0;
     let mut several = 0;
@@ -165,8 +169,20 @@ mod tests {
         };
         let sv = ServicesFacts {
             services: vec![
-                service("web", &[("v1", "2024-01-02T00:00:00Z"), ("v2", "2024-01-10T00:00:00Z")]),
-                service("api", &[("v1", "2024-01-02T00:00:00Z"), ("api-2", "2024-01-11T00:00:00Z")]),
+                service(
+                    "web",
+                    &[
+                        ("v1", "2024-01-02T00:00:00Z"),
+                        ("v2", "2024-01-10T00:00:00Z"),
+                    ],
+                ),
+                service(
+                    "api",
+                    &[
+                        ("v1", "2024-01-02T00:00:00Z"),
+                        ("api-2", "2024-01-11T00:00:00Z"),
+                    ],
+                ),
                 service("auth", &[("auth-1", "2023-12-01T00:00:00Z")]),
             ],
             touches: vec![

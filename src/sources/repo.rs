@@ -191,7 +191,10 @@ type Point = (Deployment, Option<gix::ObjectId>);
 
 /// Where the repository's own deployments came from, in words.
 fn repository_source(deployments: &[Point], settings: &crate::config::DoraSettings) -> String {
-    if deployments.iter().any(|(d, _)| d.source == DeploymentSource::Events) {
+    if deployments
+        .iter()
+        .any(|(d, _)| d.source == DeploymentSource::Events)
+    {
         "deployment rows of events files".to_string()
     } else if let Some(branch) = &settings.deploy_branch {
         format!("first-parent merges into {branch}")
@@ -241,7 +244,9 @@ fn service_facts(
         let plan = if !rows.is_empty() {
             ServiceDeployments::Own {
                 deployments: rows,
-                source: "deployment rows of events files naming the service (production environments)".into(),
+                source:
+                    "deployment rows of events files naming the service (production environments)"
+                        .into(),
                 none_note: String::new(),
             }
         } else if let (Some(re), Some(pattern)) = (&def.tags, &def.tag_pattern) {
@@ -254,7 +259,9 @@ fn service_facts(
             ServiceDeployments::Own {
                 deployments: tagged,
                 source: format!("tags matching {pattern}"),
-                none_note: format!("no tags match the service's tag_pattern `{pattern}`: no deployments"),
+                none_note: format!(
+                    "no tags match the service's tag_pattern `{pattern}`: no deployments"
+                ),
             }
         } else {
             ServiceDeployments::Repository

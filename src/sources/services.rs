@@ -81,7 +81,9 @@ impl ServiceSet {
         }
         Ok(ServiceSet {
             defs,
-            globs: builder.build().context("compiling the services' path globs")?,
+            globs: builder
+                .build()
+                .context("compiling the services' path globs")?,
             owner,
             prefixes,
         })
@@ -112,9 +114,7 @@ impl ServiceSet {
     /// The services (bits) whose paths match the file `path`.
     pub fn services_of(&self, path: &str, scratch: &mut Vec<usize>) -> u64 {
         self.globs.matches_into(path, scratch);
-        scratch
-            .iter()
-            .fold(0u64, |m, &g| m | 1u64 << self.owner[g])
+        scratch.iter().fold(0u64, |m, &g| m | 1u64 << self.owner[g])
     }
 
     /// Whether the folder `dir` (ending in `/`) may hold a file of some service.
@@ -242,7 +242,10 @@ pub fn propose<'a>(
         if prefixes.contains(name.as_str()) {
             continue;
         }
-        let Some((rank, f)) = list.iter().filter(|(r, _)| SERVICE_ROOTS[*r] != "packages").min()
+        let Some((rank, f)) = list
+            .iter()
+            .filter(|(r, _)| SERVICE_ROOTS[*r] != "packages")
+            .min()
         else {
             continue;
         };
@@ -346,7 +349,13 @@ mod tests {
         let got: Vec<(&str, &str, bool)> = p
             .services
             .iter()
-            .map(|s| (s.name.as_str(), s.paths[0].as_str(), s.tag_pattern.is_some()))
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.paths[0].as_str(),
+                    s.tag_pattern.is_some(),
+                )
+            })
             .collect();
         assert_eq!(
             got,

@@ -267,7 +267,10 @@ pub fn monorepo(dir: &Path) -> (Repo, Vec<String>) {
     c.push(r.commit_files(
         &[
             ("services/payments/main.go", "package main // v1\n"),
-            ("services/payments/Dockerfile", "FROM golang:1.22\nUSER app\n"),
+            (
+                "services/payments/Dockerfile",
+                "FROM golang:1.22\nUSER app\n",
+            ),
             ("services/orders/main.go", "package main // v1\n"),
             ("services/worker/job.go", "package main // v1\n"),
             ("apps/web/index.ts", "export {}; // v1\n"),
