@@ -14,7 +14,7 @@
 # top-level `docs/`. Each commit changes one file of one service (every 20th
 # also a second service's, every 50th a shared library file, every 30th only
 # docs); every n/tags commits the next service in turn is tagged
-# `sNN-v1.K.0` (services in turn). Prints wall time and peak RSS (/usr/bin/time -f '%e %M') of
+# `sNN-v1.K.0`. Prints wall time and peak RSS (/usr/bin/time -f '%e %M') of
 # each, and opsmeter's ratios to git.
 set -euo pipefail
 cd "$(dirname "$0")/.."
