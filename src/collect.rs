@@ -45,7 +45,9 @@ pub fn facts_for(
 ) -> Result<(RepoFacts, Vec<Diagnostic>)> {
     if let Some((facts, _)) = store::load_facts(root, &store::slug(&spec.name))? {
         let usable = match &facts.collection {
-            Some(c) if c.host == "local" => c.project == local_project(root, spec),
+            Some(c) if c.host == "local" => {
+                c.project == local_project(root, spec) && same_services(spec, &facts)
+            }
             Some(_) => true,
             None => false,
         };
@@ -66,6 +68,23 @@ pub fn facts_for(
         ..RepoFacts::default()
     };
     Ok((facts, Vec::new()))
+}
+
+/// Whether stored facts hold the services the configuration declares now
+/// (else they are read again from the repository).
+fn same_services(spec: &RepoSpec, facts: &RepoFacts) -> bool {
+    let declared = spec.services.as_deref().filter(|s| !s.is_empty());
+    match (declared, &facts.services) {
+        (None, None) => true,
+        (Some(set), Some(stored)) => {
+            stored.unmeasured.is_none()
+                && set.defs.len() == stored.services.len()
+                && set.defs.iter().zip(&stored.services).all(|(d, s)| {
+                    d.name == s.name && d.paths == s.paths && d.tag_pattern == s.tag_pattern
+                })
+        }
+        _ => false,
+    }
 }
 
 /// What identifies a local source in its stored facts: its path, relative to
@@ -267,7 +286,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
             Some(path),
             &config.dora,
             &rules,
-        );
+        )?;
         targets.push(Target {
             name: spec.name.clone(),
             rules,
@@ -292,13 +311,16 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
                 .collect()
         });
         let Some((kind, path, is_org)) = r.host() else {
-            let spec = local_spec(
+            let mut spec = local_spec(
                 root,
                 r,
                 r.path.as_ref().map(|p| root.join(p)),
                 &settings,
                 &rules,
-            );
+            )?;
+            if let Some(proposal) = propose_services(&mut spec)? {
+                tracing::info!("{proposal}");
+            }
             targets.push(Target {
                 name: spec.name.clone(),
                 rules,
@@ -708,8 +730,10 @@ fn local_spec(
     path: Option<PathBuf>,
     settings: &DoraSettings,
     rules: &Arc<Rules>,
-) -> RepoSpec {
-    RepoSpec {
+) -> Result<RepoSpec> {
+    let (services, auto_services) =
+        crate::sources::services::ServiceSet::for_entry(r.services.as_ref())?;
+    Ok(RepoSpec {
         rules: rules.clone(),
         name: r
             .name
@@ -723,7 +747,36 @@ fn local_spec(
         coverage_reports: Vec::new(),
         web_url: None,
         files_ref: r.reference.clone(),
+        services,
+        auto_services,
+    })
+}
+
+/// `services = "auto"`: proposes the entry's services from its tags and
+/// folders and uses them for this run; returns the proposal as TOML to paste
+/// into the configuration (`None` when the entry is not `auto`). Without a
+/// local repository there is nothing to propose from: the services stay
+/// unknown, and the text says why.
+pub fn propose_services(spec: &mut RepoSpec) -> Result<Option<String>> {
+    if !spec.auto_services {
+        return Ok(None);
     }
+    spec.auto_services = false;
+    let Some(path) = spec.path.clone() else {
+        return Ok(Some(format!(
+            "# services = \"auto\" for {}: nothing proposed, the entry has no `path` to a clone or mirror to read tags and folders from\n",
+            spec.name
+        )));
+    };
+    let git = crate::sources::git::GitRepo::open(&path)?;
+    let tags = git.tag_names()?;
+    let files = crate::probes::RepoFiles::open(Some(&path), spec.files_ref.as_deref());
+    let proposed = crate::sources::services::propose(
+        tags.iter().map(|(n, _)| n.as_str()),
+        files.paths.iter().map(String::as_str),
+    );
+    spec.services = Some(Arc::new(proposed.to_set()?));
+    Ok(Some(proposed.to_toml(&spec.name)))
 }
 
 /// The headline numbers of the default window (the `window_days` before now).

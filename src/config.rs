@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::Diagnostic;
 
+pub mod services;
+pub use services::{ServiceConfig, Services};
+
 /// The name of the configuration file at the site root.
 pub const CONFIG_FILE: &str = "opsmeter.toml";
 
@@ -190,6 +193,10 @@ pub struct RepoConfig {
     /// GitHub: the Actions workflow whose runs on the default branch are the
     /// deployments (a file name or glob, `deploy.yml`, `deploy-*.yml`).
     pub deploy_workflow: Option<String>,
+    /// The services inside this repository: `[[repos.services]]` tables, or
+    /// `"auto"` to propose them from tag prefixes and top-level folders.
+    #[serde(default)]
+    pub services: Option<Services>,
 }
 
 /// Where a `[[repos]]` entry's facts come from.
@@ -374,6 +381,10 @@ impl Config {
         }
         for (i, repo) in self.repos.iter_mut().enumerate() {
             validate_host_keys(repo, i, file)?;
+            if let Some(sv) = &repo.services {
+                let org = repo.github_org.is_some() || repo.gitlab_group.is_some();
+                services::validate(sv, i, org, file, text)?;
+            }
             if repo.path.is_none() && repo.events.is_empty() && repo.host().is_none() {
                 bail!(
                     "{}: repos[{i}] needs a `path` (a git repository), `events` files, or one of `github`, `github_org`, `gitlab`, `gitlab_group`",

@@ -148,6 +148,51 @@ pub struct RepoFacts {
     /// source held: the report explains it and says what to change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_search: Option<DeploymentSearch>,
+    /// The services inside the repository (`[[repos.services]]`), when it declares any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<ServicesFacts>,
+}
+
+/// The services of a repository, read in the same pass over its history as
+/// the repository's own facts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServicesFacts {
+    /// Each service's definition and facts, in configuration order.
+    pub services: Vec<ServiceFacts>,
+    /// Every counted commit (not a merge, not by a bot) the pass read that
+    /// touches at least one service's paths, with the services it touches
+    /// (indices into `services`, ascending). The independence measures read these.
+    #[serde(default)]
+    pub touches: Vec<Touch>,
+    /// Why the services could not be measured (a host entry without a clone, a
+    /// shallow clone): then no service has facts, and nothing is 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmeasured: Option<String>,
+}
+
+/// One service of a repository: its definition, and its facts shaped as a
+/// repository's (deployments, the changes each shipped, incidents), so the
+/// same metrics apply.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceFacts {
+    pub name: String,
+    /// The globs of its files.
+    pub paths: Vec<String>,
+    /// The tags that are its deployments, when it has its own.
+    #[serde(default)]
+    pub tag_pattern: Option<String>,
+    /// Where its deployments came from, in words (for "how this was measured").
+    pub deployment_source: String,
+    /// `name` is the service's; indices point into these facts' own deployments.
+    pub facts: RepoFacts,
+}
+
+/// A commit that touches one or more services.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Touch {
+    pub sha: Sha,
+    pub author_time: DateTime<Utc>,
+    pub services: Vec<u16>,
 }
 
 /// The sources a collector tried for deployments, when none gave one.
@@ -278,6 +323,21 @@ impl RepoFacts {
         for (i, pr) in self.pull_requests.iter().enumerate() {
             if let Some(d) = pr.deployment {
                 range(format!("pull_requests[{i}].deployment"), d)?;
+            }
+        }
+        if let Some(sv) = &self.services {
+            for (k, s) in sv.services.iter().enumerate() {
+                s.facts
+                    .validate()
+                    .map_err(|e| format!("services.services[{k}].facts.{e}"))?;
+            }
+            let n = sv.services.len();
+            for (i, t) in sv.touches.iter().enumerate() {
+                if let Some(bad) = t.services.iter().find(|&&k| usize::from(k) >= n) {
+                    return Err(format!(
+                        "services.touches[{i}] names service {bad}, but there are {n} services"
+                    ));
+                }
             }
         }
         Ok(())

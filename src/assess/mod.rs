@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 pub mod changes;
 pub mod explain;
+pub mod services;
 mod window;
 
 pub use changes::{Drill, PullRequestReport};
@@ -68,6 +69,18 @@ pub struct RepoReport {
     pub notes: Vec<String>,
     /// Why a deployment, coverage or incident measurement is missing, and what to do.
     pub explanations: Vec<Explanation>,
+    /// The services inside the repository (`[[repos.services]]`): absent when
+    /// it declares none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<services::ServiceReport>>,
+    /// How independently the services change and ship: absent when the
+    /// repository declares no services, `null` when they could not be measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub independence: Option<Option<crate::metrics::independence::Independence>>,
+    /// `services = "auto"`: the proposed services as TOML to paste into the
+    /// configuration (printed by `assess`, not part of the JSON contract).
+    #[serde(skip)]
+    pub services_proposal: Option<String>,
     /// The facts behind the numbers, for charts (not part of the JSON contract).
     #[serde(skip)]
     pub facts: RepoFacts,
@@ -111,6 +124,8 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
                 coverage_reports: Vec::new(),
                 web_url: None,
                 files_ref: None,
+                services: None,
+                auto_services: false,
             })
             .collect());
     }
@@ -119,7 +134,11 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
         for r in &config.repos {
             let settings = r.settings(&config.dora);
             let rules = Arc::new(Rules::compile(&settings)?);
+            let (services, auto_services) =
+                crate::sources::services::ServiceSet::for_entry(r.services.as_ref())?;
             let spec_for = |name: String, path: Option<PathBuf>| RepoSpec {
+                services: services.clone(),
+                auto_services,
                 name,
                 path,
                 events: r.events.iter().map(|e| (root.join(e), e.clone())).collect(),
@@ -180,6 +199,8 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
             coverage_reports: Vec::new(),
             web_url: None,
             files_ref: None,
+            services: None,
+            auto_services: false,
         }]),
         None => bail!(
             "no repositories to assess: {} is not inside a git repository; pass --repo PATH or add [[repos]] to opsmeter.toml",
@@ -343,6 +364,9 @@ pub fn repo_report(
         web_url: links.map(|l| l.web().to_string()),
         notes: facts.notes.clone(),
         explanations: Vec::new(),
+        services: None,
+        independence: None,
+        services_proposal: None,
         facts: facts.clone(),
         outcomes,
         drill,
@@ -363,8 +387,23 @@ pub fn assess_repos(
 
     let mut reports = Vec::new();
     for spec in specs {
-        let (facts, warnings) = crate::collect::facts_for(root, spec, lenient)
+        let mut spec = spec.clone();
+        let proposal = crate::collect::propose_services(&mut spec)
+            .with_context(|| format!("proposing the services of {}", spec.name))?;
+        let spec = &spec;
+        let (mut facts, warnings) = crate::collect::facts_for(root, spec, lenient)
             .with_context(|| format!("collecting {}", spec.name))?;
+        match spec.services.as_deref() {
+            None => facts.services = None,
+            Some(set) if facts.services.is_none() => {
+                facts.services = Some(repo::unmeasured_services(
+                    set,
+                    "services are measured from the repository's history, which a host's API does not give file by file: \
+                     add a `path` to a clone or mirror of the repository",
+                ));
+            }
+            Some(_) => {}
+        }
         for w in warnings {
             tracing::warn!("{w} (skipped: --lenient)");
         }
@@ -373,7 +412,7 @@ pub fn assess_repos(
         };
         // A host repository without a checkout: `collect` probed its files.
         let stored = facts.files.as_ref().filter(|_| spec.path.is_none());
-        let files = match stored {
+        let mut files = match stored {
             Some(_) => RepoFiles::unavailable(Path::new("."), "probed by collect"),
             None => repo_files(spec),
         };
@@ -437,21 +476,42 @@ pub fn assess_repos(
             practices.coverage.as_ref(),
             &practices.files,
         );
+        let scoring = Scoring {
+            model,
+            window: &window,
+            edition_id,
+            edition,
+        };
+        let assessed = facts.services.as_ref().map(|sv| {
+            services::assess_services(
+                sv,
+                services::RepoContext {
+                    files: &mut files,
+                    coverage_reports: &coverage_reports,
+                    catalogue,
+                    measurement: &measurement,
+                    opts: &mopts,
+                    scoring: &scoring,
+                    web_url: web_url.as_deref(),
+                    git: git.as_ref(),
+                },
+            )
+        });
         let mut report = repo_report(
             &facts,
             practices,
             measurement,
             &mopts,
-            &Scoring {
-                model,
-                window: &window,
-                edition_id,
-                edition,
-            },
+            &scoring,
             web_url.as_deref(),
             git.as_ref(),
         );
         report.explanations = explanations;
+        report.services_proposal = proposal;
+        if let Some(a) = assessed {
+            report.services = Some(a.services);
+            report.independence = Some(a.independence);
+        }
         reports.push(report);
     }
     Ok(Report {

@@ -45,6 +45,13 @@ pub fn run(opts: AssessOptions) -> Result<()> {
     let specs = repo_specs(&root, config, &opts.repos)?;
     let report = assess_repos(&ws, &specs, window, &edition_id, edition, opts.lenient)?;
 
+    // `services = "auto"`: what was proposed, as configuration to paste, on
+    // stderr so the JSON on stdout stays JSON.
+    for r in &report.repos {
+        if let Some(p) = &r.services_proposal {
+            eprint!("{p}");
+        }
+    }
     let mut out = std::io::BufWriter::new(crate::output::stdout());
     if opts.json {
         serde_json::to_writer_pretty(&mut out, &report)?;
@@ -222,8 +229,77 @@ fn write_table(out: &mut impl Write, report: &Report, edition: &str) -> Result<(
         for e in &r.explanations {
             writeln!(out, "  why no {}: {}", e.topic, e.text)?;
         }
+        if let Some(services) = &r.services {
+            write_services(
+                out,
+                services,
+                r.independence.as_ref().and_then(Option::as_ref),
+            )?;
+        }
         for n in &r.notes {
             writeln!(out, "  note: {n}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The services of a repository: one line each, then the independence measures.
+fn write_services(
+    out: &mut impl Write,
+    services: &[crate::assess::services::ServiceReport],
+    independence: Option<&crate::metrics::independence::Independence>,
+) -> Result<()> {
+    writeln!(
+        out,
+        "  {:<24} {:>11} {:>10} {:>16} {:>8}  level",
+        "service", "deployments", "per week", "lead time (med)", "failure"
+    )?;
+    for s in services {
+        let Some(d) = &s.dora else {
+            writeln!(
+                out,
+                "  {:<24} not measured: {}",
+                s.name,
+                s.reason.as_deref().unwrap_or_default()
+            )?;
+            continue;
+        };
+        let overall = model::overall(&s.areas);
+        writeln!(
+            out,
+            "  {:<24} {:>11} {:>10.2} {:>16} {:>8}  {}",
+            s.name,
+            d.deployment_count,
+            d.deployments_per_week,
+            opt_hours(d.lead_time_hours.median),
+            pct(d.change_failure_rate),
+            overall
+                .level
+                .map_or_else(|| "not measured".to_string(), |l| format!("{l:.1}")),
+        )?;
+    }
+    match independence {
+        None => writeln!(out, "  independence: not measured")?,
+        Some(i) => {
+            writeln!(
+                out,
+                "  independence: {} of changes touch several services ({} of {}); {} of deployments ship one service ({} of {})",
+                pct(i.cross_service_change_share),
+                i.changes_touching_several,
+                i.changes_touching_services,
+                pct(i.single_service_deployment_share),
+                i.deployments_shipping_one,
+                i.deployments_shipping_services
+            )?;
+            let pairs: Vec<String> = i
+                .coupled_pairs
+                .iter()
+                .take(5)
+                .map(|p| format!("{}+{} {}", p.services[0], p.services[1], p.changes))
+                .collect();
+            if !pairs.is_empty() {
+                writeln!(out, "  changed together most: {}", pairs.join(", "))?;
+            }
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! DORA metrics over a window: pure functions of facts, a window and a
 //! benchmark edition. No I/O, no clock: `until` is always passed in.
 
+pub mod independence;
 pub mod phases;
 pub mod stats;
 pub mod tiers;

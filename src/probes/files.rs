@@ -254,6 +254,25 @@ impl RepoFiles {
         }
     }
 
+    /// Runs `f` on these files restricted to the paths `keep` accepts (a
+    /// service's view of a monorepo), `what` saying so in the source's
+    /// description; the whole listing is back afterwards.
+    pub fn restricted<T>(
+        &mut self,
+        keep: impl Fn(&str) -> bool,
+        what: &str,
+        f: impl FnOnce(&RepoFiles) -> T,
+    ) -> T {
+        let all = std::mem::take(&mut self.paths);
+        self.paths = all.iter().filter(|p| keep(p)).cloned().collect();
+        let source = self.source.clone();
+        self.source.description = format!("{}, restricted to {what}", source.description);
+        let out = f(self);
+        self.paths = all;
+        self.source = source;
+        out
+    }
+
     /// The files matching any of `globs`.
     pub fn matching<'a>(&'a self, globs: &'a Globs) -> impl Iterator<Item = &'a str> + 'a {
         self.paths

@@ -4,7 +4,8 @@
 //!
 //! - `type`: `deployment` or `incident` (optional: inferred from the times given);
 //! - deployments: `id`, `sha` or `ref`, `environment`, `status`, `finished_at`;
-//! - incidents: `id`, `started_at`, `resolved_at` (empty while open), `cause_sha` (optional).
+//! - incidents: `id`, `started_at`, `resolved_at` (empty while open), `cause_sha` (optional);
+//! - both: `service` (optional), the service of the repository it concerns (`[[repos.services]]`).
 //!
 //! Every malformed row is reported with its file and line.
 
@@ -25,6 +26,8 @@ pub struct DeploymentRow {
     pub environment: String,
     pub status: DeploymentStatus,
     pub finished_at: DateTime<Utc>,
+    /// The service of the repository it deployed (`service` column), if named.
+    pub service: Option<String>,
     pub file: PathBuf,
     pub line: usize,
 }
@@ -35,6 +38,8 @@ pub struct IncidentRow {
     pub started_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub cause_sha: Option<String>,
+    /// The service of the repository it concerns (`service` column), if named.
+    pub service: Option<String>,
 }
 
 /// The rows of one or more events files.
@@ -62,6 +67,7 @@ struct RawRow {
     resolved_at: Option<String>,
     #[serde(alias = "cause")]
     cause_sha: Option<String>,
+    service: Option<String>,
 }
 
 fn nonempty(s: &Option<String>) -> Option<&str> {
@@ -124,6 +130,7 @@ fn interpret(raw: RawRow, file: &Path, line: usize) -> Result<Parsed, String> {
                 environment: nonempty(&raw.environment).unwrap_or("").to_string(),
                 status,
                 finished_at,
+                service: nonempty(&raw.service).map(str::to_string),
                 file: file.to_path_buf(),
                 line,
             }))
@@ -139,6 +146,7 @@ fn interpret(raw: RawRow, file: &Path, line: usize) -> Result<Parsed, String> {
                 started_at,
                 resolved_at,
                 cause_sha: nonempty(&raw.cause_sha).map(str::to_string),
+                service: nonempty(&raw.service).map(str::to_string),
             }))
         }
         other => Err(format!("`type` {other:?} is not deployment or incident")),

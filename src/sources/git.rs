@@ -20,6 +20,7 @@ use regex::Regex;
 use crate::facts::{Change, Deployment, DeploymentSource, DeploymentStatus, Sha};
 
 mod pack;
+pub mod services;
 
 /// An opened repository.
 pub struct GitRepo {

@@ -10,3 +10,4 @@ pub mod host;
 pub mod http;
 pub mod repo;
 pub mod rules;
+pub mod services;

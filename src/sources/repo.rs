@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::events::{self, Events};
+use super::git::services::ServiceDeployments;
 use super::git::{sort_deployments, GitRepo};
+use super::services::ServiceSet;
 use crate::config::DoraSettings;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::facts::{
@@ -31,6 +33,11 @@ pub struct RepoSpec {
     pub web_url: Option<String>,
     /// Branch, tag or commit whose tree the probes read (`ref` in the configuration).
     pub files_ref: Option<String>,
+    /// The services inside the repository (`[[repos.services]]`, or the
+    /// proposal of `services = "auto"` once made).
+    pub services: Option<std::sync::Arc<ServiceSet>>,
+    /// `services = "auto"`: propose services before collecting.
+    pub auto_services: bool,
 }
 
 /// Collects the facts of one repository. Malformed events rows fail the
@@ -65,7 +72,7 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
     };
     let bots = &spec.rules.bots;
 
-    let mut deployments = event_deployments(&events, spec, git.as_ref(), &mut facts.notes)?;
+    let mut deployments = event_deployments(&events, spec, git.as_ref(), None, &mut facts.notes)?;
     if deployments.is_empty() {
         if let Some(git) = &git {
             deployments = match &spec.settings.deploy_branch {
@@ -128,10 +135,35 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
                     .as_deref()
                     .map(|b| b.trim_start_matches("refs/heads/"))
                     != git.default_branch().as_deref();
-            Some(git.ship(&commits, bots, deploy_merges, &mut facts.notes)?)
+            let shipped = git.ship(&commits, bots, deploy_merges, &mut facts.notes)?;
+            if let Some(set) = spec.services.as_deref().filter(|s| !s.is_empty()) {
+                let deployed: Vec<(Deployment, Option<gix::ObjectId>)> = deployments
+                    .iter()
+                    .zip(&commits)
+                    .map(|(d, c)| (d.0.clone(), *c))
+                    .collect();
+                let source = repository_source(&deployed, &spec.settings);
+                facts.services = Some(service_facts(
+                    git,
+                    set,
+                    spec,
+                    &events,
+                    &deployed,
+                    &source,
+                    deploy_merges,
+                )?);
+            }
+            Some(shipped)
         }
         None => None,
     };
+    if let (Some(set), None) = (spec.services.as_deref(), &facts.services) {
+        let why = match &spec.path {
+            None => "services are measured from the repository's history: add a `path` to a clone or mirror of it".to_string(),
+            Some(p) => format!("{} is a shallow clone: its history is incomplete (run `git fetch --unshallow`)", p.display()),
+        };
+        facts.services = Some(unmeasured_services(set, &why));
+    }
     facts.deployments = deployments.into_iter().map(|(d, _)| d).collect();
     for row in &events.incidents {
         facts.incidents.push(Incident {
@@ -157,16 +189,111 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
 
 type Point = (Deployment, Option<gix::ObjectId>);
 
+/// Where the repository's own deployments came from, in words.
+fn repository_source(deployments: &[Point], settings: &crate::config::DoraSettings) -> String {
+    if deployments
+        .iter()
+        .any(|(d, _)| d.source == DeploymentSource::Events)
+    {
+        "deployment rows of events files".to_string()
+    } else if let Some(branch) = &settings.deploy_branch {
+        format!("first-parent merges into {branch}")
+    } else {
+        format!("tags matching {}", settings.tag_pattern)
+    }
+}
+
+/// Services without facts, and why (no clone, a shallow clone): not 0.
+pub fn unmeasured_services(set: &ServiceSet, why: &str) -> crate::facts::ServicesFacts {
+    crate::facts::ServicesFacts {
+        services: set
+            .defs
+            .iter()
+            .map(|d| crate::facts::ServiceFacts {
+                name: d.name.clone(),
+                paths: d.paths.clone(),
+                tag_pattern: d.tag_pattern.clone(),
+                deployment_source: String::new(),
+                facts: RepoFacts {
+                    name: d.name.clone(),
+                    ..RepoFacts::default()
+                },
+            })
+            .collect(),
+        touches: Vec::new(),
+        unmeasured: Some(why.to_string()),
+    }
+}
+
+/// The services' facts: each service's deployments are the events rows naming
+/// it, else its tags, else the repository's deployments that ship its changes.
+fn service_facts(
+    git: &GitRepo,
+    set: &ServiceSet,
+    spec: &RepoSpec,
+    events: &Events,
+    repository: &[Point],
+    repository_source: &str,
+    deploy_merges: bool,
+) -> Result<crate::facts::ServicesFacts> {
+    let mut plans = Vec::new();
+    for def in &set.defs {
+        let mut notes = Vec::new();
+        let mut rows = event_deployments(events, spec, Some(git), Some(&def.name), &mut notes)?;
+        sort_deployments(&mut rows);
+        let plan = if !rows.is_empty() {
+            ServiceDeployments::Own {
+                deployments: rows,
+                source:
+                    "deployment rows of events files naming the service (production environments)"
+                        .into(),
+                none_note: String::new(),
+            }
+        } else if let (Some(re), Some(pattern)) = (&def.tags, &def.tag_pattern) {
+            let mut tagged: Vec<Point> = git
+                .tag_deployments(re, &mut notes)?
+                .into_iter()
+                .map(|(d, id)| (d, Some(id)))
+                .collect();
+            sort_deployments(&mut tagged);
+            ServiceDeployments::Own {
+                deployments: tagged,
+                source: format!("tags matching {pattern}"),
+                none_note: format!(
+                    "no tags match the service's tag_pattern `{pattern}`: no deployments"
+                ),
+            }
+        } else {
+            ServiceDeployments::Repository
+        };
+        plans.push(plan);
+    }
+    let out = git.service_facts(
+        set,
+        plans,
+        repository,
+        repository_source,
+        &events.incidents,
+        &spec.rules.bots,
+        deploy_merges,
+    )?;
+    Ok(out)
+}
+
 fn event_deployments(
     events: &Events,
     spec: &RepoSpec,
     git: Option<&GitRepo>,
+    service: Option<&str>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Point>> {
     let production = &spec.rules.production;
     let mut out = Vec::new();
     for row in &events.deployments {
         if !row.environment.is_empty() && !production.is_match(&row.environment) {
+            continue;
+        }
+        if service.is_some() && row.service.as_deref() != service {
             continue;
         }
         let commit = match (git, &row.revision) {

@@ -218,3 +218,150 @@ pub fn assess_json(since: &str, until: &str, args: &[&std::ffi::OsStr]) -> serde
         .success();
     serde_json::from_slice(&out.get_output().stdout).unwrap()
 }
+
+impl Repo {
+    /// Writes `files` (path, content) and commits them with author and committer
+    /// date `date`; returns the full sha.
+    pub fn commit_files(&self, files: &[(&str, &str)], message: &str, date: &str) -> String {
+        for (path, content) in files {
+            let p = self.dir.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, content).unwrap();
+            self.git(&["add", path], &[]);
+        }
+        self.git(
+            &["commit", "-q", "-m", message],
+            &[("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)],
+        );
+        self.head()
+    }
+}
+
+/// The monorepo fixture of issue #16 (all times UTC, author = committer time):
+///
+/// ```text
+/// c0  03-01 00:00  root: every service's files, libs/money, README    tags payments-v1.0.0, orders/v1.0.0, web-v1.0.0, v1.0.0
+/// c1  03-02 00:00  services/payments/main.go
+/// c2  03-03 00:00  services/orders/main.go
+/// c3  03-04 00:00  libs/money/money.go (shared: payments and orders)
+///                                                   payments-v1.1.0 on c3, tagged 03-05 00:00
+/// c4  03-06 00:00  apps/web/index.ts
+/// c5  03-07 00:00  services/payments/api.go + apps/web/client.ts (cross-service)
+///                                                   orders/v1.1.0 on c5, tagged 03-08 00:00
+///                                                   web-v1.1.0 on c5, tagged 03-08 12:00
+/// c6  03-09 00:00  services/worker/job.go
+/// c6b 03-09 06:00  cmd/cli/main.go                  v1.1.0 on c6b, tagged 03-09 12:00
+/// c7  03-10 00:00  reverts c1 (services/payments/main.go)
+///                                                   payments-v1.2.0 on c7, tagged 03-11 00:00
+///                                                   v1.2.0 on c7, tagged 03-11 06:00
+/// ```
+///
+/// Services: payments (`services/payments/**`, `libs/money/**`, tags
+/// `payments-v…`), orders (`services/orders/**`, `libs/money/**`, tags
+/// `orders/v…`), web (`apps/web/**`, tags `web-v…`), worker
+/// (`services/worker/**`) and cli (`cmd/cli/**`) without tags of their own.
+/// Returns the repository and the shas c0..c7 (c6b at index 7, c7 at 8).
+pub fn monorepo(dir: &Path) -> (Repo, Vec<String>) {
+    let r = Repo::init(dir);
+    let mut c = Vec::new();
+    c.push(r.commit_files(
+        &[
+            ("services/payments/main.go", "package main // v1\n"),
+            (
+                "services/payments/Dockerfile",
+                "FROM golang:1.22\nUSER app\n",
+            ),
+            ("services/orders/main.go", "package main // v1\n"),
+            ("services/worker/job.go", "package main // v1\n"),
+            ("apps/web/index.ts", "export {}; // v1\n"),
+            ("cmd/cli/main.go", "package main // v1\n"),
+            ("libs/money/money.go", "package money // v1\n"),
+            ("README.md", "# mono\n"),
+        ],
+        "initial import",
+        "2024-03-01T00:00:00Z",
+    ));
+    for t in ["payments-v1.0.0", "orders/v1.0.0", "web-v1.0.0", "v1.0.0"] {
+        r.tag(t, &c[0]);
+    }
+    c.push(r.commit_files(
+        &[("services/payments/main.go", "package main // v2\n")],
+        "payments: retry card declines",
+        "2024-03-02T00:00:00Z",
+    ));
+    c.push(r.commit_files(
+        &[("services/orders/main.go", "package main // v2\n")],
+        "orders: paginate",
+        "2024-03-03T00:00:00Z",
+    ));
+    c.push(r.commit_files(
+        &[("libs/money/money.go", "package money // v2\n")],
+        "money: round half to even",
+        "2024-03-04T00:00:00Z",
+    ));
+    r.tag_annotated("payments-v1.1.0", &c[3], "2024-03-05T00:00:00Z");
+    c.push(r.commit_files(
+        &[("apps/web/index.ts", "export {}; // v2\n")],
+        "web: new header",
+        "2024-03-06T00:00:00Z",
+    ));
+    c.push(r.commit_files(
+        &[
+            ("services/payments/api.go", "package main // api\n"),
+            ("apps/web/client.ts", "export const api = 1;\n"),
+        ],
+        "payments API and its web client",
+        "2024-03-07T00:00:00Z",
+    ));
+    r.tag_annotated("orders/v1.1.0", &c[5], "2024-03-08T00:00:00Z");
+    r.tag_annotated("web-v1.1.0", &c[5], "2024-03-08T12:00:00Z");
+    c.push(r.commit_files(
+        &[("services/worker/job.go", "package main // v2\n")],
+        "worker: nightly job",
+        "2024-03-09T00:00:00Z",
+    ));
+    c.push(r.commit_files(
+        &[("cmd/cli/main.go", "package main // v2\n")],
+        "cli: --verbose",
+        "2024-03-09T06:00:00Z",
+    ));
+    r.tag_annotated("v1.1.0", &c[7], "2024-03-09T12:00:00Z");
+    let revert = format!(
+        "Revert \"payments: retry card declines\"\n\nThis reverts commit {}.",
+        c[1]
+    );
+    c.push(r.commit_files(
+        &[("services/payments/main.go", "package main // v1\n")],
+        &revert,
+        "2024-03-10T00:00:00Z",
+    ));
+    r.tag_annotated("payments-v1.2.0", &c[8], "2024-03-11T00:00:00Z");
+    r.tag_annotated("v1.2.0", &c[8], "2024-03-11T06:00:00Z");
+    (r, c)
+}
+
+/// The services of [`monorepo`] as configuration.
+pub const MONOREPO_SERVICES: &str = r#"
+[[repos.services]]
+name = "payments"
+paths = ["services/payments/**", "libs/money/**"]
+tag_pattern = '^payments-v\d+\.\d+\.\d+$'
+
+[[repos.services]]
+name = "orders"
+paths = ["services/orders/**", "libs/money/**"]
+tag_pattern = '^orders/v\d+\.\d+\.\d+$'
+
+[[repos.services]]
+name = "web"
+paths = ["apps/web/**"]
+tag_pattern = '^web-v\d+\.\d+\.\d+$'
+
+[[repos.services]]
+name = "worker"
+paths = ["services/worker/**"]
+
+[[repos.services]]
+name = "cli"
+paths = ["cmd/cli/**"]
+"#;

@@ -136,6 +136,7 @@ fn repo_facts() -> impl Strategy<Value = RepoFacts> {
                         collection,
                         files: None,
                         deployment_search: None,
+                        services: None,
                     }
                 },
             )
@@ -222,6 +223,7 @@ fn seed_facts() -> RepoFacts {
         }),
         files: None,
         deployment_search: None,
+        services: None,
     }
 }
 

@@ -341,6 +341,7 @@ pub fn assemble(read: HostRead) -> RepoFacts {
         collection: Some(collection),
         files: None,
         deployment_search: None,
+        services: None,
     }
 }
 
