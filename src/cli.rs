@@ -229,11 +229,8 @@ fn init_logging() {
 }
 
 /// The filter `OPSMETER_LOG` asks for; when it cannot be read, `warn` and why.
-fn log_filter(
-    value: Option<&str>,
-) -> (tracing_subscriber::filter::Targets, Option<String>) {
-    let default =
-        tracing_subscriber::filter::Targets::new().with_default(tracing::Level::WARN);
+fn log_filter(value: Option<&str>) -> (tracing_subscriber::filter::Targets, Option<String>) {
+    let default = tracing_subscriber::filter::Targets::new().with_default(tracing::Level::WARN);
     let directives: Vec<&str> = value
         .unwrap_or("")
         .split(',')
