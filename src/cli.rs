@@ -206,14 +206,52 @@ fn dashboard_options(
     })
 }
 
+/// Logging to stderr, filtered by `OPSMETER_LOG` (default `warn`): a level
+/// (`debug`), targets with levels (`opsmeter=debug,gix=warn`), or both, comma-separated.
+/// Parsed with `filter::Targets` rather than `EnvFilter`: the latter pulls in
+/// regex-automata's DFA builder, which then runs for every regular expression the
+/// process compiles (syntect's grammars included) and cost ~20 % of a handbook build.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("OPSMETER_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .event_format(Plain)
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let (filter, problem) = log_filter(std::env::var("OPSMETER_LOG").ok().as_deref());
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .event_format(Plain),
+        )
+        .with(filter)
         .init();
+    if let Some(problem) = problem {
+        tracing::warn!("{problem}");
+    }
+}
+
+/// The filter `OPSMETER_LOG` asks for; when it cannot be read, `warn` and why.
+fn log_filter(value: Option<&str>) -> (tracing_subscriber::filter::Targets, Option<String>) {
+    let default = tracing_subscriber::filter::Targets::new().with_default(tracing::Level::WARN);
+    let directives: Vec<&str> = value
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    if directives.is_empty() {
+        return (default, None);
+    }
+    match directives.join(",").parse() {
+        Ok(filter) => (filter, None),
+        Err(e) => (
+            default,
+            Some(format!(
+                "OPSMETER_LOG={:?} is not a log filter ({e}); expected a level \
+                 (error, warn, info, debug, trace, off) or target=level pairs separated by \
+                 commas, e.g. `debug` or `opsmeter=debug,gix=warn`; logging warnings only",
+                value.unwrap_or("")
+            )),
+        ),
+    }
 }
 
 /// Log lines as a user reads them: `warning: …` and `error: …`, like the
@@ -254,5 +292,57 @@ fn report(e: &anyhow::Error) {
     eprintln!("error: {e}");
     for cause in e.chain().skip(1) {
         eprintln!("  caused by: {cause}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+    use tracing::Level;
+
+    #[test]
+    fn unset_or_empty_log_filter_shows_warnings_only() {
+        for value in [None, Some(""), Some(" , ")] {
+            let (f, problem) = log_filter(value);
+            assert!(problem.is_none(), "{value:?}");
+            assert!(f.would_enable("opsmeter::site", &Level::WARN));
+            assert!(!f.would_enable("opsmeter::site", &Level::INFO));
+        }
+    }
+
+    #[test]
+    fn a_bare_level_applies_to_every_target() {
+        let (f, problem) = log_filter(Some("debug"));
+        assert!(problem.is_none());
+        assert!(f.would_enable("opsmeter::site::build", &Level::DEBUG));
+        assert!(f.would_enable("gix_pack", &Level::DEBUG));
+        assert!(!f.would_enable("opsmeter", &Level::TRACE));
+        let (f, _) = log_filter(Some("DEBUG"));
+        assert!(f.would_enable("opsmeter", &Level::DEBUG));
+    }
+
+    #[test]
+    fn targets_with_levels_filter_by_module_prefix() {
+        let (f, problem) = log_filter(Some("warn, opsmeter::site=debug"));
+        assert!(problem.is_none());
+        assert!(f.would_enable("opsmeter::site::build", &Level::DEBUG));
+        assert!(!f.would_enable("opsmeter::collect", &Level::DEBUG));
+        assert!(f.would_enable("opsmeter::collect", &Level::WARN));
+        // A target alone, without a default: other targets log nothing.
+        let (f, _) = log_filter(Some("opsmeter=info"));
+        assert!(f.would_enable("opsmeter::cli", &Level::INFO));
+        assert!(!f.would_enable("hyper", &Level::ERROR));
+        let (f, _) = log_filter(Some("off"));
+        assert!(!f.would_enable("opsmeter", &Level::ERROR));
+    }
+
+    #[test]
+    fn a_filter_that_does_not_parse_falls_back_to_warnings_and_says_why() {
+        let (f, problem) = log_filter(Some("opsmeter=loud"));
+        let problem = problem.expect("a problem");
+        assert!(problem.starts_with("OPSMETER_LOG=\"opsmeter=loud\" is not a log filter"));
+        assert!(problem.contains("opsmeter=debug,gix=warn"), "{problem}");
+        assert!(f.would_enable("opsmeter", &Level::WARN));
+        assert!(!f.would_enable("opsmeter", &Level::INFO));
     }
 }

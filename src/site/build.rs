@@ -950,8 +950,12 @@ pub struct BuildOptions {
 }
 
 /// Loads, renders and writes a site. On any problem, nothing is written.
+/// Highlighted code is kept between builds (see [`highlight::load_stored`]).
 pub fn build(opts: &BuildOptions) -> Result<Summary> {
-    build_reusing(opts, None).map(|(summary, _)| summary)
+    highlight::load_stored(&opts.root);
+    let summary = build_reusing(opts, None)?.0;
+    highlight::save_stored(&opts.root);
+    Ok(summary)
 }
 
 /// As [`build`], reusing already assessed dashboards when given (`serve`

@@ -1,15 +1,22 @@
-//! Syntax highlighting of fenced code at build time, in pure Rust (syntect with
-//! fancy-regex). Output uses CSS classes so one stylesheet serves light and dark.
+//! Syntax highlighting of fenced code at build time (syntect, with the
+//! Oniguruma regex engine its grammars are written for: it compiles their
+//! patterns several times faster than fancy-regex, for the same HTML). Output
+//! uses CSS classes so one stylesheet serves light and dark.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+mod cache;
+
+use std::path::Path;
+use std::sync::OnceLock;
 
 use syntect::highlighting::ThemeSet;
 use syntect::html::{css_for_theme_with_class_style, ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
 
-const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+const CLASS_PREFIX: &str = "hl-";
+const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed {
+    prefix: CLASS_PREFIX,
+};
 
 fn syntax_set() -> &'static SyntaxSet {
     static SET: OnceLock<SyntaxSet> = OnceLock::new();
@@ -32,48 +39,54 @@ fn canonical_token(lang: &str) -> &str {
 
 /// Highlighted blocks already made, by (language, code): a handbook in two
 /// languages repeats each example once per translation, and `serve` rebuilds
-/// the same blocks on every edit. Bounded: emptied when it holds more than
-/// [`CACHE_BYTES`] of code and HTML.
-struct Cache {
-    blocks: HashMap<(String, String), Arc<str>>,
-    bytes: usize,
-}
-
-const CACHE_BYTES: usize = 64 << 20;
-
-fn cache() -> &'static Mutex<Cache> {
-    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
-    CACHE.get_or_init(|| {
-        Mutex::new(Cache {
-            blocks: HashMap::new(),
-            bytes: 0,
-        })
-    })
+/// the same blocks on every edit. Bounded (see [`cache::MAX_BYTES`]).
+fn blocks() -> &'static cache::Blocks {
+    static BLOCKS: OnceLock<cache::Blocks> = OnceLock::new();
+    BLOCKS.get_or_init(cache::Blocks::new)
 }
 
 /// Highlighted HTML for `code`: `<pre class="code" data-lang=…><code>…</code></pre>`.
 /// An unknown or empty language gives escaped plain text in the same frame.
-/// The same block is highlighted once per process (see [`Cache`]).
+/// The same block is highlighted once per process (see [`blocks`]).
 pub fn highlight(code: &str, lang: &str) -> String {
-    let key = (lang.to_string(), code.to_string());
-    if let Some(html) = cache()
-        .lock()
-        .ok()
-        .and_then(|c| c.blocks.get(&key).cloned())
-    {
-        return html.to_string();
+    blocks().get_or_make(lang, code, || highlight_uncached(code, lang))
+}
+
+/// Where `opsmeter build` keeps the highlighted blocks of a site between builds.
+pub const STORED_BLOCKS: &str = "data/cache/highlight.json";
+
+/// Takes the blocks the previous build of the site at `root` stored, so they
+/// are not highlighted again. A missing, unreadable or outdated file only
+/// means highlighting from scratch (said at debug level); a symbolic link on
+/// the way is not followed.
+pub fn load_stored(root: &Path) {
+    let path = root.join(STORED_BLOCKS);
+    if let Err(e) = crate::fsutil::refuse_links(root, &path) {
+        tracing::debug!("highlight cache not read: {e:#}");
+        return;
     }
-    let html = highlight_uncached(code, lang);
-    if let Ok(mut c) = cache().lock() {
-        let size = key.0.len() + key.1.len() + html.len();
-        if c.bytes + size > CACHE_BYTES {
-            c.blocks.clear();
-            c.bytes = 0;
-        }
-        c.bytes += size;
-        c.blocks.insert(key, Arc::from(html.as_str()));
+    match blocks().load(&path, &cache::store_key(CLASS_PREFIX)) {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!("took {n} highlighted code blocks from {STORED_BLOCKS}"),
+        Err(why) => tracing::debug!("{STORED_BLOCKS} not used: {why}; highlighting anew"),
     }
-    html
+}
+
+/// Stores the blocks highlighted since [`load_stored`] (only those: a block
+/// no page shows any more is dropped), unless the file holds them already.
+/// Failing to store is a warning, not a failed build.
+pub fn save_stored(root: &Path) {
+    let Some(bytes) = blocks().to_store(&cache::store_key(CLASS_PREFIX)) else {
+        return;
+    };
+    let path = root.join(STORED_BLOCKS);
+    match crate::fsutil::write_atomic_in(root, &path, &bytes) {
+        Ok(()) => tracing::debug!("stored highlighted code blocks in {STORED_BLOCKS}"),
+        Err(e) => tracing::warn!(
+            "could not store highlighted code in {}: {e:#}; the next build highlights it again",
+            path.display()
+        ),
+    }
 }
 
 fn highlight_uncached(code: &str, lang: &str) -> String {

@@ -4,7 +4,8 @@
 //! a two-character query such as 部署 or 灰度 then finds its pages.
 //! `themes/default/static/search.js` tokenizes queries the same way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
@@ -34,55 +35,82 @@ fn is_cjk(c: char) -> bool {
 /// Lowercase words of two or more letters, and CJK characters and character pairs.
 pub fn tokenize(text: &str) -> Vec<String> {
     let mut out = Vec::new();
+    for_each_token(text, &mut |t| out.push(t.to_string()));
+    out
+}
+
+/// Calls `emit` with each token of [`tokenize`], in the same order, without
+/// allocating a string per token (the index is built from every page's text).
+fn for_each_token(text: &str, emit: &mut impl FnMut(&str)) {
     let mut word = String::new();
     let mut run: Vec<char> = Vec::new();
-    let flush_word = |word: &mut String, out: &mut Vec<String>| {
-        if word.chars().count() >= 2 {
-            out.push(std::mem::take(word));
-        } else {
-            word.clear();
+    let flush_word = |word: &mut String, emit: &mut dyn FnMut(&str)| {
+        if word.chars().nth(1).is_some() {
+            emit(word);
         }
+        word.clear();
     };
-    let flush_run = |run: &mut Vec<char>, out: &mut Vec<String>| {
+    let flush_run = |run: &mut Vec<char>, emit: &mut dyn FnMut(&str)| {
+        let mut buf = [0u8; 8];
         for (i, c) in run.iter().enumerate() {
-            out.push(c.to_string());
+            let one = c.len_utf8();
+            c.encode_utf8(&mut buf);
+            emit(std::str::from_utf8(&buf[..one]).unwrap_or_default());
             if let Some(next) = run.get(i + 1) {
-                out.push(format!("{c}{next}"));
+                let two = one + next.len_utf8();
+                next.encode_utf8(&mut buf[one..]);
+                emit(std::str::from_utf8(&buf[..two]).unwrap_or_default());
             }
         }
         run.clear();
     };
-    for c in text.chars().flat_map(char::to_lowercase) {
+    let mut step = |c: char| {
         if is_cjk(c) {
-            flush_word(&mut word, &mut out);
+            flush_word(&mut word, emit);
             run.push(c);
         } else if c.is_alphanumeric() {
-            flush_run(&mut run, &mut out);
+            flush_run(&mut run, emit);
             word.push(c);
         } else {
-            flush_word(&mut word, &mut out);
-            flush_run(&mut run, &mut out);
+            flush_word(&mut word, emit);
+            flush_run(&mut run, emit);
+        }
+    };
+    for c in text.chars() {
+        if c.is_ascii() {
+            step(c.to_ascii_lowercase());
+        } else {
+            c.to_lowercase().for_each(&mut step);
         }
     }
-    flush_word(&mut word, &mut out);
-    flush_run(&mut run, &mut out);
-    out
+    flush_word(&mut word, emit);
+    flush_run(&mut run, emit);
 }
 
 /// Text content of rendered HTML: tags dropped, common entities decoded.
+/// Each `<` becomes a space (so words of adjacent elements stay apart) and
+/// starts a tag that the next `>` ends; a stray `>` is dropped.
 pub fn html_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
     let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
-                out.push(' ');
-            }
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
+    let mut rest = html;
+    while let Some(at) = rest.find(['<', '>']) {
+        if !in_tag {
+            out.push_str(&rest[..at]);
         }
+        if rest.as_bytes()[at] == b'<' {
+            in_tag = true;
+            out.push(' ');
+        } else {
+            in_tag = false;
+        }
+        rest = &rest[at + 1..];
+    }
+    if !in_tag {
+        out.push_str(rest);
+    }
+    if !out.contains('&') {
+        return out;
     }
     out.replace("&amp;", "&")
         .replace("&lt;", "<")
@@ -96,22 +124,28 @@ pub fn build<'a>(
     pages: impl Iterator<Item = (&'a str, String, Option<&'a str>, &'a str)>,
 ) -> Index {
     let mut docs = Vec::new();
-    let mut index: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    // Filled in page order, so each list is ascending and a page already
+    // recorded for a token is its last entry; sorted by token once at the end.
+    let mut index: HashMap<String, Vec<u32>, BuildHasherDefault<TokenHasher>> =
+        HashMap::with_capacity_and_hasher(4096, Default::default());
     for (n, (title, url, description, html)) in pages.enumerate() {
+        let n = n as u32;
         let text = html_text(html);
-        let mut tokens = tokenize(title);
-        tokens.extend(tokenize(&text));
-        tokens.sort();
-        tokens.dedup();
-        for t in tokens {
-            index.entry(t).or_default().push(n as u32);
-        }
+        let mut record = |t: &str| match index.get_mut(t) {
+            Some(list) => {
+                if list.last() != Some(&n) {
+                    list.push(n);
+                }
+            }
+            None => {
+                index.insert(t.to_string(), vec![n]);
+            }
+        };
+        for_each_token(title, &mut record);
+        for_each_token(&text, &mut record);
         let snippet = match description {
             Some(d) if !d.is_empty() => d.to_string(),
-            _ => {
-                let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                collapsed.chars().take(160).collect()
-            }
+            _ => snippet_of(&text),
         };
         docs.push(Doc {
             t: title.to_string(),
@@ -119,7 +153,60 @@ pub fn build<'a>(
             s: snippet,
         });
     }
-    Index { docs, index }
+    Index {
+        docs,
+        index: index.into_iter().collect(),
+    }
+}
+
+/// The first [`SNIPPET_CHARS`] characters of the text with its whitespace
+/// collapsed to single spaces.
+fn snippet_of(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = 0;
+    for word in text.split_whitespace() {
+        if chars >= SNIPPET_CHARS {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+            chars += 1;
+        }
+        out.push_str(word);
+        chars += word.chars().count();
+    }
+    out.chars().take(SNIPPET_CHARS).collect()
+}
+
+const SNIPPET_CHARS: usize = 160;
+
+/// A fast hash for the tokens of the site's own pages (FxHash's mixing: a
+/// rotate, a xor and a multiply per 8 bytes): the index hashes every token
+/// occurrence, two per character of Chinese text, and SipHash's resistance to
+/// chosen keys buys nothing against the site's own content.
+#[derive(Default)]
+struct TokenHasher(u64);
+
+impl Hasher for TokenHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl TokenHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
 }
 
 #[cfg(test)]
@@ -158,5 +245,61 @@ mod tests {
         assert_eq!(idx.index["api"], vec![1]);
         assert_eq!(idx.docs[1].s, "Unit tests");
         assert_eq!(idx.docs[0].s, "先把新版本部署到一小部分服务器。");
+    }
+
+    #[test]
+    fn each_token_lists_the_pages_that_contain_it_once_in_page_order() {
+        let pages = [
+            ("Deploy 部署", "<p>deploy deploy &amp; 部署 again</p>"),
+            ("Other", "<p>nothing in common</p>"),
+            ("Again", "<pre>deploy</pre><p>部署策略 again AGAIN</p>"),
+        ];
+        let idx = build(
+            pages
+                .iter()
+                .enumerate()
+                .map(|(i, (t, h))| (*t, format!("/{i}/"), None, *h)),
+        );
+        assert_eq!(idx.index["deploy"], vec![0, 2]);
+        assert_eq!(idx.index["部署"], vec![0, 2]);
+        assert_eq!(idx.index["again"], vec![0, 2]);
+        assert_eq!(idx.index["策略"], vec![2]);
+        assert_eq!(idx.index["common"], vec![1]);
+        assert!(!idx.index.contains_key("&"));
+        // Every token of every page, and nothing else.
+        let mut expected: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for (n, (t, h)) in pages.iter().enumerate() {
+            let mut tokens = tokenize(t);
+            tokens.extend(tokenize(&html_text(h)));
+            tokens.sort();
+            tokens.dedup();
+            for t in tokens {
+                expected.entry(t).or_default().push(n as u32);
+            }
+        }
+        assert_eq!(idx.index, expected);
+    }
+
+    #[test]
+    fn the_snippet_is_the_first_160_characters_with_whitespace_collapsed() {
+        let text = format!(
+            "  one\n\n two\t{}  {} tail",
+            "x".repeat(150),
+            "y".repeat(20)
+        );
+        let s = snippet_of(&text);
+        assert_eq!(s.chars().count(), 160);
+        assert_eq!(s, format!("one two {}{}", "x".repeat(150), " y"));
+        assert_eq!(snippet_of(" 短 文 "), "短 文");
+        assert_eq!(snippet_of(""), "");
+    }
+
+    #[test]
+    fn html_text_drops_tags_and_stray_closers_and_decodes_entities() {
+        assert_eq!(html_text("<p>a<b>b</b></p>"), " a b  ");
+        assert_eq!(html_text("x > y <i a=\"<\">z"), "x  y   z");
+        assert_eq!(html_text("&amp;lt; &quot;部署&#39;"), "< \"部署'");
+        assert_eq!(html_text("open <tag never closed"), "open  ");
+        assert_eq!(tokenize("ÀB Ǆx"), vec!["àb", "ǆx"]);
     }
 }
