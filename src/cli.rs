@@ -86,9 +86,10 @@ pub enum Command {
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
     },
-    /// Build the site into a temporary folder and serve it with live reload:
-    /// edits to content, templates, static files, data or opsmeter.toml rebuild
-    /// and reload open pages; a failed rebuild shows its error in the browser.
+    /// Build the site in memory and serve it with live reload (nothing is
+    /// written): an edit to content, templates, static files, data or
+    /// opsmeter.toml rebuilds what it affects and reloads open pages; a failed
+    /// rebuild shows its error in the browser and the last good site stays served.
     Serve {
         /// Address to listen on. Anything but loopback is reachable from other machines.
         #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
