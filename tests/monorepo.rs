@@ -181,22 +181,24 @@ fn each_service_has_hand_worked_metrics() {
     // Independence. Commits authored in the window touching a service: c1
     // {payments}, c2 {orders}, c3 {payments, orders}, c4 {web}, c5 {payments,
     // web}, c6 {worker}, c6b {cli}, c7 {payments}: 2 of 8 touch several = 0.25.
-    // Deployments of the window shipping a service: payments-v1.1.0,
-    // payments-v1.2.0, orders/v1.1.0, web-v1.1.0 (one service each) and v1.1.0
-    // (worker and cli): 4 of 5 = 0.8.
+    // Releases of the window shipping a service (deployments of one commit are
+    // one release): payments-v1.1.0 (c3) and payments-v1.2.0 (c7) ship one
+    // service each; orders/v1.1.0 and web-v1.1.0 are both cut on c5 (orders and
+    // web ship together), v1.1.0 on c6b ships worker and cli; v1.2.0 on c7
+    // ships no change of worker or cli. 2 of 4 = 0.5.
     assert_eq!(
         r["independence"],
         json!({
             "cross_service_change_share": 0.25,
-            "single_service_deployment_share": 0.8,
+            "single_service_deployment_share": 0.5,
             "coupled_pairs": [
                 {"services": ["orders", "payments"], "changes": 1},
                 {"services": ["payments", "web"], "changes": 1}
             ],
             "changes_touching_services": 8,
             "changes_touching_several": 2,
-            "deployments_shipping_services": 5,
-            "deployments_shipping_one": 4
+            "deployments_shipping_services": 4,
+            "deployments_shipping_one": 2
         })
     );
 

@@ -6,9 +6,12 @@
 //!   the share that touch more than one.
 //! - `single_service_deployment_share`: of the deployments in the window that
 //!   ship at least one service's change (a deployment ships service S when it
-//!   is one of S's deployments and ships one of S's changes; the same
-//!   deployment of the repository serving several services counts once), the
-//!   share that ship exactly one service.
+//!   is one of S's deployments and ships one of S's changes), the share that
+//!   ship exactly one service. Deployments of the same commit are one release:
+//!   the repository's deployment serving several services, and also the tags
+//!   `sdk/v1.4.0` and `trace/v1.4.0` cut on one commit (services released in
+//!   lockstep ship together, whatever their tags are called). Without a commit
+//!   (events rows without a sha), a deployment is its time and reference.
 //! - `coupled_pairs`: for each pair of services, the number of those commits
 //!   touching both; pairs that never change together are left out; sorted by
 //!   count (descending), then by names.
@@ -43,6 +46,13 @@ pub struct CoupledPair {
     pub changes: usize,
 }
 
+/// What makes two services' deployments one release.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Release<'a> {
+    Commit([u8; 20]),
+    Named(i64, &'a str),
+}
+
 /// `outcomes[k]` are the outcomes of service `k`'s deployments
 /// ([`super::outcomes`] of its facts).
 pub fn independence(
@@ -70,8 +80,8 @@ pub fn independence(
             }
         }
     }
-    // (time, ref) -> the services it ships.
-    let mut shipping: BTreeMap<(i64, &str), Vec<usize>> = BTreeMap::new();
+    // The release (its commit, else its time and reference) -> the services it ships.
+    let mut shipping: BTreeMap<Release<'_>, Vec<usize>> = BTreeMap::new();
     for (k, s) in sv.services.iter().enumerate() {
         for (i, d) in s.facts.deployments.iter().enumerate() {
             let ships = outcomes
@@ -79,9 +89,11 @@ pub fn independence(
                 .and_then(|o| o.get(i))
                 .is_some_and(|o| o.change_count > 0);
             if ships && window.contains(d.time) {
-                let list = shipping
-                    .entry((d.time.timestamp(), d.reference.as_str()))
-                    .or_default();
+                let release = match &d.sha {
+                    Some(sha) => Release::Commit(sha.0),
+                    None => Release::Named(d.time.timestamp(), d.reference.as_str()),
+                };
+                let list = shipping.entry(release).or_default();
                 if !list.contains(&k) {
                     list.push(k);
                 }
@@ -126,14 +138,21 @@ mod tests {
     }
 
     fn service(name: &str, deps: &[(&str, &str)]) -> ServiceFacts {
+        service_at(
+            name,
+            &deps.iter().map(|&(r, t)| (r, t, None)).collect::<Vec<_>>(),
+        )
+    }
+
+    fn service_at(name: &str, deps: &[(&str, &str, Option<u8>)]) -> ServiceFacts {
         ServiceFacts {
             name: name.into(),
             facts: RepoFacts {
                 deployments: deps
                     .iter()
-                    .map(|(r, time)| Deployment {
+                    .map(|(r, time, commit)| Deployment {
                         reference: r.to_string(),
-                        sha: None,
+                        sha: commit.map(|c| Sha([c; 20])),
                         time: t(time),
                         source: DeploymentSource::Tag,
                         status: DeploymentStatus::Success,
@@ -217,6 +236,42 @@ mod tests {
             pairs,
             [("api", "web", 2), ("api", "auth", 1), ("auth", "web", 1)]
         );
+    }
+
+    #[test]
+    fn tags_of_several_services_on_one_commit_are_one_release() {
+        let window = Window {
+            since: t("2024-01-01T00:00:00Z"),
+            until: t("2024-02-01T00:00:00Z"),
+        };
+        // sdk/v1 and trace/v1 are cut on commit 1 a minute apart (lockstep);
+        // sdk/v2 alone on commit 2; trace/v2 on commit 3.
+        let sv = ServicesFacts {
+            services: vec![
+                service_at(
+                    "sdk",
+                    &[
+                        ("sdk/v1", "2024-01-02T00:00:00Z", Some(1)),
+                        ("sdk/v2", "2024-01-09T00:00:00Z", Some(2)),
+                    ],
+                ),
+                service_at(
+                    "trace",
+                    &[
+                        ("trace/v1", "2024-01-02T00:01:00Z", Some(1)),
+                        ("trace/v2", "2024-01-20T00:00:00Z", Some(3)),
+                    ],
+                ),
+            ],
+            ..ServicesFacts::default()
+        };
+        let outcomes = vec![shipped(&[1, 1]), shipped(&[2, 1])];
+        let ind = independence(&sv, &outcomes, &window);
+        // Releases: commit 1 (sdk and trace), commit 2 (sdk), commit 3 (trace):
+        // 2 of 3 ship one service.
+        assert_eq!(ind.deployments_shipping_services, 3);
+        assert_eq!(ind.deployments_shipping_one, 2);
+        assert_eq!(ind.single_service_deployment_share, Some(0.6667));
     }
 
     #[test]
