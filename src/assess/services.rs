@@ -118,14 +118,15 @@ pub fn assess_services(sv: &ServicesFacts, cx: RepoContext<'_>) -> ServicesAsses
     let mut services = Vec::new();
     for s in &sv.services {
         let own = own_paths(&s.paths);
-        let keep = |p: &str| own.is_match(p) || shared.is_match(p);
+        let own = |p: &str| own.as_ref().is_some_and(|o| o.is_match(p));
+        let keep = |p: &str| own(p) || shared.is_match(p);
         let root = cx.files.root.clone();
         let reports: Vec<CoverageReport> = cx
             .coverage_reports
             .iter()
             .filter(|r| {
                 let rel = r.path.strip_prefix(&root).unwrap_or(&r.path);
-                own.is_match(rel.to_string_lossy().replace('\\', "/"))
+                own(&rel.to_string_lossy().replace('\\', "/"))
             })
             .cloned()
             .collect();
@@ -185,15 +186,9 @@ pub fn assess_services(sv: &ServicesFacts, cx: RepoContext<'_>) -> ServicesAsses
     }
 }
 
-/// A service's own globs, as the history pass matches them.
-fn own_paths(paths: &[String]) -> globset::GlobSet {
-    let mut b = globset::GlobSetBuilder::new();
-    for p in paths {
-        if let Ok(g) = crate::config::services::service_glob(p) {
-            b.add(g);
-        }
-    }
-    b.build().unwrap_or_else(|_| globset::GlobSet::empty())
+/// A service's own paths, as the history pass matches them.
+fn own_paths(paths: &[String]) -> Option<crate::config::services::PathSet> {
+    crate::config::services::PathSet::new(paths).ok()
 }
 
 fn not_measured(s: &ServiceFacts, why: &str) -> ServiceReport {

@@ -249,16 +249,23 @@ fn write_services(
     services: &[crate::assess::services::ServiceReport],
     independence: Option<&crate::metrics::independence::Independence>,
 ) -> Result<()> {
+    // The name column fits the longest name (nested modules have long ones).
+    let w = services
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(24);
     writeln!(
         out,
-        "  {:<24} {:>11} {:>10} {:>16} {:>8}  level",
+        "  {:<w$} {:>11} {:>10} {:>16} {:>8}  level",
         "service", "deployments", "per week", "lead time (med)", "failure"
     )?;
     for s in services {
         let Some(d) = &s.dora else {
             writeln!(
                 out,
-                "  {:<24} not measured: {}",
+                "  {:<w$} not measured: {}",
                 s.name,
                 s.reason.as_deref().unwrap_or_default()
             )?;
@@ -267,7 +274,7 @@ fn write_services(
         let overall = model::overall(&s.areas);
         writeln!(
             out,
-            "  {:<24} {:>11} {:>10.2} {:>16} {:>8}  {}",
+            "  {:<w$} {:>11} {:>10.2} {:>16} {:>8}  {}",
             s.name,
             d.deployment_count,
             d.deployments_per_week,

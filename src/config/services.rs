@@ -84,24 +84,12 @@ impl<'de> Deserialize<'de> for Services {
     }
 }
 
-/// `paths`: at least one glob, each valid (globset syntax, `**` across folders).
+/// `paths`: at least one glob, each valid (globset syntax, `**` across folders);
+/// a glob starting with `!` takes files back out (`"!sdk/metric/**"`), and at
+/// least one must not.
 fn path_globs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let globs = Vec::<String>::deserialize(d)?;
-    if globs.is_empty() {
-        return Err(serde::de::Error::custom(
-            "paths must list at least one glob, like \"services/payments/**\"",
-        ));
-    }
-    for g in &globs {
-        if g.trim().is_empty() {
-            return Err(serde::de::Error::custom("paths: a glob must not be empty"));
-        }
-        if let Err(e) = service_glob(g) {
-            return Err(serde::de::Error::custom(format!(
-                "paths: {g:?} is not a valid glob: {e}"
-            )));
-        }
-    }
+    PathSet::new(&globs).map_err(serde::de::Error::custom)?;
     Ok(globs)
 }
 
@@ -111,6 +99,53 @@ pub fn service_glob(glob: &str) -> Result<globset::Glob, globset::Error> {
     globset::GlobBuilder::new(glob.trim_start_matches('/'))
         .literal_separator(true)
         .build()
+}
+
+/// A service's `paths` compiled: a file is the service's when it matches one
+/// of the globs and none of the `!` globs (as in `.gitignore` and CODEOWNERS,
+/// where `!` also takes files back out; here order does not matter). The one
+/// reading of `paths` the history pass, the probes' view and CODEOWNERS share.
+#[derive(Debug, Clone)]
+pub struct PathSet {
+    include: globset::GlobSet,
+    exclude: globset::GlobSet,
+}
+
+impl PathSet {
+    pub fn new(globs: &[String]) -> Result<PathSet, String> {
+        let mut include = globset::GlobSetBuilder::new();
+        let mut exclude = globset::GlobSetBuilder::new();
+        let mut included = 0;
+        for g in globs {
+            let (set, glob) = match g.strip_prefix('!') {
+                Some(rest) => (&mut exclude, rest),
+                None => {
+                    included += 1;
+                    (&mut include, g.as_str())
+                }
+            };
+            if glob.trim().is_empty() {
+                return Err("paths: a glob must not be empty".to_string());
+            }
+            set.add(
+                service_glob(glob).map_err(|e| format!("paths: {g:?} is not a valid glob: {e}"))?,
+            );
+        }
+        if included == 0 {
+            return Err(
+                "paths must list at least one glob that is not an exclusion, like \"services/payments/**\""
+                    .to_string(),
+            );
+        }
+        Ok(PathSet {
+            include: include.build().map_err(|e| format!("paths: {e}"))?,
+            exclude: exclude.build().map_err(|e| format!("paths: {e}"))?,
+        })
+    }
+
+    pub fn is_match(&self, path: &str) -> bool {
+        self.include.is_match(path) && !self.exclude.is_match(path)
+    }
 }
 
 /// Checks what one table cannot: names are well-formed and unique within the

@@ -66,7 +66,6 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use globset::{GlobBuilder, GlobSetBuilder};
 use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde::{Serialize, Serializer};
 
@@ -482,16 +481,8 @@ impl CodeOwners {
         globs: &[String],
         files: &[String],
     ) -> Result<ServiceOwners, String> {
-        let mut set = GlobSetBuilder::new();
-        for g in globs {
-            // As `[[repos.services]] paths` are read: from the root, `/` optional.
-            let glob = GlobBuilder::new(g.trim_start_matches('/'))
-                .literal_separator(true)
-                .build()
-                .map_err(|e| format!("glob {g:?}: {e}"))?;
-            set.add(glob);
-        }
-        let set = set.build().map_err(|e| format!("globs {globs:?}: {e}"))?;
+        // As `[[repos.services]] paths` are read: from the root, `/` optional, `!` excludes.
+        let set = crate::config::services::PathSet::new(globs)?;
         Ok(self.owners_of_files(files.iter().map(String::as_str).filter(|f| set.is_match(f))))
     }
 

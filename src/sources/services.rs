@@ -26,6 +26,9 @@ pub struct ServiceSet {
     globs: GlobSet,
     /// `owner[g]`: the service of glob number `g`.
     owner: Vec<u16>,
+    /// The `!` globs, which take files back out of their service.
+    excluded: GlobSet,
+    excluded_owner: Vec<u16>,
     /// The literal folder prefix of each glob (`services/payments/` of
     /// `services/payments/**`), or `None` when a glob can match anywhere: a
     /// folder outside every prefix cannot hold a service's file.
@@ -64,9 +67,19 @@ impl ServiceSet {
         );
         let mut builder = GlobSetBuilder::new();
         let mut owner = Vec::new();
+        let mut excluded = GlobSetBuilder::new();
+        let mut excluded_owner = Vec::new();
         let mut prefixes = Some(Vec::new());
         for (k, d) in defs.iter().enumerate() {
             for g in &d.paths {
+                if let Some(out) = g.strip_prefix('!') {
+                    excluded.add(
+                        service_glob(out)
+                            .with_context(|| format!("service {}: path glob {g:?}", d.name))?,
+                    );
+                    excluded_owner.push(k as u16);
+                    continue;
+                }
                 builder.add(
                     service_glob(g)
                         .with_context(|| format!("service {}: path glob {g:?}", d.name))?,
@@ -85,6 +98,10 @@ impl ServiceSet {
                 .build()
                 .context("compiling the services' path globs")?,
             owner,
+            excluded: excluded
+                .build()
+                .context("compiling the services' path globs")?,
+            excluded_owner,
             prefixes,
         })
     }
@@ -111,10 +128,18 @@ impl ServiceSet {
         self.defs.is_empty()
     }
 
-    /// The services (bits) whose paths match the file `path`.
+    /// The services (bits) whose paths match the file `path`: one of their
+    /// globs and none of their `!` globs.
     pub fn services_of(&self, path: &str, scratch: &mut Vec<usize>) -> u64 {
         self.globs.matches_into(path, scratch);
-        scratch.iter().fold(0u64, |m, &g| m | 1u64 << self.owner[g])
+        let mut bits = scratch.iter().fold(0u64, |m, &g| m | 1u64 << self.owner[g]);
+        if bits != 0 && !self.excluded_owner.is_empty() {
+            self.excluded.matches_into(path, scratch);
+            for &g in scratch.iter() {
+                bits &= !(1u64 << self.excluded_owner[g]);
+            }
+        }
+        bits
     }
 
     /// Whether the folder `dir` (ending in `/`) may hold a file of some service.
@@ -172,11 +197,12 @@ pub struct Proposed {
 }
 
 /// The service name a tag is prefixed with: `payments` of `payments-v1.2.0`,
-/// `payments/v1.2.0`, `payments@1.2.0` or `payments-1.2`.
+/// `payments/v1.2.0`, `payments@1.2.0` or `payments-1.2`; a folder path for
+/// the tags of Go's nested modules (`sdk/metric` of `sdk/metric/v1.2.0`).
 pub fn tag_prefix(tag: &str) -> Option<&str> {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
-        Regex::new(r"^([A-Za-z0-9][A-Za-z0-9._-]*?)[-/@]v?\d+(?:\.\d+)*$").expect("valid regex")
+        Regex::new(r"^([A-Za-z0-9][A-Za-z0-9._/-]*?)[-/@]v?\d+(?:\.\d+)*$").expect("valid regex")
     });
     re.captures(tag).and_then(|c| c.get(1)).map(|m| m.as_str())
 }
@@ -198,10 +224,17 @@ pub fn propose<'a>(
     paths: impl IntoIterator<Item = &'a str>,
 ) -> Proposed {
     let prefixes: BTreeSet<&str> = tags.into_iter().filter_map(tag_prefix).collect();
+    let paths: Vec<&str> = paths.into_iter().collect();
+    // Every folder holding a file (`a/`, `a/b/` of `a/b/c.go`).
+    let all_folders: BTreeSet<&str> = paths
+        .iter()
+        .flat_map(|p| p.match_indices('/').map(move |(i, _)| &p[..=i]))
+        .collect();
+    let has_folder = |folder: &str| all_folders.contains(folder);
     // name -> folders holding it, in SERVICE_ROOTS order then top level.
     let mut folders: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
     let mut top: BTreeSet<String> = BTreeSet::new();
-    for p in paths {
+    for p in paths.iter().copied() {
         let mut parts = p.split('/');
         let (Some(first), Some(second)) = (parts.next(), parts.next()) else {
             continue;
@@ -220,6 +253,22 @@ pub fn propose<'a>(
     }
     let mut out = Proposed::default();
     for prefix in &prefixes {
+        if prefix.contains('/') {
+            // A folder path (`sdk/metric` of `sdk/metric/v1.2.0`: Go's nested
+            // modules): the service is that folder, named with `-` for `/`.
+            let name = prefix.replace('/', "-");
+            let folder = format!("{prefix}/");
+            if has_folder(&folder) && crate::config::services::is_service_name(&name) {
+                out.services.push(Proposal {
+                    name,
+                    paths: vec![format!("{prefix}/**")],
+                    tag_pattern: Some(format!(r"^{}[-/@]v?\d+(\.\d+)*$", regex::escape(prefix))),
+                });
+            } else {
+                out.prefixes_without_folder.push(prefix.to_string());
+            }
+            continue;
+        }
         let folder = match folders.get(*prefix) {
             Some(list) => list.iter().min().map(|(_, f)| f.clone()),
             None if top.contains(*prefix) && !SERVICE_ROOTS.contains(prefix) => {
@@ -256,6 +305,27 @@ pub fn propose<'a>(
             tag_pattern: None,
         });
     }
+    // One name per service: a nested module's name may repeat a folder's.
+    let mut seen = BTreeSet::new();
+    out.services.retain(|p| seen.insert(p.name.clone()));
+    // A service inside another's folder (`sdk/metric` in `sdk`) is taken out
+    // of the outer one, as Go leaves a nested module out of its parent.
+    let folders_of: Vec<String> = out
+        .services
+        .iter()
+        .map(|p| p.paths[0].trim_end_matches("**").to_string())
+        .collect();
+    for (i, p) in out.services.iter_mut().enumerate() {
+        let outer = &folders_of[i];
+        let mut inner: Vec<&String> = folders_of
+            .iter()
+            .filter(|f| *f != outer && f.starts_with(outer.as_str()))
+            .collect();
+        inner.sort();
+        for f in inner {
+            p.paths.push(format!("!{f}**"));
+        }
+    }
     out.services.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
@@ -281,8 +351,8 @@ impl Proposed {
         }
         if !self.prefixes_without_folder.is_empty() {
             out.push_str(&format!(
-                "# tags prefixed {} name no folder under services/, apps/, cmd/, packages/ or the top level: \
-                 declare those services by hand\n",
+                "# tags prefixed {} name no folder of the tree (under services/, apps/, cmd/, packages/, \
+                 the top level, or the prefix's own path): declare those services by hand\n",
                 self.prefixes_without_folder.join(", ")
             ));
         }
@@ -322,6 +392,97 @@ mod tests {
         assert_eq!(tag_prefix("v1.2.0"), None);
         assert_eq!(tag_prefix("1.2.0"), None);
         assert_eq!(tag_prefix("payments-latest"), None);
+    }
+
+    #[test]
+    fn nested_module_tags_propose_folders_taken_out_of_their_parent() {
+        // The layout of Go's multi-module repositories (opentelemetry-go):
+        // `sdk/v1.2.0` is the module in `sdk/`, `sdk/metric/v0.4.0` the one in
+        // `sdk/metric/`, which the `sdk` module does not contain.
+        let tags = [
+            "v1.2.0",
+            "sdk/v1.2.0",
+            "sdk/metric/v0.4.0",
+            "exporters/otlp/otlptrace/v1.2.0",
+            "tools/v0.1.0",
+        ];
+        let paths = [
+            "go.mod",
+            "sdk/go.mod",
+            "sdk/resource/resource.go",
+            "sdk/metric/go.mod",
+            "sdk/metric/meter.go",
+            "exporters/otlp/otlptrace/go.mod",
+        ];
+        let p = propose(tags, paths);
+        let got: Vec<(&str, Vec<&str>, Option<&str>)> = p
+            .services
+            .iter()
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.paths.iter().map(String::as_str).collect(),
+                    s.tag_pattern.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "exporters-otlp-otlptrace",
+                    vec!["exporters/otlp/otlptrace/**"],
+                    Some(r"^exporters/otlp/otlptrace[-/@]v?\d+(\.\d+)*$")
+                ),
+                (
+                    "sdk",
+                    vec!["sdk/**", "!sdk/metric/**"],
+                    Some(r"^sdk[-/@]v?\d+(\.\d+)*$")
+                ),
+                (
+                    "sdk-metric",
+                    vec!["sdk/metric/**"],
+                    Some(r"^sdk/metric[-/@]v?\d+(\.\d+)*$")
+                ),
+            ]
+        );
+        // `tools/` holds no file: not proposed, and said so.
+        assert_eq!(p.prefixes_without_folder, ["tools"]);
+        // The outer service's tag pattern does not take the nested module's tags.
+        let sdk = Regex::new(got[1].2.unwrap()).unwrap();
+        assert!(sdk.is_match("sdk/v1.2.0"));
+        assert!(!sdk.is_match("sdk/metric/v0.4.0"));
+    }
+
+    #[test]
+    fn excluded_paths_take_files_out_of_their_service_only() {
+        let def = |name: &str, paths: &[&str]| ServiceDef {
+            name: name.into(),
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+            tag_pattern: None,
+            tags: None,
+        };
+        let set = ServiceSet::new(vec![
+            def("sdk", &["sdk/**", "!sdk/metric/**"]),
+            def("sdk-metric", &["sdk/metric/**"]),
+            def("all-go", &["**/*.go"]),
+        ])
+        .unwrap();
+        let mut scratch = Vec::new();
+        // bit 0 = sdk, 1 = sdk-metric, 2 = all-go
+        assert_eq!(set.services_of("sdk/trace/span.go", &mut scratch), 0b101);
+        assert_eq!(set.services_of("sdk/metric/meter.go", &mut scratch), 0b110);
+        assert_eq!(set.services_of("sdk/metric/go.mod", &mut scratch), 0b010);
+        assert_eq!(set.services_of("README.md", &mut scratch), 0);
+        // The same reading for the probes' view and CODEOWNERS.
+        let paths = crate::config::services::PathSet::new(&[
+            "sdk/**".to_string(),
+            "!sdk/metric/**".to_string(),
+        ])
+        .unwrap();
+        assert!(paths.is_match("sdk/trace/span.go"));
+        assert!(!paths.is_match("sdk/metric/meter.go"));
+        assert!(crate::config::services::PathSet::new(&["!sdk/**".to_string()]).is_err());
     }
 
     #[test]
