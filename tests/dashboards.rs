@@ -622,12 +622,26 @@ fn chinese_dashboards_say_every_word_of_ours_in_chinese() {
         report.contains("<span class=\"remediation\">怎么做：</span>"),
         "{report}"
     );
-    // Dates in the Chinese format; texts the assessment writes in English marked as such.
+    // Dates in the Chinese format; the assessment's own sentences (why a level could not be
+    // decided, evidence notes) in Chinese too, not marked as English.
     assert!(report.contains(">2024年1月1日</time>"), "{report}");
     assert!(
-        report.contains("<span lang=\"en\">level 2 could not be decided"),
+        report.contains(
+            "<span>第 2 级无法判定（flow.small-batches：没有带行数统计的已合并拉取请求\
+             （行数来自 GitHub；单纯的 git 历史没有评审单元））</span>"
+        ),
         "{report}"
     );
+    assert!(
+        report.contains("<span>最近 30 天内，除 main 外有 0 个活跃分支（至多 3 个）</span>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<span>tier.lead_time 为 高</span>"),
+        "{report}"
+    );
+    assert!(!report.contains("could not be decided"), "{report}");
+    assert!(!report.contains("no matching files"), "{report}");
     // Data stays data: the repository name, refs and probe ids as they are.
     assert!(report.contains("<h1 translate=\"no\">linear</h1>"));
     assert!(report.contains("<code translate=\"no\">v1.1.0</code>"));

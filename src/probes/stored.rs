@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use super::coverage::PROBE as COVERAGE_PROBE;
 use super::{Evidence, FileSource, Finding, Outcome, SourceKind};
 use crate::facts::{CoverageTotals, EvidenceRecord, ProbeRecord, ProbedFiles};
+use crate::message::{Message, MessageRecord};
 use crate::sources::coverage::{CoverageReport, Format};
 
 /// What to store of a probing: where the files were read, the findings and
@@ -25,7 +26,8 @@ pub fn record(
         },
         reference: source.reference.clone(),
         commit: source.commit.clone(),
-        description: source.description.clone(),
+        description: source.description.english(),
+        description_message: Some(source.description.record()),
         web_url,
         findings: findings
             .iter()
@@ -39,7 +41,8 @@ pub fn record(
                     .map(|e| EvidenceRecord {
                         path: e.path.clone(),
                         line: e.line,
-                        note: e.note.clone(),
+                        note: e.note.english(),
+                        message: Some(e.note.record()),
                     })
                     .collect(),
                 remediation: f.remediation.clone(),
@@ -73,7 +76,7 @@ pub fn source(p: &ProbedFiles) -> FileSource {
         },
         reference: p.reference.clone(),
         commit: p.commit.clone(),
-        description: p.description.clone(),
+        description: restored(&p.description, p.description_message.as_ref()),
     }
 }
 
@@ -98,7 +101,7 @@ pub fn findings(p: &ProbedFiles, extra: &[CoverageReport]) -> Vec<Finding> {
                 .map(|e| Evidence {
                     path: e.path.clone(),
                     line: e.line,
-                    note: e.note.clone(),
+                    note: restored(&e.note, e.message.as_ref()),
                 })
                 .collect(),
             remediation: f.remediation.clone(),
@@ -108,13 +111,22 @@ pub fn findings(p: &ProbedFiles, extra: &[CoverageReport]) -> Vec<Finding> {
     if !extra.is_empty() {
         let all = reports(p).into_iter().chain(extra.iter().cloned());
         let all: Vec<CoverageReport> = all.collect();
-        let pass = super::coverage::run(&super::RepoFiles::unavailable(&PathBuf::new(), ""), &all);
+        let none = super::RepoFiles::unavailable(&PathBuf::new(), Message::text(""));
+        let pass = super::coverage::run(&none, &all);
         match out.iter_mut().find(|f| f.probe == COVERAGE_PROBE.id) {
             Some(f) => *f = pass,
             None => out.push(pass),
         }
     }
     out
+}
+
+/// A stored sentence: its message when this version's catalogue knows it,
+/// else the English text as it was stored.
+fn restored(english: &str, record: Option<&MessageRecord>) -> Message {
+    record
+        .and_then(Message::from_record)
+        .unwrap_or_else(|| Message::text(english))
 }
 
 /// The coverage reports of the tree, as totals (no per-file detail).

@@ -9,6 +9,7 @@ use std::path::Path;
 use super::templates::theme_dir;
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
+use crate::message::Message;
 
 const EMBEDDED: &[(&str, &str)] = &[
     ("en", include_str!("../../themes/default/i18n/en.toml")),
@@ -104,13 +105,16 @@ impl<'a> Words<'a> {
         self.strings.get(key).map(String::as_str).unwrap_or(key)
     }
 
-    /// The string of `key` with each `{name}` replaced by its value.
+    /// The string of `key` with each `{name}` replaced by its value (in one
+    /// pass: a value's own braces stay as they are).
     pub fn fill(&self, key: &'a str, values: &[(&str, &str)]) -> String {
-        let mut text = self.get(key).to_string();
-        for (name, value) in values {
-            text = text.replace(&format!("{{{name}}}"), value);
-        }
-        text
+        crate::message::fill(self.get(key), values)
+    }
+
+    /// A sentence of the assessment ([`Message`]) in this language.
+    pub fn message(&self, m: &Message) -> String {
+        let strings = self.strings;
+        m.render(&|key| strings.get(key).map(String::as_str))
     }
 }
 
