@@ -423,4 +423,125 @@ mod tests {
         let text = Message::text("as it was");
         assert_eq!(Message::from_record(&text.record()), Some(text));
     }
+
+    fn catalogue(lang: &str) -> BTreeMap<String, String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("themes/default/i18n/{lang}.toml"));
+        toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn sources() -> Vec<(String, String)> {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        walkdir::WalkDir::new(&src)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
+            .map(|e| {
+                let text = std::fs::read_to_string(e.path()).unwrap();
+                (e.path().display().to_string(), text)
+            })
+            .collect()
+    }
+
+    /// The `msg!` invocations of `text`: (key, argument names), read by
+    /// splitting the macro's arguments at top-level commas.
+    fn invocations(text: &str) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        for (at, _) in text.match_indices("msg!(") {
+            let body = &text[at + "msg!(".len()..];
+            let (mut depth, mut in_str, mut escaped) = (0i32, false, false);
+            let mut parts = vec![String::new()];
+            for c in body.chars() {
+                if in_str {
+                    in_str = !(c == '"' && !escaped);
+                    escaped = c == '\\' && !escaped;
+                } else if c == '"' {
+                    in_str = true;
+                } else if "([{".contains(c) {
+                    depth += 1;
+                } else if ")]}".contains(c) {
+                    if depth == 0 {
+                        break;
+                    }
+                    depth -= 1;
+                } else if c == ',' && depth == 0 {
+                    parts.push(String::new());
+                    continue;
+                }
+                parts.last_mut().unwrap().push(c);
+            }
+            let key = parts[0].trim().trim_matches('"').to_string();
+            if !key.starts_with(PREFIX) {
+                continue; // the macro's own definition
+            }
+            let names = parts[1..]
+                .iter()
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| p.split('=').next().unwrap().trim().to_string())
+                .collect();
+            out.push((key, names));
+        }
+        out
+    }
+
+    #[test]
+    fn every_message_is_in_both_languages_with_the_same_placeholders() {
+        let en = catalogue("en");
+        let zh = catalogue("zh");
+        let keys: Vec<&String> = en.keys().filter(|k| k.starts_with(PREFIX)).collect();
+        assert!(keys.len() > 80, "{} message keys", keys.len());
+        for key in &keys {
+            let Some(chinese) = zh.get(*key) else {
+                panic!("`{key}` is not in i18n/zh.toml");
+            };
+            assert_eq!(
+                placeholders(chinese),
+                placeholders(&en[*key]),
+                "`{key}`: the Chinese sentence names other placeholders"
+            );
+            assert!(!chinese.trim().is_empty(), "`{key}` is empty in Chinese");
+        }
+        assert_eq!(
+            zh.keys().filter(|k| k.starts_with(PREFIX)).count(),
+            keys.len()
+        );
+    }
+
+    #[test]
+    fn every_message_used_in_code_exists_and_gets_its_arguments() {
+        let en = catalogue("en");
+        let literal = regex::Regex::new(r#""(msg_[a-z0-9_]+)""#).unwrap();
+        let mut used = std::collections::BTreeSet::new();
+        let mut calls = 0;
+        for (file, text) in sources() {
+            for c in literal.captures_iter(&text) {
+                // This file's tests name a key that does not exist on purpose.
+                if file.ends_with("message.rs") && !en.contains_key(&c[1]) {
+                    continue;
+                }
+                assert!(en.contains_key(&c[1]), "{file}: `{}` is not in i18n/en.toml", &c[1]);
+                used.insert(c[1].to_string());
+            }
+            for (key, mut names) in invocations(&text) {
+                if file.ends_with("message.rs") && !en.contains_key(&key) {
+                    continue; // the macro's documentation
+                }
+                let Some(sentence) = en.get(&key) else {
+                    panic!("{file}: msg!(\"{key}\") is not in i18n/en.toml");
+                };
+                names.sort();
+                assert_eq!(
+                    names,
+                    placeholders(sentence),
+                    "{file}: msg!(\"{key}\") must give exactly the placeholders of `{sentence}`"
+                );
+                calls += 1;
+            }
+        }
+        assert!(calls > 40, "found only {calls} msg! calls");
+        // No sentence of the catalogue is left unused.
+        for key in en.keys().filter(|k| k.starts_with(PREFIX)) {
+            assert!(used.contains(key), "`{key}` is in i18n/en.toml but no code uses it");
+        }
+    }
 }
