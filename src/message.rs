@@ -30,11 +30,25 @@ pub const PREFIX: &str = "msg_";
 /// A sentence of the catalogue with its arguments, or (key `""`) text that is
 /// not in the catalogue: English kept as it was written (findings stored by
 /// an older `collect`), shown as is and marked as English.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Message {
     pub key: &'static str,
     pub args: Vec<(&'static str, Arg)>,
 }
+
+/// The same sentence with the same arguments, whatever their order.
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.key == other.key
+            && self.args.len() == other.args.len()
+            && self
+                .args
+                .iter()
+                .all(|(n, a)| other.args.iter().any(|(m, b)| n == m && a == b))
+    }
+}
+
+impl Eq for Message {}
 
 /// An argument of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -453,7 +467,7 @@ mod tests {
             let mut parts = vec![String::new()];
             for c in body.chars() {
                 if in_str {
-                    in_str = !(c == '"' && !escaped);
+                    in_str = c != '"' || escaped;
                     escaped = c == '\\' && !escaped;
                 } else if c == '"' {
                     in_str = true;
@@ -519,7 +533,11 @@ mod tests {
                 if file.ends_with("message.rs") && !en.contains_key(&c[1]) {
                     continue;
                 }
-                assert!(en.contains_key(&c[1]), "{file}: `{}` is not in i18n/en.toml", &c[1]);
+                assert!(
+                    en.contains_key(&c[1]),
+                    "{file}: `{}` is not in i18n/en.toml",
+                    &c[1]
+                );
                 used.insert(c[1].to_string());
             }
             for (key, mut names) in invocations(&text) {
@@ -541,7 +559,10 @@ mod tests {
         assert!(calls > 40, "found only {calls} msg! calls");
         // No sentence of the catalogue is left unused.
         for key in en.keys().filter(|k| k.starts_with(PREFIX)) {
-            assert!(used.contains(key), "`{key}` is in i18n/en.toml but no code uses it");
+            assert!(
+                used.contains(key),
+                "`{key}` is in i18n/en.toml but no code uses it"
+            );
         }
     }
 }

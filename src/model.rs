@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::message::{Arg, Message};
 use crate::metrics::tiers::Tier;
-use crate::msg;
 use crate::metrics::Dora;
+use crate::msg;
 use crate::probes::{Finding, Outcome};
 
 /// The built-in copy of `data/model.toml`.
@@ -339,10 +339,7 @@ impl MetricValues {
             "dora.change_failure_rate" => num(d.change_failure_rate, NO_DEPLOYMENTS),
             "dora.rework_rate" => num(d.rework_rate, NO_DEPLOYMENTS),
             "tier.deployment_frequency" => tier(d.tiers.deployment_frequency, NO_DEPLOYMENTS),
-            "tier.lead_time" => tier(
-                d.tiers.lead_time,
-                "msg_no_change_reached_production",
-            ),
+            "tier.lead_time" => tier(d.tiers.lead_time, "msg_no_change_reached_production"),
             "tier.change_failure_rate" => tier(d.tiers.change_failure_rate, NO_DEPLOYMENTS),
             "tier.recovery_time" => match d.tiers.recovery_time {
                 Some(t) => Value::Tier(t),
@@ -558,7 +555,13 @@ fn undecided_reason(level: u8, unknown: &[(String, Message)]) -> Message {
     }
     let groups: Vec<Message> = groups
         .iter()
-        .map(|(whats, why)| msg!("msg_undecided_group", what = whats.join(", "), why = (*why).clone()))
+        .map(|(whats, why)| {
+            msg!(
+                "msg_undecided_group",
+                what = whats.join(", "),
+                why = (*why).clone()
+            )
+        })
         .collect();
     msg!("msg_undecided", level = level.to_string(), groups = groups)
 }
@@ -1052,7 +1055,10 @@ levels = [ { level = 1, requires = ["a.three"], next = "three" } ]
                 Message::new("msg_no_change_reached_production")
             )]
         );
-        assert_eq!(u[0].1.english(), "no change reached production in the window");
+        assert_eq!(
+            u[0].1.english(),
+            "no change reached production in the window"
+        );
         assert_eq!(
             note.english(),
             "tier.lead_time has no data: no change reached production in the window"
@@ -1063,7 +1069,10 @@ levels = [ { level = 1, requires = ["a.three"], next = "three" } ]
         assert_eq!(u[0].1.english(), "no deployment in the window");
         // A deployment failed and none recovered: recovery has no data (not vacuous).
         let (u, _) = unknown_because("tier.recovery_time >= high");
-        assert_eq!(u[0].1.english(), "no failed deployment recovered in the window");
+        assert_eq!(
+            u[0].1.english(),
+            "no failed deployment recovered in the window"
+        );
         // Values that exist still decide: 3 deployments, a third of them failed.
         assert!(matches!(
             check_metric(&condition("dora.deployment_count >= 1"), &metrics).0,

@@ -1013,6 +1013,13 @@ fn chinese_report_says_evidence_and_reasons_in_chinese_with_data_as_text() {
         format!("languages = [\"zh\", \"en\"]\n\n[[repos]]\nname = \"notes\"\npath = {dir:?}\n"),
     )
     .unwrap();
+    // The site rewords one sentence in Chinese: its theme strings are the catalogue.
+    std::fs::create_dir_all(site.path().join("i18n")).unwrap();
+    std::fs::write(
+        site.path().join("i18n/zh.toml"),
+        "msg_no_healthcheck = \"最后一个阶段缺少 HEALTHCHECK\"\n",
+    )
+    .unwrap();
     build(site.path(), "2024-01-01", "2024-02-01");
     let zh = read(site.path(), "zh/repos/notes/index.html");
     // The evidence note in Chinese, its argument escaped and its braces left as they are.
@@ -1025,6 +1032,10 @@ fn chinese_report_says_evidence_and_reasons_in_chinese_with_data_as_text() {
     assert!(!zh.contains("<script>alert"), "{zh}");
     assert!(
         zh.contains("<span>最终阶段没有 USER：容器以 root 身份运行</span>"),
+        "{zh}"
+    );
+    assert!(
+        zh.contains("<span>最后一个阶段缺少 HEALTHCHECK</span>"),
         "{zh}"
     );
     // Why a level could not be decided, in Chinese and not marked as English.
@@ -1045,7 +1056,9 @@ fn chinese_report_says_evidence_and_reasons_in_chinese_with_data_as_text() {
         "{en}"
     );
     assert!(
-        en.contains("<span>level 2 could not be decided (flow.small-batches: no merged pull requests"),
+        en.contains(
+            "<span>level 2 could not be decided (flow.small-batches: no merged pull requests"
+        ),
         "{en}"
     );
     assert!(!en.contains("没有"), "{en}");

@@ -301,7 +301,12 @@ fn a_bare_repository_whose_head_names_a_missing_branch_is_a_note() {
     );
     for f in probed(&files).findings {
         assert_eq!(f.outcome, Outcome::Unknown, "{}", f.probe);
-        assert_eq!(notes(&f.evidence), [(None, None, why.to_string())], "{}", f.probe);
+        assert_eq!(
+            notes(&f.evidence),
+            [(None, None, why.to_string())],
+            "{}",
+            f.probe
+        );
     }
 
     // Through `assess`: the table says it, and the report carries it.

@@ -21,8 +21,8 @@ use serde::Serialize;
 
 use crate::config::{Config, RepoSource};
 use crate::facts::RepoFacts;
-use crate::metrics::{self, format_time, Dora, MetricOptions, Outcome, Window};
 use crate::message::Message;
+use crate::metrics::{self, format_time, Dora, MetricOptions, Outcome, Window};
 use crate::model::{self, AreaScore, MetricValues, Model, PracticeScore};
 use crate::probes::coverage::Coverage;
 use crate::probes::{self, FileSource, Finding, RepoFiles};

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::files::RepoFiles;
 use super::{CodeProbe, Evidence, Finding, Outcome};
+use crate::diagnostics::Diagnostic;
 use crate::message::Message;
 use crate::msg;
-use crate::diagnostics::Diagnostic;
 use crate::sources::coverage::{self, CoverageReport};
 
 pub static PROBE: CodeProbe = CodeProbe {

@@ -13,9 +13,9 @@ use serde::Serialize;
 use walkdir::WalkDir;
 
 use super::listed::{BlobReader, ListedFile, ListedTree};
+use super::tree::{self, GitTree};
 use crate::message::Message;
 use crate::msg;
-use super::tree::{self, GitTree};
 
 /// Folders that hold other people's code or build output: never probed.
 pub const SKIPPED_DIRS: &[&str] = &[

@@ -5,10 +5,10 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{CodeProbe, Evidence, Finding, Outcome};
-use crate::message::{Arg, Message};
-use crate::msg;
 use crate::facts::RepoFacts;
+use crate::message::{Arg, Message};
 use crate::metrics::stats::median;
+use crate::msg;
 use crate::sources::git::GitRepo;
 
 pub static PROBES: [CodeProbe; 2] = [

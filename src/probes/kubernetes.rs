@@ -401,7 +401,11 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
                 f.push(Evidence::at(
                     w.path,
                     w.line,
-                    msg!("msg_workload_problems", workload = w.label(), problems = bad),
+                    msg!(
+                        "msg_workload_problems",
+                        workload = w.label(),
+                        problems = bad
+                    ),
                 ));
             }
             continue;

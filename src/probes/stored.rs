@@ -147,3 +147,49 @@ pub fn reports(p: &ProbedFiles) -> Vec<CoverageReport> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg;
+
+    fn finding(note: Message) -> Finding {
+        Finding {
+            probe: "containers.base-image-pinned".into(),
+            title: "t".into(),
+            outcome: Outcome::Fail,
+            evidence: vec![Evidence::at("Dockerfile", 1, note)],
+            remediation: "r".into(),
+            chapter: "c".into(),
+        }
+    }
+
+    #[test]
+    fn stored_findings_keep_their_messages_and_old_ones_their_english() {
+        let source = FileSource::host("GitHub", "main", &"a".repeat(40));
+        let note = msg!("msg_from_unpinned", image = "node:{image}");
+        let stored = record(&source, None, &[finding(note.clone())], &[]);
+        let json = serde_json::to_string(&stored).unwrap();
+        let back: ProbedFiles = serde_json::from_str(&json).unwrap();
+        // The English stays in the file for readers of the JSON.
+        assert_eq!(
+            back.findings[0].evidence[0].note,
+            "FROM node:{image} is not pinned to a version"
+        );
+        assert_eq!(findings(&back, &[])[0].evidence[0].note, note);
+        assert_eq!(self::source(&back).description, source.description);
+
+        // Facts stored before messages existed: the English text, as it was.
+        let mut old = back.clone();
+        old.findings[0].evidence[0].message = None;
+        old.description_message = None;
+        assert_eq!(
+            findings(&old, &[])[0].evidence[0].note,
+            Message::text("FROM node:{image} is not pinned to a version")
+        );
+        assert_eq!(
+            self::source(&old).description,
+            Message::text("GitHub tree of `main` at `aaaaaaa`")
+        );
+    }
+}

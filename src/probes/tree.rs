@@ -42,8 +42,9 @@ pub(crate) struct GitTree {
 pub(crate) fn resolve(repo: &gix::Repository, reference: Option<&str>) -> Result<Commit, Message> {
     match reference {
         Some(r) => {
-            let id = resolve_reference(repo, r)
-                .ok_or_else(|| msg!("msg_ref_not_found", reference = r, hint = branch_hint(repo)))?;
+            let id = resolve_reference(repo, r).ok_or_else(|| {
+                msg!("msg_ref_not_found", reference = r, hint = branch_hint(repo))
+            })?;
             Ok(Commit {
                 label: r.to_string(),
                 id: peel_to_commit(repo, id)

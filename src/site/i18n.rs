@@ -60,7 +60,10 @@ pub fn load(root: &Path, config: &Config) -> Result<Strings, Vec<Diagnostic>> {
             let shown = crate::diagnostics::display_path(root, &path);
             match crate::diagnostics::read_text(&path, &shown) {
                 Ok(text) => match parse(&text, &shown) {
-                    Ok(map) => layers.entry(lang.clone()).or_default().extend(map),
+                    Ok(map) => {
+                        problems.extend(check_messages(&map, &text, &shown));
+                        layers.entry(lang.clone()).or_default().extend(map);
+                    }
                     Err(d) => problems.push(d),
                 },
                 Err(d) => problems.push(d),
@@ -85,6 +88,63 @@ pub fn load(root: &Path, config: &Config) -> Result<Strings, Vec<Diagnostic>> {
         out.insert(lang.clone(), merged);
     }
     Ok(out)
+}
+
+/// A theme's or site's rewording of the assessment's sentences (`msg_…`)
+/// must name the same placeholders as the built-in sentence: one left out
+/// would drop its data from every report, an unknown one would show as
+/// `{name}`. A `msg_` key the catalogue does not have is a typo.
+fn check_messages(map: &BTreeMap<String, String>, text: &str, file: &Path) -> Vec<Diagnostic> {
+    let english = crate::message::english();
+    let line_of = |key: &str| {
+        text.lines()
+            .position(|l| {
+                l.trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map(|i| i + 1)
+    };
+    let mut problems = Vec::new();
+    for (key, own) in map
+        .iter()
+        .filter(|(k, _)| k.starts_with(crate::message::PREFIX))
+    {
+        let Some(builtin) = english.get(key) else {
+            problems.push(Diagnostic::new(
+                file,
+                line_of(key),
+                format!(
+                    "`{key}` is not a sentence of the assessment (no built-in string has this key)"
+                ),
+            ));
+            continue;
+        };
+        let want = crate::message::placeholders(builtin);
+        let got = crate::message::placeholders(own);
+        if want != got {
+            let names = |v: &[String]| {
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.iter()
+                        .map(|n| format!("{{{n}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            problems.push(Diagnostic::new(
+                file,
+                line_of(key),
+                format!(
+                    "`{key}` names the placeholders {}, expected those of the built-in sentence: {}",
+                    names(&got),
+                    names(&want)
+                ),
+            ));
+        }
+    }
+    problems
 }
 
 /// One language's theme strings, for text made in code (charts, dashboard
