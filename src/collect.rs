@@ -668,10 +668,10 @@ async fn probe_host<H: HostApi + 'static>(
             if StatusError::is(&e, &[403, 404, 409])
                 || e.to_string().contains("default branch") =>
         {
-            let why = format!(
-                "the files of the default branch could not be listed through the {} API: {}",
-                h.client.host,
-                h.client.scrub(&format!("{e:#}"))
+            let why = crate::msg!(
+                "msg_files_not_listed",
+                host = h.client.host.to_string(),
+                error = h.client.scrub(&format!("{e:#}"))
             );
             (RepoFiles::unavailable(Path::new("."), why), None)
         }

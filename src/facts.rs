@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::message::MessageRecord;
+
 /// A 20-byte commit id, kept compact (a repository may have millions of
 /// changes) and written as 40 hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -232,6 +234,10 @@ pub struct ProbedFiles {
     pub commit: Option<String>,
     /// In words: "GitHub tree of `main` at `1a2b3c4`", or why nothing was read.
     pub description: String,
+    /// The same as a message of the catalogue, so pages show it in their
+    /// language (absent in facts stored before it was kept: then the English).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description_message: Option<MessageRecord>,
     /// The repository's web page as the host gives it (links to files).
     #[serde(default)]
     pub web_url: Option<String>,
@@ -261,6 +267,9 @@ pub struct EvidenceRecord {
     pub line: Option<usize>,
     #[serde(default)]
     pub note: String,
+    /// The note as a message of the catalogue (see `ProbedFiles::description_message`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageRecord>,
 }
 
 /// A coverage report's totals, as stored.

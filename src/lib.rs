@@ -12,6 +12,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod facts;
 pub mod fsutil;
+pub mod message;
 pub mod metrics;
 pub mod model;
 pub mod output;

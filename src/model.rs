@@ -17,8 +17,10 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::message::{Arg, Message};
 use crate::metrics::tiers::Tier;
 use crate::metrics::Dora;
+use crate::msg;
 use crate::probes::{Finding, Outcome};
 
 /// The built-in copy of `data/model.toml`.
@@ -306,9 +308,9 @@ pub struct MetricValues {
 enum Value {
     Number(f64),
     Tier(Tier),
-    /// Holds trivially (recovery when nothing failed).
+    /// Holds trivially (recovery when nothing failed): why, as a message key.
     Vacuous(&'static str),
-    /// No data: why, in words.
+    /// No data: why, as a message key.
     Missing(&'static str),
 }
 
@@ -322,12 +324,12 @@ impl MetricValues {
                 "coverage.branch_rate" => self
                     .coverage_branch_rate
                     .map_or(Value::Missing(self.no_branches()), Value::Number),
-                _ => Value::Missing("no delivery facts were gathered"),
+                _ => Value::Missing("msg_no_delivery_facts"),
             };
         };
         let num = |v: Option<f64>, why| v.map_or(Value::Missing(why), Value::Number);
         let tier = |v: Option<Tier>, why| v.map_or(Value::Missing(why), Value::Tier);
-        const NO_DEPLOYMENTS: &str = "no deployment in the window";
+        const NO_DEPLOYMENTS: &str = "msg_no_deployment_in_window";
         match metric {
             "coverage.line_rate" => num(self.coverage_line_rate, NO_COVERAGE),
             "coverage.branch_rate" => num(self.coverage_branch_rate, self.no_branches()),
@@ -337,33 +339,30 @@ impl MetricValues {
             "dora.change_failure_rate" => num(d.change_failure_rate, NO_DEPLOYMENTS),
             "dora.rework_rate" => num(d.rework_rate, NO_DEPLOYMENTS),
             "tier.deployment_frequency" => tier(d.tiers.deployment_frequency, NO_DEPLOYMENTS),
-            "tier.lead_time" => tier(
-                d.tiers.lead_time,
-                "no change reached production in the window",
-            ),
+            "tier.lead_time" => tier(d.tiers.lead_time, "msg_no_change_reached_production"),
             "tier.change_failure_rate" => tier(d.tiers.change_failure_rate, NO_DEPLOYMENTS),
             "tier.recovery_time" => match d.tiers.recovery_time {
                 Some(t) => Value::Tier(t),
                 None if d.change_failure_rate == Some(0.0) => {
-                    Value::Vacuous("no failed deployments to recover from")
+                    Value::Vacuous("msg_no_failed_deployments")
                 }
                 None if d.change_failure_rate.is_none() => Value::Missing(NO_DEPLOYMENTS),
-                None => Value::Missing("no failed deployment recovered in the window"),
+                None => Value::Missing("msg_no_recovery_in_window"),
             },
-            _ => Value::Missing("opsmeter does not compute this metric"),
+            _ => Value::Missing("msg_metric_not_computed"),
         }
     }
 
     fn no_branches(&self) -> &'static str {
         if self.coverage_line_rate.is_some() {
-            "the coverage reports count no branches"
+            "msg_no_branches_counted"
         } else {
             NO_COVERAGE
         }
     }
 }
 
-const NO_COVERAGE: &str = "no coverage report was read";
+const NO_COVERAGE: &str = "msg_no_coverage_read";
 
 /// Evidence shown for a practice: a probe finding or a metric check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -373,7 +372,8 @@ pub struct PracticeEvidence {
     pub outcome: Outcome,
     pub path: Option<String>,
     pub line: Option<usize>,
-    pub note: String,
+    /// What was seen or measured, in the catalogue's words (English in the JSON).
+    pub note: Message,
 }
 
 /// Whether a practice has a level.
@@ -407,8 +407,9 @@ pub struct PracticeScore {
     pub next_step: Option<String>,
     /// Which requirements of the first undecided level could not be decided, and why:
     /// the reason a practice is not measured, or why a measured one is not known to be
-    /// higher. `None` when every level up to the first failure was decided.
-    pub reason: Option<String>,
+    /// higher. `None` when every level up to the first failure was decided. English in
+    /// the JSON.
+    pub reason: Option<Message>,
     pub evidence: Vec<PracticeEvidence>,
 }
 
@@ -484,7 +485,7 @@ pub fn evaluate(
 }
 
 /// Probes or metrics that could not be decided, each with why.
-type Undecided = Vec<(String, String)>;
+type Undecided = Vec<(String, Message)>;
 
 /// What the findings and metrics say about one requirement or one level.
 enum Decision {
@@ -524,22 +525,26 @@ fn probe_decision(findings: &[Finding], probe: &str) -> Decision {
                 let why = f
                     .evidence
                     .iter()
-                    .map(|e| e.note.as_str())
+                    .map(|e| &e.note)
                     .find(|n| !n.is_empty())
-                    .unwrap_or(&f.title);
-                Decision::Unknown(vec![(probe.to_string(), why.to_string())])
+                    .cloned()
+                    .unwrap_or_else(|| Message::text(&f.title));
+                Decision::Unknown(vec![(probe.to_string(), why)])
             }
         },
-        None => Decision::Unknown(vec![(probe.to_string(), "the probe did not run".into())]),
+        None => Decision::Unknown(vec![(
+            probe.to_string(),
+            Message::new("msg_probe_did_not_run"),
+        )]),
     }
 }
 
 /// "level 3 could not be decided (a.one, a.two: why; metric: why)": the undecided
 /// probes and metrics grouped by reason, in model order.
-fn undecided_reason(level: u8, unknown: &[(String, String)]) -> String {
-    let mut groups: Vec<(Vec<&str>, &str)> = Vec::new();
+fn undecided_reason(level: u8, unknown: &[(String, Message)]) -> Message {
+    let mut groups: Vec<(Vec<&str>, &Message)> = Vec::new();
     for (what, why) in unknown {
-        match groups.iter_mut().find(|(_, w)| *w == why.as_str()) {
+        match groups.iter_mut().find(|(_, w)| *w == why) {
             Some((whats, _)) => {
                 if !whats.contains(&what.as_str()) {
                     whats.push(what);
@@ -548,11 +553,17 @@ fn undecided_reason(level: u8, unknown: &[(String, String)]) -> String {
             None => groups.push((vec![what], why)),
         }
     }
-    let groups: Vec<String> = groups
+    let groups: Vec<Message> = groups
         .iter()
-        .map(|(whats, why)| format!("{}: {why}", whats.join(", ")))
+        .map(|(whats, why)| {
+            msg!(
+                "msg_undecided_group",
+                what = whats.join(", "),
+                why = (*why).clone()
+            )
+        })
         .collect();
-    format!("level {level} could not be decided ({})", groups.join("; "))
+    msg!("msg_undecided", level = level.to_string(), groups = groups)
 }
 
 fn evaluate_practice(
@@ -575,7 +586,7 @@ fn evaluate_practice(
                         outcome: f.outcome,
                         path: None,
                         line: None,
-                        note: f.title.clone(),
+                        note: Message::text(&f.title),
                     });
                 }
                 for e in f.evidence.iter().take(3) {
@@ -593,7 +604,7 @@ fn evaluate_practice(
                 outcome: Outcome::Unknown,
                 path: None,
                 line: None,
-                note: "the probe did not run".into(),
+                note: Message::new("msg_probe_did_not_run"),
             }),
         }
     };
@@ -727,7 +738,7 @@ fn evaluate_practice(
 
 /// A metric threshold: holds, does not hold, or cannot be decided because the metric has
 /// no data (a missing value is unknown, never a failure).
-fn check_metric(m: &MetricCondition, metrics: &MetricValues) -> (Decision, String) {
+fn check_metric(m: &MetricCondition, metrics: &MetricValues) -> (Decision, Message) {
     let decide = |holds: bool| {
         if holds {
             Decision::Pass
@@ -741,29 +752,49 @@ fn check_metric(m: &MetricCondition, metrics: &MetricValues) -> (Decision, Strin
                 Op::AtLeast => v >= t,
                 Op::AtMost => v <= t,
             };
-            (decide(holds), format!("{} is {}", m.metric, trim_number(v)))
+            (
+                decide(holds),
+                msg!("msg_metric_is", metric = &m.metric, value = trim_number(v)),
+            )
         }
         (Value::Tier(v), Threshold::Tier(t)) => {
             let holds = match m.op {
                 Op::AtLeast => v >= t,
                 Op::AtMost => v <= t,
             };
-            (decide(holds), format!("{} is {}", m.metric, v.as_str()))
+            (
+                decide(holds),
+                msg!("msg_metric_is", metric = &m.metric, value = tier_name(v)),
+            )
         }
-        (Value::Vacuous(why), _) => (Decision::Pass, why.to_string()),
+        (Value::Vacuous(why), _) => (Decision::Pass, Message::new(why)),
         (Value::Missing(why), _) => (
-            Decision::Unknown(vec![(m.metric.clone(), why.to_string())]),
-            format!("{} has no data: {why}", m.metric),
+            Decision::Unknown(vec![(m.metric.clone(), Message::new(why))]),
+            msg!(
+                "msg_metric_missing",
+                metric = &m.metric,
+                why = Message::new(why)
+            ),
         ),
         // The parser pairs number metrics with numbers and tier metrics with tiers.
         _ => (
             Decision::Unknown(vec![(
                 m.metric.clone(),
-                "the threshold does not fit the metric".into(),
+                Message::new("msg_threshold_mismatch"),
             )]),
-            format!("{} cannot be compared with this threshold", m.metric),
+            msg!("msg_metric_mismatch", metric = &m.metric),
         ),
     }
+}
+
+/// A tier as the theme names it (`tier_high`: "high" in English).
+fn tier_name(t: Tier) -> Arg {
+    Arg::Message(Message::new(match t {
+        Tier::Elite => "tier_elite",
+        Tier::High => "tier_high",
+        Tier::Medium => "tier_medium",
+        Tier::Low => "tier_low",
+    }))
 }
 
 fn trim_number(v: f64) -> String {
@@ -788,7 +819,7 @@ mod tests {
             probe: id.into(),
             title: id.into(),
             outcome,
-            evidence: vec![Evidence::at("f.yml", 3, "seen")],
+            evidence: vec![Evidence::at("f.yml", 3, Message::text("seen"))],
             remediation: String::new(),
             chapter: "c".into(),
         }
@@ -857,7 +888,7 @@ levels = [ { level = 1, requires = ["a.three"], next = "three" } ]
             probe: id.into(),
             title: id.into(),
             outcome: Outcome::Unknown,
-            evidence: vec![Evidence::note(why)],
+            evidence: vec![Evidence::note(Message::text(why))],
             remediation: String::new(),
             chapter: "c".into(),
         }
@@ -877,7 +908,7 @@ levels = [ { level = 1, requires = ["a.three"], next = "three" } ]
         assert_eq!(p.status, PracticeStatus::NotMeasured);
         assert!(p.applicable);
         assert_eq!(
-            p.reason.as_deref(),
+            p.reason.as_ref().map(Message::english).as_deref(),
             Some("level 1 could not be decided (a.one: a bare repository has no work tree to read files from)")
         );
         assert_eq!(p.next_step, None);
@@ -942,7 +973,7 @@ levels = [ { level = 1, requires = ["a.three"], next = "three" } ]
         assert_eq!(p.level, Some(2));
         assert_eq!(p.status, PracticeStatus::Measured);
         assert_eq!(
-            p.reason.as_deref(),
+            p.reason.as_ref().map(Message::english).as_deref(),
             Some("level 3 could not be decided (coverage.line_rate: no coverage report was read)")
         );
         assert_eq!(p.next_step.as_deref(), Some("cover"));
@@ -953,7 +984,7 @@ levels = [ { level = 1, requires = ["a.three"], next = "three" } ]
             .unwrap();
         assert_eq!(e.outcome, Outcome::Unknown);
         assert_eq!(
-            e.note,
+            e.note.english(),
             "coverage.line_rate has no data: no coverage report was read"
         );
         // An any-of list with a pass holds although another of its probes is unknown;
@@ -966,7 +997,7 @@ levels = [ { level = 1, requires = ["a.three"], next = "three" } ]
         let (practices, _) = evaluate(&m, &findings, &MetricValues::default());
         assert_eq!(practices[0].level, Some(1));
         assert_eq!(
-            practices[0].reason.as_deref(),
+            practices[0].reason.as_ref().map(Message::english).as_deref(),
             Some("level 2 could not be decided (a.three: a bare repository has no work tree to read files from)")
         );
     }
@@ -1021,20 +1052,27 @@ levels = [ { level = 1, requires = ["a.three"], next = "three" } ]
             u,
             vec![(
                 "tier.lead_time".to_string(),
-                "no change reached production in the window".to_string()
+                Message::new("msg_no_change_reached_production")
             )]
         );
         assert_eq!(
-            note,
+            u[0].1.english(),
+            "no change reached production in the window"
+        );
+        assert_eq!(
+            note.english(),
             "tier.lead_time has no data: no change reached production in the window"
         );
         let (u, _) = unknown_because("coverage.branch_rate >= 0.5");
-        assert_eq!(u[0].1, "no coverage report was read");
+        assert_eq!(u[0].1.english(), "no coverage report was read");
         let (u, _) = unknown_because("dora.rework_rate <= 0.1");
-        assert_eq!(u[0].1, "no deployment in the window");
+        assert_eq!(u[0].1.english(), "no deployment in the window");
         // A deployment failed and none recovered: recovery has no data (not vacuous).
         let (u, _) = unknown_because("tier.recovery_time >= high");
-        assert_eq!(u[0].1, "no failed deployment recovered in the window");
+        assert_eq!(
+            u[0].1.english(),
+            "no failed deployment recovered in the window"
+        );
         // Values that exist still decide: 3 deployments, a third of them failed.
         assert!(matches!(
             check_metric(&condition("dora.deployment_count >= 1"), &metrics).0,
@@ -1061,7 +1099,7 @@ levels = [ { level = 1, requires = ["a.three"], next = "three" } ]
             (Decision::Unknown(u), n) => (u, n),
             _ => panic!("decided without facts"),
         };
-        assert_eq!(u[0].1, "no delivery facts were gathered");
+        assert_eq!(u[0].1.english(), "no delivery facts were gathered");
     }
 
     /// Three areas: x has practices at 3 and 0 and one not measured; y one at 2 and one

@@ -622,12 +622,26 @@ fn chinese_dashboards_say_every_word_of_ours_in_chinese() {
         report.contains("<span class=\"remediation\">怎么做：</span>"),
         "{report}"
     );
-    // Dates in the Chinese format; texts the assessment writes in English marked as such.
+    // Dates in the Chinese format; the assessment's own sentences (why a level could not be
+    // decided, evidence notes) in Chinese too, not marked as English.
     assert!(report.contains(">2024年1月1日</time>"), "{report}");
     assert!(
-        report.contains("<span lang=\"en\">level 2 could not be decided"),
+        report.contains(
+            "<span>第 2 级无法判定（flow.small-batches：没有带行数统计的已合并拉取请求\
+             （行数来自 GitHub；单纯的 git 历史没有评审单元））</span>"
+        ),
         "{report}"
     );
+    assert!(
+        report.contains("<span>最近 30 天内，除 main 外有 0 个活跃分支（至多 3 个）</span>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<span>tier.lead_time 为 高</span>"),
+        "{report}"
+    );
+    assert!(!report.contains("could not be decided"), "{report}");
+    assert!(!report.contains("no matching files"), "{report}");
     // Data stays data: the repository name, refs and probe ids as they are.
     assert!(report.contains("<h1 translate=\"no\">linear</h1>"));
     assert!(report.contains("<code translate=\"no\">v1.1.0</code>"));
@@ -971,4 +985,81 @@ fn rates_are_ratios_shown_as_percentages() {
     );
     assert!(overview.contains("<td>6.3</td></tr>"), "{overview}");
     assert!(overview.contains("<td>50</td></tr>"), "{overview}");
+}
+
+/// A Chinese report page says the assessment's own sentences (evidence notes, why a level
+/// could not be decided) in Chinese, with the data inside them escaped and left as written:
+/// a `<script>` in an image name stays text, an `{image}` in it is not a placeholder.
+#[test]
+fn chinese_report_says_evidence_and_reasons_in_chinese_with_data_as_text() {
+    let dir = scratch("zh-notes");
+    let r = Repo::init(&dir);
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM evil/{image}/<script>alert(1)</script>:latest\n",
+    )
+    .unwrap();
+    r.git(&["add", "Dockerfile"], &[]);
+    r.git(
+        &["commit", "-q", "-m", "docker"],
+        &[
+            ("GIT_AUTHOR_DATE", "2024-01-06T00:00:00Z"),
+            ("GIT_COMMITTER_DATE", "2024-01-06T00:00:00Z"),
+        ],
+    );
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        format!("languages = [\"zh\", \"en\"]\n\n[[repos]]\nname = \"notes\"\npath = {dir:?}\n"),
+    )
+    .unwrap();
+    // The site rewords one sentence in Chinese: its theme strings are the catalogue.
+    std::fs::create_dir_all(site.path().join("i18n")).unwrap();
+    std::fs::write(
+        site.path().join("i18n/zh.toml"),
+        "msg_no_healthcheck = \"最后一个阶段缺少 HEALTHCHECK\"\n",
+    )
+    .unwrap();
+    build(site.path(), "2024-01-01", "2024-02-01");
+    let zh = read(site.path(), "zh/repos/notes/index.html");
+    // The evidence note in Chinese, its argument escaped and its braces left as they are.
+    assert!(
+        zh.contains(
+            "<span>FROM evil/{image}/&lt;script&gt;alert(1)&lt;/script&gt;:latest 没有固定版本</span>"
+        ),
+        "{zh}"
+    );
+    assert!(!zh.contains("<script>alert"), "{zh}");
+    assert!(
+        zh.contains("<span>最终阶段没有 USER：容器以 root 身份运行</span>"),
+        "{zh}"
+    );
+    assert!(
+        zh.contains("<span>最后一个阶段缺少 HEALTHCHECK</span>"),
+        "{zh}"
+    );
+    // Why a level could not be decided, in Chinese and not marked as English.
+    assert!(
+        zh.contains("<span>第 2 级无法判定（flow.small-batches：没有带行数统计的已合并拉取请求"),
+        "{zh}"
+    );
+    assert!(
+        zh.contains("<span>没有 CMD 或 ENTRYPOINT：沿用基础镜像的设置</span>"),
+        "{zh}"
+    );
+    // The English page keeps the English sentences, from the same catalogue.
+    let en = read(site.path(), "repos/notes/index.html");
+    assert!(
+        en.contains(
+            "<span>FROM evil/{image}/&lt;script&gt;alert(1)&lt;/script&gt;:latest is not pinned to a version</span>"
+        ),
+        "{en}"
+    );
+    assert!(
+        en.contains(
+            "<span>level 2 could not be decided (flow.small-batches: no merged pull requests"
+        ),
+        "{en}"
+    );
+    assert!(!en.contains("没有"), "{en}");
 }

@@ -17,7 +17,7 @@ fn outcome(findings: &[opsmeter::probes::Finding], id: &str) -> (Outcome, Vec<St
     let f = findings.iter().find(|f| f.probe == id).unwrap();
     (
         f.outcome,
-        f.evidence.iter().map(|e| e.note.clone()).collect(),
+        f.evidence.iter().map(|e| e.note.english()).collect(),
     )
 }
 

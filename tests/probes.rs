@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use opsmeter::message::Message;
 use opsmeter::probes::patterns::{Catalogue, BUILTIN};
 use opsmeter::probes::{coverage, known_ids, run_all, Evidence, Finding, Outcome, RepoFiles};
 use opsmeter::sources::coverage::DEFAULT_GLOBS;
@@ -91,7 +92,18 @@ fn probe_files(files: &[(&str, &str)]) -> Vec<Finding> {
 fn ev(findings: &[Finding], id: &str) -> (Outcome, Vec<Evidence>) {
     let found: Vec<&Finding> = findings.iter().filter(|f| f.probe == id).collect();
     assert_eq!(found.len(), 1, "probe {id} reports once");
-    (found[0].outcome, found[0].evidence.clone())
+    (found[0].outcome, shown(&found[0].evidence))
+}
+
+/// Evidence as `assess --json` shows it: each note as its English text.
+fn shown(evidence: &[Evidence]) -> Vec<Evidence> {
+    evidence
+        .iter()
+        .map(|e| Evidence {
+            note: Message::text(e.note.english()),
+            ..e.clone()
+        })
+        .collect()
 }
 
 /// Where each piece of evidence points.
@@ -103,25 +115,25 @@ fn locations(evidence: &[Evidence]) -> Vec<(Option<&str>, Option<usize>)> {
 }
 
 fn at(path: &str, line: usize, note: &str) -> Evidence {
-    Evidence::at(path, line, note)
+    Evidence::at(path, line, Message::text(note))
 }
 
 fn file(path: &str, note: &str) -> Evidence {
-    Evidence::file(path, note)
+    Evidence::file(path, Message::text(note))
 }
 
 fn note(note: &str) -> Evidence {
-    Evidence::note(note)
+    Evidence::note(Message::text(note))
 }
 
 /// A pattern probe's evidence: the first matching line of a file.
 fn matches(path: &str, line: usize, matched: &str) -> Evidence {
-    Evidence::at(path, line, format!("matches `{matched}`"))
+    at(path, line, &format!("matches `{matched}`"))
 }
 
 /// A file-presence probe's evidence.
 fn present(path: &str) -> Evidence {
-    Evidence::file(path, "present")
+    file(path, "present")
 }
 
 // ---------------------------------------------------------------- ci
@@ -1122,20 +1134,20 @@ fn an_empty_repository_fails_what_it_lacks_and_skips_what_does_not_apply() {
         } else {
             "no matching files"
         };
-        assert_eq!(f.evidence, [note(expected)], "{}", f.probe);
+        assert_eq!(shown(&f.evidence), [note(expected)], "{}", f.probe);
     }
 }
 
 #[test]
 fn unreadable_files_make_every_probe_unknown() {
     let reason = "bare repository: no work tree";
-    let files = RepoFiles::unavailable(Path::new("/srv/git/shop.git"), reason);
+    let files = RepoFiles::unavailable(Path::new("/srv/git/shop.git"), Message::text(reason));
     let findings = findings_for(&files);
     let ids: Vec<&str> = findings.iter().map(|f| f.probe.as_str()).collect();
     assert_eq!(ids, file_probe_ids(&builtin()));
     for f in &findings {
         assert_eq!(
-            (f.outcome, f.evidence.clone()),
+            (f.outcome, shown(&f.evidence)),
             (Unknown, vec![note(reason)]),
             "{}",
             f.probe

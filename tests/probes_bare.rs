@@ -12,6 +12,7 @@ use std::process::Command;
 use assert_cmd::Command as Bin;
 use common::{scratch, Repo};
 use opsmeter::diagnostics::Diagnostic;
+use opsmeter::message::Message;
 use opsmeter::probes::patterns::{Catalogue, BUILTIN};
 use opsmeter::probes::{coverage, run_all, Evidence, Finding, Outcome, RepoFiles, SourceKind};
 use opsmeter::sources::coverage::DEFAULT_GLOBS;
@@ -37,6 +38,14 @@ fn probed(files: &RepoFiles) -> Probed {
         coverage: coverage::summarise(&reports),
         problems: problems.iter().map(Diagnostic::to_string).collect(),
     }
+}
+
+/// Evidence as `assess --json` shows it: path, line and the English note.
+fn notes(evidence: &[Evidence]) -> Vec<(Option<String>, Option<usize>, String)> {
+    evidence
+        .iter()
+        .map(|e| (e.path.clone(), e.line, e.note.english()))
+        .collect()
 }
 
 /// `got == want`, failing on the first finding that differs.
@@ -119,7 +128,7 @@ fn assert_bare_reads_like_the_checkout(folder: &Path, name: &str) -> Probed {
 
     let in_checkout = RepoFiles::open(Some(&checkout), None);
     assert_eq!(in_checkout.source.source, SourceKind::WorkTree, "{name}");
-    assert_eq!(in_checkout.source.description, "work tree");
+    assert_eq!(in_checkout.source.description.english(), "work tree");
     let from_checkout = probed(&in_checkout);
 
     let in_bare = RepoFiles::open(Some(&bare), None);
@@ -128,7 +137,7 @@ fn assert_bare_reads_like_the_checkout(folder: &Path, name: &str) -> Probed {
     assert_eq!(in_bare.source.reference.as_deref(), Some("main"));
     assert_eq!(in_bare.source.commit.as_deref(), Some(sha.as_str()));
     assert_eq!(
-        in_bare.source.description,
+        in_bare.source.description.english(),
         format!("tree of `main` at `{}` in a bare repository", &sha[..7])
     );
     assert!(!in_bare.paths.is_empty(), "{name}");
@@ -245,11 +254,13 @@ fn corner_cases_of_the_walk_read_the_same_from_a_bare_clone() {
         .find(|f| f.probe == "ci.tests-run")
         .unwrap();
     assert_eq!(
-        (tests_run.outcome, tests_run.evidence.clone()),
+        (tests_run.outcome, notes(&tests_run.evidence)),
         (
             Outcome::Fail,
-            vec![Evidence::note(
-                "no match in .github/workflows/big.yml, .github/workflows/ci.yml"
+            vec![(
+                None,
+                None,
+                "no match in .github/workflows/big.yml, .github/workflows/ci.yml".to_string()
             )]
         )
     );
@@ -259,11 +270,11 @@ fn corner_cases_of_the_walk_read_the_same_from_a_bare_clone() {
         .find(|f| f.probe == "security.actions-pinned")
         .unwrap();
     assert_eq!(
-        pinned.evidence,
-        [Evidence::at(
-            ".github/workflows/ci.yml",
-            5,
-            "actions/checkout@v4 is not pinned by sha"
+        notes(&pinned.evidence),
+        [(
+            Some(".github/workflows/ci.yml".to_string()),
+            Some(5),
+            "actions/checkout@v4 is not pinned by sha".to_string()
         )]
     );
 }
@@ -279,12 +290,23 @@ fn a_bare_repository_whose_head_names_a_missing_branch_is_a_note() {
     let files = RepoFiles::open(Some(&bare), None);
     let why = "HEAD names the branch `master`, which does not exist in this repository; \
                its branches are `main`: set `ref` on its [[repos]] entry to the one to read";
-    assert_eq!(files.unavailable.as_deref(), Some(why));
+    assert_eq!(
+        files.unavailable.as_ref().map(Message::english).as_deref(),
+        Some(why)
+    );
     assert_eq!(files.source.source, SourceKind::Unavailable);
-    assert_eq!(files.source.description, format!("no files read: {why}"));
+    assert_eq!(
+        files.source.description.english(),
+        format!("no files read: {why}")
+    );
     for f in probed(&files).findings {
         assert_eq!(f.outcome, Outcome::Unknown, "{}", f.probe);
-        assert_eq!(f.evidence, [Evidence::note(why)], "{}", f.probe);
+        assert_eq!(
+            notes(&f.evidence),
+            [(None, None, why.to_string())],
+            "{}",
+            f.probe
+        );
     }
 
     // Through `assess`: the table says it, and the report carries it.
@@ -399,7 +421,7 @@ fn assess_reports_where_it_read_the_files_and_honours_ref() {
     let in_checkout = RepoFiles::open(Some(&repo), Some("v1.0.0"));
     assert_eq!(in_checkout.source.source, SourceKind::GitTree);
     assert_eq!(
-        in_checkout.source.description,
+        in_checkout.source.description.english(),
         format!(
             "tree of `v1.0.0` at `{}` (the `ref` setting; the work tree is not read)",
             &first[..7]

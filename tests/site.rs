@@ -421,6 +421,37 @@ fn site_strings_override_theme_strings() {
     assert!(zh.contains("跳到正文"), "other strings keep the theme's");
 }
 
+/// A site may reword the assessment's sentences (`msg_…`), but `check` (and `build`) refuse a
+/// rewording that drops or invents a placeholder, or a `msg_` key that does not exist, naming
+/// the file and the line.
+#[test]
+fn check_refuses_message_rewordings_with_other_placeholders() {
+    let site = copy_fixture();
+    std::fs::create_dir_all(site.path().join("i18n")).unwrap();
+    std::fs::write(
+        site.path().join("i18n/zh.toml"),
+        "on_this_page = \"目录\"\nmsg_from_unpinned = \"FROM {img} 未固定\"\nmsg_no_dockerfile = \"找不到 Dockerfile\"\nmsg_nope = \"x\"\n",
+    )
+    .unwrap();
+    let out = opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .arg("check")
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("i18n/zh.toml:2: `msg_from_unpinned` names the placeholders {img}, expected those of the built-in sentence: {image}"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("i18n/zh.toml:4: `msg_nope` is not a sentence of the assessment"),
+        "{stderr}"
+    );
+    // The rewording that keeps its placeholders (none) is fine.
+    assert!(!stderr.contains("msg_no_dockerfile"), "{stderr}");
+}
+
 #[test]
 fn search_index_finds_an_english_word_and_a_chinese_pair() {
     let site = copy_fixture();

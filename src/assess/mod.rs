@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use crate::config::{Config, RepoSource};
 use crate::facts::RepoFacts;
+use crate::message::Message;
 use crate::metrics::{self, format_time, Dora, MetricOptions, Outcome, Window};
 use crate::model::{self, AreaScore, MetricValues, Model, PracticeScore};
 use crate::probes::coverage::Coverage;
@@ -413,7 +414,7 @@ pub fn assess_repos(
         // A host repository without a checkout: `collect` probed its files.
         let stored = facts.files.as_ref().filter(|_| spec.path.is_none());
         let mut files = match stored {
-            Some(_) => RepoFiles::unavailable(Path::new("."), "probed by collect"),
+            Some(_) => RepoFiles::unavailable(Path::new("."), Message::text("probed by collect")),
             None => repo_files(spec),
         };
         let (mut coverage_reports, problems) =

@@ -130,11 +130,8 @@ pub fn assess_services(sv: &ServicesFacts, cx: RepoContext<'_>) -> ServicesAsses
             })
             .cloned()
             .collect();
-        let what = format!(
-            "the files of service {} and the repository's CI definitions",
-            s.name
-        );
-        let (mut findings, files) = cx.files.restricted(keep, &what, |view| {
+        let what = crate::msg!("msg_files_service", service = &s.name);
+        let (mut findings, files) = cx.files.restricted(keep, what, |view| {
             let mut found = probes::run_all(view, cx.catalogue);
             found.push(probes::coverage::run(view, &reports));
             (found, view.source.clone())

@@ -5,6 +5,8 @@ use regex::Regex;
 
 use super::files::{Globs, RepoFiles};
 use super::{CodeProbe, Evidence, Finding, Outcome};
+use crate::message::Message;
+use crate::msg;
 
 const CHAPTER: &str = "containers";
 
@@ -181,7 +183,7 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
             .map(|p| {
                 p.finding(
                     Outcome::NotApplicable,
-                    vec![Evidence::note("no Dockerfile")],
+                    vec![Evidence::note(Message::new("msg_no_dockerfile"))],
                 )
             })
             .collect();
@@ -240,19 +242,19 @@ fn check(path: &str, insts: &[Instruction]) -> Vec<(Outcome, Vec<Evidence>)> {
             continue;
         }
         if image_is_pinned(image) {
-            pinned.push(Evidence::at(path, f.line, format!("FROM {image}")));
+            pinned.push(Evidence::at(path, f.line, msg!("msg_from", image = image)));
         } else {
             unpinned.push(Evidence::at(
                 path,
                 f.line,
-                format!("FROM {image} is not pinned to a version"),
+                msg!("msg_from_unpinned", image = image),
             ));
         }
     }
     let base = if froms.is_empty() {
         (
             Outcome::Unknown,
-            vec![Evidence::file(path, "no FROM instruction")],
+            vec![Evidence::file(path, Message::new("msg_no_from"))],
         )
     } else if !unpinned.is_empty() {
         (Outcome::Fail, unpinned)
@@ -270,22 +272,19 @@ fn check(path: &str, insts: &[Instruction]) -> Vec<(Outcome, Vec<Evidence>)> {
                     vec![Evidence::at(
                         path,
                         u.line,
-                        format!("USER {} is root", u.args),
+                        msg!("msg_user_root", user = &u.args),
                     )],
                 )
             } else {
                 (
                     Outcome::Pass,
-                    vec![Evidence::at(path, u.line, format!("USER {}", u.args))],
+                    vec![Evidence::at(path, u.line, msg!("msg_user", user = &u.args))],
                 )
             }
         }
         None => (
             Outcome::Fail,
-            vec![Evidence::file(
-                path,
-                "no USER in the final stage: the container runs as root",
-            )],
+            vec![Evidence::file(path, Message::new("msg_no_user"))],
         ),
     };
 
@@ -296,11 +295,14 @@ fn check(path: &str, insts: &[Instruction]) -> Vec<(Outcome, Vec<Evidence>)> {
             vec![Evidence::at(
                 path,
                 froms[1].line,
-                format!("{} stages", froms.len()),
+                msg!("msg_stages", count = froms.len()),
             )],
         )
     } else {
-        (Outcome::Fail, vec![Evidence::file(path, "a single stage")])
+        (
+            Outcome::Fail,
+            vec![Evidence::file(path, Message::new("msg_single_stage"))],
+        )
     };
 
     // Credentials in ENV / ARG.
@@ -316,7 +318,7 @@ fn check(path: &str, insts: &[Instruction]) -> Vec<(Outcome, Vec<Evidence>)> {
                     Evidence::at(
                         path,
                         i.line,
-                        format!("{} {n} looks like a credential", i.keyword),
+                        msg!("msg_credential", keyword = &i.keyword, name = n),
                     )
                 })
         })
@@ -324,7 +326,7 @@ fn check(path: &str, insts: &[Instruction]) -> Vec<(Outcome, Vec<Evidence>)> {
     let creds = if leaks.is_empty() {
         (
             Outcome::Pass,
-            vec![Evidence::file(path, "no credential-like ENV or ARG")],
+            vec![Evidence::file(path, Message::new("msg_no_credential"))],
         )
     } else {
         (Outcome::Fail, leaks)
@@ -338,15 +340,19 @@ fn check(path: &str, insts: &[Instruction]) -> Vec<(Outcome, Vec<Evidence>)> {
     {
         Some(h) if !h.args.trim().eq_ignore_ascii_case("none") => (
             Outcome::Pass,
-            vec![Evidence::at(path, h.line, "HEALTHCHECK")],
+            vec![Evidence::at(path, h.line, Message::new("msg_healthcheck"))],
         ),
         Some(h) => (
             Outcome::Fail,
-            vec![Evidence::at(path, h.line, "HEALTHCHECK NONE")],
+            vec![Evidence::at(
+                path,
+                h.line,
+                Message::new("msg_healthcheck_none"),
+            )],
         ),
         None => (
             Outcome::Fail,
-            vec![Evidence::file(path, "no HEALTHCHECK in the final stage")],
+            vec![Evidence::file(path, Message::new("msg_no_healthcheck"))],
         ),
     };
 
@@ -370,10 +376,7 @@ fn check(path: &str, insts: &[Instruction]) -> Vec<(Outcome, Vec<Evidence>)> {
     let process = match (entrypoint, cmd) {
         (None, None) => (
             Outcome::Unknown,
-            vec![Evidence::file(
-                path,
-                "no CMD or ENTRYPOINT: inherited from the base image",
-            )],
+            vec![Evidence::file(path, Message::new("msg_no_command"))],
         ),
         (e, c) => match [e, c].into_iter().flatten().find(|i| starts_many(&i.args)) {
             Some(bad) => (
@@ -381,7 +384,7 @@ fn check(path: &str, insts: &[Instruction]) -> Vec<(Outcome, Vec<Evidence>)> {
                 vec![Evidence::at(
                     path,
                     bad.line,
-                    format!("{} starts several processes", bad.keyword),
+                    msg!("msg_starts_several", keyword = &bad.keyword),
                 )],
             ),
             None => {
@@ -392,7 +395,11 @@ fn check(path: &str, insts: &[Instruction]) -> Vec<(Outcome, Vec<Evidence>)> {
                     .expect("one of them");
                 (
                     Outcome::Pass,
-                    vec![Evidence::at(path, last.line, last.keyword.clone())],
+                    vec![Evidence::at(
+                        path,
+                        last.line,
+                        msg!("msg_instruction", keyword = &last.keyword),
+                    )],
                 )
             }
         },

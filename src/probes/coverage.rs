@@ -9,6 +9,8 @@ use serde::Serialize;
 use super::files::RepoFiles;
 use super::{CodeProbe, Evidence, Finding, Outcome};
 use crate::diagnostics::Diagnostic;
+use crate::message::Message;
+use crate::msg;
 use crate::sources::coverage::{self, CoverageReport};
 
 pub static PROBE: CodeProbe = CodeProbe {
@@ -174,9 +176,14 @@ pub fn run(files: &RepoFiles, reports: &[CoverageReport]) -> Finding {
             .take(5)
             .map(|r| {
                 let path = r.path.to_string_lossy().replace('\\', "/");
+                let format = format!("{:?}", r.format);
                 let note = match r.line_rate() {
-                    Some(l) => format!("{:?} report, line coverage {:.1} %", r.format, l * 100.0),
-                    None => format!("{:?} report", r.format),
+                    Some(l) => msg!(
+                        "msg_coverage_report_rate",
+                        format = format,
+                        percent = format!("{:.1}", l * 100.0)
+                    ),
+                    None => msg!("msg_coverage_report", format = format),
                 };
                 Evidence::file(&path, note)
             })
@@ -198,16 +205,17 @@ pub fn run(files: &RepoFiles, reports: &[CoverageReport]) -> Finding {
         };
         for run in &pipeline.runs {
             if let Some(m) = tool.find(&run.text) {
+                let tool = m.as_str().trim();
                 let how = match &run.via {
-                    Some(via) => format!("`{}` via {via}", m.as_str().trim()),
-                    None => format!("`{}`", m.as_str().trim()),
+                    Some(via) => msg!("msg_coverage_tool_via", tool = tool, via = via.to_string()),
+                    None => msg!("msg_coverage_tool", tool = tool),
                 };
                 return PROBE.finding(
                     Outcome::Pass,
                     vec![Evidence::at(
                         path,
                         run.line,
-                        format!("the pipeline measures coverage ({how})"),
+                        msg!("msg_coverage_in_pipeline", how = how),
                     )],
                 );
             }
@@ -230,7 +238,7 @@ pub fn run(files: &RepoFiles, reports: &[CoverageReport]) -> Finding {
                     vec![Evidence::at(
                         path,
                         i + 1,
-                        format!("coverage is configured (`{m}`)"),
+                        msg!("msg_coverage_configured", setting = m),
                     )],
                 );
             }
@@ -238,8 +246,6 @@ pub fn run(files: &RepoFiles, reports: &[CoverageReport]) -> Finding {
     }
     PROBE.finding(
         Outcome::Fail,
-        vec![Evidence::note(
-            "no coverage report in the tree, no coverage tool in the pipeline and none configured",
-        )],
+        vec![Evidence::note(Message::new("msg_no_coverage"))],
     )
 }

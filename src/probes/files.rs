@@ -14,6 +14,8 @@ use walkdir::WalkDir;
 
 use super::listed::{BlobReader, ListedFile, ListedTree};
 use super::tree::{self, GitTree};
+use crate::message::Message;
+use crate::msg;
 
 /// Folders that hold other people's code or build output: never probed.
 pub const SKIPPED_DIRS: &[&str] = &[
@@ -65,8 +67,8 @@ pub struct FileSource {
     /// The full id of the commit whose tree was read.
     pub commit: Option<String>,
     /// In words: "work tree", "tree of `main` at `1a2b3c4` in a bare repository",
-    /// or why no file could be read.
-    pub description: String,
+    /// or why no file could be read (English in the JSON).
+    pub description: Message,
 }
 
 impl FileSource {
@@ -75,20 +77,21 @@ impl FileSource {
             source: SourceKind::WorkTree,
             reference: None,
             commit: None,
-            description: "work tree".to_string(),
+            description: Message::new("msg_files_work_tree"),
         }
     }
 
     fn tree(kind: SourceKind, commit: &tree::Commit) -> FileSource {
         let hex = commit.id.to_string();
-        let place = match kind {
-            SourceKind::Bare => " in a bare repository",
-            _ => " (the `ref` setting; the work tree is not read)",
+        let short = &hex[..7];
+        let description = match kind {
+            SourceKind::Bare => msg!("msg_files_bare", branch = &commit.label, commit = short),
+            _ => msg!("msg_files_git_tree", branch = &commit.label, commit = short),
         };
         FileSource {
             source: kind,
             reference: Some(commit.label.clone()),
-            description: format!("tree of `{}` at `{}`{place}", commit.label, &hex[..7]),
+            description,
             commit: Some(hex),
         }
     }
@@ -98,20 +101,22 @@ impl FileSource {
         FileSource {
             source: SourceKind::Host,
             reference: Some(branch.to_string()),
-            description: format!(
-                "{host} tree of `{branch}` at `{}`",
-                commit.get(..7).unwrap_or(commit)
+            description: msg!(
+                "msg_files_host",
+                host = host,
+                branch = branch,
+                commit = commit.get(..7).unwrap_or(commit)
             ),
             commit: Some(commit.to_string()),
         }
     }
 
-    fn unavailable(reason: &str) -> FileSource {
+    fn unavailable(reason: &Message) -> FileSource {
         FileSource {
             source: SourceKind::Unavailable,
             reference: None,
             commit: None,
-            description: format!("no files read: {reason}"),
+            description: msg!("msg_files_unavailable", reason = reason.clone()),
         }
     }
 }
@@ -130,7 +135,7 @@ pub struct RepoFiles {
     pub root: PathBuf,
     pub paths: Vec<String>,
     /// Why files could not be listed (no repository path, a missing branch).
-    pub unavailable: Option<String>,
+    pub unavailable: Option<Message>,
     /// Where the files were read.
     pub source: FileSource,
     store: Store,
@@ -143,17 +148,18 @@ impl RepoFiles {
     /// result says why and every file probe is unknown.
     pub fn open(path: Option<&Path>, reference: Option<&str>) -> RepoFiles {
         let Some(path) = path else {
-            return RepoFiles::unavailable(
-                Path::new("."),
-                "no repository path: only events files were given",
-            );
+            return RepoFiles::unavailable(Path::new("."), Message::new("msg_files_no_path"));
         };
         let repo = match gix::open(path) {
             Ok(r) => r,
             Err(e) => {
                 return RepoFiles::unavailable(
                     path,
-                    format!("{} is not a git repository: {e}", path.display()),
+                    msg!(
+                        "msg_files_not_a_repository",
+                        path = path.display().to_string(),
+                        error = e.to_string()
+                    ),
                 )
             }
         };
@@ -185,7 +191,7 @@ impl RepoFiles {
                     store: Store::Git(Box::new(t)),
                 }
             }
-            Err(why) => RepoFiles::unavailable(path, why),
+            Err(why) => RepoFiles::unavailable(path, Message::text(why)),
         }
     }
 
@@ -243,8 +249,7 @@ impl RepoFiles {
     }
 
     /// Files cannot be read, for `reason`: every file probe is unknown.
-    pub fn unavailable(root: &Path, reason: impl Into<String>) -> RepoFiles {
-        let reason = reason.into();
+    pub fn unavailable(root: &Path, reason: Message) -> RepoFiles {
         RepoFiles {
             root: root.to_path_buf(),
             paths: Vec::new(),
@@ -260,13 +265,17 @@ impl RepoFiles {
     pub fn restricted<T>(
         &mut self,
         keep: impl Fn(&str) -> bool,
-        what: &str,
+        what: crate::message::Message,
         f: impl FnOnce(&RepoFiles) -> T,
     ) -> T {
         let all = std::mem::take(&mut self.paths);
         self.paths = all.iter().filter(|p| keep(p)).cloned().collect();
         let source = self.source.clone();
-        self.source.description = format!("{}, restricted to {what}", source.description);
+        self.source.description = crate::msg!(
+            "msg_files_restricted",
+            files = source.description.clone(),
+            to = what
+        );
         let out = f(self);
         self.paths = all;
         self.source = source;

@@ -6,7 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{CodeProbe, Evidence, Finding, Outcome};
 use crate::facts::RepoFacts;
+use crate::message::{Arg, Message};
 use crate::metrics::stats::median;
+use crate::msg;
 use crate::sources::git::GitRepo;
 
 pub static PROBES: [CodeProbe; 2] = [
@@ -40,7 +42,7 @@ fn trunk_based(git: Option<&GitRepo>, until: DateTime<Utc>) -> Finding {
     let Some(git) = git else {
         return probe.finding(
             Outcome::Unknown,
-            vec![Evidence::note("no local git history to read branches from")],
+            vec![Evidence::note(Message::new("msg_no_local_history"))],
         );
     };
     let branches = match git.branch_tips() {
@@ -48,7 +50,10 @@ fn trunk_based(git: Option<&GitRepo>, until: DateTime<Utc>) -> Finding {
         Err(e) => {
             return probe.finding(
                 Outcome::Unknown,
-                vec![Evidence::note(format!("cannot read branches: {e}"))],
+                vec![Evidence::note(msg!(
+                    "msg_cannot_read_branches",
+                    error = e.to_string()
+                ))],
             )
         }
     };
@@ -70,23 +75,33 @@ fn trunk_based(git: Option<&GitRepo>, until: DateTime<Utc>) -> Finding {
         list.iter()
             .take(10)
             .map(|(n, t)| {
-                Evidence::note(format!("branch {n}: last commit {}", t.format("%Y-%m-%d")))
+                Evidence::note(msg!(
+                    "msg_branch_last_commit",
+                    branch = n,
+                    date = t.format("%Y-%m-%d").to_string()
+                ))
             })
             .collect::<Vec<_>>()
     };
+    let besides = match default.as_deref() {
+        Some(name) => Arg::from(name),
+        None => Arg::Message(Message::new("msg_the_default_branch")),
+    };
     if active.len() <= ACTIVE_BRANCH_LIMIT {
-        let mut evidence = vec![Evidence::note(format!(
-            "{} branch(es) besides {} active in the last 30 days (at most {ACTIVE_BRANCH_LIMIT})",
-            active.len(),
-            default.as_deref().unwrap_or("the default branch")
+        let mut evidence = vec![Evidence::note(msg!(
+            "msg_branches_few",
+            count = active.len(),
+            default = besides,
+            limit = ACTIVE_BRANCH_LIMIT
         ))];
         evidence.extend(note(&active));
         probe.finding(Outcome::Pass, evidence)
     } else {
-        let mut evidence = vec![Evidence::note(format!(
-            "{} branches besides {} active in the last 30 days (more than {ACTIVE_BRANCH_LIMIT})",
-            active.len(),
-            default.as_deref().unwrap_or("the default branch")
+        let mut evidence = vec![Evidence::note(msg!(
+            "msg_branches_many",
+            count = active.len(),
+            default = besides,
+            limit = ACTIVE_BRANCH_LIMIT
         ))];
         evidence.extend(note(&active));
         probe.finding(Outcome::Fail, evidence)
@@ -106,14 +121,14 @@ fn small_batches(facts: &RepoFacts) -> Finding {
     let Some(m) = median(&sizes) else {
         return probe.finding(
             Outcome::Unknown,
-            vec![Evidence::note(
-                "no merged pull requests with line counts (they come from GitHub; plain git history has no review units)",
-            )],
+            vec![Evidence::note(Message::new("msg_no_pull_request_sizes"))],
         );
     };
-    let note = Evidence::note(format!(
-        "median {m:.0} changed lines over {} merged pull requests (small: at most {SMALL_BATCH_LINES:.0})",
-        sizes.len()
+    let note = Evidence::note(msg!(
+        "msg_pull_request_sizes",
+        lines = format!("{m:.0}"),
+        count = sizes.len(),
+        limit = format!("{SMALL_BATCH_LINES:.0}")
     ));
     probe.finding(
         if m <= SMALL_BATCH_LINES {

@@ -8,6 +8,8 @@ use regex::Regex;
 use super::containers::image_is_pinned;
 use super::files::{Globs, RepoFiles};
 use super::{CodeProbe, Evidence, Finding, Outcome};
+use crate::message::{Arg, Message};
+use crate::msg;
 
 const CHAPTER: &str = "kubernetes";
 
@@ -316,6 +318,14 @@ fn block_has(lines: &[&str], key: &str) -> bool {
     })
 }
 
+/// The probe fields a workload lacks: one as it is named, both as a phrase.
+fn missing_probes(missing: &[&str]) -> Arg {
+    match missing {
+        [one] => Arg::from(*one),
+        _ => Arg::Message(Message::new("msg_probes_both")),
+    }
+}
+
 pub fn run(files: &RepoFiles) -> Vec<Finding> {
     if let Some(why) = &files.unavailable {
         return PROBES
@@ -343,7 +353,7 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
             .map(|p| {
                 p.finding(
                     Outcome::NotApplicable,
-                    vec![Evidence::note("no Deployment, StatefulSet or DaemonSet")],
+                    vec![Evidence::note(Message::new("msg_no_workloads"))],
                 )
             })
             .collect();
@@ -374,20 +384,28 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
                     .filter(|k| !block_has(body, &format!("{k}:")))
                     .collect();
                 if !missing.is_empty() {
-                    bad.push(format!("container {name}: no {}", missing.join(" or ")));
+                    bad.push(msg!(
+                        "msg_container_no_probes",
+                        container = name,
+                        probes = missing_probes(&missing)
+                    ));
                 }
             }
             if bad.is_empty() {
                 p.push(Evidence::at(
                     w.path,
                     w.line,
-                    format!("{}: liveness and readiness probes", w.label()),
+                    msg!("msg_workload_probes", workload = w.label()),
                 ));
             } else {
                 f.push(Evidence::at(
                     w.path,
                     w.line,
-                    format!("{}: {}", w.label(), bad.join("; ")),
+                    msg!(
+                        "msg_workload_problems",
+                        workload = w.label(),
+                        problems = bad
+                    ),
                 ));
             }
             continue;
@@ -400,13 +418,17 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
             p.push(Evidence::at(
                 w.path,
                 w.line,
-                format!("{}: liveness and readiness probes", w.label()),
+                msg!("msg_workload_probes", workload = w.label()),
             ));
         } else {
             f.push(Evidence::at(
                 w.path,
                 w.line,
-                format!("{}: no {}", w.label(), missing.join(" or ")),
+                msg!(
+                    "msg_workload_no_probes",
+                    workload = w.label(),
+                    probes = missing_probes(&missing)
+                ),
             ));
         }
     }
@@ -427,15 +449,11 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
         let e = Evidence::at(
             w.path,
             w.line,
-            format!(
-                "{}: {}",
-                w.label(),
-                if ok {
-                    "requests and limits"
-                } else {
-                    "missing resource requests or limits"
-                }
-            ),
+            if ok {
+                msg!("msg_workload_resources", workload = w.label())
+            } else {
+                msg!("msg_workload_no_resources", workload = w.label())
+            },
         );
         if ok {
             p.push(e)
@@ -463,12 +481,12 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
             Some((path, n)) => p.push(Evidence::at(
                 path,
                 n,
-                format!("{}: runAsNonRoot: true", w.label()),
+                msg!("msg_workload_non_root", workload = w.label()),
             )),
             None => f.push(Evidence::at(
                 w.path,
                 w.line,
-                format!("{}: no runAsNonRoot: true", w.label()),
+                msg!("msg_workload_no_non_root", workload = w.label()),
             )),
         }
     }
@@ -483,12 +501,20 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
                     continue;
                 }
                 if image_is_pinned(image) {
-                    p.push(Evidence::at(w.path, *n, format!("{}: {image}", w.label())));
+                    p.push(Evidence::at(
+                        w.path,
+                        *n,
+                        msg!("msg_workload_image", workload = w.label(), image = image),
+                    ));
                 } else {
                     f.push(Evidence::at(
                         w.path,
                         *n,
-                        format!("{}: {image} is not pinned", w.label()),
+                        msg!(
+                            "msg_workload_image_unpinned",
+                            workload = w.label(),
+                            image = image
+                        ),
                     ));
                 }
             }

@@ -20,6 +20,7 @@ pub mod workflows;
 
 use serde::Serialize;
 
+use crate::message::Message;
 pub use files::{FileSource, RepoFiles, SourceKind};
 pub use listed::{BlobReader, ListedFile};
 
@@ -49,31 +50,32 @@ impl Outcome {
 pub struct Evidence {
     pub path: Option<String>,
     pub line: Option<usize>,
-    pub note: String,
+    /// What was seen, in the catalogue's words (English in the JSON).
+    pub note: Message,
 }
 
 impl Evidence {
-    pub fn at(path: &str, line: usize, note: impl Into<String>) -> Evidence {
+    pub fn at(path: &str, line: usize, note: Message) -> Evidence {
         Evidence {
             path: Some(path.to_string()),
             line: Some(line),
-            note: note.into(),
+            note,
         }
     }
 
-    pub fn file(path: &str, note: impl Into<String>) -> Evidence {
+    pub fn file(path: &str, note: Message) -> Evidence {
         Evidence {
             path: Some(path.to_string()),
             line: None,
-            note: note.into(),
+            note,
         }
     }
 
-    pub fn note(note: impl Into<String>) -> Evidence {
+    pub fn note(note: Message) -> Evidence {
         Evidence {
             path: None,
             line: None,
-            note: note.into(),
+            note,
         }
     }
 }

@@ -11,6 +11,8 @@ use serde::Deserialize;
 use super::files::{Globs, RepoFiles};
 use super::pipeline::{self, Pipeline};
 use super::{Evidence, Finding, Outcome};
+use crate::message::Message;
+use crate::msg;
 
 /// The built-in copy of `data/probes.toml`.
 pub const BUILTIN: &str = include_str!("../../data/probes.toml");
@@ -255,7 +257,10 @@ fn run_one<'a>(files: &'a RepoFiles, p: &PatternProbe, reads: &mut Reads<'a>) ->
             WhenNoFiles::Fail => Outcome::Fail,
             WhenNoFiles::NotApplicable => Outcome::NotApplicable,
         };
-        return finding(outcome, vec![Evidence::note("no matching files")]);
+        return finding(
+            outcome,
+            vec![Evidence::note(Message::new("msg_no_matching_files"))],
+        );
     }
     let mut evidence = Vec::new();
     for c in &candidates {
@@ -268,7 +273,7 @@ fn run_one<'a>(files: &'a RepoFiles, p: &PatternProbe, reads: &mut Reads<'a>) ->
         };
         for rule in p.rules.iter().filter(|r| r.globs.is_match(c)) {
             let Some(re) = &rule.pattern else {
-                consider(0, Evidence::file(c, "present"));
+                consider(0, Evidence::file(c, Message::new("msg_present")));
                 continue;
             };
             if let Some(how) = &p.follow {
@@ -284,7 +289,7 @@ fn run_one<'a>(files: &'a RepoFiles, p: &PatternProbe, reads: &mut Reads<'a>) ->
             let text = reads.texts.entry(c).or_insert_with(|| files.read(c));
             let Some(text) = text else { continue };
             if let Some((n, m)) = in_text(text, rule, re) {
-                consider(n, Evidence::at(c, n, format!("matches `{m}`")));
+                consider(n, Evidence::at(c, n, msg!("msg_matches", text = m)));
             }
         }
         if let Some((_, e)) = best {
@@ -298,7 +303,10 @@ fn run_one<'a>(files: &'a RepoFiles, p: &PatternProbe, reads: &mut Reads<'a>) ->
         let looked: Vec<&str> = candidates.iter().take(MAX_EVIDENCE).copied().collect();
         finding(
             Outcome::Fail,
-            vec![Evidence::note(format!("no match in {}", looked.join(", ")))],
+            vec![Evidence::note(msg!(
+                "msg_no_match_in",
+                paths = looked.join(", ")
+            ))],
         )
     } else {
         finding(Outcome::Pass, evidence)
@@ -354,8 +362,12 @@ fn in_pipeline(pl: &Pipeline, re: &Regex, how: &PipelineRules) -> Option<(usize,
         // A match the written line already shows owes nothing to its variables.
         let direct = r.written.as_ref().is_some_and(|w| re.is_match(w));
         let note = match &r.via {
-            Some(via) if !direct => format!("matches `{}` via {via}", m.as_str().trim()),
-            _ => format!("matches `{}`", m.as_str().trim()),
+            Some(via) if !direct => msg!(
+                "msg_matches_via",
+                text = m.as_str().trim(),
+                via = via.to_string()
+            ),
+            _ => msg!("msg_matches", text = m.as_str().trim()),
         };
         Some((r.line, Evidence::at(&pl.path, r.line, note)))
     });
@@ -368,13 +380,13 @@ fn in_pipeline(pl: &Pipeline, re: &Regex, how: &PipelineRules) -> Option<(usize,
             if !job.name.is_empty() && named.is_match(&job.name) && !excluded(&job.name) {
                 return Some((
                     job.line,
-                    Evidence::at(&pl.path, job.line, format!("matches `{}:`", job.name)),
+                    Evidence::at(&pl.path, job.line, msg!("msg_matches_job", job = &job.name)),
                 ));
             }
             match &job.stage {
                 Some((stage, line)) if named.is_match(stage) && !excluded(&job.name) => Some((
                     *line,
-                    Evidence::at(&pl.path, *line, format!("matches `stage: {stage}`")),
+                    Evidence::at(&pl.path, *line, msg!("msg_matches_stage", stage = stage)),
                 )),
                 _ => None,
             }

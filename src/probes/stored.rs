@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use super::coverage::PROBE as COVERAGE_PROBE;
 use super::{Evidence, FileSource, Finding, Outcome, SourceKind};
 use crate::facts::{CoverageTotals, EvidenceRecord, ProbeRecord, ProbedFiles};
+use crate::message::{Message, MessageRecord};
 use crate::sources::coverage::{CoverageReport, Format};
 
 /// What to store of a probing: where the files were read, the findings and
@@ -25,7 +26,8 @@ pub fn record(
         },
         reference: source.reference.clone(),
         commit: source.commit.clone(),
-        description: source.description.clone(),
+        description: source.description.english(),
+        description_message: Some(source.description.record()),
         web_url,
         findings: findings
             .iter()
@@ -39,7 +41,8 @@ pub fn record(
                     .map(|e| EvidenceRecord {
                         path: e.path.clone(),
                         line: e.line,
-                        note: e.note.clone(),
+                        note: e.note.english(),
+                        message: Some(e.note.record()),
                     })
                     .collect(),
                 remediation: f.remediation.clone(),
@@ -73,7 +76,7 @@ pub fn source(p: &ProbedFiles) -> FileSource {
         },
         reference: p.reference.clone(),
         commit: p.commit.clone(),
-        description: p.description.clone(),
+        description: restored(&p.description, p.description_message.as_ref()),
     }
 }
 
@@ -98,7 +101,7 @@ pub fn findings(p: &ProbedFiles, extra: &[CoverageReport]) -> Vec<Finding> {
                 .map(|e| Evidence {
                     path: e.path.clone(),
                     line: e.line,
-                    note: e.note.clone(),
+                    note: restored(&e.note, e.message.as_ref()),
                 })
                 .collect(),
             remediation: f.remediation.clone(),
@@ -108,13 +111,22 @@ pub fn findings(p: &ProbedFiles, extra: &[CoverageReport]) -> Vec<Finding> {
     if !extra.is_empty() {
         let all = reports(p).into_iter().chain(extra.iter().cloned());
         let all: Vec<CoverageReport> = all.collect();
-        let pass = super::coverage::run(&super::RepoFiles::unavailable(&PathBuf::new(), ""), &all);
+        let none = super::RepoFiles::unavailable(&PathBuf::new(), Message::text(""));
+        let pass = super::coverage::run(&none, &all);
         match out.iter_mut().find(|f| f.probe == COVERAGE_PROBE.id) {
             Some(f) => *f = pass,
             None => out.push(pass),
         }
     }
     out
+}
+
+/// A stored sentence: its message when this version's catalogue knows it,
+/// else the English text as it was stored.
+fn restored(english: &str, record: Option<&MessageRecord>) -> Message {
+    record
+        .and_then(Message::from_record)
+        .unwrap_or_else(|| Message::text(english))
 }
 
 /// The coverage reports of the tree, as totals (no per-file detail).
@@ -134,4 +146,50 @@ pub fn reports(p: &ProbedFiles) -> Vec<CoverageReport> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg;
+
+    fn finding(note: Message) -> Finding {
+        Finding {
+            probe: "containers.base-image-pinned".into(),
+            title: "t".into(),
+            outcome: Outcome::Fail,
+            evidence: vec![Evidence::at("Dockerfile", 1, note)],
+            remediation: "r".into(),
+            chapter: "c".into(),
+        }
+    }
+
+    #[test]
+    fn stored_findings_keep_their_messages_and_old_ones_their_english() {
+        let source = FileSource::host("GitHub", "main", &"a".repeat(40));
+        let note = msg!("msg_from_unpinned", image = "node:{image}");
+        let stored = record(&source, None, &[finding(note.clone())], &[]);
+        let json = serde_json::to_string(&stored).unwrap();
+        let back: ProbedFiles = serde_json::from_str(&json).unwrap();
+        // The English stays in the file for readers of the JSON.
+        assert_eq!(
+            back.findings[0].evidence[0].note,
+            "FROM node:{image} is not pinned to a version"
+        );
+        assert_eq!(findings(&back, &[])[0].evidence[0].note, note);
+        assert_eq!(self::source(&back).description, source.description);
+
+        // Facts stored before messages existed: the English text, as it was.
+        let mut old = back.clone();
+        old.findings[0].evidence[0].message = None;
+        old.description_message = None;
+        assert_eq!(
+            findings(&old, &[])[0].evidence[0].note,
+            Message::text("FROM node:{image} is not pinned to a version")
+        );
+        assert_eq!(
+            self::source(&old).description,
+            Message::text("GitHub tree of `main` at `aaaaaaa`")
+        );
+    }
 }

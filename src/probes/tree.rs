@@ -15,6 +15,8 @@ use gix::objs::Find;
 use gix::ObjectId;
 
 use super::files::SKIPPED_DIRS;
+use crate::message::Message;
+use crate::msg;
 
 /// The commit whose tree is read, and how to name it.
 pub(crate) struct Commit {
@@ -37,25 +39,22 @@ pub(crate) struct GitTree {
 
 /// The commit to read: `reference` when given (a branch, tag or commit),
 /// else what HEAD points to. `Err` says, for a reader, why there is none.
-pub(crate) fn resolve(repo: &gix::Repository, reference: Option<&str>) -> Result<Commit, String> {
+pub(crate) fn resolve(repo: &gix::Repository, reference: Option<&str>) -> Result<Commit, Message> {
     match reference {
         Some(r) => {
             let id = resolve_reference(repo, r).ok_or_else(|| {
-                format!(
-                    "`ref = \"{r}\"` names no branch, tag or commit of this repository{}",
-                    branch_hint(repo)
-                )
+                msg!("msg_ref_not_found", reference = r, hint = branch_hint(repo))
             })?;
             Ok(Commit {
                 label: r.to_string(),
                 id: peel_to_commit(repo, id)
-                    .ok_or_else(|| format!("`ref = \"{r}\"` does not name a commit"))?,
+                    .ok_or_else(|| msg!("msg_ref_not_a_commit", reference = r))?,
             })
         }
         None => {
             let head = repo
                 .head()
-                .map_err(|e| format!("cannot read HEAD of the repository: {e}"))?;
+                .map_err(|e| msg!("msg_head_unreadable", error = e.to_string()))?;
             match head.kind {
                 gix::head::Kind::Symbolic(r) => {
                     let label = r.name.shorten().to_str_lossy().into_owned();
@@ -64,21 +63,20 @@ pub(crate) fn resolve(repo: &gix::Repository, reference: Option<&str>) -> Result
                         .or_else(|| r.target.try_id().map(|id| id.to_owned()))
                     {
                         Some(id) => id,
-                        None => return Err(format!("cannot follow HEAD's branch `{label}`")),
+                        None => return Err(msg!("msg_head_branch_unfollowed", branch = &label)),
                     };
-                    let id = peel_to_commit(repo, target).ok_or_else(|| {
-                        format!("HEAD's branch `{label}` does not point to a commit")
-                    })?;
+                    let id = peel_to_commit(repo, target)
+                        .ok_or_else(|| msg!("msg_head_branch_not_a_commit", branch = &label))?;
                     Ok(Commit { label, id })
                 }
-                gix::head::Kind::Unborn(name) => Err(format!(
-                    "HEAD names the branch `{}`, which does not exist in this repository{}",
-                    name.shorten().to_str_lossy(),
-                    branch_hint(repo)
+                gix::head::Kind::Unborn(name) => Err(msg!(
+                    "msg_head_branch_missing",
+                    branch = name.shorten().to_str_lossy().into_owned(),
+                    hint = branch_hint(repo)
                 )),
                 gix::head::Kind::Detached { target, peeled } => {
                     let id = peel_to_commit(repo, peeled.unwrap_or(target))
-                        .ok_or_else(|| "HEAD does not point to a commit".to_string())?;
+                        .ok_or_else(|| Message::new("msg_head_not_a_commit"))?;
                     Ok(Commit {
                         label: "HEAD".to_string(),
                         id,
@@ -90,7 +88,7 @@ pub(crate) fn resolve(repo: &gix::Repository, reference: Option<&str>) -> Result
 }
 
 /// "; its branches are `a`, `b`: set `ref` …", or advice when it has none.
-fn branch_hint(repo: &gix::Repository) -> String {
+fn branch_hint(repo: &gix::Repository) -> Message {
     let mut names: Vec<String> = repo
         .references()
         .ok()
@@ -104,13 +102,13 @@ fn branch_hint(repo: &gix::Repository) -> String {
         .unwrap_or_default();
     names.sort();
     if names.is_empty() {
-        return " (it has no branches: nothing to read)".to_string();
+        return Message::new("msg_hint_no_branches");
     }
     let shown: Vec<String> = names.iter().take(5).map(|n| format!("`{n}`")).collect();
-    format!(
-        "; its branches are {}{}: set `ref` on its [[repos]] entry to the one to read",
-        shown.join(", "),
-        if names.len() > 5 { ", …" } else { "" }
+    let more = if names.len() > 5 { ", …" } else { "" };
+    msg!(
+        "msg_hint_branches",
+        branches = format!("{}{more}", shown.join(", "))
     )
 }
 

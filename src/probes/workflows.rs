@@ -5,6 +5,8 @@ use regex::Regex;
 
 use super::files::{Globs, RepoFiles};
 use super::{CodeProbe, Evidence, Finding, Outcome};
+use crate::message::Message;
+use crate::msg;
 
 pub static PROBES: [CodeProbe; 1] = [CodeProbe {
     id: "security.actions-pinned",
@@ -44,14 +46,14 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
             }
             let reference = target.rsplit_once('@').map(|(_, r)| r).unwrap_or("");
             let is_sha = reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit());
-            let e = Evidence::at(path, i + 1, target.to_string());
+            let e = Evidence::at(path, i + 1, msg!("msg_action", action = target));
             if is_sha {
                 pinned.push(e);
             } else {
                 unpinned.push(Evidence::at(
                     path,
                     i + 1,
-                    format!("{target} is not pinned by sha"),
+                    msg!("msg_action_unpinned", action = target),
                 ));
             }
         }
@@ -59,7 +61,7 @@ pub fn run(files: &RepoFiles) -> Vec<Finding> {
     if pinned.is_empty() && unpinned.is_empty() {
         return vec![probe.finding(
             Outcome::NotApplicable,
-            vec![Evidence::note("no third-party actions used")],
+            vec![Evidence::note(Message::new("msg_no_actions"))],
         )];
     }
     if unpinned.is_empty() {

@@ -299,7 +299,9 @@ pub struct ReportContext<'a> {
     pub window: &'a Window,
     pub measured: Measured<'a>,
     pub measured_chapter_url: Option<String>,
-    /// `en` when the assessment's texts (notes, reasons) are not in the page's language.
+    /// Where the files were read, in the page's language (`repo.files.description`).
+    pub files: Localised,
+    /// `en` when the report's notes are not in the page's language.
     pub notes_lang: Option<&'static str>,
     pub badge: String,
     pub report_json: String,
@@ -422,10 +424,10 @@ pub struct PracticeRow<'a> {
     /// Present when there is a next step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_step_lang: Option<Option<String>>,
-    pub reason: Option<&'a str>,
-    /// Present when there is a reason.
+    pub reason: Option<String>,
+    /// Present when there is a reason: `en` when it is not in the page's language.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason_lang: Option<Option<&'static str>>,
+    pub reason_lang: Option<Option<String>>,
     pub evidence: Vec<EvidenceRow<'a>>,
 }
 

@@ -19,6 +19,7 @@ use super::model_texts::{Localised, ModelTexts};
 use super::reports::{self, RepoSeries, TierDistribution, TrendPoint};
 use super::urls::{self, Routes};
 use crate::assess::{assess_repos, repo_specs, Report, WindowArgs};
+use crate::message::Message;
 use crate::metrics::{self, Dora, Window};
 use crate::probes::Outcome;
 use crate::sources::git::GitRepo;
@@ -179,6 +180,18 @@ impl<'a> Locale<'a> {
     /// `lang="en"` for a text of the assessment on a page in another language.
     fn assessment_lang(&self) -> Option<&'static str> {
         (self.lang != ASSESSMENT_LANGUAGE).then_some(ASSESSMENT_LANGUAGE)
+    }
+
+    /// A sentence of the assessment in the page's language; text outside the
+    /// catalogue (stored before it existed) stays English, and is marked so.
+    pub fn message(&self, m: &Message) -> Localised {
+        Localised {
+            text: self.words.message(m),
+            lang: m
+                .is_untranslated()
+                .then(|| self.assessment_lang().map(String::from))
+                .flatten(),
+        }
     }
 
     /// A text of the assessment, marked as English on a page in another language.
@@ -779,6 +792,7 @@ impl Dashboards {
             window: &self.report.window,
             measured: measurement_value(&r.measurement, loc),
             measured_chapter_url: chapter_url(MEASUREMENT_CHAPTER),
+            files: loc.message(&r.files.description),
             notes_lang: loc.assessment_lang(),
             badge: loc.url(&urls::badge(&r.slug)),
             report_json: loc.url(urls::REPORT_JSON),
@@ -810,15 +824,17 @@ impl Dashboards {
                 None => loc.assessment_text(next),
             }
         });
+        let reason = p.reason.as_ref().map(|r| loc.message(r));
         let mut explained = std::collections::HashSet::new();
         let evidence = p
             .evidence
             .iter()
             .map(|e| {
-                let note = if loc.texts.own_probe_title(&e.probe) == Some(e.note.as_str()) {
-                    loc.texts.probe_title(loc.lang, &e.probe, &e.note)
-                } else {
-                    loc.assessment_text(&e.note)
+                let note = match e.note.as_text() {
+                    Some(title) if loc.texts.own_probe_title(&e.probe) == Some(title) => {
+                        loc.texts.probe_title(loc.lang, &e.probe, title)
+                    }
+                    _ => loc.message(&e.note),
                 };
                 let remediation = r
                     .findings
@@ -853,8 +869,8 @@ impl Dashboards {
             chapter_url: chapter_url(&p.chapter),
             next_step_lang: next_step.as_ref().map(|s| s.lang.clone()),
             next_step: next_step.map(|s| s.text),
-            reason: p.reason.as_deref(),
-            reason_lang: p.reason.as_ref().map(|_| loc.assessment_lang()),
+            reason_lang: reason.as_ref().map(|r| r.lang.clone()),
+            reason: reason.map(|r| r.text),
             evidence,
         }
     }

@@ -9,6 +9,7 @@ use std::path::Path;
 use super::templates::theme_dir;
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
+use crate::message::Message;
 
 const EMBEDDED: &[(&str, &str)] = &[
     ("en", include_str!("../../themes/default/i18n/en.toml")),
@@ -59,7 +60,10 @@ pub fn load(root: &Path, config: &Config) -> Result<Strings, Vec<Diagnostic>> {
             let shown = crate::diagnostics::display_path(root, &path);
             match crate::diagnostics::read_text(&path, &shown) {
                 Ok(text) => match parse(&text, &shown) {
-                    Ok(map) => layers.entry(lang.clone()).or_default().extend(map),
+                    Ok(map) => {
+                        problems.extend(check_messages(&map, &text, &shown));
+                        layers.entry(lang.clone()).or_default().extend(map);
+                    }
                     Err(d) => problems.push(d),
                 },
                 Err(d) => problems.push(d),
@@ -86,6 +90,63 @@ pub fn load(root: &Path, config: &Config) -> Result<Strings, Vec<Diagnostic>> {
     Ok(out)
 }
 
+/// A theme's or site's rewording of the assessment's sentences (`msg_…`)
+/// must name the same placeholders as the built-in sentence: one left out
+/// would drop its data from every report, an unknown one would show as
+/// `{name}`. A `msg_` key the catalogue does not have is a typo.
+fn check_messages(map: &BTreeMap<String, String>, text: &str, file: &Path) -> Vec<Diagnostic> {
+    let english = crate::message::english();
+    let line_of = |key: &str| {
+        text.lines()
+            .position(|l| {
+                l.trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map(|i| i + 1)
+    };
+    let mut problems = Vec::new();
+    for (key, own) in map
+        .iter()
+        .filter(|(k, _)| k.starts_with(crate::message::PREFIX))
+    {
+        let Some(builtin) = english.get(key) else {
+            problems.push(Diagnostic::new(
+                file,
+                line_of(key),
+                format!(
+                    "`{key}` is not a sentence of the assessment (no built-in string has this key)"
+                ),
+            ));
+            continue;
+        };
+        let want = crate::message::placeholders(builtin);
+        let got = crate::message::placeholders(own);
+        if want != got {
+            let names = |v: &[String]| {
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.iter()
+                        .map(|n| format!("{{{n}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            problems.push(Diagnostic::new(
+                file,
+                line_of(key),
+                format!(
+                    "`{key}` names the placeholders {}, expected those of the built-in sentence: {}",
+                    names(&got),
+                    names(&want)
+                ),
+            ));
+        }
+    }
+    problems
+}
+
 /// One language's theme strings, for text made in code (charts, dashboard
 /// values): `get` a string by key, `fill` its `{placeholders}`.
 #[derive(Clone, Copy)]
@@ -104,13 +165,16 @@ impl<'a> Words<'a> {
         self.strings.get(key).map(String::as_str).unwrap_or(key)
     }
 
-    /// The string of `key` with each `{name}` replaced by its value.
+    /// The string of `key` with each `{name}` replaced by its value (in one
+    /// pass: a value's own braces stay as they are).
     pub fn fill(&self, key: &'a str, values: &[(&str, &str)]) -> String {
-        let mut text = self.get(key).to_string();
-        for (name, value) in values {
-            text = text.replace(&format!("{{{name}}}"), value);
-        }
-        text
+        crate::message::fill(self.get(key), values)
+    }
+
+    /// A sentence of the assessment ([`Message`]) in this language.
+    pub fn message(&self, m: &Message) -> String {
+        let strings = self.strings;
+        m.render(&|key| strings.get(key).map(String::as_str))
     }
 }
 

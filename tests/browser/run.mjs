@@ -640,9 +640,16 @@ function englishStrings() {
   const list = [];
   for (const [key, value] of en) {
     const text = value.trim();
-    // Not words: one character, and what both files spell alike without an English word in it
-    // ("DORA", "p90"). A Chinese string left in English is still caught.
-    if (text.length < 2 || (zh.get(key) === value && !/[a-z]{3,}/.test(text))) continue;
+    // Not words: one character, what has no letter or digit outside its placeholders
+    // (`{workload}: {image}` would match any text), and what both files spell alike without an English word in it
+    // ("DORA", "p90", "FROM {image}"). A Chinese string left in English is still caught.
+    const literal = text.replace(/\{[a-z_]+\}/g, "");
+    if (
+      text.length < 2 ||
+      !/[A-Za-z0-9]/.test(literal) ||
+      (zh.get(key) === value && !/[a-z]{3,}/.test(literal))
+    )
+      continue;
     const pattern = text
       .split(/(\{[a-z_]+\})/)
       .map((part) => (/^\{[a-z_]+\}$/.test(part) ? ".+?" : escape(part)))
