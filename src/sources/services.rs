@@ -234,7 +234,7 @@ pub fn propose<'a>(
     // name -> folders holding it, in SERVICE_ROOTS order then top level.
     let mut folders: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
     let mut top: BTreeSet<String> = BTreeSet::new();
-    for p in paths.iter().copied() {
+    for &p in &paths {
         let mut parts = p.split('/');
         let (Some(first), Some(second)) = (parts.next(), parts.next()) else {
             continue;
