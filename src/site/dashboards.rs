@@ -44,15 +44,20 @@ pub struct Dashboards {
     pub edition_title: String,
     /// Each repository's stored history, for team trends.
     pub histories: Vec<Vec<crate::store::HistoryEntry>>,
-    /// Teams: name, slug and the indexes of their repositories.
+    /// Teams: name, slug, the indexes of their repositories and services.
     pub teams: Vec<Team>,
+    /// What each service's page needs, `[repository][service]`.
+    pub services: Vec<Vec<super::services::ServicePage>>,
 }
 
-/// A `[[teams]]` entry resolved against the assessed repositories.
+/// A `[[teams]]` entry resolved against the assessed repositories, or an
+/// owner `CODEOWNERS` gives services to (`teams_from_codeowners = true`).
 pub struct Team {
     pub name: String,
     pub slug: String,
     pub members: Vec<usize>,
+    /// Its services, as (repository, service) indexes.
+    pub services: Vec<(usize, usize)>,
 }
 
 /// Assesses the site's repositories, or returns `None` when it has none.
@@ -113,6 +118,7 @@ pub fn assess_site(ws: &Workspace, opts: &DashboardOptions) -> Result<Option<Das
             name: t.name.clone(),
             slug: crate::store::slug(&t.name),
             members,
+            services: Vec::new(),
         });
     }
     one_folder_each(
@@ -120,6 +126,9 @@ pub fn assess_site(ws: &Workspace, opts: &DashboardOptions) -> Result<Option<Das
         "teams",
         "teams",
     )?;
+    super::services::add_codeowner_teams(&report, &mut teams)?;
+    let services =
+        super::services::service_pages(&report, &window, &previous_window, &edition_id, edition);
     Ok(Some(Dashboards {
         report,
         series,
@@ -129,6 +138,7 @@ pub fn assess_site(ws: &Workspace, opts: &DashboardOptions) -> Result<Option<Das
         edition_title: edition.title.clone(),
         histories,
         teams,
+        services,
     }))
 }
 
@@ -177,7 +187,7 @@ impl<'a> Locale<'a> {
     }
 
     /// `lang="en"` for a text of the assessment on a page in another language.
-    fn assessment_lang(&self) -> Option<&'static str> {
+    pub(super) fn assessment_lang(&self) -> Option<&'static str> {
         (self.lang != ASSESSMENT_LANGUAGE).then_some(ASSESSMENT_LANGUAGE)
     }
 
@@ -637,11 +647,17 @@ impl Dashboards {
     /// The overview's template value in `loc`'s language.
     pub fn overview_value<'a>(&'a self, loc: &Locale<'a>) -> Overview<'a> {
         let all: Vec<usize> = (0..self.report.repos.len()).collect();
-        self.overview_of(&all, loc)
+        self.overview_of(&all, None, loc)
     }
 
-    /// The overview of some repositories (all of them, or a team's).
-    pub fn overview_of<'a>(&'a self, members: &[usize], loc: &Locale<'a>) -> Overview<'a> {
+    /// The overview of some repositories (all of them, or a team's, with the
+    /// team's services).
+    pub fn overview_of<'a>(
+        &'a self,
+        members: &[usize],
+        team: Option<&'a Team>,
+        loc: &Locale<'a>,
+    ) -> Overview<'a> {
         let chosen: Vec<&crate::assess::RepoReport> =
             members.iter().map(|&i| &self.report.repos[i]).collect();
         let (tiers, trends) = if members.len() == self.report.repos.len() {
@@ -687,6 +703,14 @@ impl Dashboards {
                 overall: reports::overall_level(r),
             })
             .collect();
+        let services = match team {
+            Some(t) => t
+                .services
+                .iter()
+                .filter_map(|&(i, k)| self.service_row(i, k, loc))
+                .collect(),
+            None => self.service_rows_of(members, loc),
+        };
         let tier_rows = tiers
             .iter()
             .map(|t| TierRow {
@@ -707,6 +731,10 @@ impl Dashboards {
             tiers: tier_rows,
             trends,
             teams,
+            services_teams: services
+                .iter()
+                .any(|r: &super::context::ServiceRow| r.owners.is_some()),
+            services,
             report_json: loc.url(urls::REPORT_JSON),
             report_csv: loc.url(urls::REPORT_CSV),
             names: None,
@@ -714,14 +742,48 @@ impl Dashboards {
     }
 
     /// The template value of repository `i`'s report page in `loc`'s language.
+    /// `section_url(chapter, anchor)` is a section of a handbook chapter.
     pub fn repo_value<'a>(
         &'a self,
         i: usize,
         loc: &Locale<'a>,
         chapter_url: &dyn Fn(&str) -> Option<String>,
+        section_url: &dyn Fn(&str, &str) -> Option<String>,
     ) -> ReportContext<'a> {
         let r = &self.report.repos[i];
-        let before = &self.previous[i];
+        let mut value = self.report_value(r, &self.previous[i], &self.series[i], loc, chapter_url);
+        value.badge = Some(loc.url(&urls::badge(&r.slug)));
+        value.services = self.services_block(i, loc, section_url);
+        value
+    }
+
+    /// The report of service `k` of repository `i` in `loc`'s language, the
+    /// same context as a repository's; `None` when it is not measured.
+    pub fn service_report_value<'a>(
+        &'a self,
+        i: usize,
+        k: usize,
+        loc: &Locale<'a>,
+        chapter_url: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<ReportContext<'a>> {
+        let page = self.services.get(i)?.get(k)?;
+        let (r, before, series) = (
+            page.report.as_ref()?,
+            page.previous.as_ref()?,
+            page.series.as_ref()?,
+        );
+        Some(self.report_value(r, before, series, loc, chapter_url))
+    }
+
+    /// A report page's context: of a repository, or of a service shaped as one.
+    fn report_value<'a>(
+        &'a self,
+        r: &'a crate::assess::RepoReport,
+        before: &'a Dora,
+        series: &'a RepoSeries,
+        loc: &Locale<'a>,
+        chapter_url: &dyn Fn(&str) -> Option<String>,
+    ) -> ReportContext<'a> {
         let d = &r.dora;
         let deltas = Deltas {
             deployments_per_week: delta(
@@ -767,12 +829,12 @@ impl Dashboards {
         ReportContext {
             repo: r,
             explanations,
-            phases: phases_value(&r.name, d, &self.series[i], loc.words),
+            phases: phases_value(&r.name, d, series, loc.words),
             drill: &r.drill,
-            moved: moved_value(r, before, &self.series[i]),
+            moved: moved_value(r, before, series),
             practices,
-            series: &self.series[i],
-            charts: repo_charts(&r.name, &self.series[i], loc.words, &areas),
+            series,
+            charts: repo_charts(&r.name, series, loc.words, &areas),
             previous: before,
             deltas,
             overall: reports::overall_level(r),
@@ -780,8 +842,9 @@ impl Dashboards {
             measured: measurement_value(&r.measurement, loc),
             measured_chapter_url: chapter_url(MEASUREMENT_CHAPTER),
             notes_lang: loc.assessment_lang(),
-            badge: loc.url(&urls::badge(&r.slug)),
+            badge: None,
             report_json: loc.url(urls::REPORT_JSON),
+            services: None,
         }
     }
 
