@@ -202,11 +202,31 @@ pub fn coupling_chart(repo: &str, ind: &Independence, w: Words) -> Option<Chart>
 }
 
 impl Dashboards {
-    /// The teams a service belongs to, with their pages.
+    /// The teams a service belongs to, with their pages: the owner of most
+    /// of its files first (the order of its owners), then configured teams.
     fn teams_of<'a>(&'a self, i: usize, k: usize, loc: &Locale) -> Vec<TeamLink<'a>> {
-        self.teams
+        let owners: Vec<String> = self.report.repos[i]
+            .services
+            .iter()
+            .flatten()
+            .nth(k)
+            .and_then(|s| s.owners.as_ref())
+            .map(|o| o.teams.iter().map(|t| t.owner.to_string()).collect())
+            .unwrap_or_default();
+        let rank = |t: &Team| {
+            owners
+                .iter()
+                .position(|o| o.trim_start_matches('@') == t.name.trim_start_matches('@'))
+                .unwrap_or(usize::MAX)
+        };
+        let mut teams: Vec<&Team> = self
+            .teams
             .iter()
             .filter(|t| t.services.contains(&(i, k)))
+            .collect();
+        teams.sort_by_key(|t| rank(t));
+        teams
+            .into_iter()
             .map(|t| TeamLink {
                 name: &t.name,
                 url: loc.url(&loc.routes.team(loc.lang, &t.slug)),
