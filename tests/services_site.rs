@@ -115,7 +115,10 @@ fn every_service_has_a_report_in_every_language_with_the_numbers_of_the_json() {
     let json = exported(site);
     for (lang, prefix) in [("en", ""), ("zh", "zh/")] {
         for name in ["payments", "orders", "web", "worker", "cli"] {
-            let page = read(site, &format!("{prefix}repos/mono/services/{name}/index.html"));
+            let page = read(
+                site,
+                &format!("{prefix}repos/mono/services/{name}/index.html"),
+            );
             assert!(
                 page.contains(&format!("<h1 translate=\"no\">{name}</h1>")),
                 "{lang} {name}"
@@ -141,7 +144,9 @@ fn every_service_has_a_report_in_every_language_with_the_numbers_of_the_json() {
     let page = read(site, "repos/mono/services/payments/index.html");
     let value = |card: &str| {
         let at = page.find(&format!("<h3>{card}</h3>")).unwrap();
-        text_after(&page[at..], "<p class=\"value\">").trim().to_string()
+        text_after(&page[at..], "<p class=\"value\">")
+            .trim()
+            .to_string()
     };
     assert_eq!(value("Deployment frequency"), "1");
     assert_eq!(value("Lead time for changes"), "48");
@@ -149,9 +154,13 @@ fn every_service_has_a_report_in_every_language_with_the_numbers_of_the_json() {
     assert_eq!(value("Recovery time"), "144");
     assert!(page.contains("p90 88.8 h"), "{page}");
     // Its deployments, with the failed one marked, and its own tag pattern.
-    assert!(page.contains("<tr class=\"failed\"><th scope=\"row\"><code translate=\"no\">payments-v1.1.0</code>"));
+    assert!(page.contains(
+        "<tr class=\"failed\"><th scope=\"row\"><code translate=\"no\">payments-v1.1.0</code>"
+    ));
     assert!(page.contains("<code translate=\"no\">payments-v1.2.0</code>"));
-    assert!(page.contains("its own tags, matching <code translate=\"no\">^payments-v\\d+\\.\\d+\\.\\d+$</code>"));
+    assert!(page.contains(
+        "its own tags, matching <code translate=\"no\">^payments-v\\d+\\.\\d+\\.\\d+$</code>"
+    ));
     // Its probes saw its Dockerfile (a non-root USER): evidence on its page.
     assert!(
         page.contains("<code translate=\"no\">services/payments/Dockerfile"),
@@ -168,8 +177,14 @@ fn every_service_has_a_report_in_every_language_with_the_numbers_of_the_json() {
     ));
     // Service pages are in the sitemap, in both languages.
     let sitemap = read(site, "sitemap.xml");
-    assert!(sitemap.contains("/repos/mono/services/payments/</loc>"), "{sitemap}");
-    assert!(sitemap.contains("/zh/repos/mono/services/payments/</loc>"), "{sitemap}");
+    assert!(
+        sitemap.contains("/repos/mono/services/payments/</loc>"),
+        "{sitemap}"
+    );
+    assert!(
+        sitemap.contains("/zh/repos/mono/services/payments/</loc>"),
+        "{sitemap}"
+    );
 }
 
 #[test]
@@ -185,13 +200,24 @@ fn the_repository_lists_its_services_and_independence() {
         );
     }
     // payments' row: its paths, overall level, 2 deployments, 1/week.
-    let row_at = page.find("/repos/mono/services/payments/\" translate=\"no\">payments</a></th>").unwrap();
+    let row_at = page
+        .find("/repos/mono/services/payments/\" translate=\"no\">payments</a></th>")
+        .unwrap();
     let row = &page[row_at..page[row_at..].find("</tr>").unwrap() + row_at];
     assert!(row.contains("<code translate=\"no\">services/payments/**</code> <code translate=\"no\">libs/money/**</code>"), "{row}");
     assert!(row.contains("<td data-value=\"2\">2</td>"), "{row}");
-    assert!(row.contains("<td data-value=\"1\">1 <span class=\"tier tier-high\">high</span></td>"), "{row}");
-    assert!(row.contains("<td data-value=\"48\">48 <span class=\"tier tier-high\">high</span></td>"), "{row}");
-    assert!(row.contains("<td data-value=\"0.5\">50 % <span class=\"tier tier-low\">low</span></td>"), "{row}");
+    assert!(
+        row.contains("<td data-value=\"1\">1 <span class=\"tier tier-high\">high</span></td>"),
+        "{row}"
+    );
+    assert!(
+        row.contains("<td data-value=\"48\">48 <span class=\"tier tier-high\">high</span></td>"),
+        "{row}"
+    );
+    assert!(
+        row.contains("<td data-value=\"0.5\">50 % <span class=\"tier tier-low\">low</span></td>"),
+        "{row}"
+    );
     // Its teams, the owner of most of its files first.
     assert!(row.contains("<td><a href=\"/teams/acme-payments/\" translate=\"no\">@acme/payments</a>, <a href=\"/teams/acme-finance/\" translate=\"no\">@acme/finance</a></td>"), "{row}");
     // Independence (hand-worked in tests/monorepo.rs): 2 of 8 changes touch
@@ -200,15 +226,24 @@ fn the_repository_lists_its_services_and_independence() {
     assert!(page.contains("<span class=\"value\">80 %</span> — 4 of the 5 deployments that ship a service&#39;s changes ship exactly one service"), "{page}");
     // Each measure links to the handbook's section that defines it.
     assert_eq!(
-        page.matches("<a href=\"/guide/microservices/#three-measures-of-independence\">").count(),
+        page.matches("<a href=\"/guide/microservices/#three-measures-of-independence\">")
+            .count(),
         4,
         "{page}"
     );
     let zh = read(site, "zh/repos/mono/index.html");
-    assert!(zh.contains("<a href=\"/zh/guide/microservices/#三个独立性指标\">跨服务变更占比</a>"), "{zh}");
+    assert!(
+        zh.contains("<a href=\"/zh/guide/microservices/#三个独立性指标\">跨服务变更占比</a>"),
+        "{zh}"
+    );
     // The coupled pairs: a chart and its table, pairs in the JSON's order.
-    assert!(page.contains("id=\"chart-coupled-pairs") || page.contains("coupled-pairs"), "{page}");
-    let table_at = page.find("<table class=\"coupling-table\">").expect("the pairs' table");
+    assert!(
+        page.contains("id=\"chart-coupled-pairs") || page.contains("coupled-pairs"),
+        "{page}"
+    );
+    let table_at = page
+        .find("<table class=\"coupling-table\">")
+        .expect("the pairs' table");
     let table = &page[table_at..table_at + page[table_at..].find("</table>").unwrap()];
     let rows: Vec<&str> = table
         .split("<tr><th scope=\"row\" translate=\"no\">")
@@ -228,7 +263,10 @@ fn the_repository_lists_its_services_and_independence() {
 fn the_overview_lists_every_service_with_its_repository() {
     let site = site();
     let index = read(site, "index.html");
-    assert!(index.contains("<caption>Services inside the repositories</caption>"), "{index}");
+    assert!(
+        index.contains("<caption>Services inside the repositories</caption>"),
+        "{index}"
+    );
     for name in ["payments", "orders", "web", "worker", "cli"] {
         assert!(
             index.contains(&format!(
@@ -258,7 +296,10 @@ fn the_csv_has_a_row_per_service() {
     assert_eq!(lines.len(), 6, "{csv}");
     assert!(lines[0].starts_with("mono,,"), "{}", lines[0]);
     assert_eq!(
-        repo["dora"]["deployment_count"].as_u64().unwrap().to_string(),
+        repo["dora"]["deployment_count"]
+            .as_u64()
+            .unwrap()
+            .to_string(),
         lines[0].split(',').nth(2).unwrap()
     );
     // payments: 2 deployments, 1 a week, on 2 days (1 a week), lead time median
@@ -284,22 +325,37 @@ fn teams_from_codeowners_gather_their_services() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|o| (o["owner"].as_str().unwrap().to_string(), o["files"].as_u64().unwrap()))
+            .map(|o| {
+                (
+                    o["owner"].as_str().unwrap().to_string(),
+                    o["files"].as_u64().unwrap(),
+                )
+            })
             .collect()
     };
     let own = |list: &[(&str, u64)]| -> Vec<(String, u64)> {
         list.iter().map(|(o, n)| (o.to_string(), *n)).collect()
     };
-    assert_eq!(owners("payments"), own(&[("@acme/payments", 4), ("@acme/finance", 1)]));
+    assert_eq!(
+        owners("payments"),
+        own(&[("@acme/payments", 4), ("@acme/finance", 1)])
+    );
     // orders' main.go: `/services/` comes after `/services/orders/`, so it wins.
     assert_eq!(
         owners("orders"),
-        own(&[("@acme/backend", 1), ("@acme/finance", 1), ("@acme/payments", 1)])
+        own(&[
+            ("@acme/backend", 1),
+            ("@acme/finance", 1),
+            ("@acme/payments", 1)
+        ])
     );
     assert_eq!(owners("web"), own(&[("@acme/web", 2)]));
     assert_eq!(owners("worker"), own(&[("@acme/backend", 1)]));
     assert_eq!(owners("cli"), own(&[("@acme/platform", 1)]));
-    assert_eq!(service(&json, "orders")["owners"]["file"], ".github/CODEOWNERS");
+    assert_eq!(
+        service(&json, "orders")["owners"]["file"],
+        ".github/CODEOWNERS"
+    );
 
     // Team pages gather their services, in both languages.
     let services_of = |page: &str| -> Vec<String> {
@@ -310,19 +366,40 @@ fn teams_from_codeowners_gather_their_services() {
             .collect()
     };
     let backend = read(site, "teams/acme-backend/index.html");
-    assert!(backend.contains("<h1 translate=\"no\">@acme/backend</h1>"), "{backend}");
+    assert!(
+        backend.contains("<h1 translate=\"no\">@acme/backend</h1>"),
+        "{backend}"
+    );
     assert_eq!(services_of(&backend), ["orders", "worker"]);
-    assert_eq!(services_of(&read(site, "teams/acme-payments/index.html")), ["payments", "orders"]);
-    assert_eq!(services_of(&read(site, "teams/acme-finance/index.html")), ["payments", "orders"]);
-    assert_eq!(services_of(&read(site, "zh/teams/acme-web/index.html")), ["web"]);
-    assert_eq!(services_of(&read(site, "teams/acme-platform/index.html")), ["cli"]);
+    assert_eq!(
+        services_of(&read(site, "teams/acme-payments/index.html")),
+        ["payments", "orders"]
+    );
+    assert_eq!(
+        services_of(&read(site, "teams/acme-finance/index.html")),
+        ["payments", "orders"]
+    );
+    assert_eq!(
+        services_of(&read(site, "zh/teams/acme-web/index.html")),
+        ["web"]
+    );
+    assert_eq!(
+        services_of(&read(site, "teams/acme-platform/index.html")),
+        ["cli"]
+    );
     // The overridden rule's owner owns nothing: no team, no page.
     assert!(!site.join("public/teams/acme-orders").exists());
     // The service's page names its owners, linked to their pages.
     let orders = read(site, "repos/mono/services/orders/index.html");
-    assert!(orders.contains("<a href=\"/teams/acme-backend/\" translate=\"no\">@acme/backend</a> (1 of 2 files)"), "{orders}");
+    assert!(
+        orders.contains(
+            "<a href=\"/teams/acme-backend/\" translate=\"no\">@acme/backend</a> (1 of 2 files)"
+        ),
+        "{orders}"
+    );
     // The overview links the teams.
-    assert!(read(site, "index.html").contains("<a href=\"/teams/acme-backend/\" translate=\"no\">@acme/backend</a>"));
+    assert!(read(site, "index.html")
+        .contains("<a href=\"/teams/acme-backend/\" translate=\"no\">@acme/backend</a>"));
 }
 
 #[test]
@@ -364,14 +441,24 @@ fn the_site_over_a_monorepo_checks_clean_and_its_links_resolve() {
         for name in ["payments", "orders", "web", "worker", "cli"] {
             pages.push(format!("{prefix}repos/mono/services/{name}/index.html"));
         }
-        for team in ["acme-backend", "acme-payments", "acme-finance", "acme-web", "acme-platform"] {
+        for team in [
+            "acme-backend",
+            "acme-payments",
+            "acme-finance",
+            "acme-web",
+            "acme-platform",
+        ] {
             pages.push(format!("{prefix}teams/{team}/index.html"));
         }
     }
     let mut checked = 0;
     for rel in &pages {
         let html = read(site.path(), rel);
-        for link in html.split("href=\"").skip(1).map(|l| &l[..l.find('"').unwrap()]) {
+        for link in html
+            .split("href=\"")
+            .skip(1)
+            .map(|l| &l[..l.find('"').unwrap()])
+        {
             if !link.starts_with('/') || link.starts_with("//") {
                 continue;
             }
@@ -380,7 +467,10 @@ fn the_site_over_a_monorepo_checks_clean_and_its_links_resolve() {
             assert!(file.is_file(), "{rel}: {link} -> {}", file.display());
             if !anchor.is_empty() {
                 let target = std::fs::read_to_string(&file).unwrap();
-                assert!(target.contains(&format!("id=\"{anchor}\"")), "{rel}: {link}");
+                assert!(
+                    target.contains(&format!("id=\"{anchor}\"")),
+                    "{rel}: {link}"
+                );
             }
             checked += 1;
         }
@@ -444,7 +534,9 @@ fn hostile_service_data_stays_data() {
             .failure();
         let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
         assert!(
-            err.contains(&format!("opsmeter.toml:5: repos[0].services[0].name {bad:?} must be letters")),
+            err.contains(&format!(
+                "opsmeter.toml:5: repos[0].services[0].name {bad:?} must be letters"
+            )),
             "{err}"
         );
         assert!(!site.path().join("public").exists());
@@ -454,10 +546,17 @@ fn hostile_service_data_stays_data() {
         plain_monorepo(),
         "[[repos.services]]\nname = \"evil\"\npaths = [\"apps/<script>alert(1)</script>/**\", \"../x/**\"]",
     );
-    for rel in ["repos/mono/services/evil/index.html", "repos/mono/index.html", "zh/repos/mono/services/evil/index.html"] {
+    for rel in [
+        "repos/mono/services/evil/index.html",
+        "repos/mono/index.html",
+        "zh/repos/mono/services/evil/index.html",
+    ] {
         let page = read(site.path(), rel);
         assert!(!page.contains("<script>alert(1)"), "{rel}");
-        assert!(page.contains("apps/&lt;script&gt;alert(1)&lt;/script&gt;/**"), "{rel}: {page}");
+        assert!(
+            page.contains("apps/&lt;script&gt;alert(1)&lt;/script&gt;/**"),
+            "{rel}: {page}"
+        );
     }
     // The JSON export keeps the path as data, without markup characters.
     let json = read(site.path(), "api/report.json");
