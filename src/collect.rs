@@ -749,6 +749,7 @@ fn local_spec(
         files_ref: r.reference.clone(),
         services,
         auto_services,
+        teams_from_codeowners: r.teams_from_codeowners,
     })
 }
 

@@ -197,6 +197,10 @@ pub struct RepoConfig {
     /// `"auto"` to propose them from tag prefixes and top-level folders.
     #[serde(default)]
     pub services: Option<Services>,
+    /// Give each service to the owners its `CODEOWNERS` file gives to its
+    /// paths (needs `services`); team pages then gather services across repositories.
+    #[serde(default)]
+    pub teams_from_codeowners: bool,
 }
 
 /// Where a `[[repos]]` entry's facts come from.
@@ -379,11 +383,35 @@ impl Config {
                 );
             }
         }
+        let mut teams_keys = 0;
         for (i, repo) in self.repos.iter_mut().enumerate() {
             validate_host_keys(repo, i, file)?;
             if let Some(sv) = &repo.services {
                 let org = repo.github_org.is_some() || repo.gitlab_group.is_some();
                 services::validate(sv, i, org, file, text)?;
+            }
+            if repo.teams_from_codeowners {
+                teams_keys += 1;
+            }
+            if repo.teams_from_codeowners && repo.services.is_none() {
+                // The entry's key is the `teams_keys`-th one set in the file.
+                let line = text
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, l)| {
+                        l.trim_start()
+                            .strip_prefix("teams_from_codeowners")
+                            .and_then(|r| r.trim_start().strip_prefix('='))
+                            .is_some_and(|v| v.trim_start().starts_with("true"))
+                    })
+                    .nth(teams_keys - 1)
+                    .map(|(n, _)| format!(":{}", n + 1))
+                    .unwrap_or_default();
+                bail!(
+                    "{}{line}: repos[{i}].teams_from_codeowners gives services to the owners of their paths: \
+                     declare the services too (`[[repos.services]]` tables, or `services = \"auto\"`)",
+                    file.display()
+                );
             }
             if repo.path.is_none() && repo.events.is_empty() && repo.host().is_none() {
                 bail!(

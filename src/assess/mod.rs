@@ -34,7 +34,7 @@ use crate::workspace::Workspace;
 use std::sync::Arc;
 
 /// One deployment in the report.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DeploymentReport {
     #[serde(rename = "ref")]
     pub reference: String,
@@ -127,6 +127,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
                 files_ref: None,
                 services: None,
                 auto_services: false,
+                teams_from_codeowners: false,
             })
             .collect());
     }
@@ -140,6 +141,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
             let spec_for = |name: String, path: Option<PathBuf>| RepoSpec {
                 services: services.clone(),
                 auto_services,
+                teams_from_codeowners: r.teams_from_codeowners,
                 name,
                 path,
                 events: r.events.iter().map(|e| (root.join(e), e.clone())).collect(),
@@ -202,6 +204,7 @@ pub fn repo_specs(root: &Path, config: &Config, cli_repos: &[PathBuf]) -> Result
             files_ref: None,
             services: None,
             auto_services: false,
+            teams_from_codeowners: false,
         }]),
         None => bail!(
             "no repositories to assess: {} is not inside a git repository; pass --repo PATH or add [[repos]] to opsmeter.toml",
@@ -495,6 +498,7 @@ pub fn assess_repos(
                     scoring: &scoring,
                     web_url: web_url.as_deref(),
                     git: git.as_ref(),
+                    teams_from_codeowners: spec.teams_from_codeowners,
                 },
             )
         });

@@ -24,6 +24,7 @@ use crate::metrics::{Dora, MetricOptions, Outcome};
 use crate::model::{AreaScore, PracticeScore};
 use crate::probes::coverage::Coverage;
 use crate::probes::{self, FileSource, Finding, RepoFiles};
+use crate::sources::codeowners::{CodeOwners, OwnerFiles};
 use crate::sources::coverage::CoverageReport;
 use crate::sources::git::GitRepo;
 
@@ -72,6 +73,9 @@ pub struct ServiceReport {
     /// The definitions in force (its own deployment source).
     pub measurement: Option<Measurement>,
     pub notes: Vec<String>,
+    /// Who owns it (`teams_from_codeowners = true`; absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owners: Option<ServiceTeams>,
     /// The facts behind the numbers, for the service's charts (not part of the JSON contract).
     #[serde(skip)]
     pub facts: RepoFacts,
@@ -79,6 +83,97 @@ pub struct ServiceReport {
     pub outcomes: Vec<Outcome>,
     #[serde(skip)]
     pub drill: Drill,
+}
+
+/// A service's owners from the repository's `CODEOWNERS` file: its teams are
+/// every owner of some of its files, the owner of most files first. When the
+/// file is missing or gives none of its files an owner, the owners are not
+/// measured, with the reason: never an empty team.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceTeams {
+    /// `measured` or `not-measured` (then `reason` says why and `teams` is empty).
+    pub status: &'static str,
+    pub reason: Option<String>,
+    /// The `CODEOWNERS` file read (`.github/CODEOWNERS`), when there is one.
+    pub file: Option<String>,
+    /// Its owners and how many of its files each owns, most files first.
+    pub teams: Vec<OwnerFiles>,
+    /// Its files in the tree read, and those no rule gives an owner.
+    pub files: usize,
+    pub unowned_files: usize,
+}
+
+/// The repository's `CODEOWNERS` file, or why there is none to read.
+fn codeowners_of(files: &RepoFiles) -> Result<CodeOwners, String> {
+    if let Some(why) = &files.unavailable {
+        return Err(format!(
+            "the repository's files could not be read ({why}), so its CODEOWNERS file is unknown"
+        ));
+    }
+    match CodeOwners::find(&files.paths, |p| files.read(p)) {
+        Ok(Some(c)) => {
+            for w in &c.warnings {
+                tracing::warn!("{w}");
+            }
+            Ok(c)
+        }
+        Ok(None) => Err(format!(
+            "the repository has no CODEOWNERS file ({} are where GitHub and GitLab look) in the {}",
+            crate::sources::codeowners::LOCATIONS.join(", "),
+            files.source.description
+        )),
+        Err(e) => Err(format!("{e}: its owners are unknown")),
+    }
+}
+
+/// The owners of one service's `paths`.
+fn service_teams(
+    owners: &Result<CodeOwners, String>,
+    paths: &[String],
+    files: &[String],
+) -> ServiceTeams {
+    let not_measured = |file: Option<&str>, reason: String| ServiceTeams {
+        status: "not-measured",
+        reason: Some(reason),
+        file: file.map(String::from),
+        teams: Vec::new(),
+        files: 0,
+        unowned_files: 0,
+    };
+    let owners = match owners {
+        Ok(o) => o,
+        Err(why) => return not_measured(None, why.clone()),
+    };
+    let found = match owners.owners_of_paths(paths, files) {
+        Ok(f) => f,
+        Err(e) => return not_measured(Some(&owners.file), e),
+    };
+    let mut t = if found.files == 0 {
+        not_measured(
+            Some(&owners.file),
+            "none of its paths matches a file of the tree read, so no one can own it".to_string(),
+        )
+    } else if found.owners.is_empty() {
+        not_measured(
+            Some(&owners.file),
+            format!(
+                "no rule of {} gives an owner to any of its {} files",
+                owners.file, found.files
+            ),
+        )
+    } else {
+        ServiceTeams {
+            status: "measured",
+            reason: None,
+            file: Some(owners.file.clone()),
+            teams: found.owners,
+            files: 0,
+            unowned_files: 0,
+        }
+    };
+    t.files = found.files;
+    t.unowned_files = found.unowned_files;
+    t
 }
 
 /// The services of a repository, and how independently they change and ship.
@@ -98,13 +193,28 @@ pub struct RepoContext<'a> {
     pub scoring: &'a Scoring<'a>,
     pub web_url: Option<&'a str>,
     pub git: Option<&'a GitRepo>,
+    /// `teams_from_codeowners = true`: find each service's owners.
+    pub teams_from_codeowners: bool,
 }
 
 /// Assesses every service of `sv` with the repository's context.
 pub fn assess_services(sv: &ServicesFacts, cx: RepoContext<'_>) -> ServicesAssessed {
+    let codeowners = cx.teams_from_codeowners.then(|| codeowners_of(cx.files));
+    let teams_of = |paths: &[String], files: &RepoFiles| {
+        codeowners
+            .as_ref()
+            .map(|o| service_teams(o, paths, &files.paths))
+    };
     if let Some(why) = &sv.unmeasured {
         return ServicesAssessed {
-            services: sv.services.iter().map(|s| not_measured(s, why)).collect(),
+            services: sv
+                .services
+                .iter()
+                .map(|s| ServiceReport {
+                    owners: teams_of(&s.paths, cx.files),
+                    ..not_measured(s, why)
+                })
+                .collect(),
             independence: None,
         };
     }
@@ -146,6 +256,7 @@ pub fn assess_services(sv: &ServicesFacts, cx: RepoContext<'_>) -> ServicesAsses
             coverage: probes::coverage::summarise(&reports),
             files,
         };
+        let owners = teams_of(&s.paths, cx.files);
         let r = repo_report(
             &s.facts,
             practices,
@@ -171,6 +282,7 @@ pub fn assess_services(sv: &ServicesFacts, cx: RepoContext<'_>) -> ServicesAsses
             files: Some(r.files),
             measurement: Some(r.measurement),
             notes: r.notes,
+            owners,
             facts: r.facts,
             outcomes: r.outcomes,
             drill: r.drill,
@@ -205,6 +317,7 @@ fn not_measured(s: &ServiceFacts, why: &str) -> ServiceReport {
         files: None,
         measurement: None,
         notes: Vec::new(),
+        owners: None,
         facts: s.facts.clone(),
         outcomes: Vec::new(),
         drill: Drill::default(),

@@ -667,6 +667,45 @@ impl Site {
         outputs::check(&claims)
     }
 
+    /// A section of a handbook chapter in `lang`: `anchor` is the section's
+    /// id in the English chapter; a translation's section is the heading at
+    /// the same place in its table of contents (headings are translated, so
+    /// their ids differ). The chapter's URL alone when the section is not found.
+    pub(super) fn section_url(&self, lang: &str, chapter: &str, anchor: &str) -> Option<String> {
+        let key = format!("guide/{chapter}.md");
+        let default = self.config.default_language.as_str();
+        let entry = self.content.lookup(&key, lang, default)?;
+        let url = self.url(&self.content.entries[entry].path);
+        fn place(toc: &[super::markdown::TocEntry], id: &str, at: &mut Vec<usize>) -> bool {
+            for (n, t) in toc.iter().enumerate() {
+                at.push(n);
+                if t.id == id || place(&t.children, id, at) {
+                    return true;
+                }
+                at.pop();
+            }
+            false
+        }
+        let english = self.content.lookup(&key, "en", default)?;
+        let mut at = Vec::new();
+        if !place(&self.content.entries[english].rendered.toc, anchor, &mut at) {
+            return Some(url);
+        }
+        let mut toc = &self.content.entries[entry].rendered.toc[..];
+        let mut id = None;
+        for n in at {
+            let Some(t) = toc.get(n) else {
+                return Some(url);
+            };
+            id = Some(&t.id);
+            toc = &t.children;
+        }
+        Some(match id {
+            Some(id) => format!("{url}#{id}"),
+            None => url,
+        })
+    }
+
     /// The words, texts and URLs of dashboard pages in `lang`.
     pub(super) fn locale<'a>(&'a self, lang: &'a str) -> super::dashboards::Locale<'a> {
         super::dashboards::Locale {
@@ -726,16 +765,19 @@ impl Site {
             .iter()
             .flat_map(|lang| (0..d.report.repos.len()).map(move |i| (i, lang.as_str())))
             .collect();
-        let rendered: Vec<Result<OutputFile, Diagnostic>> = pages
+        let chapter_url = |lang: &str, chapter: &str| {
+            self.content
+                .lookup(&format!("guide/{chapter}.md"), lang, default)
+                .map(|i| self.url(&self.content.entries[i].path))
+        };
+        let mut rendered: Vec<Result<OutputFile, Diagnostic>> = pages
             .into_par_iter()
             .map(|(i, lang)| {
                 let r = &d.report.repos[i];
                 let loc = self.locale(lang);
-                let chapter_url = |chapter: &str| {
-                    self.content
-                        .lookup(&format!("guide/{chapter}.md"), lang, default)
-                        .map(|i| self.url(&self.content.entries[i].path))
-                };
+                let chapter_url = |chapter: &str| chapter_url(lang, chapter);
+                let section_url =
+                    |chapter: &str, anchor: &str| self.section_url(lang, chapter, anchor);
                 let path = self.routes.report(lang, &r.slug);
                 let mut ctx = bases[lang].clone();
                 ctx.insert("sidebar", &sidebars.get(lang).cloned().unwrap_or_default());
@@ -745,7 +787,7 @@ impl Site {
                     "translations",
                     &self.alternates(lang, &|l| self.routes.report(l, &r.slug)),
                 );
-                ctx.insert("report", &d.repo_value(i, &loc, &chapter_url));
+                ctx.insert("report", &d.repo_value(i, &loc, &chapter_url, &section_url));
                 ctx.insert("names", &loc.names());
                 ctx.insert("overview_url", &self.url(&self.routes.home(lang)));
                 let html = self.render_template("report.html", &ctx)?;
@@ -760,6 +802,62 @@ impl Site {
                 ))
             })
             .collect();
+        // Each service's report, in every language.
+        let service_pages: Vec<(usize, usize, &str)> = self
+            .config
+            .languages
+            .iter()
+            .flat_map(|lang| {
+                d.report.repos.iter().enumerate().flat_map(move |(i, r)| {
+                    let n = r.services.as_ref().map_or(0, Vec::len);
+                    (0..n).map(move |k| (i, k, lang.as_str()))
+                })
+            })
+            .collect();
+        rendered.par_extend(service_pages.into_par_iter().map(|(i, k, lang)| {
+            let r = &d.report.repos[i];
+            let Some(s) = r.services.as_ref().and_then(|list| list.get(k)) else {
+                return Err(Diagnostic::new(
+                    "opsmeter.toml",
+                    None,
+                    format!("service {k} of repository `{}` is missing", r.name),
+                ));
+            };
+            let loc = self.locale(lang);
+            let chapter_url = |chapter: &str| chapter_url(lang, chapter);
+            let section_url = |chapter: &str, anchor: &str| self.section_url(lang, chapter, anchor);
+            let path = self.routes.service(lang, &r.slug, &s.slug);
+            let mut ctx = bases[lang].clone();
+            ctx.insert("sidebar", &sidebars.get(lang).cloned().unwrap_or_default());
+            ctx.insert("current_url", &self.url(&path));
+            ctx.insert("permalink", &self.permalink(&path));
+            ctx.insert(
+                "translations",
+                &self.alternates(lang, &|l| self.routes.service(l, &r.slug, &s.slug)),
+            );
+            if let Some(report) = d.service_report_value(i, k, &loc, &chapter_url) {
+                ctx.insert("report", &report);
+            }
+            ctx.insert("service", &d.service_value(i, k, &loc, &section_url));
+            ctx.insert("names", &loc.names());
+            ctx.insert("overview_url", &self.url(&self.routes.home(lang)));
+            let html = self.render_template("service.html", &ctx)?;
+            Ok(OutputFile::generated(
+                super::urls::output_file(&path),
+                if lang == default {
+                    format!(
+                        "the report of service `{}` of repository `{}`",
+                        s.name, r.name
+                    )
+                } else {
+                    format!(
+                        "the `{lang}` report of service `{}` of repository `{}`",
+                        s.name, r.name
+                    )
+                },
+                html.into_bytes(),
+            ))
+        }));
         let mut files = Vec::new();
         let mut problems = Vec::new();
         for p in rendered {
@@ -786,7 +884,7 @@ impl Site {
                     &self.alternates(lang, &|l| self.routes.team(l, &team.slug)),
                 );
                 ctx.insert("team", &team.name);
-                ctx.insert("overview", &d.overview_of(&team.members, &loc));
+                ctx.insert("overview", &d.overview_of(&team.members, Some(team), &loc));
                 ctx.insert("names", &loc.names());
                 ctx.insert("overview_url", &self.url(&self.routes.home(lang)));
                 let html = self

@@ -232,6 +232,11 @@ pub struct Overview<'a> {
     pub tiers: Vec<TierRow<'a>>,
     pub trends: Cow<'a, [TrendPoint]>,
     pub teams: Vec<TeamLink<'a>>,
+    /// Every service of the repositories shown (the home page), or the
+    /// team's services (a team's page); empty when there are none.
+    pub services: Vec<ServiceRow<'a>>,
+    /// Whether any service has owners (`teams_from_codeowners`): the teams column is shown.
+    pub services_teams: bool,
     pub report_json: String,
     pub report_csv: String,
     /// The same as the top-level `names` (home page only).
@@ -303,8 +308,11 @@ pub struct ReportContext<'a> {
     pub files: Localised,
     /// `en` when the report's notes are not in the page's language.
     pub notes_lang: Option<&'static str>,
-    pub badge: String,
+    /// The repository's badge (`null` on a service's page: badges are per repository).
+    pub badge: Option<String>,
     pub report_json: String,
+    /// The repository's services (`null` when it declares none, and on a service's page).
+    pub services: Option<ServicesBlock<'a>>,
 }
 
 /// One of `report.explanations`: why a measurement is missing, with the
@@ -443,4 +451,86 @@ pub struct EvidenceRow<'a> {
     /// What to do, on the first evidence of a failed probe that says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remediation: Option<Localised>,
+}
+
+// ---------------------------------------------------------------------------
+// Services of a monorepo (`src/site/services.rs` fills these)
+
+/// One service as a row: of `report.services.rows` (a repository's report)
+/// and of `overview.services` (every service of the overview's repositories,
+/// or a team's services).
+#[derive(Debug, Serialize)]
+pub struct ServiceRow<'a> {
+    pub name: &'a str,
+    /// Its report in the page's language.
+    pub url: String,
+    pub repo: &'a str,
+    /// The repository's report in the page's language.
+    pub repo_url: String,
+    pub paths: &'a [String],
+    /// `measured`, or `not-measured` with `reason` (in the assessment's language).
+    pub status: &'static str,
+    pub reason: Option<&'a str>,
+    /// Its DORA metrics over the window (`null` when not measured).
+    pub dora: Option<&'a Dora>,
+    /// Its overall level (`null` when not measured).
+    pub overall: Option<OverallLevel>,
+    /// Its teams from CODEOWNERS, with their pages (empty without `teams_from_codeowners`).
+    pub teams: Vec<TeamLink<'a>>,
+    /// Its owners as assessed (`null` without `teams_from_codeowners`; when
+    /// `not-measured`, `owners.reason` says why).
+    pub owners: Option<&'a crate::assess::services::ServiceTeams>,
+}
+
+/// `report.services`: a repository's services and how independently they
+/// change and ship (`null` on a repository without services).
+#[derive(Debug, Serialize)]
+pub struct ServicesBlock<'a> {
+    pub rows: Vec<ServiceRow<'a>>,
+    /// Whether any row has owners (`teams_from_codeowners`): the teams column is shown.
+    pub teams_column: bool,
+    /// `null` when the services could not be measured (then `reason` says why).
+    pub independence: Option<&'a crate::metrics::independence::Independence>,
+    pub reason: Option<&'a str>,
+    /// The pairs that change together most, drawn as bars with their table
+    /// (`null` when no two services changed together).
+    pub coupling: Option<Chart>,
+    /// How many pairs the chart shows, of how many.
+    pub pairs_shown: usize,
+    pub pairs_total: usize,
+    /// The handbook's section defining the three measures, in the page's language.
+    pub chapter_url: Option<String>,
+    /// `en` when the assessment's texts (reasons) are not in the page's language.
+    pub notes_lang: Option<&'static str>,
+}
+
+/// `service`: what a service's page shows beside its report (`report`, set
+/// only when the service is measured: the same context as a repository's).
+#[derive(Debug, Serialize)]
+pub struct ServiceContext<'a> {
+    /// The service's report of the JSON contract (`name`, `paths`,
+    /// `tag_pattern`, `status`, `reason`, `owners`, …).
+    pub service: &'a crate::assess::services::ServiceReport,
+    pub repo: &'a str,
+    pub repo_url: String,
+    /// Its teams (owners from CODEOWNERS), with their pages.
+    pub teams: Vec<TeamLink<'a>>,
+    /// Its owners from CODEOWNERS, each with the files it owns and its team
+    /// page (empty when not measured: `service.owners.reason` says why).
+    pub owners: Vec<OwnerLink>,
+    /// What the probes of a service read: its paths and the repository's
+    /// shared CI definitions (`assess::services::SHARED_CI`).
+    pub shared_ci: &'static [&'static str],
+    pub chapter_url: Option<String>,
+    pub notes_lang: Option<&'static str>,
+}
+
+/// One of `service.owners`: an owner of some of a service's files.
+#[derive(Debug, Serialize)]
+pub struct OwnerLink {
+    /// As written in CODEOWNERS (`@acme/payments`).
+    pub name: String,
+    pub files: usize,
+    /// Its team page.
+    pub url: String,
 }

@@ -45,15 +45,20 @@ pub struct Dashboards {
     pub edition_title: String,
     /// Each repository's stored history, for team trends.
     pub histories: Vec<Vec<crate::store::HistoryEntry>>,
-    /// Teams: name, slug and the indexes of their repositories.
+    /// Teams: name, slug, the indexes of their repositories and services.
     pub teams: Vec<Team>,
+    /// What each service's page needs, `[repository][service]`.
+    pub services: Vec<Vec<super::services::ServicePage>>,
 }
 
-/// A `[[teams]]` entry resolved against the assessed repositories.
+/// A `[[teams]]` entry resolved against the assessed repositories, or an
+/// owner `CODEOWNERS` gives services to (`teams_from_codeowners = true`).
 pub struct Team {
     pub name: String,
     pub slug: String,
     pub members: Vec<usize>,
+    /// Its services, as (repository, service) indexes.
+    pub services: Vec<(usize, usize)>,
 }
 
 /// Assesses the site's repositories, or returns `None` when it has none.
@@ -114,6 +119,7 @@ pub fn assess_site(ws: &Workspace, opts: &DashboardOptions) -> Result<Option<Das
             name: t.name.clone(),
             slug: crate::store::slug(&t.name),
             members,
+            services: Vec::new(),
         });
     }
     one_folder_each(
@@ -121,6 +127,9 @@ pub fn assess_site(ws: &Workspace, opts: &DashboardOptions) -> Result<Option<Das
         "teams",
         "teams",
     )?;
+    super::services::add_codeowner_teams(&report, &mut teams)?;
+    let services =
+        super::services::service_pages(&report, &window, &previous_window, &edition_id, edition);
     Ok(Some(Dashboards {
         report,
         series,
@@ -130,6 +139,7 @@ pub fn assess_site(ws: &Workspace, opts: &DashboardOptions) -> Result<Option<Das
         edition_title: edition.title.clone(),
         histories,
         teams,
+        services,
     }))
 }
 
@@ -178,7 +188,7 @@ impl<'a> Locale<'a> {
     }
 
     /// `lang="en"` for a text of the assessment on a page in another language.
-    fn assessment_lang(&self) -> Option<&'static str> {
+    pub(super) fn assessment_lang(&self) -> Option<&'static str> {
         (self.lang != ASSESSMENT_LANGUAGE).then_some(ASSESSMENT_LANGUAGE)
     }
 
@@ -650,11 +660,17 @@ impl Dashboards {
     /// The overview's template value in `loc`'s language.
     pub fn overview_value<'a>(&'a self, loc: &Locale<'a>) -> Overview<'a> {
         let all: Vec<usize> = (0..self.report.repos.len()).collect();
-        self.overview_of(&all, loc)
+        self.overview_of(&all, None, loc)
     }
 
-    /// The overview of some repositories (all of them, or a team's).
-    pub fn overview_of<'a>(&'a self, members: &[usize], loc: &Locale<'a>) -> Overview<'a> {
+    /// The overview of some repositories (all of them, or a team's, with the
+    /// team's services).
+    pub fn overview_of<'a>(
+        &'a self,
+        members: &[usize],
+        team: Option<&'a Team>,
+        loc: &Locale<'a>,
+    ) -> Overview<'a> {
         let chosen: Vec<&crate::assess::RepoReport> =
             members.iter().map(|&i| &self.report.repos[i]).collect();
         let (tiers, trends) = if members.len() == self.report.repos.len() {
@@ -700,6 +716,14 @@ impl Dashboards {
                 overall: reports::overall_level(r),
             })
             .collect();
+        let services = match team {
+            Some(t) => t
+                .services
+                .iter()
+                .filter_map(|&(i, k)| self.service_row(i, k, loc))
+                .collect(),
+            None => self.service_rows_of(members, loc),
+        };
         let tier_rows = tiers
             .iter()
             .map(|t| TierRow {
@@ -720,6 +744,10 @@ impl Dashboards {
             tiers: tier_rows,
             trends,
             teams,
+            services_teams: services
+                .iter()
+                .any(|r: &super::context::ServiceRow| r.owners.is_some()),
+            services,
             report_json: loc.url(urls::REPORT_JSON),
             report_csv: loc.url(urls::REPORT_CSV),
             names: None,
@@ -727,14 +755,48 @@ impl Dashboards {
     }
 
     /// The template value of repository `i`'s report page in `loc`'s language.
+    /// `section_url(chapter, anchor)` is a section of a handbook chapter.
     pub fn repo_value<'a>(
         &'a self,
         i: usize,
         loc: &Locale<'a>,
         chapter_url: &dyn Fn(&str) -> Option<String>,
+        section_url: &dyn Fn(&str, &str) -> Option<String>,
     ) -> ReportContext<'a> {
         let r = &self.report.repos[i];
-        let before = &self.previous[i];
+        let mut value = self.report_value(r, &self.previous[i], &self.series[i], loc, chapter_url);
+        value.badge = Some(loc.url(&urls::badge(&r.slug)));
+        value.services = self.services_block(i, loc, section_url);
+        value
+    }
+
+    /// The report of service `k` of repository `i` in `loc`'s language, the
+    /// same context as a repository's; `None` when it is not measured.
+    pub fn service_report_value<'a>(
+        &'a self,
+        i: usize,
+        k: usize,
+        loc: &Locale<'a>,
+        chapter_url: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<ReportContext<'a>> {
+        let page = self.services.get(i)?.get(k)?;
+        let (r, before, series) = (
+            page.report.as_ref()?,
+            page.previous.as_ref()?,
+            page.series.as_ref()?,
+        );
+        Some(self.report_value(r, before, series, loc, chapter_url))
+    }
+
+    /// A report page's context: of a repository, or of a service shaped as one.
+    fn report_value<'a>(
+        &'a self,
+        r: &'a crate::assess::RepoReport,
+        before: &'a Dora,
+        series: &'a RepoSeries,
+        loc: &Locale<'a>,
+        chapter_url: &dyn Fn(&str) -> Option<String>,
+    ) -> ReportContext<'a> {
         let d = &r.dora;
         let deltas = Deltas {
             deployments_per_week: delta(
@@ -780,12 +842,12 @@ impl Dashboards {
         ReportContext {
             repo: r,
             explanations,
-            phases: phases_value(&r.name, d, &self.series[i], loc.words),
+            phases: phases_value(&r.name, d, series, loc.words),
             drill: &r.drill,
-            moved: moved_value(r, before, &self.series[i]),
+            moved: moved_value(r, before, series),
             practices,
-            series: &self.series[i],
-            charts: repo_charts(&r.name, &self.series[i], loc.words, &areas),
+            series,
+            charts: repo_charts(&r.name, series, loc.words, &areas),
             previous: before,
             deltas,
             overall: reports::overall_level(r),
@@ -794,8 +856,9 @@ impl Dashboards {
             measured_chapter_url: chapter_url(MEASUREMENT_CHAPTER),
             files: loc.message(&r.files.description),
             notes_lang: loc.assessment_lang(),
-            badge: loc.url(&urls::badge(&r.slug)),
+            badge: None,
             report_json: loc.url(urls::REPORT_JSON),
+            services: None,
         }
     }
 

@@ -18,6 +18,7 @@ pub mod output;
 pub mod outputs;
 pub mod reports;
 pub mod search;
+pub mod services;
 pub mod templates;
 pub mod theme;
 pub mod urls;

@@ -162,7 +162,7 @@ impl Site {
             out.push_str("  </url>\n");
         }
         if let Some(d) = &self.dashboards {
-            // Reports and team pages, in every language, each with its alternates.
+            // Reports, services' reports and team pages, in every language, each with its alternates.
             type PathOf<'a> = Box<dyn Fn(&str) -> String + 'a>;
             let routes = &self.routes;
             let generated: Vec<PathOf> = d
@@ -170,6 +170,11 @@ impl Site {
                 .repos
                 .iter()
                 .map(|r| Box::new(move |l: &str| routes.report(l, &r.slug)) as PathOf)
+                .chain(d.report.repos.iter().flat_map(|r| {
+                    r.services.iter().flatten().map(move |s| {
+                        Box::new(move |l: &str| routes.service(l, &r.slug, &s.slug)) as PathOf
+                    })
+                }))
                 .chain(
                     d.teams
                         .iter()

@@ -447,7 +447,8 @@ fn num(v: Option<f64>) -> String {
     v.map(|v| format!("{v}")).unwrap_or_default()
 }
 
-/// `/api/report.csv`: one row per repository. A level cell is empty when no practice
+/// `/api/report.csv`: one row per repository (`service` empty), each followed
+/// by one row per service of the repository (`service` its name). A level cell is empty when no practice
 /// behind it is measured (or applies); `practices_measured` of `practices_applicable`
 /// says how many practices the overall level rests on.
 pub fn report_csv(report: &Report) -> String {
@@ -458,6 +459,7 @@ pub fn report_csv(report: &Report) -> String {
         .unwrap_or_default();
     let mut header = vec![
         "repository",
+        "service",
         "deployments",
         "deployments_per_week",
         "deploy_days_per_week",
@@ -486,33 +488,89 @@ pub fn report_csv(report: &Report) -> String {
         .join(",");
     out.push('\n');
     for r in &report.repos {
-        let d = &r.dora;
-        let tier = |t: Option<Tier>| t.map(|t| t.as_str().to_string()).unwrap_or_default();
         let overall = overall_level(r);
-        let mut row = vec![
-            csv_cell(&r.name),
-            d.deployment_count.to_string(),
-            format!("{}", d.deployments_per_week),
-            format!("{}", d.deploy_days_per_week),
-            num(d.lead_time_hours.median),
-            num(d.lead_time_hours.p90),
-            num(d.change_failure_rate),
-            num(d.recovery_time_hours.median),
-            num(d.rework_rate),
-            num(r.coverage.as_ref().and_then(|c| c.line_rate)),
-            tier(d.tiers.deployment_frequency),
-            tier(d.tiers.lead_time),
-            tier(d.tiers.change_failure_rate),
-            tier(d.tiers.recovery_time),
-            num(overall.level),
-            overall.measured.to_string(),
-            overall.applicable.to_string(),
-        ];
-        row.extend(r.areas.iter().map(|a| num(a.score)));
-        out.push_str(&row.join(","));
-        out.push('\n');
+        let columns = area_names.len();
+        let row = CsvRow {
+            repo: &r.name,
+            service: "",
+            dora: Some(&r.dora),
+            coverage: r.coverage.as_ref(),
+            areas: &r.areas,
+        };
+        out.push_str(&row.line(&overall, columns));
+        // Each service of the repository, after it; a service not measured
+        // has its names and empty cells (unknown, not 0).
+        for s in r.services.iter().flatten() {
+            let overall = crate::model::overall(&s.areas);
+            let row = CsvRow {
+                repo: &r.name,
+                service: &s.name,
+                dora: s.dora.as_ref(),
+                coverage: s.coverage.as_ref(),
+                areas: &s.areas,
+            };
+            out.push_str(&row.line(&overall, columns));
+        }
     }
     out
+}
+
+/// One line of the CSV export: a repository's (`service` empty) or a service's.
+struct CsvRow<'a> {
+    repo: &'a str,
+    service: &'a str,
+    /// `None`: not measured (a service whose history could not be read), so
+    /// every number is an empty cell, not 0.
+    dora: Option<&'a crate::metrics::Dora>,
+    coverage: Option<&'a crate::probes::coverage::Coverage>,
+    areas: &'a [crate::model::AreaScore],
+}
+
+impl CsvRow<'_> {
+    /// The line, with `columns` area cells (empty where the row has no such area).
+    fn line(&self, overall: &OverallLevel, columns: usize) -> String {
+        let (dora, coverage) = (self.dora, self.coverage);
+        let tier = |t: Option<Tier>| t.map(|t| t.as_str().to_string()).unwrap_or_default();
+        let mut row = vec![csv_cell(self.repo), csv_cell(self.service)];
+        match dora {
+            Some(d) => row.extend([
+                d.deployment_count.to_string(),
+                format!("{}", d.deployments_per_week),
+                format!("{}", d.deploy_days_per_week),
+                num(d.lead_time_hours.median),
+                num(d.lead_time_hours.p90),
+                num(d.change_failure_rate),
+                num(d.recovery_time_hours.median),
+                num(d.rework_rate),
+            ]),
+            None => row.extend(std::iter::repeat_n(String::new(), 8)),
+        }
+        row.push(num(coverage.and_then(|c| c.line_rate)));
+        match dora {
+            Some(d) => row.extend([
+                tier(d.tiers.deployment_frequency),
+                tier(d.tiers.lead_time),
+                tier(d.tiers.change_failure_rate),
+                tier(d.tiers.recovery_time),
+            ]),
+            None => row.extend(std::iter::repeat_n(String::new(), 4)),
+        }
+        if dora.is_some() {
+            row.extend([
+                num(overall.level),
+                overall.measured.to_string(),
+                overall.applicable.to_string(),
+            ]);
+        } else {
+            row.extend(std::iter::repeat_n(String::new(), 3));
+        }
+        let mut areas: Vec<String> = self.areas.iter().map(|a| num(a.score)).collect();
+        areas.resize(columns, String::new());
+        row.extend(areas);
+        let mut line = row.join(",");
+        line.push('\n');
+        line
+    }
 }
 
 /// `/badges/<slug>.svg`: a shields-style badge with the overall level; its title

@@ -20,6 +20,7 @@ pub const TEMPLATES: &[(&str, &str)] = theme_files!(
         "404.html",
         "report.html",
         "team.html",
+        "service.html",
         "macros.html",
         "partials/nav.html",
         "partials/overview.html",
@@ -27,6 +28,9 @@ pub const TEMPLATES: &[(&str, &str)] = theme_files!(
         "partials/deployments.html",
         "partials/moved.html",
         "partials/explanations.html",
+        "partials/report_body.html",
+        "partials/services.html",
+        "partials/service_rows.html",
     ]
 );
 

@@ -1,6 +1,6 @@
 //! Every URL and output path opsmeter generates, in one place: the language
-//! prefix of content pages, the dashboards (`/repos/<slug>/`, `/teams/<slug>/`
-//! in every language), the exports (`/api/…`, `/badges/<slug>.svg`), the search
+//! prefix of content pages, the dashboards (`/repos/<slug>/`,
+//! `/repos/<slug>/services/<service>/`, `/teams/<slug>/` in every language), the exports (`/api/…`, `/badges/<slug>.svg`), the search
 //! indexes and the files beside the pages. Pages, the sitemap, the search index,
 //! the one-owner check ([`super::outputs`]) and `check` all ask here, so a path
 //! cannot be spelt two ways.
@@ -68,6 +68,12 @@ impl Routes {
     /// A repository's report: `/repos/<slug>/`, `/zh/repos/<slug>/`.
     pub fn report(&self, lang: &str, slug: &str) -> String {
         format!("{}/repos/{slug}/", self.language_prefix(lang))
+    }
+
+    /// A service's report inside its repository's:
+    /// `/repos/<repo>/services/<service>/`, `/zh/repos/<repo>/services/<service>/`.
+    pub fn service(&self, lang: &str, repo: &str, service: &str) -> String {
+        format!("{}services/{service}/", self.report(lang, repo))
     }
 
     /// A team's overview: `/teams/<slug>/`, `/zh/teams/<slug>/`.
@@ -141,6 +147,14 @@ mod tests {
         assert_eq!(r.report("zh", "api"), "/zh/repos/api/");
         assert_eq!(r.team("zh", "core"), "/zh/teams/core/");
         assert_eq!(
+            r.service("en", "mono", "payments"),
+            "/repos/mono/services/payments/"
+        );
+        assert_eq!(
+            r.service("zh", "mono", "payments"),
+            "/zh/repos/mono/services/payments/"
+        );
+        assert_eq!(
             r.content("zh", &["guide".into(), "testing".into()]),
             "/zh/guide/testing/"
         );
@@ -164,6 +178,8 @@ mod tests {
             "/repos/api/",
             "/zh/repos/api/",
             "/zh/teams/core/",
+            "/repos/mono/services/payments/",
+            "/zh/repos/mono/services/payments/",
             "/api/report.csv",
             "/badges/x.svg",
             "/sitemap.xml",

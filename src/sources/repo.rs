@@ -38,6 +38,8 @@ pub struct RepoSpec {
     pub services: Option<std::sync::Arc<ServiceSet>>,
     /// `services = "auto"`: propose services before collecting.
     pub auto_services: bool,
+    /// `teams_from_codeowners = true`: each service's owners from `CODEOWNERS`.
+    pub teams_from_codeowners: bool,
 }
 
 /// Collects the facts of one repository. Malformed events rows fail the
