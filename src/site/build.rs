@@ -752,6 +752,25 @@ impl Site {
 
     /// Report and team pages in every language, `/api/report.json`,
     /// `/api/report.csv` and badges.
+    /// What every dashboard page (a report, a service, a team) starts from:
+    /// the language's base context, its sidebar, and the page's own URL,
+    /// permalink and translations (`path_of` gives its path in a language).
+    fn dashboard_context(
+        &self,
+        bases: &HashMap<&str, tera::Context>,
+        sidebars: &HashMap<&str, String>,
+        lang: &str,
+        path_of: &dyn Fn(&str) -> String,
+    ) -> tera::Context {
+        let path = path_of(lang);
+        let mut ctx = bases[lang].clone();
+        ctx.insert("sidebar", &sidebars.get(lang).cloned().unwrap_or_default());
+        ctx.insert("current_url", &self.url(&path));
+        ctx.insert("permalink", &self.permalink(&path));
+        ctx.insert("translations", &self.alternates(lang, path_of));
+        ctx
+    }
+
     fn render_dashboards(
         &self,
         d: &super::dashboards::Dashboards,
@@ -779,14 +798,8 @@ impl Site {
                 let section_url =
                     |chapter: &str, anchor: &str| self.section_url(lang, chapter, anchor);
                 let path = self.routes.report(lang, &r.slug);
-                let mut ctx = bases[lang].clone();
-                ctx.insert("sidebar", &sidebars.get(lang).cloned().unwrap_or_default());
-                ctx.insert("current_url", &self.url(&path));
-                ctx.insert("permalink", &self.permalink(&path));
-                ctx.insert(
-                    "translations",
-                    &self.alternates(lang, &|l| self.routes.report(l, &r.slug)),
-                );
+                let mut ctx = self
+                    .dashboard_context(bases, sidebars, lang, &|l| self.routes.report(l, &r.slug));
                 ctx.insert("report", &d.repo_value(i, &loc, &chapter_url, &section_url));
                 ctx.insert("names", &loc.names());
                 ctx.insert("overview_url", &self.url(&self.routes.home(lang)));
@@ -827,14 +840,9 @@ impl Site {
             let chapter_url = |chapter: &str| chapter_url(lang, chapter);
             let section_url = |chapter: &str, anchor: &str| self.section_url(lang, chapter, anchor);
             let path = self.routes.service(lang, &r.slug, &s.slug);
-            let mut ctx = bases[lang].clone();
-            ctx.insert("sidebar", &sidebars.get(lang).cloned().unwrap_or_default());
-            ctx.insert("current_url", &self.url(&path));
-            ctx.insert("permalink", &self.permalink(&path));
-            ctx.insert(
-                "translations",
-                &self.alternates(lang, &|l| self.routes.service(l, &r.slug, &s.slug)),
-            );
+            let mut ctx = self.dashboard_context(bases, sidebars, lang, &|l| {
+                self.routes.service(l, &r.slug, &s.slug)
+            });
             if let Some(report) = d.service_report_value(i, k, &loc, &chapter_url) {
                 ctx.insert("report", &report);
             }
@@ -874,15 +882,9 @@ impl Site {
             let lang = lang.as_str();
             let loc = self.locale(lang);
             for team in &d.teams {
-                let mut ctx = bases[lang].clone();
                 let path = self.routes.team(lang, &team.slug);
-                ctx.insert("sidebar", &sidebars.get(lang).cloned().unwrap_or_default());
-                ctx.insert("current_url", &self.url(&path));
-                ctx.insert("permalink", &self.permalink(&path));
-                ctx.insert(
-                    "translations",
-                    &self.alternates(lang, &|l| self.routes.team(l, &team.slug)),
-                );
+                let mut ctx = self
+                    .dashboard_context(bases, sidebars, lang, &|l| self.routes.team(l, &team.slug));
                 ctx.insert("team", &team.name);
                 ctx.insert("overview", &d.overview_of(&team.members, Some(team), &loc));
                 ctx.insert("names", &loc.names());
