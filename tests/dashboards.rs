@@ -729,18 +729,7 @@ fn host_site(title: &str, author: &str, branch: &str, incident: &str) -> tempfil
             "collection": {"host": "github", "project": "acme/api", "api_url": "https://api.github.com", "cursor": null}
         }
     });
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        "title = \"Delivery\"\n\n[[repos]]\ngithub = \"acme/api\"\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(site.path().join("data/facts")).unwrap();
-    std::fs::write(
-        site.path().join("data/facts/acme-api.json"),
-        serde_json::to_vec_pretty(&facts).unwrap(),
-    )
-    .unwrap();
+    let site = github_facts_site("acme/api", &facts);
     site
 }
 
@@ -939,18 +928,7 @@ fn rates_are_ratios_shown_as_percentages() {
             "collection": {"host": "github", "project": "acme/rates", "api_url": "https://api.github.com", "cursor": null}
         }
     });
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        "title = \"Delivery\"\n\n[[repos]]\ngithub = \"acme/rates\"\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(site.path().join("data/facts")).unwrap();
-    std::fs::write(
-        site.path().join("data/facts/acme-rates.json"),
-        serde_json::to_vec_pretty(&facts).unwrap(),
-    )
-    .unwrap();
+    let site = github_facts_site("acme/rates", &facts);
     // Two collections: 0.0625 is 6.25 %, shown half away from zero as 6.3;
     // 0.5 is 50 % (a whole number prints without decimals).
     std::fs::create_dir_all(site.path().join("data/history")).unwrap();
@@ -1063,4 +1041,23 @@ fn chinese_report_says_evidence_and_reasons_in_chinese_with_data_as_text() {
         "{en}"
     );
     assert!(!en.contains("没有"), "{en}");
+}
+
+/// A site with one `github = …` repository whose facts `collect` stored as `facts`.
+fn github_facts_site(project: &str, facts: &serde_json::Value) -> tempfile::TempDir {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        format!("title = \"Delivery\"\n\n[[repos]]\ngithub = \"{project}\"\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(site.path().join("data/facts")).unwrap();
+    std::fs::write(
+        site.path()
+            .join("data/facts")
+            .join(format!("{}.json", project.replace('/', "-"))),
+        serde_json::to_vec_pretty(facts).unwrap(),
+    )
+    .unwrap();
+    site
 }
