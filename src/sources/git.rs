@@ -20,7 +20,9 @@ use regex::Regex;
 use crate::facts::{Change, Deployment, DeploymentSource, DeploymentStatus, Sha};
 
 mod pack;
+mod pack_objects;
 pub mod services;
+mod tree_diff;
 
 /// An opened repository.
 pub struct GitRepo {
