@@ -24,8 +24,8 @@ use gix::ObjectId;
 
 use super::tree_diff::{self, Pair};
 use super::{
-    fix_re, pack, revert_finder, revert_re, signature_seconds, to_sha, to_time, BotMatcher,
-    GitRepo, BOT, NOT_BOT,
+    fix_re, pack, revert_finder, revert_re, ship_walk, signature_seconds, to_sha, to_time,
+    BotMatcher, GitRepo, Shipping, BOT, NOT_BOT,
 };
 use crate::facts::{Change, Deployment, Incident, RepoFacts, ServiceFacts, ServicesFacts, Touch};
 use crate::sources::events::IncidentRow;
@@ -370,10 +370,13 @@ impl GitRepo {
                 .collect();
             let own_walk;
             let walk = if own {
-                own_walk = walk(&graph, &commits, false);
+                own_walk = walk(&graph, &commits, false)?;
                 &own_walk
             } else {
-                repository_walk.get_or_insert_with(|| walk(&graph, &commits, deploy_merges))
+                if repository_walk.is_none() {
+                    repository_walk = Some(walk(&graph, &commits, deploy_merges)?);
+                }
+                repository_walk.as_ref().expect("just set")
             };
             let bit = 1u64 << k;
             let mut changes: Vec<Change> = Vec::new();
@@ -496,41 +499,55 @@ impl Walk {
     }
 }
 
-/// Deployments in order, each reaching only commits no earlier one reached;
-/// first parents first, so a merge's other parents carry its committer time
-/// (as `GitRepo::ship`). With `deploy_merges`, a deployed commit is a merge
-/// into a deploy branch, not into the mainline.
-fn walk(graph: &Graph, commits: &[Option<u32>], deploy_merges: bool) -> Walk {
-    let mut by_node = vec![NONE; graph.nodes.len()];
-    let mut order = Vec::new();
-    let mut stack: Vec<(u32, Option<i64>)> = Vec::new();
-    for (d, tip) in commits.iter().enumerate() {
-        let Some(tip) = *tip else { continue };
-        stack.push((tip, None));
-        while let Some((n, merged)) = stack.pop() {
-            if by_node[n as usize] != NONE {
-                continue;
-            }
-            by_node[n as usize] = d as u32;
-            let node = &graph.nodes[n as usize];
-            order.push((n, d as u32, merged));
-            let merges_in = node.ok
-                && merged.is_none()
-                && node.parents.len() >= 2
-                && !(deploy_merges && n == tip);
-            for (k, p) in node.parents.iter().enumerate().rev() {
-                if by_node[*p as usize] == NONE {
-                    let at = if merges_in && k > 0 {
-                        Some(node.committer_time)
-                    } else {
-                        merged
-                    };
-                    stack.push((*p, at));
-                }
-            }
+/// The services' walk: the decoded graph by node number, recording the
+/// visits in order.
+struct GraphShipping<'a> {
+    graph: &'a Graph,
+    walk: Walk,
+}
+
+impl Shipping for GraphShipping<'_> {
+    type Node = u32;
+
+    fn claim(&mut self, n: u32, d: u32) -> Result<bool> {
+        let slot = &mut self.walk.by_node[n as usize];
+        if *slot != NONE {
+            return Ok(false);
         }
+        *slot = d;
+        Ok(true)
     }
-    Walk { by_node, order }
+
+    fn shipped(&self, n: u32) -> bool {
+        self.walk.by_node[n as usize] != NONE
+    }
+
+    fn visit(
+        &mut self,
+        n: u32,
+        d: u32,
+        merged: Option<i64>,
+        parents: &mut Vec<u32>,
+    ) -> Result<Option<i64>> {
+        let node = &self.graph.nodes[n as usize];
+        self.walk.order.push((n, d, merged));
+        parents.extend_from_slice(&node.parents);
+        Ok(node.ok.then_some(node.committer_time))
+    }
+}
+
+/// Which deployment shipped each node, and the visits in order: the
+/// repository's shipping definition ([`ship_walk`]) over the decoded graph.
+fn walk(graph: &Graph, commits: &[Option<u32>], deploy_merges: bool) -> Result<Walk> {
+    let mut history = GraphShipping {
+        graph,
+        walk: Walk {
+            by_node: vec![NONE; graph.nodes.len()],
+            order: Vec::new(),
+        },
+    };
+    ship_walk(&mut history, commits, deploy_merges)?;
+    Ok(history.walk)
 }
 
 /// A service without deployments of its own ships with the repository's
