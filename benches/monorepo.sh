@@ -7,6 +7,8 @@
 #   bash benches/monorepo.sh 20000 20 400       # smaller
 #   RUNS=5 bash benches/monorepo.sh             # median of 5 runs (default 3)
 #   OPSMETER=/path/to/opsmeter bash benches/monorepo.sh
+#   REPACK=1 bash benches/monorepo.sh           # also a copy after `git repack -adf`
+#                                               # and `git pack-refs` (as a clone is)
 #
 # The repository (bare, written by `git fast-import`, no commit-graph) has
 # `services/sNN/` folders of 8 sub-folders × 6 files each, a shared
@@ -14,8 +16,10 @@
 # top-level `docs/`. Each commit changes one file of one service (every 20th
 # also a second service's, every 50th a shared library file, every 30th only
 # docs); every n/tags commits the next service in turn is tagged
-# `sNN-v1.K.0`. Prints wall time and peak RSS (/usr/bin/time -f '%e %M') of
-# each, and opsmeter's ratios to git.
+# `sNN-v1.K.0`. Prints wall time, CPU time (user + system) and peak RSS
+# (/usr/bin/time -f '%e %U %S %M') of each, and opsmeter's ratios to git.
+# `fast-import` stores a tree as a delta of its parent's version, `git repack`
+# the other way round: REPACK=1 times both layouts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 commits=${1:-100000}
@@ -83,22 +87,25 @@ PY
   touch "$base/.complete"
 fi
 
-run() { # run CMD... → "median_seconds median_maxrss_kb"
+run() { # run CMD... → "median_wall_s median_cpu_s median_maxrss_kb"
   : > "$base/runs"
   for _ in $(seq "$runs"); do
-    /usr/bin/time -f '%e %M' -o "$base/time" "$@" >/dev/null 2>&1
+    /usr/bin/time -f '%e %U %S %M' -o "$base/time" "$@" >/dev/null 2>&1
     tail -1 "$base/time" >> "$base/runs"
   done
   python3 - "$base/runs" <<'PY'
 import statistics, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
-print(statistics.median(r[0] for r in rows), int(statistics.median(r[1] for r in rows)))
+print(statistics.median(r[0] for r in rows), statistics.median(r[1] + r[2] for r in rows),
+      int(statistics.median(r[3] for r in rows)))
 PY
 }
 
-# The services' JSON must be there: a failed run would time an error.
-"$bin" assess --json --since 2000-01-01 --until 2100-01-01 --root "$site" > "$base/report.json"
-python3 - "$base/report.json" <<'PY'
+bench() { # bench LABEL REPO SITE
+  local repo=$2 site=$3
+  # The services' JSON must be there: a failed run would time an error.
+  "$bin" assess --json --since 2000-01-01 --until 2100-01-01 --root "$site" > "$base/report.json"
+  python3 - "$base/report.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["repos"][0]
 s = r["services"]
@@ -107,11 +114,27 @@ print("services: %d, deployments: %d, changes: %d; cross-service share %s, singl
          sum(x["dora"]["lead_time_hours"]["count"] for x in s),
          r["independence"]["cross_service_change_share"], r["independence"]["single_service_deployment_share"]))
 PY
-g=$(run git -C "$repo" log --name-only --format=%H main)
-o=$(run "$bin" assess --json --since 2000-01-01 --until 2100-01-01 --root "$site")
-echo "$commits commits, $services services, $tags tags; median of $runs runs each"
-printf '%-34s %8s %9s\n' "" "wall s" "peak MB"
-awk -v gs="${g%% *}" -v gk="${g##* }" -v os="${o%% *}" -v ok="${o##* }" 'BEGIN{
-  printf "%-34s %8.2f %9.0f\n", "git log --name-only --format=%H", gs, gk/1024;
-  printf "%-34s %8.2f %9.0f\n", "opsmeter assess --json (services)", os, ok/1024;
-  printf "%-34s %7.2fx %8.2fx\n", "ratio (opsmeter / git)", os/gs, ok/gk }'
+  local g o
+  g=$(run git -C "$repo" log --name-only --format=%H main)
+  o=$(run "$bin" assess --json --since 2000-01-01 --until 2100-01-01 --root "$site")
+  echo "$1: $commits commits, $services services, $tags tags; median of $runs runs each"
+  printf '%-34s %8s %8s %9s\n' "" "wall s" "CPU s" "peak MB"
+  echo "$g $o" | awk '{
+    printf "%-34s %8.2f %8.2f %9.0f\n", "git log --name-only --format=%H", $1, $2, $3/1024;
+    printf "%-34s %8.2f %8.2f %9.0f\n", "opsmeter assess --json (services)", $4, $5, $6/1024;
+    printf "%-34s %7.2fx %7.2fx %8.2fx\n", "ratio (opsmeter / git)", $4/$1, $5/$2, $6/$3 }'
+}
+
+bench "fast-import pack" "$repo" "$site"
+if [ -n "${REPACK:-}" ]; then
+  packed="$base/repacked"
+  if [ ! -f "$packed/.complete" ]; then
+    rm -rf "$packed"; mkdir -p "$packed/site"
+    cp -r "$repo" "$packed/repo.git"
+    git -C "$packed/repo.git" repack -adfq
+    git -C "$packed/repo.git" pack-refs --all
+    sed "s#$repo#$packed/repo.git#" "$site/opsmeter.toml" > "$packed/site/opsmeter.toml"
+    touch "$packed/.complete"
+  fi
+  bench "after git repack -adf" "$packed/repo.git" "$packed/site"
+fi

@@ -20,7 +20,9 @@ use regex::Regex;
 use crate::facts::{Change, Deployment, DeploymentSource, DeploymentStatus, Sha};
 
 mod pack;
+mod pack_objects;
 pub mod services;
+mod tree_diff;
 
 /// An opened repository.
 pub struct GitRepo {
@@ -180,12 +182,6 @@ impl Packed {
 
     fn more_parents(&self) -> &[ObjectId] {
         self.extra.as_ref().map_or(&[], |e| &e.more_parents)
-    }
-
-    /// Parents in reverse order (the walk's stack pops the first parent first).
-    fn parents_rev(&self) -> impl Iterator<Item = &ObjectId> {
-        let first = (self.flags & F_PARENT != 0).then_some(&self.first_parent);
-        self.more_parents().iter().rev().chain(first)
     }
 
     fn parent_count(&self) -> usize {
@@ -712,14 +708,6 @@ impl GitRepo {
         deploy_merges: bool,
         notes: &mut Vec<String>,
     ) -> Result<Shipped> {
-        let mut skipped: Vec<(ObjectId, String)> = Vec::new();
-        let mut changes = Vec::new();
-        let mut reverts: Vec<(usize, String)> = Vec::new();
-        let mut buf = Vec::new();
-        // A commit to visit, and when the merge that brought it into the mainline was made.
-        let mut stack: Vec<(ObjectId, Option<i64>)> = Vec::new();
-        let progress = std::io::stderr().is_terminal();
-        let mut visited = 0usize;
         // The pre-read commits (decoded on all cores; nearly all of history),
         // taken: the walk is their last use. Anything else (loose, deltified,
         // missing) is read through gix and marked in `outside`.
@@ -738,110 +726,204 @@ impl GitRepo {
             .iter()
             .map(|n| bots.is_bot_bytes(n))
             .collect();
-        // Which deployment shipped each pre-read commit (by position), or NONE.
-        let mut by_position: Vec<u32> = vec![NONE; packed.len()];
-        let mut outside: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
-        let shipped = |id: &ObjectId,
-                       by_position: &[u32],
-                       outside: &gix::hashtable::HashMap<ObjectId, u32>| {
-            match found(&packed, id) {
-                Some(p) => by_position[p] != NONE,
-                None => outside.contains_key(id),
-            }
+        let mut state = RepoShipping {
+            git: self,
+            bots,
+            bot_authors,
+            by_position: vec![NONE; packed.len()],
+            packed,
+            outside: Default::default(),
+            read: None,
+            buf: Vec::new(),
+            skipped: Vec::new(),
+            changes: Vec::new(),
+            reverts: Vec::new(),
+            progress: std::io::stderr().is_terminal(),
+            visited: 0,
         };
-        for (d, tip) in commits.iter().enumerate() {
-            let Some(tip) = tip else { continue };
-            stack.push((*tip, None));
-            while let Some((id, merged)) = stack.pop() {
-                let read;
-                let info: &Packed = match found(&packed, &id) {
-                    Some(p) => {
-                        if by_position[p] != NONE {
-                            continue;
-                        }
-                        by_position[p] = d as u32;
-                        packed.value(p)
-                    }
-                    None => {
-                        // One hash lookup: insert if absent, and skip if it was there.
-                        let before = outside.len();
-                        outside.entry(id).or_insert(d as u32);
-                        if outside.len() == before {
-                            continue;
-                        }
-                        match self.read_commit(&id, &mut buf, bots)? {
-                            Some(c) => {
-                                read = c;
-                                &read
-                            }
-                            None => continue,
-                        }
-                    }
-                };
-                visited += 1;
-                if let Some(why) = info.undecodable() {
-                    for p in info.parents_rev() {
-                        if !shipped(p, &by_position, &outside) {
-                            stack.push((*p, merged));
-                        }
-                    }
-                    skipped.push((id, why.clone()));
-                    continue;
-                }
-                if progress && visited.is_multiple_of(50_000) {
-                    eprint!("\r{}: {visited} commits read", self.path.display());
-                }
-                // A merge on the mainline brings its other parents in at its own time.
-                let merges_in =
-                    merged.is_none() && info.parent_count() >= 2 && !(deploy_merges && id == *tip);
-                let count = info.parent_count();
-                for (j, p) in info.parents_rev().enumerate() {
-                    // `parents_rev` gives the first parent last.
-                    let k = count - 1 - j;
-                    if !shipped(p, &by_position, &outside) {
-                        let at = if merges_in && k > 0 {
-                            Some(info.committer_time)
-                        } else {
-                            merged
-                        };
-                        stack.push((*p, at));
-                    }
-                }
-                // The baseline (first deployment) ships no counted changes.
-                if info.parent_count() >= 2 || info.is_bot(&bot_authors) || d == 0 {
-                    continue;
-                }
-                if let Some(target) = info.reverts() {
-                    reverts.push((changes.len(), target.clone()));
-                }
-                changes.push(Change {
-                    sha: to_sha(&id),
-                    author_time: to_time(info.author_time),
-                    deployment: d,
-                    fix: info.flags & F_FIX != 0,
-                    reverts_deployment: None,
-                    revert: info.reverts().is_some(),
-                    merged_at: merged.map(to_time),
-                });
-            }
+        ship_walk(&mut state, commits, deploy_merges)?;
+        if state.progress && state.visited >= 50_000 {
+            eprintln!("\r{}: {} commits read", self.path.display(), state.visited);
         }
-        if progress && visited >= 50_000 {
-            eprintln!("\r{}: {visited} commits read", self.path.display());
-        }
-        notes.extend(undecodable_note(&skipped));
+        notes.extend(undecodable_note(&state.skipped));
         let mut shipped = Shipped {
-            changes,
-            ids: packed.into_ids(),
-            by_position,
-            outside,
+            changes: state.changes,
+            ids: state.packed.into_ids(),
+            by_position: state.by_position,
+            outside: state.outside,
             outside_sorted: std::cell::OnceCell::new(),
-            commits_visited: visited,
+            commits_visited: state.visited,
         };
-        for (i, target) in reverts {
+        for (i, target) in state.reverts {
             let d = shipped.deployment_of(&target);
             shipped.changes[i].reverts_deployment = d;
         }
         Ok(shipped)
+    }
+}
+
+/// A history the shipping walk ([`ship_walk`]) goes through: the
+/// repository's commits by id ([`GitRepo::ship`]) or the services' decoded
+/// graph by node number.
+pub(super) trait Shipping {
+    type Node: Copy + PartialEq;
+
+    /// Marks `node` shipped by deployment `d`; false when an earlier visit
+    /// already did.
+    fn claim(&mut self, node: Self::Node, d: u32) -> Result<bool>;
+
+    /// Whether a visit claimed `node`.
+    fn shipped(&self, node: Self::Node) -> bool;
+
+    /// Visits a node just claimed, `merged` being when a merge brought it into
+    /// the mainline: its parents in order into `parents`, and its committer
+    /// time, or `None` when it cannot be decoded (its parents are still
+    /// walked, and carry `merged` on).
+    fn visit(
+        &mut self,
+        node: Self::Node,
+        d: u32,
+        merged: Option<i64>,
+        parents: &mut Vec<Self::Node>,
+    ) -> Result<Option<i64>>;
+}
+
+/// The shipping definition, over any [`Shipping`] history: deployments in
+/// order, each reaching only commits no earlier one reached; first parents
+/// first, so a merge's other parents carry its committer time (when it merged
+/// them into the mainline). With `deploy_merges`, a deployed commit is a merge
+/// into a deploy branch, not into the mainline.
+pub(super) fn ship_walk<S: Shipping>(
+    history: &mut S,
+    tips: &[Option<S::Node>],
+    deploy_merges: bool,
+) -> Result<()> {
+    // A node to visit, and when the merge that brought it into the mainline was made.
+    let mut stack: Vec<(S::Node, Option<i64>)> = Vec::new();
+    let mut parents = Vec::new();
+    for (d, tip) in tips.iter().enumerate() {
+        let Some(tip) = *tip else { continue };
+        stack.push((tip, None));
+        while let Some((node, merged)) = stack.pop() {
+            if !history.claim(node, d as u32)? {
+                continue;
+            }
+            parents.clear();
+            let committed = history.visit(node, d as u32, merged, &mut parents)?;
+            // A merge on the mainline brings its other parents in at its own time.
+            let merges_in = committed.is_some()
+                && merged.is_none()
+                && parents.len() >= 2
+                && !(deploy_merges && node == tip);
+            for (k, p) in parents.iter().enumerate().rev() {
+                if !history.shipped(*p) {
+                    let at = if merges_in && k > 0 {
+                        committed
+                    } else {
+                        merged
+                    };
+                    stack.push((*p, at));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The repository's walk: commits by id, from the pre-read packs or read
+/// through gix, recording the changes each deployment shipped.
+struct RepoShipping<'a> {
+    git: &'a GitRepo,
+    bots: &'a BotMatcher,
+    bot_authors: Vec<bool>,
+    packed: pack::PackCommits<Packed>,
+    /// Which deployment shipped each pre-read commit (by position), or NONE.
+    by_position: Vec<u32>,
+    /// Commits the walk read through gix, with their deployment.
+    outside: gix::hashtable::HashMap<ObjectId, u32>,
+    /// The commit just claimed outside the packs, read.
+    read: Option<Packed>,
+    buf: Vec<u8>,
+    skipped: Vec<(ObjectId, String)>,
+    changes: Vec<Change>,
+    /// (change, hex of the commit it reverts).
+    reverts: Vec<(usize, String)>,
+    progress: bool,
+    visited: usize,
+}
+
+impl Shipping for RepoShipping<'_> {
+    type Node = ObjectId;
+
+    fn claim(&mut self, id: ObjectId, d: u32) -> Result<bool> {
+        self.read = None;
+        if let Some(p) = found(&self.packed, &id) {
+            if self.by_position[p] != NONE {
+                return Ok(false);
+            }
+            self.by_position[p] = d;
+            return Ok(true);
+        }
+        // One hash lookup: insert if absent, and skip if it was there.
+        let before = self.outside.len();
+        self.outside.entry(id).or_insert(d);
+        if self.outside.len() == before {
+            return Ok(false);
+        }
+        self.read = self.git.read_commit(&id, &mut self.buf, self.bots)?;
+        // Missing or not a commit: claimed, and nothing to walk.
+        Ok(self.read.is_some())
+    }
+
+    fn shipped(&self, id: ObjectId) -> bool {
+        match found(&self.packed, &id) {
+            Some(p) => self.by_position[p] != NONE,
+            None => self.outside.contains_key(&id),
+        }
+    }
+
+    fn visit(
+        &mut self,
+        id: ObjectId,
+        d: u32,
+        merged: Option<i64>,
+        parents: &mut Vec<ObjectId>,
+    ) -> Result<Option<i64>> {
+        let info: &Packed = match (&self.read, found(&self.packed, &id)) {
+            (Some(read), _) => read,
+            (None, Some(p)) => self.packed.value(p),
+            (None, None) => return Ok(None),
+        };
+        self.visited += 1;
+        parents.extend(info.first_parent());
+        parents.extend_from_slice(info.more_parents());
+        if let Some(why) = info.undecodable() {
+            self.skipped.push((id, why.clone()));
+            return Ok(None);
+        }
+        if self.progress && self.visited.is_multiple_of(50_000) {
+            eprint!(
+                "\r{}: {} commits read",
+                self.git.path.display(),
+                self.visited
+            );
+        }
+        // The baseline (first deployment) ships no counted changes.
+        if info.parent_count() < 2 && !info.is_bot(&self.bot_authors) && d != 0 {
+            if let Some(target) = info.reverts() {
+                self.reverts.push((self.changes.len(), target.clone()));
+            }
+            self.changes.push(Change {
+                sha: to_sha(&id),
+                author_time: to_time(info.author_time),
+                deployment: d as usize,
+                fix: info.flags & F_FIX != 0,
+                reverts_deployment: None,
+                revert: info.reverts().is_some(),
+                merged_at: merged.map(to_time),
+            });
+        }
+        Ok(Some(info.committer_time))
     }
 }
 

@@ -17,26 +17,19 @@
 //! The result is a [`RepoFacts`] per service, so the repository's metrics
 //! apply unchanged.
 
-use std::collections::HashMap;
-
 use anyhow::Result;
 use gix::bstr::ByteSlice;
 use gix::objs::Find;
 use gix::ObjectId;
-use rayon::prelude::*;
 
+use super::tree_diff::{self, Pair};
 use super::{
-    fix_re, pack, revert_finder, revert_re, signature_seconds, to_sha, to_time, BotMatcher,
-    GitRepo, BOT, NOT_BOT,
+    fix_re, pack, revert_finder, revert_re, ship_walk, signature_seconds, to_sha, to_time,
+    BotMatcher, GitRepo, Shipping, BOT, NOT_BOT,
 };
 use crate::facts::{Change, Deployment, Incident, RepoFacts, ServiceFacts, ServicesFacts, Touch};
 use crate::sources::events::IncidentRow;
 use crate::sources::services::ServiceSet;
-
-/// Bytes of delta bases each thread keeps for the tree diffs: trees are
-/// stored as long chains of deltas (25 deep on average from `git
-/// fast-import`), and without a cache every tree read inflates its chain.
-const DELTA_BASE_CACHE: usize = 32 << 20;
 
 /// Where a service's deployments come from.
 pub enum ServiceDeployments {
@@ -316,13 +309,14 @@ impl GitRepo {
             }
         }
         let graph = self.services_graph(&tips, bots)?;
+        let read = t.elapsed();
         let (masks, unreadable) = self.touched(&graph, set);
         tracing::debug!(
-            "{}: {} commits diffed for {} services in {:?}",
+            "{}: {} commits read in {read:?}, diffed for {} services in {:?}",
             self.path.display(),
             graph.nodes.len(),
             set.len(),
-            t.elapsed()
+            t.elapsed() - read
         );
 
         let mut touches: Vec<Touch> = graph
@@ -376,10 +370,13 @@ impl GitRepo {
                 .collect();
             let own_walk;
             let walk = if own {
-                own_walk = walk(&graph, &commits, false);
+                own_walk = walk(&graph, &commits, false)?;
                 &own_walk
             } else {
-                repository_walk.get_or_insert_with(|| walk(&graph, &commits, deploy_merges))
+                if repository_walk.is_none() {
+                    repository_walk = Some(walk(&graph, &commits, deploy_merges)?);
+                }
+                repository_walk.as_ref().expect("just set")
             };
             let bit = 1u64 << k;
             let mut changes: Vec<Change> = Vec::new();
@@ -446,98 +443,28 @@ impl GitRepo {
     }
 
     /// The services each node touches (0 for nodes that are not changes),
-    /// diffed on all cores; and a note per commit whose trees cannot be read.
-    /// Nodes are split into a few contiguous runs (consecutive nodes are
-    /// mostly child and parent), each diffed in order by one thread with its
-    /// own object cache and decoded trees, so a commit's old tree is usually
-    /// the one its child just decoded.
+    /// diffed on all cores ([`tree_diff::touched`]); and a note per commit
+    /// whose trees cannot be read (the first few).
     fn touched(&self, graph: &Graph, set: &ServiceSet) -> (Vec<u64>, Vec<String>) {
-        let sync = self.repo.clone().into_sync();
-        let full = if set.len() == 64 {
-            u64::MAX
-        } else {
-            (1u64 << set.len()) - 1
-        };
-        let n = graph.nodes.len();
-        let runs = (rayon::current_num_threads() * 4).max(1);
-        let size = n.div_ceil(runs).max(256);
-        let mut results: Vec<(usize, Result<u64, String>)> = (0..n)
-            .step_by(size)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .flat_map_iter(|start| {
-                let steps = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-                let mut repo = sync.to_thread_local();
-                let counter = steps.clone();
-                repo.objects.set_pack_cache(move || {
-                    Box::new(CountingCache {
-                        inner: gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                            DELTA_BASE_CACHE,
-                        ),
-                        steps: counter.clone(),
-                    })
-                });
-                let mut diff = TreeDiff {
-                    repo: &repo,
-                    set,
-                    scratch: Vec::new(),
-                    mask: 0,
-                    full,
-                    trees: HashMap::new(),
-                };
-                let mut prefix = String::new();
-                let mut one = |i: usize| {
-                    let node = &graph.nodes[i];
-                    if !node.counted {
-                        return (i, Ok(0));
-                    }
-                    let old = node.parents.first().map(|&p| &graph.nodes[p as usize]);
-                    if old.is_some_and(|o| !o.ok) {
-                        return (i, Err("its parent cannot be decoded".to_string()));
-                    }
-                    diff.mask = 0;
-                    prefix.clear();
-                    let r = diff
-                        .trees(old.map(|o| o.tree), Some(node.tree), &mut prefix)
-                        .map(|()| diff.mask);
-                    diff.forget_old();
-                    (i, r)
-                };
-                let end = (start + size).min(n);
-                let mut out = Vec::with_capacity(end - start);
-                // Which way the packs' delta chains run decides the cheap
-                // order: a child's tree is usually stored as a delta of its
-                // parent's (`git fast-import`) or the other way round (`git
-                // repack`, what a clone receives). Diff a few commits each way,
-                // counting the delta steps walked, and do the rest the cheaper way.
-                let mut oldest_first = true;
-                if end - start > 2 * PROBE {
-                    let counted = |steps: &std::sync::atomic::AtomicU64| {
-                        steps.swap(0, std::sync::atomic::Ordering::Relaxed)
-                    };
-                    counted(&steps);
-                    out.extend((start..start + PROBE).map(&mut one));
-                    let newest = counted(&steps);
-                    out.extend((end - PROBE..end).rev().map(&mut one));
-                    let oldest = counted(&steps);
-                    oldest_first = oldest <= newest;
-                    let middle = start + PROBE..end - PROBE;
-                    if oldest_first {
-                        out.extend(middle.rev().map(&mut one));
-                    } else {
-                        out.extend(middle.map(&mut one));
-                    }
-                } else {
-                    out.extend((start..end).rev().map(&mut one));
+        let pairs: Vec<Pair> = graph
+            .nodes
+            .iter()
+            .map(|node| {
+                if !node.counted {
+                    return Pair::Skip;
                 }
-                tracing::trace!("diffed commits {start}..{end}, oldest first: {oldest_first}");
-                out
+                match node.parents.first().map(|&p| &graph.nodes[p as usize]) {
+                    Some(parent) if !parent.ok => Pair::ParentUndecodable,
+                    parent => Pair::Diff {
+                        old: parent.map(|p| p.tree),
+                        new: node.tree,
+                    },
+                }
             })
             .collect();
-        results.sort_unstable_by_key(|r| r.0);
-        let results = results.into_iter().map(|r| r.1);
         let mut notes = Vec::new();
-        let masks = results
+        let masks = tree_diff::touched(&self.repo, set, &pairs)
+            .into_iter()
             .enumerate()
             .map(|(i, r)| match r {
                 Ok(m) => m,
@@ -553,180 +480,6 @@ impl GitRepo {
             })
             .collect();
         (masks, notes)
-    }
-}
-
-/// Commits diffed each way at the start of a run to choose its order.
-const PROBE: usize = 48;
-
-/// The delta-base cache, counting how many delta steps reads had to walk
-/// (each lookup is one step of a chain).
-struct CountingCache {
-    inner: gix::odb::pack::cache::lru::MemoryCappedHashmap,
-    steps: std::sync::Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl gix::odb::pack::cache::DecodeEntry for CountingCache {
-    fn put(
-        &mut self,
-        pack_id: u32,
-        offset: u64,
-        data: &[u8],
-        kind: gix::object::Kind,
-        compressed_size: usize,
-    ) {
-        self.inner.put(pack_id, offset, data, kind, compressed_size)
-    }
-
-    fn get(
-        &mut self,
-        pack_id: u32,
-        offset: u64,
-        out: &mut Vec<u8>,
-    ) -> Option<(gix::object::Kind, usize)> {
-        self.steps
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.inner.get(pack_id, offset, out)
-    }
-}
-
-/// One entry of a decoded tree.
-struct Entry {
-    name: Box<[u8]>,
-    tree: bool,
-    id: ObjectId,
-}
-
-/// Git's order of tree entries: by name, a folder's name with a `/` after it.
-fn git_order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
-    let common = a.name.len().min(b.name.len());
-    a.name[..common].cmp(&b.name[..common]).then_with(|| {
-        let next = |e: &Entry| e.name.get(common).copied().or(e.tree.then_some(b'/'));
-        next(a).cmp(&next(b))
-    })
-}
-
-/// Decoded trees kept while diffing one run of commits.
-const KEPT_TREES: usize = 4096;
-
-struct TreeDiff<'a> {
-    repo: &'a gix::Repository,
-    set: &'a ServiceSet,
-    scratch: Vec<usize>,
-    mask: u64,
-    full: u64,
-    trees: HashMap<ObjectId, std::rc::Rc<[Entry]>>,
-}
-
-impl TreeDiff<'_> {
-    /// Keeps the decoded trees bounded (a run's next commit needs only the
-    /// ones just read: its new tree is the old tree of the commit before).
-    fn forget_old(&mut self) {
-        if self.trees.len() > KEPT_TREES {
-            self.trees.clear();
-        }
-    }
-
-    fn entries(&mut self, id: Option<ObjectId>) -> Result<std::rc::Rc<[Entry]>, String> {
-        let Some(id) = id else {
-            return Ok(std::rc::Rc::from(Vec::new()));
-        };
-        if let Some(t) = self.trees.get(&id) {
-            return Ok(t.clone());
-        }
-        let mut buf = Vec::new();
-        let data = self
-            .repo
-            .objects
-            .try_find(&id, &mut buf)
-            .map_err(|e| format!("reading tree {id}: {e}"))?
-            .ok_or_else(|| format!("tree {id} is missing"))?;
-        if data.kind != gix::object::Kind::Tree {
-            return Err(format!("{id} is a {}, not a tree", data.kind));
-        }
-        let tree = gix::objs::TreeRef::from_bytes(data.data, self.repo.object_hash())
-            .map_err(|e| format!("decoding tree {id}: {e}"))?;
-        let entries: std::rc::Rc<[Entry]> = tree
-            .entries
-            .iter()
-            .map(|e| Entry {
-                name: e.filename.to_vec().into_boxed_slice(),
-                tree: e.mode.is_tree(),
-                id: e.oid.to_owned(),
-            })
-            .collect();
-        self.trees.insert(id, entries.clone());
-        Ok(entries)
-    }
-
-    /// Marks the services of every file that differs between two trees
-    /// (`None`: no tree, so every file of the other differs), merging their
-    /// entries in git's order.
-    fn trees(
-        &mut self,
-        old: Option<ObjectId>,
-        new: Option<ObjectId>,
-        prefix: &mut String,
-    ) -> Result<(), String> {
-        let a = self.entries(old)?;
-        let b = self.entries(new)?;
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() || j < b.len() {
-            let order = match (a.get(i), b.get(j)) {
-                (Some(x), Some(y)) => git_order(x, y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                _ => std::cmp::Ordering::Greater,
-            };
-            match order {
-                std::cmp::Ordering::Less => {
-                    self.entry(Some(&a[i]), None, prefix)?;
-                    i += 1;
-                }
-                std::cmp::Ordering::Greater => {
-                    self.entry(None, Some(&b[j]), prefix)?;
-                    j += 1;
-                }
-                std::cmp::Ordering::Equal => {
-                    if a[i].id != b[j].id {
-                        self.entry(Some(&a[i]), Some(&b[j]), prefix)?;
-                    }
-                    i += 1;
-                    j += 1;
-                }
-            }
-            if self.mask == self.full {
-                return Ok(());
-            }
-        }
-        Ok(())
-    }
-
-    fn entry(
-        &mut self,
-        old: Option<&Entry>,
-        new: Option<&Entry>,
-        prefix: &mut String,
-    ) -> Result<(), String> {
-        let name = old.or(new).map(|e| &*e.name).unwrap_or_default();
-        let len = prefix.len();
-        match std::str::from_utf8(name) {
-            Ok(n) => prefix.push_str(n),
-            Err(_) => prefix.push_str(&String::from_utf8_lossy(name)),
-        }
-        let old_tree = old.filter(|e| e.tree).map(|e| e.id);
-        let new_tree = new.filter(|e| e.tree).map(|e| e.id);
-        let blob = old.is_some_and(|e| !e.tree) || new.is_some_and(|e| !e.tree);
-        if blob {
-            self.mask |= self.set.services_of(prefix, &mut self.scratch);
-        }
-        if old_tree.is_some() || new_tree.is_some() {
-            prefix.push('/');
-            if self.set.may_contain(prefix) {
-                self.trees(old_tree, new_tree, prefix)?;
-            }
-        }
-        prefix.truncate(len);
-        Ok(())
     }
 }
 
@@ -746,41 +499,55 @@ impl Walk {
     }
 }
 
-/// Deployments in order, each reaching only commits no earlier one reached;
-/// first parents first, so a merge's other parents carry its committer time
-/// (as `GitRepo::ship`). With `deploy_merges`, a deployed commit is a merge
-/// into a deploy branch, not into the mainline.
-fn walk(graph: &Graph, commits: &[Option<u32>], deploy_merges: bool) -> Walk {
-    let mut by_node = vec![NONE; graph.nodes.len()];
-    let mut order = Vec::new();
-    let mut stack: Vec<(u32, Option<i64>)> = Vec::new();
-    for (d, tip) in commits.iter().enumerate() {
-        let Some(tip) = *tip else { continue };
-        stack.push((tip, None));
-        while let Some((n, merged)) = stack.pop() {
-            if by_node[n as usize] != NONE {
-                continue;
-            }
-            by_node[n as usize] = d as u32;
-            let node = &graph.nodes[n as usize];
-            order.push((n, d as u32, merged));
-            let merges_in = node.ok
-                && merged.is_none()
-                && node.parents.len() >= 2
-                && !(deploy_merges && n == tip);
-            for (k, p) in node.parents.iter().enumerate().rev() {
-                if by_node[*p as usize] == NONE {
-                    let at = if merges_in && k > 0 {
-                        Some(node.committer_time)
-                    } else {
-                        merged
-                    };
-                    stack.push((*p, at));
-                }
-            }
+/// The services' walk: the decoded graph by node number, recording the
+/// visits in order.
+struct GraphShipping<'a> {
+    graph: &'a Graph,
+    walk: Walk,
+}
+
+impl Shipping for GraphShipping<'_> {
+    type Node = u32;
+
+    fn claim(&mut self, n: u32, d: u32) -> Result<bool> {
+        let slot = &mut self.walk.by_node[n as usize];
+        if *slot != NONE {
+            return Ok(false);
         }
+        *slot = d;
+        Ok(true)
     }
-    Walk { by_node, order }
+
+    fn shipped(&self, n: u32) -> bool {
+        self.walk.by_node[n as usize] != NONE
+    }
+
+    fn visit(
+        &mut self,
+        n: u32,
+        d: u32,
+        merged: Option<i64>,
+        parents: &mut Vec<u32>,
+    ) -> Result<Option<i64>> {
+        let node = &self.graph.nodes[n as usize];
+        self.walk.order.push((n, d, merged));
+        parents.extend_from_slice(&node.parents);
+        Ok(node.ok.then_some(node.committer_time))
+    }
+}
+
+/// Which deployment shipped each node, and the visits in order: the
+/// repository's shipping definition ([`ship_walk`]) over the decoded graph.
+fn walk(graph: &Graph, commits: &[Option<u32>], deploy_merges: bool) -> Result<Walk> {
+    let mut history = GraphShipping {
+        graph,
+        walk: Walk {
+            by_node: vec![NONE; graph.nodes.len()],
+            order: Vec::new(),
+        },
+    };
+    ship_walk(&mut history, commits, deploy_merges)?;
+    Ok(history.walk)
 }
 
 /// A service without deployments of its own ships with the repository's
