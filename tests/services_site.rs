@@ -175,6 +175,17 @@ fn every_service_has_a_report_in_every_language_with_the_numbers_of_the_json() {
     assert!(worker.contains(
         "<dt>Deployments</dt><dd>the repository&#39;s deployments that ship one of its changes (it has no tags of its own)</dd>"
     ));
+    // "How this was measured" says where they come from, in the page's language.
+    assert!(worker.contains(
+        "<dd>the repository&#39;s deployments (tags matching ^v?\\d+\\.\\d+\\.\\d+$) that shipped one of its changes</dd>"
+    ), "{worker}");
+    let worker_zh = read(site, "zh/repos/mono/services/worker/index.html");
+    assert!(
+        worker_zh.contains(
+            "<dd>仓库的部署（匹配 ^v?\\d+\\.\\d+\\.\\d+$ 的标签）中发布了它的变更的那些</dd>"
+        ),
+        "{worker_zh}"
+    );
     // Service pages are in the sitemap, in both languages.
     let sitemap = read(site, "sitemap.xml");
     assert!(
