@@ -590,18 +590,18 @@ const SHOP_SERVICES = ["payments", "orders", "web", "worker", "cli"];
 // web-v1.1.0 (orders, web), v1.1.0 (worker, cli), payments-v1.2.0 + v1.2.0
 // (payments): 4, of which 2 ship one service. The initial import makes every
 // one of the 10 pairs change together once; money adds orders + payments, the
-// API payments + web.
+// API payments + web. Each row: the pair's number (its bar's label), the pair, its commits.
 const SHOP_PAIRS = [
-  ["orders + payments", "2"],
-  ["payments + web", "2"],
-  ["cli + orders", "1"],
-  ["cli + payments", "1"],
-  ["cli + web", "1"],
-  ["cli + worker", "1"],
-  ["orders + web", "1"],
-  ["orders + worker", "1"],
-  ["payments + worker", "1"],
-  ["web + worker", "1"],
+  ["1", "orders + payments", "2"],
+  ["2", "payments + web", "2"],
+  ["3", "cli + orders", "1"],
+  ["4", "cli + payments", "1"],
+  ["5", "cli + web", "1"],
+  ["6", "cli + worker", "1"],
+  ["7", "orders + web", "1"],
+  ["8", "orders + worker", "1"],
+  ["9", "payments + worker", "1"],
+  ["10", "web + worker", "1"],
 ];
 // CODEOWNERS: the last matching rule wins, so orders' files belong to
 // @acme/backend (not @acme/orders) and to the owners of libs/money.
@@ -665,6 +665,8 @@ for (const prefix of ["", "/zh"]) {
       (rs) => rs.filter((r) => r.getAttribute("class") && /chart-fill-1/.test(r.getAttribute("class"))).length,
     );
     assert(bars === SHOP_PAIRS.length, `${bars} bars drawn for ${SHOP_PAIRS.length} pairs`);
+    const labels = await chart.locator("svg text").allTextContents();
+    for (const [n] of SHOP_PAIRS) assert(labels.some((t) => t.trim() === n), `no bar labelled ${n}: ${JSON.stringify(labels)}`);
     const rows = await chart.locator("table tbody tr").evaluateAll((trs) =>
       trs.map((tr) => [...tr.children].map((c) => c.textContent.replace(/\s+/g, " ").trim())),
     );
