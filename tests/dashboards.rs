@@ -595,7 +595,7 @@ fn chinese_dashboards_say_every_word_of_ours_in_chinese() {
         "{report}"
     );
     assert!(
-        report.contains("<p class=\"detail\">4 次部署，每周 0 个部署日</p>"),
+        report.contains("<p class=\"detail\">4 次部署；每周部署日中位数 0</p>"),
         "{report}"
     );
     assert!(

@@ -175,6 +175,17 @@ fn every_service_has_a_report_in_every_language_with_the_numbers_of_the_json() {
     assert!(worker.contains(
         "<dt>Deployments</dt><dd>the repository&#39;s deployments that ship one of its changes (it has no tags of its own)</dd>"
     ));
+    // "How this was measured" says where they come from, in the page's language.
+    assert!(worker.contains(
+        "<dd>the repository&#39;s deployments (tags matching ^v?\\d+\\.\\d+\\.\\d+$) that shipped one of its changes</dd>"
+    ), "{worker}");
+    let worker_zh = read(site, "zh/repos/mono/services/worker/index.html");
+    assert!(
+        worker_zh.contains(
+            "<dd>仓库的部署（匹配 ^v?\\d+\\.\\d+\\.\\d+$ 的标签）中发布了它的变更的那些</dd>"
+        ),
+        "{worker_zh}"
+    );
     // Service pages are in the sitemap, in both languages.
     let sitemap = read(site, "sitemap.xml");
     assert!(
@@ -219,7 +230,7 @@ fn the_repository_lists_its_services_and_independence() {
         "{row}"
     );
     // Its teams, the owner of most of its files first.
-    assert!(row.contains("<td><a href=\"/teams/acme-payments/\" translate=\"no\">@acme/payments</a>, <a href=\"/teams/acme-finance/\" translate=\"no\">@acme/finance</a></td>"), "{row}");
+    assert!(row.contains("<td class=\"teams\"><a href=\"/teams/acme-payments/\" translate=\"no\">@acme/payments</a>, <a href=\"/teams/acme-finance/\" translate=\"no\">@acme/finance</a></td>"), "{row}");
     // Independence (hand-worked in tests/monorepo.rs): 2 of 8 changes touch
     // several services (25 %); 2 of 4 releases ship one service (50 %):
     // orders/v1.1.0 and web-v1.1.0 are cut on one commit.
@@ -247,17 +258,24 @@ fn the_repository_lists_its_services_and_independence() {
         .expect("the pairs' table");
     let table = &page[table_at..table_at + page[table_at..].find("</table>").unwrap()];
     let rows: Vec<&str> = table
-        .split("<tr><th scope=\"row\" translate=\"no\">")
-        .skip(1)
+        .split("<tr>")
+        .skip(2)
         .map(|r| &r[..r.find("</tr>").unwrap()])
         .collect();
+    // Each bar is labelled with the pair's number in the table.
     assert_eq!(
         rows,
         [
-            "orders + payments</th><td>1</td>",
-            "payments + web</th><td>1</td>"
+            "<td>1</td><th scope=\"row\" translate=\"no\">orders + payments</th><td>1</td>",
+            "<td>2</td><th scope=\"row\" translate=\"no\">payments + web</th><td>1</td>"
         ]
     );
+    let chart = &page[page.find("id=\"coupled-pairs\"").unwrap()..page.find("</svg>").unwrap()];
+    assert!(
+        chart.contains(">\n1\n</text>") && chart.contains(">\n2\n</text>"),
+        "{chart}"
+    );
+    assert!(!chart.contains("orders + payments"), "{chart}");
 }
 
 #[test]
@@ -403,6 +421,72 @@ fn teams_from_codeowners_gather_their_services() {
         .contains("<a href=\"/teams/acme-backend/\" translate=\"no\">@acme/backend</a>"));
 }
 
+/// Long lists stay short in the services table (as in a Go monorepo, where a
+/// `*` rule gives every module the same six people and a module's folder
+/// leaves out its nested modules): past three teams it shows two and how many
+/// more, and it counts the `!` globs instead of listing them; the service's
+/// page has them all, and says once that each owner owns every file.
+#[test]
+fn many_owners_and_excluded_paths_are_summed_up_in_the_table() {
+    let dir = scratch("services-site-many-owners");
+    let (repo, _) = monorepo(&dir);
+    repo.commit_files(
+        &[("CODEOWNERS", "/services/ @acme/a @acme/b @acme/c @acme/d\n")],
+        "owners",
+        "2024-03-20T00:00:00Z",
+    );
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        format!(
+            "title = \"Delivery\"\nlanguages = [\"en\", \"zh\"]\n\n[[repos]]\nname = \"mono\"\npath = {:?}\nteams_from_codeowners = true\n\n[[repos.services]]\nname = \"backend\"\npaths = [\"services/**\", \"!services/orders/**\", \"!services/worker/**\"]\n",
+            dir.display().to_string()
+        ),
+    )
+    .unwrap();
+    opsmeter()
+        .arg("--root")
+        .arg(site.path())
+        .args(["build", "--since", SINCE, "--until", UNTIL])
+        .assert()
+        .success();
+    let page = read(site.path(), "repos/mono/index.html");
+    assert!(
+        page.contains("<td><code translate=\"no\">services/**</code> <a class=\"excluded\" href=\"/repos/mono/services/backend/#paths\">2 excluded</a></td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td class=\"teams\"><a href=\"/teams/acme-a/\" translate=\"no\">@acme/a</a>, <a href=\"/teams/acme-b/\" translate=\"no\">@acme/b</a>, <a href=\"/repos/mono/services/backend/#owners\">2 more</a></td>"),
+        "{page}"
+    );
+    let zh = read(site.path(), "zh/repos/mono/index.html");
+    assert!(zh.contains(">排除 2 项</a>"), "{zh}");
+    assert!(
+        zh.contains("<a href=\"/zh/repos/mono/services/backend/#owners\">另外 2 个</a>"),
+        "{zh}"
+    );
+    // The service's page: every glob, and the four owners of its 3 files
+    // (services/payments: main.go, Dockerfile, api.go) with one "each".
+    let service = read(site.path(), "repos/mono/services/backend/index.html");
+    assert!(service.contains("<dt id=\"paths\">"), "{service}");
+    assert!(
+        service.contains("<code translate=\"no\">!services/worker/**</code>"),
+        "{service}"
+    );
+    assert!(
+        service.contains(
+            "<a href=\"/teams/acme-d/\" translate=\"no\">@acme/d</a> (each owns all 3 files) — "
+        ),
+        "{service}"
+    );
+    assert!(!service.contains("3 of 3 files"), "{service}");
+    let service_zh = read(site.path(), "zh/repos/mono/services/backend/index.html");
+    assert!(
+        service_zh.contains("@acme/d</a> （各自负责全部 3 个文件） — "),
+        "{service_zh}"
+    );
+}
+
 #[test]
 fn without_a_codeowners_file_owners_are_not_measured_and_no_team_is_made() {
     let site = built_site(plain_monorepo(), "teams_from_codeowners = true");
@@ -415,7 +499,7 @@ fn without_a_codeowners_file_owners_are_not_measured_and_no_team_is_made() {
         .unwrap()
         .starts_with("the repository has no CODEOWNERS file (.github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS, .gitlab/CODEOWNERS are where GitHub and GitLab look)"), "{o}");
     let page = read(site.path(), "repos/mono/services/payments/index.html");
-    assert!(page.contains("<dt>Owners (CODEOWNERS)</dt><dd class=\"owners\"><span class=\"level-nm\">not measured</span> — <strong>Why not measured:</strong> <span>the repository has no CODEOWNERS file"), "{page}");
+    assert!(page.contains("<dt id=\"owners\">Owners (CODEOWNERS)</dt><dd class=\"owners\"><span class=\"level-nm\">not measured</span> — <strong>Why not measured:</strong> <span>the repository has no CODEOWNERS file"), "{page}");
     assert!(!site.path().join("public/teams").exists());
 }
 

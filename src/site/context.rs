@@ -468,6 +468,8 @@ pub struct ServiceRow<'a> {
     /// The repository's report in the page's language.
     pub repo_url: String,
     pub paths: &'a [String],
+    /// How many of `paths` take files out (`!…`): the table shows the others and this count.
+    pub excluded_paths: usize,
     /// `measured`, or `not-measured` with `reason` (in the assessment's language).
     pub status: &'static str,
     pub reason: Option<&'a str>,

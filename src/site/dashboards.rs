@@ -617,21 +617,7 @@ fn delta(
 fn measurement_value<'a>(m: &'a crate::assess::Measurement, loc: &Locale) -> Measured<'a> {
     let w = loc.words;
     let source = m.deployment_source.as_str();
-    let translated_source = if source == "deployment rows of events files (production environments)"
-    {
-        Some(w.get("source_events").to_string())
-    } else if source == "the host's releases" {
-        Some(w.get("source_host_releases").to_string())
-    } else if let Some(p) = source.strip_prefix("the host's deployments to environments matching ")
-    {
-        Some(w.fill("source_host_deployments", &[("pattern", p)]))
-    } else if let Some(b) = source.strip_prefix("first-parent merges into ") {
-        Some(w.fill("source_branch", &[("branch", b)]))
-    } else {
-        source
-            .strip_prefix("tags matching ")
-            .map(|p| w.fill("source_tags", &[("pattern", p)]))
-    };
+    let translated_source = translated_source(source, w);
     let bots = m.bot_pattern.as_str();
     let translated_bots = if bots == "names ending in [bot]" {
         Some(w.get("bots_default").to_string())
@@ -653,6 +639,33 @@ fn measurement_value<'a>(m: &'a crate::assess::Measurement, loc: &Locale) -> Mea
             text: &m.benchmark,
             lang: loc.assessment_lang(),
         },
+    }
+}
+
+/// A deployment source of the assessment in `w`'s words, or `None` for a
+/// description of another shape. A service without tags of its own ships with
+/// "the repository's deployments (<the repository's source>) that shipped one
+/// of its changes".
+fn translated_source(source: &str, w: Words) -> Option<String> {
+    if source == "deployment rows of events files (production environments)" {
+        Some(w.get("source_events").to_string())
+    } else if source == "the host's releases" {
+        Some(w.get("source_host_releases").to_string())
+    } else if let Some(p) = source.strip_prefix("the host's deployments to environments matching ")
+    {
+        Some(w.fill("source_host_deployments", &[("pattern", p)]))
+    } else if let Some(b) = source.strip_prefix("first-parent merges into ") {
+        Some(w.fill("source_branch", &[("branch", b)]))
+    } else if let Some(inner) = source
+        .strip_prefix("the repository's deployments (")
+        .and_then(|s| s.strip_suffix(") that shipped one of its changes"))
+    {
+        let inner = translated_source(inner, w)?;
+        Some(w.fill("source_service_repository", &[("source", &inner)]))
+    } else {
+        source
+            .strip_prefix("tags matching ")
+            .map(|p| w.fill("source_tags", &[("pattern", p)]))
     }
 }
 

@@ -168,13 +168,17 @@ fn free_slug(teams: &[Team], slug: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The bars of the pairs of services that change together most, and their table.
+/// The bars of the pairs of services that change together most, and their
+/// table. Each bar is labelled with its number in the table, which names the
+/// pair: two service names rarely fit under a bar (the modules of a Go
+/// monorepo, `exporters-otlp-otlptrace-otlptracegrpc`, all begin alike and
+/// would be cut to the same label).
 pub fn coupling_chart(repo: &str, ind: &Independence, w: Words) -> Option<Chart> {
     if ind.coupled_pairs.is_empty() {
         return None;
     }
     let shown = &ind.coupled_pairs[..ind.coupled_pairs.len().min(PAIRS_DRAWN)];
-    Some(charts::bar_chart(&BarSpec {
+    let mut chart = charts::bar_chart(&BarSpec {
         id: "coupled-pairs".into(),
         title: w.get("chart_coupling_title").into(),
         description: w.fill(
@@ -185,20 +189,28 @@ pub fn coupling_chart(repo: &str, ind: &Independence, w: Words) -> Option<Chart>
                 ("total", &ind.coupled_pairs.len().to_string()),
             ],
         ),
-        x_label: w.get("chart_coupling_axis").into(),
+        x_label: w.get("chart_coupling_axis_numbered").into(),
         y_label: w.get("chart_coupling_changes").into(),
         unit: Unit::Count,
-        categories: shown
-            .iter()
-            .map(|p| format!("{} + {}", p.services[0], p.services[1]))
-            .collect(),
+        categories: (1..=shown.len()).map(|n| n.to_string()).collect(),
         series: vec![Series {
             name: w.get("chart_coupling_changes").into(),
             values: shown.iter().map(|p| Some(p.changes as f64)).collect(),
         }],
         stacked: false,
         no_data: w.get("chart_no_data").into(),
-    }))
+    });
+    // The table: number (the bar's label), pair, commits.
+    chart.table.headers = vec![
+        w.get("chart_coupling_number").into(),
+        w.get("chart_coupling_axis").into(),
+        w.get("chart_coupling_changes").into(),
+    ];
+    for (row, p) in chart.table.rows.iter_mut().zip(shown) {
+        let pair = format!("{} + {}", p.services[0], p.services[1]);
+        row.insert(1, pair);
+    }
+    Some(chart)
 }
 
 impl Dashboards {
@@ -244,6 +256,7 @@ impl Dashboards {
             repo: &r.name,
             repo_url: loc.url(&loc.routes.report(loc.lang, &r.slug)),
             paths: &s.paths,
+            excluded_paths: s.paths.iter().filter(|p| p.starts_with('!')).count(),
             status: s.status,
             reason: s.reason.as_deref(),
             dora: s.dora.as_ref(),

@@ -1,7 +1,8 @@
 // Builds the fixture site in a temporary folder (outside the repository): the
 // repository's bilingual handbook (content/ and the languages of opsmeter.toml)
-// plus two small git repositories, generated with fixed identities and dates
-// like tests/common/mod.rs does, configured as [[repos]] so the dashboards have data.
+// plus three small git repositories (one a monorepo with services and
+// CODEOWNERS), generated with fixed identities and dates like
+// tests/common/mod.rs does, configured as [[repos]] so the dashboards have data.
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -108,6 +109,94 @@ function webPortal(dir) {
   r.tag("v1.2.1", m4, "2024-02-15T00:00:00Z");
 }
 
+/**
+ * "shop": a monorepo modelled on tests/common/mod.rs `monorepo`, a month earlier
+ * (inside the suite's window): services under services/, apps/ and cmd/, a
+ * shared library (libs/money, in payments and orders), tags of each form
+ * (payments-v…, orders/v…, web-v… and the repository's v…), a change touching
+ * two services (payments and web), a revert in payments, and a CODEOWNERS
+ * file whose broad /services/ rule overrides the narrower orders rule before it.
+ */
+function shop(dir) {
+  const r = new Repo(dir);
+  const tag = (name, rev, date) => r.tag(name, rev, date);
+  const c0 = r.commit("initial import", "2024-02-01T00:00:00Z", {
+    files: {
+      "services/payments/main.go": "package main // v1\n",
+      "services/payments/Dockerfile": "FROM golang:1.22\nUSER app\n",
+      "services/orders/main.go": "package main // v1\n",
+      "services/worker/job.go": "package main // v1\n",
+      "apps/web/index.ts": "export {}; // v1\n",
+      "cmd/cli/main.go": "package main // v1\n",
+      "libs/money/money.go": "package money // v1\n",
+      "README.md": "# shop\n",
+    },
+  });
+  for (const t of ["payments-v1.0.0", "orders/v1.0.0", "web-v1.0.0", "v1.0.0"]) tag(t, c0);
+  const c1 = r.commit("payments: retry card declines", "2024-02-02T00:00:00Z", {
+    files: { "services/payments/main.go": "package main // v2\n" },
+  });
+  r.commit("orders: paginate", "2024-02-03T00:00:00Z", { files: { "services/orders/main.go": "package main // v2\n" } });
+  const c3 = r.commit("money: round half to even", "2024-02-04T00:00:00Z", {
+    files: { "libs/money/money.go": "package money // v2\n" },
+  });
+  tag("payments-v1.1.0", c3, "2024-02-05T00:00:00Z");
+  r.commit("web: new header", "2024-02-06T00:00:00Z", { files: { "apps/web/index.ts": "export {}; // v2\n" } });
+  const c5 = r.commit("payments API and its web client", "2024-02-07T00:00:00Z", {
+    files: { "services/payments/api.go": "package main // api\n", "apps/web/client.ts": "export const api = 1;\n" },
+  });
+  tag("orders/v1.1.0", c5, "2024-02-08T00:00:00Z");
+  tag("web-v1.1.0", c5, "2024-02-08T12:00:00Z");
+  r.commit("worker: nightly job", "2024-02-09T00:00:00Z", { files: { "services/worker/job.go": "package main // v2\n" } });
+  const c7 = r.commit("cli: --verbose", "2024-02-09T06:00:00Z", { files: { "cmd/cli/main.go": "package main // v2\n" } });
+  tag("v1.1.0", c7, "2024-02-09T12:00:00Z");
+  const c8 = r.commit(
+    `Revert "payments: retry card declines"\n\nThis reverts commit ${c1}.`,
+    "2024-02-10T00:00:00Z",
+    { files: { "services/payments/main.go": "package main // v1\n" } },
+  );
+  tag("payments-v1.2.0", c8, "2024-02-11T00:00:00Z");
+  tag("v1.2.0", c8, "2024-02-11T06:00:00Z");
+  // Owners, committed after the last release: it touches no service.
+  r.commit("owners", "2024-02-20T00:00:00Z", {
+    files: {
+      ".github/CODEOWNERS":
+        "*                     @acme/platform\n" +
+        "/services/orders/     @acme/orders\n" +
+        "/services/            @acme/backend\n" +
+        "/services/payments/   @acme/payments\n" +
+        "/libs/money/          @acme/payments @acme/finance\n" +
+        "/apps/web/            @acme/web\n",
+    },
+  });
+}
+
+/** The services of `shop`, as in tests/common/mod.rs MONOREPO_SERVICES. */
+const SHOP_SERVICES = `
+[[repos.services]]
+name = "payments"
+paths = ["services/payments/**", "libs/money/**"]
+tag_pattern = '^payments-v\\d+\\.\\d+\\.\\d+$'
+
+[[repos.services]]
+name = "orders"
+paths = ["services/orders/**", "libs/money/**"]
+tag_pattern = '^orders/v\\d+\\.\\d+\\.\\d+$'
+
+[[repos.services]]
+name = "web"
+paths = ["apps/web/**"]
+tag_pattern = '^web-v\\d+\\.\\d+\\.\\d+$'
+
+[[repos.services]]
+name = "worker"
+paths = ["services/worker/**"]
+
+[[repos.services]]
+name = "cli"
+paths = ["cmd/cli/**"]
+`;
+
 function copyDir(src, dst) {
   fs.cpSync(src, dst, { recursive: true });
 }
@@ -115,7 +204,7 @@ function copyDir(src, dst) {
 /**
  * Creates a site under a new temporary folder; returns { dir, site, cleanup }.
  * By default it is the handbook (the repository's content/ and languages) with
- * two generated repositories as [[repos]]. `handbook: false` gives a one-page
+ * three generated repositories as [[repos]] (the third, "shop", with services). `handbook: false` gives a one-page
  * site instead, `repos: false` leaves the repositories out, and `extra` adds
  * files to the site ({relative path: text}).
  */
@@ -145,11 +234,15 @@ export function buildFixture(repoRoot, { handbook = true, repos = true, extra = 
   if (repos) {
     payments(path.join(dir, "repos", "payments"));
     webPortal(path.join(dir, "repos", "web-portal"));
+    shop(path.join(dir, "repos", "shop"));
     config +=
       '\n[[repos]]\nname = "payments"\npath = "../repos/payments"\n' +
       '\n[[repos]]\nname = "web-portal"\npath = "../repos/web-portal"\n' +
       // A team, so the team pages (in every language) are part of the site.
-      '\n[[teams]]\nname = "Checkout"\nrepos = ["payments"]\n';
+      '\n[[teams]]\nname = "Checkout"\nrepos = ["payments"]\n' +
+      // The monorepo last: [[repos.services]] belong to the [[repos]] above them.
+      '\n[[repos]]\nname = "shop"\npath = "../repos/shop"\nteams_from_codeowners = true\n' +
+      SHOP_SERVICES;
   }
   fs.writeFileSync(path.join(site, "opsmeter.toml"), config);
   for (const [p, text] of Object.entries(extra)) {

@@ -241,7 +241,7 @@ test("every page loads with no console error, failed request or broken link", as
   crawled = await crawl();
   const urls = [...crawled.pages.keys()].map((u) => new URL(u).pathname);
   console.log(`    crawled ${urls.length} pages, ${crawled.resources.size} resources, ${crawled.links.length} links`);
-  for (const p of ["/", "/zh/", "/guide/", "/zh/guide/", "/guide/testing/", "/zh/guide/testing/", "/repos/payments/", "/repos/web-portal/", "/zh/repos/payments/", "/zh/teams/checkout/"]) {
+  for (const p of ["/", "/zh/", "/guide/", "/zh/guide/", "/guide/testing/", "/zh/guide/testing/", "/repos/payments/", "/repos/web-portal/", "/zh/repos/payments/", "/zh/teams/checkout/", ...servicePages(""), ...servicePages("/zh")]) {
     assert(urls.includes(p), `the crawl did not reach ${p}`);
   }
   for (const r of ["/api/report.json", "/api/report.csv"]) {
@@ -461,31 +461,56 @@ test("search for a word that is nowhere says so", async () => {
 
 // ---------------------------------------------------------------- dashboards
 
-test("a report's charts render with non-zero size and their data tables are present", async () => {
-  const context = await browser.newContext({ viewport: DESKTOP });
-  const { page, problems } = await watchedPage(context);
-  await page.goto(new URL("/repos/payments/", server.url).href);
+/**
+ * Every chart of the page (`figure.chart`, at least `min`) renders with
+ * non-zero size, has a <title> and one data table (opened first when it sits
+ * in a closed <details>); it draws shapes and its table has rows, except the
+ * charts named in `empty`, which must say "no data" and have an empty table.
+ * Returns the charts' ids.
+ */
+async function checkCharts(page, min, empty = []) {
+  const where = new URL(page.url()).pathname;
   const figures = page.locator("figure.chart");
   const n = await figures.count();
-  assert(n >= 6, `the report has ${n} charts`);
+  assert(n >= min, `${where} has ${n} charts, expected at least ${min}`);
+  const ids = [];
   for (let i = 0; i < n; i++) {
     const fig = figures.nth(i);
     const svg = fig.locator("svg.chart").first();
     const id = await svg.getAttribute("id");
+    ids.push(id);
     await svg.scrollIntoViewIfNeeded();
     const box = await svg.boundingBox();
-    assert(box && box.width > 100 && box.height > 50, `chart #${id} renders at ${JSON.stringify(box)}`);
     const drawn = await svg.evaluate((s) => s.querySelectorAll("rect, path, line, circle, polyline, polygon").length);
-    assert(drawn > 3, `chart #${id} draws ${drawn} shapes`);
-    assert((await svg.locator("title").count()) === 1, `chart #${id} has a <title>`);
+    assert((await svg.locator("title").count()) === 1, `${where}: chart #${id} has a <title>`);
+    if (empty.includes(id)) {
+      // The "no data" frame: one line of text, nothing drawn, an empty table.
+      const texts = await svg.locator("text").count();
+      assert(drawn === 0 && texts === 1, `${where}: chart #${id} should have no data, draws ${drawn} shapes and ${texts} texts`);
+      assert((await fig.locator("table tbody tr").count()) === 0, `${where}: chart #${id} has no data but table rows`);
+      continue;
+    }
+    assert(box && box.width > 100 && box.height > 50, `${where}: chart #${id} renders at ${JSON.stringify(box)}`);
+    assert(drawn > 3, `${where}: chart #${id} draws ${drawn} shapes`);
     const table = fig.locator("table");
-    assert((await table.count()) === 1, `chart #${id} has a data table`);
-    // The table sits in a closed <details>: opening it shows the numbers.
-    await fig.locator("summary").click();
-    await table.waitFor({ state: "visible" });
+    assert((await table.count()) === 1, `${where}: chart #${id} has a data table`);
+    // A table in a closed <details>: opening it shows the numbers.
+    if (!(await table.isVisible())) {
+      await fig.locator("summary").click();
+      await table.waitFor({ state: "visible" });
+    }
     const rows = await table.locator("tbody tr").count();
-    assert(rows > 0, `chart #${id}'s table has ${rows} rows`);
+    assert(rows > 0, `${where}: chart #${id}'s table has ${rows} rows`);
   }
+  for (const id of empty) assert(ids.includes(id), `${where}: no chart #${id}`);
+  return ids;
+}
+
+test("a report's charts render with non-zero size and their data tables are present", async () => {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const { page, problems } = await watchedPage(context);
+  await page.goto(new URL("/repos/payments/", server.url).href);
+  await checkCharts(page, 6);
   await context.close();
   assertNoProblems(problems, "report charts");
 });
@@ -532,8 +557,8 @@ test("the overview's table, heat map and tier chart render, and the table sorts"
   const { page, problems } = await watchedPage(context);
   await page.goto(new URL("/", server.url).href);
   const rows = page.locator("#repo-table tbody tr");
-  assert((await rows.count()) === 2, "two repositories in the overview");
-  assert((await page.locator("table.heatmap tbody tr").count()) === 2, "two rows in the heat map");
+  assert((await rows.count()) === 3, "three repositories in the overview");
+  assert((await page.locator("table.heatmap tbody tr").count()) === 3, "three rows in the heat map");
   for (const svg of await page.locator("svg.chart").all()) {
     const box = await svg.boundingBox();
     assert(box && box.width > 100 && box.height > 50, `overview chart renders at ${JSON.stringify(box)}`);
@@ -550,6 +575,200 @@ test("the overview's table, heat map and tier chart render, and the table sorts"
   assert([...before].sort().join() === [...once].sort().join(), "sorting keeps every row");
   await context.close();
   assertNoProblems(problems, "overview");
+});
+
+// ---------------------------------------------------------------- services of a monorepo
+
+// The fixture's monorepo "shop" (fixture.mjs): its services in the order of
+// its configuration, and the figures worked out by hand from its history.
+const SHOP_SERVICES = ["payments", "orders", "web", "worker", "cli"];
+// Changes touching a service: the initial import (all five), one each for
+// payments, orders, money (payments + orders), web, the payments API with its
+// web client (payments + web), worker, cli and the revert (payments): 9, of
+// which 3 touch several services. Releases that ship a service's changes (tags
+// on one commit are one release): payments-v1.1.0 (payments), orders/v1.1.0 +
+// web-v1.1.0 (orders, web), v1.1.0 (worker, cli), payments-v1.2.0 + v1.2.0
+// (payments): 4, of which 2 ship one service. The initial import makes every
+// one of the 10 pairs change together once; money adds orders + payments, the
+// API payments + web. Each row: the pair's number (its bar's label), the pair, its commits.
+const SHOP_PAIRS = [
+  ["1", "orders + payments", "2"],
+  ["2", "payments + web", "2"],
+  ["3", "cli + orders", "1"],
+  ["4", "cli + payments", "1"],
+  ["5", "cli + web", "1"],
+  ["6", "cli + worker", "1"],
+  ["7", "orders + web", "1"],
+  ["8", "orders + worker", "1"],
+  ["9", "payments + worker", "1"],
+  ["10", "web + worker", "1"],
+];
+// CODEOWNERS: the last matching rule wins, so orders' files belong to
+// @acme/backend (not @acme/orders) and to the owners of libs/money.
+const SHOP_TEAMS = {
+  "acme-payments": ["payments", "orders"],
+  "acme-finance": ["payments", "orders"],
+  "acme-backend": ["orders", "worker"],
+  "acme-web": ["web"],
+  "acme-platform": ["cli"],
+};
+/** The pages of issue #16 in language `prefix` ("" or "/zh"): the monorepo's report, its services, a team of CODEOWNERS. */
+const servicePages = (prefix) => [
+  `${prefix}/repos/shop/`,
+  ...SHOP_SERVICES.map((n) => `${prefix}/repos/shop/services/${n}/`),
+  `${prefix}/teams/acme-payments/`,
+];
+
+for (const prefix of ["", "/zh"]) {
+  test(`the monorepo's ${prefix || "/"} report lists its services, how independent they are and the coupled pairs' chart with its table`, async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const { page, problems } = await watchedPage(context);
+    await page.goto(new URL(`${prefix}/repos/shop/`, server.url).href);
+    const block = page.locator("section.services");
+    assert((await block.count()) === 1, "the report has a services section");
+    // Each service with a link to its report, in the order of the configuration.
+    const links = await block
+      .locator("table.services-table tbody th a")
+      .evaluateAll((as) => as.map((a) => [a.textContent.trim(), a.getAttribute("href")]));
+    const want = SHOP_SERVICES.map((n) => [n, `${prefix}/repos/shop/services/${n}/`]);
+    assert(JSON.stringify(links) === JSON.stringify(want), `services ${JSON.stringify(links)}\n    expected ${JSON.stringify(want)}`);
+    // payments' owners, the owner of most of its files first (services/payments has 3 files, libs/money 1).
+    const teams = await block
+      .locator("table.services-table tbody tr")
+      .first()
+      .locator("td:last-child a")
+      .evaluateAll((as) => as.map((a) => [a.textContent.trim(), a.getAttribute("href")]));
+    const wantTeams = [
+      ["@acme/payments", `${prefix}/teams/acme-payments/`],
+      ["@acme/finance", `${prefix}/teams/acme-finance/`],
+    ];
+    assert(JSON.stringify(teams) === JSON.stringify(wantTeams), `payments' teams ${JSON.stringify(teams)}`);
+    // The independence block: the two shares and the number of pairs, each linked to the handbook.
+    const values = (await block.locator("dl.independence dd .value").allTextContents()).map((t) => t.trim());
+    assert(JSON.stringify(values) === JSON.stringify(["33.3 %", "50 %"]), `shares ${JSON.stringify(values)}`);
+    const detail = (await block.locator("dl.independence dd").allTextContents()).map((t) => t.replace(/\s+/g, " ").trim());
+    const numbers = detail.map((d) => (d.match(/\d+(\.\d+)?/g) || []).join(" "));
+    // "33.3 % — 3 of the 9 changes …" in English; "33.3 % — 涉及服务的 9 个变更中，有 3 个…" in Chinese.
+    const wantNumbers = prefix ? ["33.3 9 3", "50 4 2", "10"] : ["33.3 3 9", "50 2 4", "10"];
+    assert(JSON.stringify(numbers) === JSON.stringify(wantNumbers), `independence reads ${JSON.stringify(detail)}`);
+    // The anchor of the section in that language's chapter (the crawl checks it exists).
+    const chapter = `${prefix}/guide/microservices/#${prefix ? "三个独立性指标" : "three-measures-of-independence"}`;
+    const linked = await block.locator(`dl.independence dt a[href="${chapter}"]`).count();
+    assert(linked === 3, `${linked} of the 3 measures link to ${chapter}`);
+    // The coupled pairs: a bar per pair and the same pairs in its table.
+    // shop has no coverage report.
+    const ids = await checkCharts(page, 7, ["coverage-over-time"]);
+    assert(ids.includes("coupled-pairs"), `no coupled-pairs chart among ${ids.join(", ")}`);
+    const chart = block.locator("figure.chart");
+    assert((await chart.count()) === 1, "the services section has one chart");
+    const bars = await chart.locator("svg rect").evaluateAll(
+      (rs) => rs.filter((r) => r.getAttribute("class") && /chart-fill-1/.test(r.getAttribute("class"))).length,
+    );
+    assert(bars === SHOP_PAIRS.length, `${bars} bars drawn for ${SHOP_PAIRS.length} pairs`);
+    const labels = await chart.locator("svg text").allTextContents();
+    for (const [n] of SHOP_PAIRS) assert(labels.some((t) => t.trim() === n), `no bar labelled ${n}: ${JSON.stringify(labels)}`);
+    const rows = await chart.locator("table tbody tr").evaluateAll((trs) =>
+      trs.map((tr) => [...tr.children].map((c) => c.textContent.replace(/\s+/g, " ").trim())),
+    );
+    assert(JSON.stringify(rows) === JSON.stringify(SHOP_PAIRS), `pairs ${JSON.stringify(rows)}`);
+    await context.close();
+    assertNoProblems(problems, "services of the repository");
+  });
+}
+
+test("each service's report, in both languages, says what it is and renders its charts with their tables", async () => {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const { page, problems } = await watchedPage(context);
+  for (const prefix of ["", "/zh"]) {
+    for (const name of SHOP_SERVICES) {
+      const p = `${prefix}/repos/shop/services/${name}/`;
+      await page.goto(new URL(p, server.url).href);
+      assert((await page.locator("h1").textContent()).trim() === name, `${p}: the title is the service`);
+      const crumbs = await page
+        .locator("nav.breadcrumbs a")
+        .evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+      assert(
+        JSON.stringify(crumbs) === JSON.stringify([`${prefix}/`, `${prefix}/repos/shop/`]),
+        `${p}: breadcrumbs ${JSON.stringify(crumbs)}`,
+      );
+      assert((await page.locator("dl.service-facts").count()) === 1, `${p}: no facts of the service`);
+      // Stored coverage is per repository; only payments had a failure (the revert) to recover from.
+      await checkCharts(page, 6, name === "payments" ? ["coverage-over-time"] : ["coverage-over-time", "recovery-per-month"]);
+    }
+  }
+  await context.close();
+  assertNoProblems(problems, "service reports");
+});
+
+test("the overview's services table lists every service with its repository and sorts", async () => {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const { page, problems } = await watchedPage(context);
+  for (const prefix of ["", "/zh"]) {
+    await page.goto(new URL(`${prefix}/`, server.url).href);
+    const table = page.locator("table.services-table");
+    assert((await table.count()) === 1, `${prefix}/: one services table`);
+    const rows = table.locator("tbody tr");
+    const cells = await rows.evaluateAll((trs) =>
+      trs.map((tr) => [tr.querySelector("td a").getAttribute("href"), tr.querySelector("th a").getAttribute("href")]),
+    );
+    const want = SHOP_SERVICES.map((n) => [`${prefix}/repos/shop/`, `${prefix}/repos/shop/services/${n}/`]);
+    assert(JSON.stringify(cells) === JSON.stringify(want), `${prefix}/: rows ${JSON.stringify(cells)}`);
+    if (prefix) continue;
+    // Lead time: cli 6 h, worker 12 h, payments and web 48 h, orders 108 h.
+    const names = () => rows.locator("th").allTextContents();
+    const header = table.locator("thead th", { hasText: "Lead time" });
+    await header.click();
+    const once = (await names()).map((t) => t.trim());
+    await header.click();
+    const twice = (await names()).map((t) => t.trim());
+    // payments and web tie at 48 h: either order is sorted.
+    const ascending = [once, twice].find((o) => o[0] === "cli");
+    const descending = [once, twice].find((o) => o[0] === "orders");
+    assert(
+      ascending && descending && ascending[1] === "worker" && ascending[4] === "orders" && descending[3] === "worker" && descending[4] === "cli",
+      `sorted by lead time, twice: ${JSON.stringify(once)} / ${JSON.stringify(twice)}`,
+    );
+  }
+  await context.close();
+  assertNoProblems(problems, "overview services");
+});
+
+test("a team of CODEOWNERS lists the services it owns, in both languages", async () => {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const { page, problems } = await watchedPage(context);
+  for (const prefix of ["", "/zh"]) {
+    for (const [slug, services] of Object.entries(SHOP_TEAMS)) {
+      const p = `${prefix}/teams/${slug}/`;
+      await page.goto(new URL(p, server.url).href);
+      const owned = (await page.locator("table.services-table tbody th a").allTextContents()).map((t) => t.trim());
+      assert(JSON.stringify(owned.sort()) === JSON.stringify([...services].sort()), `${p} lists ${JSON.stringify(owned)}`);
+    }
+    // The owner of no file (its rule is overridden by a later one) has no page.
+    const r = await context.request.get(new URL(`${prefix}/teams/acme-orders/`, server.url).href);
+    assert(r.status() === 404, `${prefix}/teams/acme-orders/ answers ${r.status()}`);
+  }
+  await context.close();
+  assertNoProblems(problems, "teams of CODEOWNERS");
+});
+
+test("every link on the service pages (report, services, overview, team) was followed and loads", async () => {
+  assert(crawled, "needs the crawl");
+  const pages = ["/", "/zh/", ...servicePages(""), ...servicePages("/zh")];
+  const bad = [];
+  for (const p of pages) {
+    const url = new URL(p, server.url).href;
+    assert(crawled.pages.has(url), `the crawl did not open ${p}`);
+    const out = crawled.links.filter((l) => l.from === p);
+    assert(out.length > 5, `${p} has ${out.length} links`);
+    for (const l of out) {
+      if (!crawled.pages.has(l.to) && !crawled.resources.has(l.to)) bad.push(`${p}: ${l.raw} did not load`);
+    }
+  }
+  // The service pages are reached by links, not only through the sitemap.
+  for (const p of [...servicePages(""), ...servicePages("/zh")]) {
+    if (!crawled.links.some((l) => new URL(l.to).pathname === p && l.from !== p)) bad.push(`nothing links to ${p}`);
+  }
+  assertNoProblems(bad, "links of the service pages");
 });
 
 // ---------------------------------------------------------------- accessibility
@@ -703,20 +922,29 @@ test("every Chinese dashboard page shows none of our English UI strings outside 
   const strings = englishStrings();
   const context = await browser.newContext({ viewport: DESKTOP });
   const { page, problems } = await watchedPage(context);
-  const pages = ["/zh/", "/zh/teams/checkout/", "/zh/repos/payments/", "/zh/repos/web-portal/"];
+  const pages = ["/zh/", "/zh/teams/checkout/", "/zh/repos/payments/", "/zh/repos/web-portal/", ...servicePages("/zh")];
+  // A team of CODEOWNERS has services and no repositories: a table, no chart.
+  const chartless = new Set(["/zh/teams/acme-payments/"]);
   const found = [];
   for (const p of pages) {
     const response = await page.goto(new URL(p, server.url).href, { waitUntil: "load" });
     assert(response && response.status() === 200, `${p}: HTTP ${response && response.status()}`);
     assert((await page.locator("html").getAttribute("lang")) === "zh", `${p} is not in Chinese`);
     // A page with data: the report's charts and evidence, the overview's table.
-    assert((await page.locator("svg.chart").count()) > 0, `${p} has no chart`);
+    if (chartless.has(p)) assert((await page.locator("table.services-table tbody tr").count()) > 0, `${p} has no services`);
+    else assert((await page.locator("svg.chart").count()) > 0, `${p} has no chart`);
     for (const f of await englishOn(page, strings)) found.push(`${p}: ${f}`);
   }
   // The check itself finds English where it is: on the English report.
   await page.goto(new URL("/repos/payments/", server.url).href, { waitUntil: "load" });
   const english = await englishOn(page, strings);
   assert(english.length > 50, `the check finds only ${english.length} English strings on the English report`);
+  // And on the English monorepo report, among them the words of the services block.
+  await page.goto(new URL("/repos/shop/", server.url).href, { waitUntil: "load" });
+  const keys = new Set((await englishOn(page, strings)).map((f) => f.match(/en\.toml (\S+) =/)[1]));
+  for (const k of ["services", "independence", "cross_service_change_share", "cross_service_detail", "coupled_pairs_detail", "chart_coupling_title"]) {
+    assert(keys.has(k), `the check does not find en.toml ${k} on the English monorepo report`);
+  }
   await context.close();
   assertNoProblems(problems, "Chinese dashboards");
   assertNoProblems(found, "English UI strings on Chinese dashboard pages");
@@ -739,6 +967,12 @@ test("screenshots of the overview, a report and a handbook page at desktop and p
       ["handbook-zh", "/zh/guide/testing/"],
       ["overview-zh", "/zh/"],
       ["report-zh", "/zh/repos/payments/"],
+      ["monorepo", "/repos/shop/"],
+      ["monorepo-zh", "/zh/repos/shop/"],
+      ["service", "/repos/shop/services/payments/"],
+      ["service-zh", "/zh/repos/shop/services/payments/"],
+      ["team-codeowners", "/teams/acme-payments/"],
+      ["team-codeowners-zh", "/zh/teams/acme-payments/"],
     ]) {
       const { page, problems: pageProblems } = await watchedPage(context);
       await page.goto(new URL(p, server.url).href, { waitUntil: "load" });
