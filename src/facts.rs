@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::message::MessageRecord;
+use crate::message::{Message, MessageRecord};
 
 /// A 20-byte commit id, kept compact (a repository may have millions of
 /// changes) and written as 40 hex digits.
@@ -132,8 +132,12 @@ pub struct RepoFacts {
     /// Changes shipped by deployments after the baseline.
     pub changes: Vec<Change>,
     pub incidents: Vec<Incident>,
-    /// Things a reader should know about how complete these facts are.
-    pub notes: Vec<String>,
+    /// Things a reader should know about how complete these facts are:
+    /// sentences of the message catalogue with their data, stored with their
+    /// English text (a file written before notes were messages holds the text
+    /// alone, which is shown as it is).
+    #[serde(with = "crate::message::stored::list")]
+    pub notes: Vec<Message>,
     /// Merged pull requests (GitHub) or merge requests (GitLab), bots excluded:
     /// the changes of a host, with the times of their phases.
     #[serde(default)]
@@ -168,8 +172,12 @@ pub struct ServicesFacts {
     pub touches: Vec<Touch>,
     /// Why the services could not be measured (a host entry without a clone, a
     /// shallow clone): then no service has facts, and nothing is 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unmeasured: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::message::stored::option"
+    )]
+    pub unmeasured: Option<Message>,
 }
 
 /// One service of a repository: its definition, and its facts shaped as a
@@ -184,7 +192,8 @@ pub struct ServiceFacts {
     #[serde(default)]
     pub tag_pattern: Option<String>,
     /// Where its deployments came from, in words (for "how this was measured").
-    pub deployment_source: String,
+    #[serde(with = "crate::message::stored")]
+    pub deployment_source: Message,
     /// `name` is the service's; indices point into these facts' own deployments.
     pub facts: RepoFacts,
 }

@@ -50,7 +50,12 @@ pub struct Benchmarks {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Edition {
+    /// The title in English (the JSON of `assess`, English pages).
     pub title: String,
+    /// The title in other languages, by language code (`titles = { zh = "…" }`);
+    /// a page in a language without one shows the English title, marked so.
+    #[serde(default)]
+    pub titles: BTreeMap<String, String>,
     pub recovery_measure: RecoveryMeasure,
     pub deployment_frequency: Vec<FrequencyRule>,
     pub lead_time: Vec<DurationRule>,

@@ -76,10 +76,10 @@ pub fn collect(
             let shown = PathBuf::from(rel);
             let result = files
                 .read_blob(rel)
-                .map_err(|message| coverage::CoverageError {
+                .map_err(|why| coverage::CoverageError {
                     file: shown.clone(),
                     line: None,
-                    message,
+                    message: why.english(),
                 });
             parsed(
                 result.and_then(|bytes| coverage::parse_bytes(&bytes, &shown)),

@@ -30,6 +30,7 @@ use super::{
     GitRepo, BOT, NOT_BOT,
 };
 use crate::facts::{Change, Deployment, Incident, RepoFacts, ServiceFacts, ServicesFacts, Touch};
+use crate::message::Message;
 use crate::sources::events::IncidentRow;
 use crate::sources::services::ServiceSet;
 
@@ -45,9 +46,9 @@ pub enum ServiceDeployments {
     /// unknown, or the deployment failed and shipped nothing).
     Own {
         deployments: Vec<(Deployment, Option<ObjectId>)>,
-        source: String,
+        source: Message,
         /// Said when there are none.
-        none_note: String,
+        none_note: Message,
     },
     /// The repository's deployments that ship one of its changes (and the
     /// repository's first deployment, the baseline).
@@ -303,7 +304,7 @@ impl GitRepo {
         set: &ServiceSet,
         plans: Vec<ServiceDeployments>,
         repository: &[(Deployment, Option<ObjectId>)],
-        repository_source: &str,
+        repository_source: &Message,
         incidents: &[IncidentRow],
         bots: &BotMatcher,
         deploy_merges: bool,
@@ -356,16 +357,11 @@ impl GitRepo {
                 }
                 ServiceDeployments::Repository => {
                     if repository.is_empty() {
-                        notes.push(
-                            "the service has no tag_pattern and the repository has no deployments: no deployments"
-                                .to_string(),
-                        );
+                        notes.push(Message::new("msg_note_service_no_deployments"));
                     }
                     (
                         repository.to_vec(),
-                        format!(
-                            "the repository's deployments ({repository_source}) that shipped one of its changes"
-                        ),
+                        crate::msg!("msg_source_repository", source = repository_source.clone()),
                         false,
                     )
                 }
@@ -451,7 +447,7 @@ impl GitRepo {
     /// mostly child and parent), each diffed in order by one thread with its
     /// own object cache and decoded trees, so a commit's old tree is usually
     /// the one its child just decoded.
-    fn touched(&self, graph: &Graph, set: &ServiceSet) -> (Vec<u64>, Vec<String>) {
+    fn touched(&self, graph: &Graph, set: &ServiceSet) -> (Vec<u64>, Vec<Message>) {
         let sync = self.repo.clone().into_sync();
         let full = if set.len() == 64 {
             u64::MAX
@@ -543,9 +539,10 @@ impl GitRepo {
                 Ok(m) => m,
                 Err(why) => {
                     if notes.len() < 5 {
-                        notes.push(format!(
-                            "commit {}: its files cannot be compared with its parent's ({why}); it counts for no service",
-                            graph.ids[i]
+                        notes.push(crate::msg!(
+                            "msg_note_service_tree_unreadable",
+                            commit = graph.ids[i].to_string(),
+                            error = why
                         ));
                     }
                     0
