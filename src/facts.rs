@@ -430,6 +430,77 @@ mod tests {
     }
 
     #[test]
+    fn notes_are_stored_with_key_and_args_and_old_english_notes_still_read() {
+        let note = crate::msg!("msg_note_no_tags", pattern = "^v{x}");
+        let facts = RepoFacts {
+            name: "x".into(),
+            notes: vec![note.clone(), Message::text("as an older collect wrote it")],
+            services: Some(ServicesFacts {
+                services: vec![ServiceFacts {
+                    name: "api".into(),
+                    deployment_source: crate::msg!("msg_source_tags", pattern = "^api/"),
+                    ..ServiceFacts::default()
+                }],
+                unmeasured: Some(Message::new("msg_services_no_path")),
+                ..ServicesFacts::default()
+            }),
+            ..RepoFacts::default()
+        };
+        let json = serde_json::to_value(&facts).unwrap();
+        // The English text beside the key and its data; text outside the catalogue as it is.
+        assert_eq!(
+            json["notes"],
+            serde_json::json!([
+                {
+                    "text": "no tags match tag_pattern `^v{x}`: no deployments",
+                    "message": { "key": "msg_note_no_tags", "args": { "pattern": "^v{x}" } }
+                },
+                "as an older collect wrote it"
+            ])
+        );
+        let sv = &json["services"];
+        assert_eq!(sv["unmeasured"]["message"]["key"], "msg_services_no_path");
+        assert_eq!(
+            sv["services"][0]["deployment_source"]["text"],
+            "tags matching ^api/"
+        );
+        let back: RepoFacts = serde_json::from_value(json).unwrap();
+        assert_eq!(back, facts);
+        assert_eq!(back.notes[0].key, "msg_note_no_tags");
+
+        // A file written before notes were messages: English strings, shown as they are.
+        let old = r#"{"name":"x","deployments":[],"changes":[],"incidents":[],
+            "notes":["tag v1: cannot be resolved; skipped"],
+            "services":{"services":[{"name":"api","paths":["api/**"],
+              "deployment_source":"tags matching ^api/","facts":{"name":"api",
+              "deployments":[],"changes":[],"incidents":[],"notes":[]}}],
+              "unmeasured":"services are measured from the repository's history"}}"#;
+        let f: RepoFacts = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            f.notes,
+            vec![Message::text("tag v1: cannot be resolved; skipped")]
+        );
+        assert!(f.notes[0].is_untranslated());
+        let sv = f.services.unwrap();
+        assert_eq!(
+            sv.unmeasured,
+            Some(Message::text(
+                "services are measured from the repository's history"
+            ))
+        );
+        assert_eq!(
+            sv.services[0].deployment_source,
+            Message::text("tags matching ^api/")
+        );
+
+        // A key a newer version wrote, unknown here: its stored English is shown.
+        let newer = r#"{"name":"x","deployments":[],"changes":[],"incidents":[],
+            "notes":[{"text":"a sentence from the future","message":{"key":"msg_not_yet","args":{}}}]}"#;
+        let f: RepoFacts = serde_json::from_str(newer).unwrap();
+        assert_eq!(f.notes, vec![Message::text("a sentence from the future")]);
+    }
+
+    #[test]
     fn validation_names_the_first_entry_out_of_range() {
         fn t(s: &str) -> DateTime<Utc> {
             DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

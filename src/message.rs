@@ -360,7 +360,10 @@ impl Message {
 #[derive(Serialize, Deserialize)]
 #[serde(untagged)]
 enum Stored {
-    Record { text: String, message: MessageRecord },
+    Record {
+        text: String,
+        message: MessageRecord,
+    },
     Text(String),
 }
 

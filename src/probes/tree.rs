@@ -167,10 +167,22 @@ impl GitTree {
         let data = repo
             .objects
             .try_find(&commit, &mut buf)
-            .map_err(|e| msg!("msg_git_commit_unreadable", commit = id(), error = e.to_string()))?
+            .map_err(|e| {
+                msg!(
+                    "msg_git_commit_unreadable",
+                    commit = id(),
+                    error = e.to_string()
+                )
+            })?
             .ok_or_else(|| msg!("msg_git_commit_missing", commit = id()))?;
         let root = gix::objs::CommitRef::from_bytes(data.data, repo.object_hash())
-            .map_err(|e| msg!("msg_git_commit_undecodable", commit = id(), error = e.to_string()))?
+            .map_err(|e| {
+                msg!(
+                    "msg_git_commit_undecodable",
+                    commit = id(),
+                    error = e.to_string()
+                )
+            })?
             .tree();
         let mut blobs = HashMap::new();
         let mut probe_paths = Vec::new();

@@ -209,7 +209,11 @@ impl<'a> Locale<'a> {
 
     /// The benchmark edition's title in the page's language, else in English
     /// (marked so on a page in another language).
-    fn edition_title(&self, title: &str, titles: &std::collections::BTreeMap<String, String>) -> Localised {
+    fn edition_title(
+        &self,
+        title: &str,
+        titles: &std::collections::BTreeMap<String, String>,
+    ) -> Localised {
         match titles.get(self.lang) {
             Some(own) => Localised {
                 text: own.clone(),
@@ -629,7 +633,11 @@ fn delta(
 /// message of the assessment; the bot rule is described in English words
 /// around the configured pattern, said again in `w`'s words. `benchmark` is
 /// the edition's title in the page's language.
-fn measurement_value(m: &crate::assess::Measurement, loc: &Locale, benchmark: Localised) -> Measured {
+fn measurement_value(
+    m: &crate::assess::Measurement,
+    loc: &Locale,
+    benchmark: Localised,
+) -> Measured {
     let w = loc.words;
     let bots = m.bot_pattern.as_str();
     let translated_bots = if bots == "names ending in [bot]" {
@@ -854,7 +862,11 @@ impl Dashboards {
             deltas,
             overall: reports::overall_level(r),
             window: &self.report.window,
-            measured: measurement_value(&r.measurement, loc, self.benchmark_title(&r.measurement, loc)),
+            measured: measurement_value(
+                &r.measurement,
+                loc,
+                self.benchmark_title(&r.measurement, loc),
+            ),
             measured_chapter_url: chapter_url(MEASUREMENT_CHAPTER),
             files: loc.message(&r.files.description),
             notes: r.notes.iter().map(|n| loc.message(n)).collect(),

@@ -51,10 +51,10 @@ use super::host::api::{
 };
 use super::host::{self, lenient, User};
 use super::http::{encode, Client, Freshness};
-use crate::message::Message;
 use crate::facts::{
     Deployment, DeploymentSource, DeploymentStatus, Incident, PullRequest, RepoFacts, Sha,
 };
+use crate::message::Message;
 
 /// The public GitHub API.
 pub const DEFAULT_API: &str = "https://api.github.com";

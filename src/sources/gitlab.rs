@@ -18,10 +18,10 @@ use super::host::api::{
 };
 use super::host::{self, lenient, User};
 use super::http::encode;
-use crate::message::Message;
 use crate::facts::{
     Deployment, DeploymentSource, DeploymentStatus, Incident, PullRequest, RepoFacts,
 };
+use crate::message::Message;
 
 /// gitlab.com's API.
 pub const DEFAULT_API: &str = "https://gitlab.com/api/v4";

@@ -11,10 +11,10 @@ use super::git::{sort_deployments, GitRepo};
 use super::services::ServiceSet;
 use crate::config::DoraSettings;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::message::Message;
 use crate::facts::{
     Deployment, DeploymentSearch, DeploymentSource, DeploymentStatus, Incident, RepoFacts,
 };
+use crate::message::Message;
 
 /// A repository to collect, with the settings in force for it.
 #[derive(Debug, Clone)]

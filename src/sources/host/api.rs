@@ -400,7 +400,12 @@ pub(crate) async fn collect<H: HostApi>(
 
     let mut ranges = Vec::new();
     for (i, from, to) in super::compare_pairs(&deployments) {
-        match compare(client, &H::compare_url(&r.base, &from.to_hex(), &to.to_hex())).await {
+        match compare(
+            client,
+            &H::compare_url(&r.base, &from.to_hex(), &to.to_hex()),
+        )
+        .await
+        {
             Ok(commits) => ranges.push((i, commits)),
             // A deployed commit that no longer exists, or unrelated histories:
             // that range is unknown, the rest still counts.

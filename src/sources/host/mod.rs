@@ -17,10 +17,10 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use regex::Regex;
 
-use crate::message::Message;
 use crate::facts::{
     Change, Collection, Deployment, DeploymentStatus, Incident, PullRequest, RepoFacts, Sha,
 };
+use crate::message::Message;
 
 /// The rules of one repository that a host collector applies.
 pub struct HostOptions {
