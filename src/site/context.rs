@@ -497,8 +497,6 @@ pub struct ServicesBlock<'a> {
     pub pairs_total: usize,
     /// The handbook's section defining the three measures, in the page's language.
     pub chapter_url: Option<String>,
-    /// `en` when the assessment's texts (reasons) are not in the page's language.
-    pub notes_lang: Option<&'static str>,
 }
 
 /// `service`: what a service's page shows beside its report (`report`, set

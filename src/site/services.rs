@@ -291,7 +291,6 @@ impl Dashboards {
             pairs_shown: pairs_total.min(PAIRS_DRAWN),
             pairs_total,
             chapter_url: section_url(CHAPTER, MEASURES_ANCHOR),
-            notes_lang: loc.assessment_lang(),
         })
     }
 
