@@ -60,11 +60,7 @@ pub fn facts_for(
     }
     let facts = RepoFacts {
         name: spec.name.clone(),
-        notes: vec![format!(
-            "no facts collected yet for {}: run `opsmeter collect` (an organisation or group \
-             entry is collected as one facts file per repository)",
-            spec.name
-        )],
+        notes: vec![crate::msg!("msg_note_not_collected", name = &spec.name)],
         ..RepoFacts::default()
     };
     Ok((facts, Vec::new()))
@@ -634,7 +630,7 @@ async fn collect_host<H: HostApi + 'static>(
 /// (its findings would be wrong) and keeps its previous facts.
 async fn probe_host<H: HostApi + 'static>(
     h: &HostTarget<'_>,
-) -> Result<(ProbedFiles, Vec<String>)> {
+) -> Result<(ProbedFiles, Vec<crate::message::Message>)> {
     // Folders neither the probes nor the coverage search look into.
     let prune = |name: &str| {
         probes::files::SKIPPED_DIRS.contains(&name)
@@ -701,7 +697,10 @@ async fn probe_host<H: HostApi + 'static>(
             source.description
         );
     }
-    let notes = problems.iter().map(|p| p.to_string()).collect();
+    let notes = problems
+        .iter()
+        .map(|p| crate::msg!("msg_note_coverage_skipped", problem = p.to_string()))
+        .collect();
     Ok((
         probes::stored::record(&source, web_url, &findings, &reports),
         notes,

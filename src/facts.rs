@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::message::MessageRecord;
+use crate::message::{Message, MessageRecord};
 
 /// A 20-byte commit id, kept compact (a repository may have millions of
 /// changes) and written as 40 hex digits.
@@ -132,8 +132,12 @@ pub struct RepoFacts {
     /// Changes shipped by deployments after the baseline.
     pub changes: Vec<Change>,
     pub incidents: Vec<Incident>,
-    /// Things a reader should know about how complete these facts are.
-    pub notes: Vec<String>,
+    /// Things a reader should know about how complete these facts are:
+    /// sentences of the message catalogue with their data, stored with their
+    /// English text (a file written before notes were messages holds the text
+    /// alone, which is shown as it is).
+    #[serde(with = "crate::message::stored::list")]
+    pub notes: Vec<Message>,
     /// Merged pull requests (GitHub) or merge requests (GitLab), bots excluded:
     /// the changes of a host, with the times of their phases.
     #[serde(default)]
@@ -168,8 +172,12 @@ pub struct ServicesFacts {
     pub touches: Vec<Touch>,
     /// Why the services could not be measured (a host entry without a clone, a
     /// shallow clone): then no service has facts, and nothing is 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unmeasured: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::message::stored::option"
+    )]
+    pub unmeasured: Option<Message>,
 }
 
 /// One service of a repository: its definition, and its facts shaped as a
@@ -184,7 +192,8 @@ pub struct ServiceFacts {
     #[serde(default)]
     pub tag_pattern: Option<String>,
     /// Where its deployments came from, in words (for "how this was measured").
-    pub deployment_source: String,
+    #[serde(with = "crate::message::stored")]
+    pub deployment_source: Message,
     /// `name` is the service's; indices point into these facts' own deployments.
     pub facts: RepoFacts,
 }
@@ -418,6 +427,78 @@ mod tests {
         let old = r#"{"name":"x","deployments":[],"changes":[],"incidents":[],"notes":[]}"#;
         let f: RepoFacts = serde_json::from_str(old).unwrap();
         assert!(f.pull_requests.is_empty() && f.collection.is_none());
+    }
+
+    #[test]
+    fn notes_are_stored_with_key_and_args_and_old_english_notes_still_read() {
+        let note = crate::msg!("msg_note_no_tags", pattern = "^v{x}");
+        let facts = RepoFacts {
+            name: "x".into(),
+            notes: vec![note.clone(), Message::text("as an older collect wrote it")],
+            services: Some(ServicesFacts {
+                services: vec![ServiceFacts {
+                    name: "api".into(),
+                    deployment_source: crate::msg!("msg_source_tags", pattern = "^api/"),
+                    ..ServiceFacts::default()
+                }],
+                unmeasured: Some(Message::new("msg_services_no_path")),
+                ..ServicesFacts::default()
+            }),
+            ..RepoFacts::default()
+        };
+        let json = serde_json::to_value(&facts).unwrap();
+        // The English text beside the key and its data; text outside the catalogue as it is.
+        assert_eq!(
+            json["notes"],
+            serde_json::json!([
+                {
+                    "text": "no tags match tag_pattern `^v{x}`: no deployments",
+                    "message": { "key": "msg_note_no_tags", "args": { "pattern": "^v{x}" } }
+                },
+                "as an older collect wrote it"
+            ])
+        );
+        let sv = &json["services"];
+        assert_eq!(sv["unmeasured"]["message"]["key"], "msg_services_no_path");
+        assert_eq!(
+            sv["services"][0]["deployment_source"]["text"],
+            "tags matching ^api/"
+        );
+        let back: RepoFacts = serde_json::from_value(json).unwrap();
+        assert_eq!(back, facts);
+        assert_eq!(back.notes[0].key, "msg_note_no_tags");
+
+        // A file written before notes were messages: English strings, shown as they are.
+        let old = r#"{"name":"x","deployments":[],"changes":[],"incidents":[],
+            "notes":["tag v1: cannot be resolved; skipped"],
+            "services":{"services":[{"name":"api","paths":["api/**"],
+              "deployment_source":"tags matching ^api/","facts":{"name":"api",
+              "deployments":[],"changes":[],"incidents":[],"notes":[]}}],
+              "unmeasured":"services are measured from the repository's history"}}"#;
+        let f: RepoFacts = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            f.notes,
+            vec![Message::text("tag v1: cannot be resolved; skipped")]
+        );
+        assert!(f.notes[0].is_untranslated());
+        let sv = f.services.unwrap();
+        assert_eq!(
+            sv.unmeasured,
+            Some(Message::text(
+                "services are measured from the repository's history"
+            ))
+        );
+        assert_eq!(
+            sv.services[0].deployment_source,
+            Message::text("tags matching ^api/")
+        );
+
+        // A key a newer version wrote, unknown here (upper case, so the
+        // catalogue test does not take it for one of ours): its stored English is shown.
+        let newer = r#"{"name":"x","deployments":[],"changes":[],"incidents":[],
+            "notes":[{"text":"a sentence from the future","message":{"key":"msg_NEWER","args":{}}}]}"#;
+        let f: RepoFacts = serde_json::from_str(newer).unwrap();
+        assert_eq!(f.notes, vec![Message::text("a sentence from the future")]);
     }
 
     #[test]

@@ -50,6 +50,13 @@ impl PartialEq for Message {
 
 impl Eq for Message {}
 
+/// No sentence: empty text.
+impl Default for Message {
+    fn default() -> Message {
+        Message::text("")
+    }
+}
+
 /// An argument of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Arg {
@@ -343,6 +350,87 @@ impl Message {
             args.push((name, arg));
         }
         Some(Message { key, args })
+    }
+}
+
+/// A message as kept in a facts file (`data/facts/`): its English text and,
+/// for a sentence of the catalogue, its key and arguments; text outside the
+/// catalogue is the text alone, which is also how files written before notes
+/// were messages hold them.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Stored {
+    Record {
+        text: String,
+        message: MessageRecord,
+    },
+    Text(String),
+}
+
+impl Stored {
+    fn of(m: &Message) -> Stored {
+        match m.as_text() {
+            Some(t) => Stored::Text(t.to_string()),
+            None => Stored::Record {
+                text: m.english(),
+                message: m.record(),
+            },
+        }
+    }
+
+    /// The message when this version's catalogue knows it, else the English
+    /// text as it was stored.
+    fn message(self) -> Message {
+        match self {
+            Stored::Text(t) => Message::text(t),
+            Stored::Record { text, message } => {
+                Message::from_record(&message).unwrap_or_else(|| Message::text(text))
+            }
+        }
+    }
+}
+
+/// `#[serde(with = "crate::message::stored")]`: a message field of a facts
+/// file (see [`Stored`]).
+pub mod stored {
+    use super::{Message, Stored};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &Message, s: S) -> Result<S::Ok, S::Error> {
+        Stored::of(m).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Message, D::Error> {
+        Ok(Stored::deserialize(d)?.message())
+    }
+
+    /// The same for a list of messages.
+    pub mod list {
+        use super::{Message, Stored};
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(ms: &[Message], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(ms.iter().map(Stored::of))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Message>, D::Error> {
+            let stored = Vec::<Stored>::deserialize(d)?;
+            Ok(stored.into_iter().map(Stored::message).collect())
+        }
+    }
+
+    /// The same for an optional message.
+    pub mod option {
+        use super::{Message, Stored};
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        pub fn serialize<S: Serializer>(m: &Option<Message>, s: S) -> Result<S::Ok, S::Error> {
+            m.as_ref().map(Stored::of).serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Message>, D::Error> {
+            Ok(Option::<Stored>::deserialize(d)?.map(Stored::message))
+        }
     }
 }
 

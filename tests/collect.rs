@@ -1150,11 +1150,25 @@ async fn a_range_that_cannot_be_compared_is_a_note_not_a_failure() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let f = facts(&root, "acme-gc");
     assert_eq!(f["deployments"].as_array().unwrap().len(), 2);
-    let note = f["notes"][0].as_str().unwrap();
+    let note = &f["notes"][0];
     assert!(
-        note.starts_with("production#2 cannot be compared with the deployment before it"),
+        note["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("production#2 cannot be compared with the deployment before it"),
         "{note}"
     );
+    assert!(
+        note["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("; the pull requests it shipped are not counted"),
+        "{note}"
+    );
+    let message = &note["message"];
+    assert_eq!(message["key"], "msg_note_not_compared");
+    assert_eq!(message["args"]["deployment"], "production#2");
+    assert_eq!(message["args"]["requests"]["key"], "msg_pull_requests");
 }
 
 #[tokio::test]
@@ -2258,10 +2272,14 @@ async fn a_workflow_named_for_publishing_is_the_fallback_and_is_named() {
     assert_eq!(f["deployments"][0]["ref"], "crates.yml#3");
     assert_eq!(f["deployments"][0]["time"], "2024-05-02T08:00:00Z");
     assert_eq!(f["deployments"].as_array().unwrap().len(), 1);
-    assert!(f["notes"].as_array().unwrap().contains(&json!(
-        "no production deployments, releases or tags matching tag_pattern `^v?\\d+\\.\\d+\\.\\d+$`: the runs of `crates.yml` \
-         (a workflow named for deploying, releasing or publishing) are the deployments; name the right one with deploy_workflow"
-    )), "{}", f["notes"]);
+    assert!(f["notes"].as_array().unwrap().contains(&json!({
+        "text": "no production deployments, releases or tags matching tag_pattern `^v?\\d+\\.\\d+\\.\\d+$`: the runs of `crates.yml` \
+         (a workflow named for deploying, releasing or publishing) are the deployments; name the right one with deploy_workflow",
+        "message": {
+            "key": "msg_note_host_workflow_runs",
+            "args": { "pattern": "^v?\\d+\\.\\d+\\.\\d+$", "workflows": "`crates.yml`" }
+        }
+    })), "{}", f["notes"]);
     assert!(f.get("deployment_search").is_none());
     let report = assess_report(&root, "2024-05-01", "2024-06-01");
     assert_eq!(report["repos"][0]["dora"]["deployment_count"], 1);

@@ -1061,3 +1061,280 @@ fn github_facts_site(project: &str, facts: &serde_json::Value) -> tempfile::Temp
     .unwrap();
     site
 }
+
+/// Every `lang="en"` attribute of a page other than the language switcher's
+/// link to the English page, with a little context.
+fn marked_english(page: &str) -> Vec<String> {
+    page.match_indices(" lang=\"en\"")
+        .map(|(at, _)| page[at.saturating_sub(80)..(at + 120).min(page.len())].to_string())
+        .filter(|around| !around.contains("hreflang=\"en\" lang=\"en\">en</a>"))
+        .collect()
+}
+
+/// The notes collection writes (no matching tags, a shallow clone), where the
+/// deployments came from, why services are not measured and the benchmark's
+/// title are said in Chinese on Chinese pages, their data as written; nothing
+/// on those pages is marked English. A note stored by an older `collect` (English
+/// text only) is still read and shown as written, marked `lang="en"`. English
+/// pages and `assess --json` keep the English sentences.
+#[test]
+fn chinese_report_says_collection_notes_and_deployment_source_in_chinese() {
+    let dir = scratch("zh-collection-notes");
+    let r = Repo::init(&dir);
+    r.commit_files(
+        &[("api/main.go", "package main\n")],
+        "api",
+        "2024-01-05T00:00:00Z",
+    );
+    r.commit_files(&[("README.md", "# x\n")], "docs", "2024-01-10T00:00:00Z");
+    r.tag("v1.0.0", &r.head()); // not a deployment: tag_pattern is ^release-
+    let shallow = scratch("zh-collection-notes-shallow");
+    if shallow.exists() {
+        std::fs::remove_dir_all(&shallow).unwrap();
+    }
+    let cloned = std::process::Command::new("git")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["clone", "-q", "--depth", "1"])
+        .arg(format!("file://{}", dir.display()))
+        .arg(&shallow)
+        .status()
+        .unwrap();
+    assert!(cloned.success());
+
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        format!(
+            "languages = [\"zh\", \"en\"]\n\n\
+             [[repos]]\nname = \"untagged\"\npath = {dir:?}\ntag_pattern = '^release-<b>$'\n\
+             [[repos.services]]\nname = \"api\"\npaths = [\"api/**\"]\n\n\
+             [[repos]]\nname = \"shallow\"\npath = {shallow:?}\n\
+             [[repos.services]]\nname = \"api\"\npaths = [\"api/**\"]\n\n\
+             [[repos]]\nname = \"legacy\"\npath = {dir:?}\n"
+        ),
+    )
+    .unwrap();
+    // Facts stored by a `collect` older than the message catalogue: English notes.
+    std::fs::create_dir_all(site.path().join("data/facts")).unwrap();
+    std::fs::write(
+        site.path().join("data/facts/legacy.json"),
+        serde_json::json!({
+            "schema_version": 1,
+            "collected_at": "2024-01-20T00:00:00Z",
+            "facts": {
+                "name": "legacy",
+                "deployments": [],
+                "changes": [],
+                "incidents": [],
+                "notes": ["tag v0: cannot be resolved; skipped"],
+                "collection": {
+                    "host": "local",
+                    "project": dir.display().to_string(),
+                    "api_url": "",
+                    "cursor": null
+                }
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    build(site.path(), "2024-01-01", "2024-02-01");
+
+    let zh = read(site.path(), "zh/repos/untagged/index.html");
+    // The note and the deployment source in Chinese, the pattern as data (escaped).
+    assert!(
+        zh.contains(
+            "<p class=\"note\">没有标签匹配 tag_pattern `^release-&lt;b&gt;$`：没有部署</p>"
+        ),
+        "{zh}"
+    );
+    assert!(
+        zh.contains("<dt>部署</dt><dd>匹配 ^release-&lt;b&gt;$ 的标签</dd>"),
+        "{zh}"
+    );
+    assert!(
+        zh.contains("<dt>等级</dt><dd>DORA 2023（按 Apache DevLake 的实现）</dd>"),
+        "{zh}"
+    );
+    assert_eq!(marked_english(&zh), Vec::<String>::new());
+    // The service's page: its deployment source nests the repository's, in Chinese.
+    let service = read(site.path(), "zh/repos/untagged/services/api/index.html");
+    assert!(
+        service.contains(
+            "<dd>仓库的部署（匹配 ^release-&lt;b&gt;$ 的标签）中交付了该服务变更的那些</dd>"
+        ),
+        "{service}"
+    );
+    assert!(
+        service.contains("<p class=\"note\">该服务没有 tag_pattern，仓库也没有部署：没有部署</p>"),
+        "{service}"
+    );
+    assert_eq!(marked_english(&service), Vec::<String>::new());
+
+    // A shallow clone: the note, and why its services are not measured, in Chinese.
+    let zh = read(site.path(), "zh/repos/shallow/index.html");
+    // (The fixture's path has no character HTML escapes.)
+    let path = shallow.display().to_string();
+    assert!(
+        zh.contains(&format!(
+            "<p class=\"note\">{path} 是浅克隆：历史不完整，因此不从中统计变更（运行 `git fetch --unshallow` 后即可度量）</p>"
+        )),
+        "{zh}"
+    );
+    assert!(
+        zh.contains(&format!(
+            "<span>{path} 是浅克隆：历史不完整（请运行 `git fetch --unshallow`）</span>"
+        )),
+        "{zh}"
+    );
+    assert_eq!(marked_english(&zh), Vec::<String>::new());
+    let overview = read(site.path(), "zh/index.html");
+    assert_eq!(marked_english(&overview), Vec::<String>::new());
+
+    // The old facts file: its English note as it was stored, marked English.
+    let zh = read(site.path(), "zh/repos/legacy/index.html");
+    assert!(
+        zh.contains("<p class=\"note\" lang=\"en\">tag v0: cannot be resolved; skipped</p>"),
+        "{zh}"
+    );
+
+    // The English pages: the same sentences in English.
+    let en = read(site.path(), "repos/untagged/index.html");
+    assert!(
+        en.contains(
+            "<p class=\"note\">no tags match tag_pattern `^release-&lt;b&gt;$`: no deployments</p>"
+        ),
+        "{en}"
+    );
+    assert!(
+        en.contains("<dd>tags matching ^release-&lt;b&gt;$</dd>"),
+        "{en}"
+    );
+    assert!(
+        en.contains("<dd>DORA 2023, as codified by Apache DevLake</dd>"),
+        "{en}"
+    );
+    let en = read(site.path(), "repos/legacy/index.html");
+    assert!(
+        en.contains("<p class=\"note\">tag v0: cannot be resolved; skipped</p>"),
+        "{en}"
+    );
+
+    // `assess --json`: English sentences, as before.
+    let json = assess_json(site.path());
+    let repo = |name: &str| {
+        json["repos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let untagged = repo("untagged");
+    assert_eq!(
+        untagged["notes"],
+        serde_json::json!(["no tags match tag_pattern `^release-<b>$`: no deployments"])
+    );
+    assert_eq!(
+        untagged["measurement"]["deployment_source"],
+        "tags matching ^release-<b>$"
+    );
+    assert_eq!(
+        untagged["services"][0]["measurement"]["deployment_source"],
+        "the repository's deployments (tags matching ^release-<b>$) that shipped one of its changes"
+    );
+    let shallow_json = repo("shallow");
+    assert_eq!(
+        shallow_json["services"][0]["reason"],
+        format!(
+            "{} is a shallow clone: its history is incomplete (run `git fetch --unshallow`)",
+            shallow.display()
+        )
+    );
+    assert_eq!(
+        repo("legacy")["notes"],
+        serde_json::json!(["tag v0: cannot be resolved; skipped"])
+    );
+}
+
+/// A bare repository whose object database lacks a folder's tree: the files
+/// cannot be listed, and the Chinese report says so in Chinese with the
+/// missing object's id and path as data (English: the same sentence in English).
+#[test]
+fn a_tree_missing_from_the_object_database_is_said_in_the_pages_language() {
+    let dir = scratch("zh-missing-tree-src");
+    let r = Repo::init(&dir);
+    r.commit_files(
+        &[
+            ("deploy/app.yaml", "kind: Deployment\n"),
+            ("README.md", "# x\n"),
+        ],
+        "init",
+        "2024-01-05T00:00:00Z",
+    );
+    let tree = r.git(&["rev-parse", "HEAD:deploy"], &[]).trim().to_string();
+    let bare = scratch("zh-missing-tree.git");
+    if bare.exists() {
+        std::fs::remove_dir_all(&bare).unwrap();
+    }
+    let ok = std::process::Command::new("git")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["clone", "-q", "--bare", "--no-local"])
+        .arg(&dir)
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    // Unpack the clone's pack so the tree is a loose object, then remove it.
+    let packs: Vec<PathBuf> = std::fs::read_dir(bare.join("objects/pack"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pack"))
+        .collect();
+    for pack in &packs {
+        let moved = pack.with_extension("moved");
+        std::fs::rename(pack, &moved).unwrap();
+        std::fs::remove_file(pack.with_extension("idx")).unwrap();
+        let input = std::fs::File::open(&moved).unwrap();
+        let ok = std::process::Command::new("git")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .arg("--git-dir")
+            .arg(&bare)
+            .arg("unpack-objects")
+            .arg("-q")
+            .stdin(input)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        std::fs::remove_file(&moved).unwrap();
+    }
+    std::fs::remove_file(bare.join("objects").join(&tree[..2]).join(&tree[2..])).unwrap();
+
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("opsmeter.toml"),
+        format!("languages = [\"zh\", \"en\"]\n\n[[repos]]\nname = \"broken\"\npath = {bare:?}\n"),
+    )
+    .unwrap();
+    build(site.path(), "2024-01-01", "2024-02-01");
+    let zh = read(site.path(), "zh/repos/broken/index.html");
+    assert!(
+        zh.contains(&format!(
+            "<dt>文件</dt><dd><span>没有读取任何文件：无法列出该提交的文件：对象库中缺少 `deploy/` 的目录树 {tree}</span></dd>"
+        )),
+        "{zh}"
+    );
+    assert_eq!(marked_english(&zh), Vec::<String>::new());
+    let en = read(site.path(), "repos/broken/index.html");
+    assert!(
+        en.contains(&format!(
+            "the files of the commit could not be listed: tree {tree} of `deploy/` is missing from the object database"
+        )),
+        "{en}"
+    );
+}

@@ -679,7 +679,31 @@ fn malformed_commits_are_skipped_with_a_note_naming_them() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let stored: Value =
         serde_json::from_slice(&std::fs::read(root.join("data/facts/api.json")).unwrap()).unwrap();
-    assert_eq!(stored["facts"]["notes"], json!([tag_note, commits_note]));
+    // Stored with their English text, key and data (shown in any language by `build`).
+    assert_eq!(
+        stored["facts"]["notes"],
+        json!([
+            {
+                "text": tag_note,
+                "message": {
+                    "key": "msg_note_tag_commit_undecodable",
+                    "args": { "tag": "v1.2.0", "commit": no_date, "error": "author: no date" }
+                }
+            },
+            {
+                "text": commits_note,
+                "message": {
+                    "key": "msg_note_commits_undecodable",
+                    "args": {
+                        "count": "2",
+                        "commits": format!(
+                            "{no_date} (author: no date), {no_email} (Invalid actor signature: Closing '>' not found)"
+                        )
+                    }
+                }
+            }
+        ])
+    );
     assert_eq!(stored["facts"]["changes"].as_array().unwrap().len(), 2);
     drop(repo);
 }

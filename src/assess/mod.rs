@@ -67,7 +67,9 @@ pub struct RepoReport {
     pub measurement: Measurement,
     /// Web page of the repository, when known: evidence links to its files.
     pub web_url: Option<String>,
-    pub notes: Vec<String>,
+    /// What a reader should know about how complete the facts are (English
+    /// sentences in the JSON; the page's language on pages).
+    pub notes: Vec<Message>,
     /// Why a deployment, coverage or incident measurement is missing, and what to do.
     pub explanations: Vec<Explanation>,
     /// The services inside the repository (`[[repos.services]]`): absent when
@@ -95,7 +97,8 @@ pub struct RepoReport {
 /// How a repository was measured: shown on its report ("how this was measured").
 #[derive(Debug, Clone, Serialize)]
 pub struct Measurement {
-    pub deployment_source: String,
+    /// Where the deployments came from, in words (English in the JSON).
+    pub deployment_source: Message,
     pub bot_pattern: String,
     pub production_pattern: String,
     pub incident_link_max_hours: f64,
@@ -235,15 +238,15 @@ pub struct Practices {
 }
 
 /// Where a repository's deployments came from, in words, for "how this was measured".
-fn deployment_source(facts: &RepoFacts, st: &crate::config::DoraSettings) -> String {
+fn deployment_source(facts: &RepoFacts, st: &crate::config::DoraSettings) -> Message {
     use crate::facts::DeploymentSource as S;
     let has = |s: S| facts.deployments.iter().any(|d| d.source == s);
     if has(S::Events) {
-        "deployment rows of events files (production environments)".to_string()
+        Message::new("msg_source_events")
     } else if has(S::Deployment) {
-        format!(
-            "the host's deployments to environments matching {}",
-            st.production_pattern
+        crate::msg!(
+            "msg_source_host_deployments",
+            pattern = &st.production_pattern
         )
     } else if has(S::Workflow) {
         let mut files: Vec<&str> = facts
@@ -255,16 +258,13 @@ fn deployment_source(facts: &RepoFacts, st: &crate::config::DoraSettings) -> Str
         files.sort();
         files.dedup();
         let files: Vec<String> = files.iter().map(|f| format!("`{f}`")).collect();
-        format!(
-            "finished runs of the GitHub Actions workflow {} on the default branch (successful: deployed; failed: failed deployments)",
-            files.join(", ")
-        )
+        crate::msg!("msg_source_workflow", workflows = files.join(", "))
     } else if has(S::Release) {
-        "the host's releases".to_string()
+        Message::new("msg_source_host_releases")
     } else if let Some(branch) = &st.deploy_branch {
-        format!("first-parent merges into {branch}")
+        crate::msg!("msg_source_branch", branch = branch)
     } else {
-        format!("tags matching {}", st.tag_pattern)
+        crate::msg!("msg_source_tags", pattern = &st.tag_pattern)
     }
 }
 
@@ -402,8 +402,7 @@ pub fn assess_repos(
             Some(set) if facts.services.is_none() => {
                 facts.services = Some(repo::unmeasured_services(
                     set,
-                    "services are measured from the repository's history, which a host's API does not give file by file: \
-                     add a `path` to a clone or mirror of the repository",
+                    Message::new("msg_services_from_host"),
                 ));
             }
             Some(_) => {}

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use super::{repo_report, DeploymentReport, Drill, Measurement, Practices, Scoring};
 use crate::facts::{RepoFacts, ServiceFacts, ServicesFacts};
+use crate::message::Message;
 use crate::metrics::independence::{self, Independence};
 use crate::metrics::{Dora, MetricOptions, Outcome};
 use crate::model::{AreaScore, PracticeScore};
@@ -57,7 +58,8 @@ pub struct ServiceReport {
     /// `measured`, or `not-measured` (then `reason` says why, `dora` is
     /// `null` and the lists are empty: unknown, not 0).
     pub status: &'static str,
-    pub reason: Option<String>,
+    /// English in the JSON; the page's language on pages.
+    pub reason: Option<Message>,
     /// Its deployments in the window, shaped as the repository's.
     pub deployments: Vec<DeploymentReport>,
     /// Its DORA metrics over the window, shaped as the repository's.
@@ -72,7 +74,7 @@ pub struct ServiceReport {
     pub files: Option<FileSource>,
     /// The definitions in force (its own deployment source).
     pub measurement: Option<Measurement>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
     /// Who owns it (`teams_from_codeowners = true`; absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owners: Option<ServiceTeams>,
@@ -300,14 +302,14 @@ fn own_paths(paths: &[String]) -> Option<crate::config::services::PathSet> {
     crate::config::services::PathSet::new(paths).ok()
 }
 
-fn not_measured(s: &ServiceFacts, why: &str) -> ServiceReport {
+fn not_measured(s: &ServiceFacts, why: &Message) -> ServiceReport {
     ServiceReport {
         name: s.name.clone(),
         slug: crate::store::slug(&s.name),
         paths: s.paths.clone(),
         tag_pattern: s.tag_pattern.clone(),
         status: "not-measured",
-        reason: Some(why.to_string()),
+        reason: Some(why.clone()),
         deployments: Vec::new(),
         dora: None,
         practices: Vec::new(),

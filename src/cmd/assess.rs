@@ -267,7 +267,7 @@ fn write_services(
                 out,
                 "  {:<w$} not measured: {}",
                 s.name,
-                s.reason.as_deref().unwrap_or_default()
+                s.reason.as_ref().map(|r| r.english()).unwrap_or_default()
             )?;
             continue;
         };

@@ -50,7 +50,12 @@ pub struct Benchmarks {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Edition {
+    /// The title in English (the JSON of `assess`, English pages).
     pub title: String,
+    /// The title in other languages, by language code (`titles = { zh = "…" }`);
+    /// a page in a language without one shows the English title, marked so.
+    #[serde(default)]
+    pub titles: BTreeMap<String, String>,
     pub recovery_measure: RecoveryMeasure,
     pub deployment_frequency: Vec<FrequencyRule>,
     pub lead_time: Vec<DurationRule>,
@@ -227,5 +232,37 @@ mod tests {
         assert_eq!(e.frequency_tier(&f(0.0, 0.0)), Tier::Low);
         assert!(b.edition("dora-2021").is_ok());
         assert!(b.edition("nope").is_err());
+    }
+
+    #[test]
+    fn editions_have_titles_per_language_and_may_have_none() {
+        let b = Benchmarks::parse(BUILTIN, "builtin").unwrap();
+        for e in b.editions.values() {
+            assert!(e.titles.contains_key("zh"), "{}", e.title);
+        }
+        assert_eq!(
+            b.edition("dora-2023").unwrap().titles["zh"],
+            "DORA 2023（按 Apache DevLake 的实现）"
+        );
+        // A site's own file written before `titles` existed still reads.
+        let own = BUILTIN.replace("titles = {", "# titles = {");
+        let b = Benchmarks::parse(&own, "data/benchmarks.toml").unwrap();
+        assert!(b.editions.values().all(|e| e.titles.is_empty()));
+        // `titles` is a table of strings: anything else names the line.
+        let bad = BUILTIN.replacen(
+            "titles = { zh = \"DORA 2023",
+            "titles = { zh = 1, x = \"",
+            1,
+        );
+        let err = Benchmarks::parse(&bad, "data/benchmarks.toml").unwrap_err();
+        let line = BUILTIN
+            .lines()
+            .position(|l| l.starts_with("titles"))
+            .unwrap()
+            + 1;
+        assert!(
+            format!("{err:#}").contains(&format!("data/benchmarks.toml:{line}")),
+            "{err:#}"
+        );
     }
 }

@@ -74,13 +74,11 @@ pub fn collect(
             .filter(|rel| !in_test_data(Path::new(rel)))
         {
             let shown = PathBuf::from(rel);
-            let result = files
-                .read_blob(rel)
-                .map_err(|message| coverage::CoverageError {
-                    file: shown.clone(),
-                    line: None,
-                    message,
-                });
+            let result = files.read_blob(rel).map_err(|why| coverage::CoverageError {
+                file: shown.clone(),
+                line: None,
+                message: why.english(),
+            });
             parsed(
                 result.and_then(|bytes| coverage::parse_bytes(&bytes, &shown)),
                 shown,

@@ -191,7 +191,7 @@ impl RepoFiles {
                     store: Store::Git(Box::new(t)),
                 }
             }
-            Err(why) => RepoFiles::unavailable(path, Message::text(why)),
+            Err(why) => RepoFiles::unavailable(path, msg!("msg_files_unlisted", why = why)),
         }
     }
 
@@ -342,11 +342,11 @@ impl RepoFiles {
     }
 
     /// The whole content of a file of a commit (no size limit: coverage reports).
-    pub(crate) fn read_blob(&self, rel: &str) -> Result<Vec<u8>, String> {
+    pub(crate) fn read_blob(&self, rel: &str) -> Result<Vec<u8>, Message> {
         match &self.store {
             Store::Git(tree) => tree.read(rel),
             Store::Listed(tree) => tree.read(rel),
-            _ => Err(format!("{rel} is not a file of a commit")),
+            _ => Err(msg!("msg_file_not_in_commit", path = rel)),
         }
     }
 }

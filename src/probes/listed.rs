@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use super::files::SKIPPED_DIRS;
+use crate::message::Message;
 
 /// One file of a listed commit (symbolic links and submodules are not files).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,16 +90,18 @@ impl ListedTree {
         self.blobs.get(path).and_then(|(_, size)| *size)
     }
 
-    /// The bytes of the file at `path`; a failure is also remembered.
-    pub(crate) fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+    /// The bytes of the file at `path`; a failure is also remembered. The
+    /// host's error is data in the message.
+    pub(crate) fn read(&self, path: &str) -> Result<Vec<u8>, Message> {
         let (blob, _) = self
             .blobs
             .get(path)
-            .ok_or_else(|| format!("{path} is not a file of the commit"))?;
-        (self.reader)(blob).inspect_err(|e| {
+            .ok_or_else(|| crate::msg!("msg_file_not_in_commit", path = path))?;
+        (self.reader)(blob).map_err(|e| {
             if let Ok(mut f) = self.failures.lock() {
                 f.push(format!("{path}: {e}"));
             }
+            crate::msg!("msg_host_blob_unreadable", path = path, error = e)
         })
     }
 }

@@ -159,16 +159,30 @@ struct Pending {
 }
 
 impl GitTree {
-    /// Lists the files of `commit`.
-    pub(crate) fn list(repo: gix::Repository, commit: ObjectId) -> Result<GitTree, String> {
+    /// Lists the files of `commit`; `Err` says why they cannot be, with the
+    /// object database's own error as data.
+    pub(crate) fn list(repo: gix::Repository, commit: ObjectId) -> Result<GitTree, Message> {
         let mut buf = Vec::new();
+        let id = || commit.to_string();
         let data = repo
             .objects
             .try_find(&commit, &mut buf)
-            .map_err(|e| format!("cannot read commit {commit}: {e}"))?
-            .ok_or_else(|| format!("commit {commit} is missing from the object database"))?;
+            .map_err(|e| {
+                msg!(
+                    "msg_git_commit_unreadable",
+                    commit = id(),
+                    error = e.to_string()
+                )
+            })?
+            .ok_or_else(|| msg!("msg_git_commit_missing", commit = id()))?;
         let root = gix::objs::CommitRef::from_bytes(data.data, repo.object_hash())
-            .map_err(|e| format!("cannot decode commit {commit}: {e}"))?
+            .map_err(|e| {
+                msg!(
+                    "msg_git_commit_undecodable",
+                    commit = id(),
+                    error = e.to_string()
+                )
+            })?
             .tree();
         let mut blobs = HashMap::new();
         let mut probe_paths = Vec::new();
@@ -184,16 +198,29 @@ impl GitTree {
             let data = repo
                 .objects
                 .try_find(&dir.tree, &mut buf)
-                .map_err(|e| format!("cannot read tree {}: {e}", dir.tree))?
+                .map_err(|e| {
+                    msg!(
+                        "msg_git_tree_unreadable",
+                        tree = dir.tree.to_string(),
+                        error = e.to_string()
+                    )
+                })?
                 .ok_or_else(|| {
-                    format!(
-                        "tree {} of `{}` is missing from the object database",
-                        dir.tree, dir.prefix
+                    msg!(
+                        "msg_git_tree_missing",
+                        tree = dir.tree.to_string(),
+                        path = &dir.prefix
                     )
                 })?;
             let mut entries = Vec::new();
             for entry in gix::objs::TreeRefIter::from_bytes(data.data, repo.object_hash()) {
-                let entry = entry.map_err(|e| format!("cannot decode tree {}: {e}", dir.tree))?;
+                let entry = entry.map_err(|e| {
+                    msg!(
+                        "msg_git_tree_undecodable",
+                        tree = dir.tree.to_string(),
+                        error = e.to_string()
+                    )
+                })?;
                 entries.push((entry.mode, entry.filename.to_owned(), entry.oid.to_owned()));
             }
             let searched = dir.searched
@@ -247,17 +274,25 @@ impl GitTree {
     }
 
     /// The bytes of the file at `path`.
-    pub(crate) fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+    pub(crate) fn read(&self, path: &str) -> Result<Vec<u8>, Message> {
         let id = self
             .blobs
             .get(path)
-            .ok_or_else(|| format!("{path} is not a file of the commit"))?;
+            .ok_or_else(|| msg!("msg_file_not_in_commit", path = path))?;
         let mut buf = Vec::new();
         match self.repo.objects.try_find(id, &mut buf) {
             Ok(Some(data)) if data.kind == gix::object::Kind::Blob => Ok(data.data.to_vec()),
-            Ok(Some(data)) => Err(format!("object {id} is a {}, not a blob", data.kind)),
-            Ok(None) => Err(format!("blob {id} is missing from the object database")),
-            Err(e) => Err(format!("cannot read blob {id}: {e}")),
+            Ok(Some(data)) => Err(msg!(
+                "msg_git_not_a_blob",
+                object = id.to_string(),
+                kind = data.kind.to_string()
+            )),
+            Ok(None) => Err(msg!("msg_git_blob_missing", blob = id.to_string())),
+            Err(e) => Err(msg!(
+                "msg_git_blob_unreadable",
+                blob = id.to_string(),
+                error = e.to_string()
+            )),
         }
     }
 }

@@ -302,12 +302,13 @@ pub struct ReportContext<'a> {
     pub deltas: Deltas,
     pub overall: OverallLevel,
     pub window: &'a Window,
-    pub measured: Measured<'a>,
+    pub measured: Measured,
     pub measured_chapter_url: Option<String>,
     /// Where the files were read, in the page's language (`repo.files.description`).
     pub files: Localised,
-    /// `en` when the report's notes are not in the page's language.
-    pub notes_lang: Option<&'static str>,
+    /// The notes about how complete the facts are, in the page's language
+    /// (`lang` set on a note stored in English only, by an older `collect`).
+    pub notes: Vec<Localised>,
     /// The repository's badge (`null` on a service's page: badges are per repository).
     pub badge: Option<String>,
     pub report_json: String,
@@ -398,18 +399,13 @@ pub struct Delta {
 
 /// `report.measured`: how this was measured, in the page's language.
 #[derive(Debug, Serialize)]
-pub struct Measured<'a> {
+pub struct Measured {
+    /// Where the deployments came from.
     pub deployments: Localised,
     pub changes: String,
     pub failures: String,
-    pub benchmark: Text<'a>,
-}
-
-/// A borrowed text and its language when it is not the page's.
-#[derive(Debug, Serialize)]
-pub struct Text<'a> {
-    pub text: &'a str,
-    pub lang: Option<&'static str>,
+    /// The benchmark edition's title.
+    pub benchmark: Localised,
 }
 
 /// One of `report.practices`: a practice's score with its names, next step
@@ -470,9 +466,10 @@ pub struct ServiceRow<'a> {
     pub paths: &'a [String],
     /// How many of `paths` take files out (`!…`): the table shows the others and this count.
     pub excluded_paths: usize,
-    /// `measured`, or `not-measured` with `reason` (in the assessment's language).
+    /// `measured`, or `not-measured` with `reason` (in the page's language;
+    /// `reason.lang` set when it is not).
     pub status: &'static str,
-    pub reason: Option<&'a str>,
+    pub reason: Option<Localised>,
     /// Its DORA metrics over the window (`null` when not measured).
     pub dora: Option<&'a Dora>,
     /// Its overall level (`null` when not measured).
@@ -493,7 +490,7 @@ pub struct ServicesBlock<'a> {
     pub teams_column: bool,
     /// `null` when the services could not be measured (then `reason` says why).
     pub independence: Option<&'a crate::metrics::independence::Independence>,
-    pub reason: Option<&'a str>,
+    pub reason: Option<Localised>,
     /// The pairs that change together most, drawn as bars with their table
     /// (`null` when no two services changed together).
     pub coupling: Option<Chart>,
@@ -502,8 +499,6 @@ pub struct ServicesBlock<'a> {
     pub pairs_total: usize,
     /// The handbook's section defining the three measures, in the page's language.
     pub chapter_url: Option<String>,
-    /// `en` when the assessment's texts (reasons) are not in the page's language.
-    pub notes_lang: Option<&'static str>,
 }
 
 /// `service`: what a service's page shows beside its report (`report`, set
@@ -524,6 +519,9 @@ pub struct ServiceContext<'a> {
     /// shared CI definitions (`assess::services::SHARED_CI`).
     pub shared_ci: &'static [&'static str],
     pub chapter_url: Option<String>,
+    /// Why the service is not measured, in the page's language (`service.reason`).
+    pub reason: Option<Localised>,
+    /// `en` when the assessment's texts (the owners' reason) are not in the page's language.
     pub notes_lang: Option<&'static str>,
 }
 

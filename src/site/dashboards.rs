@@ -12,7 +12,7 @@ use super::charts::{self, Band, BarSpec, Chart, LineSpec, RadarSpec, Series, Uni
 use super::context::{
     Delta, Deltas, EvidenceRow, ExplanationRow, FailedDeployments, Measured, Moved, MovedPhase,
     Names, OutcomeNames, Overview, OverviewCharts, OverviewRepo, PhaseCard, Phases, PracticeRow,
-    QuietWeeks, ReportContext, TeamLink, Text, TierNames, TierRow,
+    QuietWeeks, ReportContext, TeamLink, TierNames, TierRow,
 };
 use super::i18n::Words;
 use super::model_texts::{Localised, ModelTexts};
@@ -43,6 +43,8 @@ pub struct Dashboards {
     pub trends: Vec<TrendPoint>,
     pub tiers: Vec<TierDistribution>,
     pub edition_title: String,
+    /// The edition's title in other languages, by language code.
+    pub edition_titles: std::collections::BTreeMap<String, String>,
     /// Each repository's stored history, for team trends.
     pub histories: Vec<Vec<crate::store::HistoryEntry>>,
     /// Teams: name, slug, the indexes of their repositories and services.
@@ -137,6 +139,7 @@ pub fn assess_site(ws: &Workspace, opts: &DashboardOptions) -> Result<Option<Das
         trends,
         tiers,
         edition_title: edition.title.clone(),
+        edition_titles: edition.titles.clone(),
         histories,
         teams,
         services,
@@ -201,6 +204,22 @@ impl<'a> Locale<'a> {
                 .is_untranslated()
                 .then(|| self.assessment_lang().map(String::from))
                 .flatten(),
+        }
+    }
+
+    /// The benchmark edition's title in the page's language, else in English
+    /// (marked so on a page in another language).
+    fn edition_title(
+        &self,
+        title: &str,
+        titles: &std::collections::BTreeMap<String, String>,
+    ) -> Localised {
+        match titles.get(self.lang) {
+            Some(own) => Localised {
+                text: own.clone(),
+                lang: None,
+            },
+            None => self.assessment_text(title),
         }
     }
 
@@ -610,14 +629,16 @@ fn delta(
     })
 }
 
-/// "How this was measured" in the page's language: the assessment describes
-/// the deployment source and the bot rule in English words around the
-/// configured patterns; they are said again in `w`'s words. A description of
-/// another shape stays as it is, marked as English.
-fn measurement_value<'a>(m: &'a crate::assess::Measurement, loc: &Locale) -> Measured<'a> {
+/// "How this was measured" in the page's language: the deployment source is a
+/// message of the assessment; the bot rule is described in English words
+/// around the configured pattern, said again in `w`'s words. `benchmark` is
+/// the edition's title in the page's language.
+fn measurement_value(
+    m: &crate::assess::Measurement,
+    loc: &Locale,
+    benchmark: Localised,
+) -> Measured {
     let w = loc.words;
-    let source = m.deployment_source.as_str();
-    let translated_source = translated_source(source, w);
     let bots = m.bot_pattern.as_str();
     let translated_bots = if bots == "names ending in [bot]" {
         Some(w.get("bots_default").to_string())
@@ -625,47 +646,14 @@ fn measurement_value<'a>(m: &'a crate::assess::Measurement, loc: &Locale) -> Mea
         bots.strip_prefix("names ending in [bot], or matching ")
             .map(|p| w.fill("bots_pattern", &[("pattern", p)]))
     };
-    let deployments = match translated_source {
-        Some(text) => Localised { text, lang: None },
-        None => loc.assessment_text(source),
-    };
+    let deployments = loc.message(&m.deployment_source);
     let hours = format!("{}", m.incident_link_max_hours);
     let bots = translated_bots.unwrap_or_else(|| bots.to_string());
     Measured {
         deployments,
         changes: w.fill("measured_changes_text", &[("bots", &bots)]),
         failures: w.fill("measured_failures_text", &[("hours", &hours)]),
-        benchmark: Text {
-            text: &m.benchmark,
-            lang: loc.assessment_lang(),
-        },
-    }
-}
-
-/// A deployment source of the assessment in `w`'s words, or `None` for a
-/// description of another shape. A service without tags of its own ships with
-/// "the repository's deployments (<the repository's source>) that shipped one
-/// of its changes".
-fn translated_source(source: &str, w: Words) -> Option<String> {
-    if source == "deployment rows of events files (production environments)" {
-        Some(w.get("source_events").to_string())
-    } else if source == "the host's releases" {
-        Some(w.get("source_host_releases").to_string())
-    } else if let Some(p) = source.strip_prefix("the host's deployments to environments matching ")
-    {
-        Some(w.fill("source_host_deployments", &[("pattern", p)]))
-    } else if let Some(b) = source.strip_prefix("first-parent merges into ") {
-        Some(w.fill("source_branch", &[("branch", b)]))
-    } else if let Some(inner) = source
-        .strip_prefix("the repository's deployments (")
-        .and_then(|s| s.strip_suffix(") that shipped one of its changes"))
-    {
-        let inner = translated_source(inner, w)?;
-        Some(w.fill("source_service_repository", &[("source", &inner)]))
-    } else {
-        source
-            .strip_prefix("tags matching ")
-            .map(|p| w.fill("source_tags", &[("pattern", p)]))
+        benchmark,
     }
 }
 
@@ -750,7 +738,7 @@ impl Dashboards {
             .collect();
         Overview {
             window: &self.report.window,
-            edition: loc.assessment_text(&self.edition_title),
+            edition: loc.edition_title(&self.edition_title, &self.edition_titles),
             area_names,
             repos,
             charts: overview_charts(&tiers, &trends, loc.words),
@@ -764,6 +752,15 @@ impl Dashboards {
             report_json: loc.url(urls::REPORT_JSON),
             report_csv: loc.url(urls::REPORT_CSV),
             names: None,
+        }
+    }
+
+    /// The title of the benchmark edition `m` names, in `loc`'s language.
+    fn benchmark_title(&self, m: &crate::assess::Measurement, loc: &Locale) -> Localised {
+        if m.benchmark == self.edition_title {
+            loc.edition_title(&self.edition_title, &self.edition_titles)
+        } else {
+            loc.assessment_text(&m.benchmark)
         }
     }
 
@@ -865,10 +862,14 @@ impl Dashboards {
             deltas,
             overall: reports::overall_level(r),
             window: &self.report.window,
-            measured: measurement_value(&r.measurement, loc),
+            measured: measurement_value(
+                &r.measurement,
+                loc,
+                self.benchmark_title(&r.measurement, loc),
+            ),
             measured_chapter_url: chapter_url(MEASUREMENT_CHAPTER),
             files: loc.message(&r.files.description),
-            notes_lang: loc.assessment_lang(),
+            notes: r.notes.iter().map(|n| loc.message(n)).collect(),
             badge: None,
             report_json: loc.url(urls::REPORT_JSON),
             services: None,

@@ -258,7 +258,7 @@ impl Dashboards {
             paths: &s.paths,
             excluded_paths: s.paths.iter().filter(|p| p.starts_with('!')).count(),
             status: s.status,
-            reason: s.reason.as_deref(),
+            reason: s.reason.as_ref().map(|m| loc.message(m)),
             dora: s.dora.as_ref(),
             overall: (s.status == "measured").then(|| crate::model::overall(&s.areas)),
             teams: self.teams_of(i, k, loc),
@@ -290,7 +290,7 @@ impl Dashboards {
         // Not measured: every service carries the same reason.
         let reason = independence
             .is_none()
-            .then(|| services.iter().find_map(|s| s.reason.as_deref()))
+            .then(|| services.iter().find_map(|s| s.reason.as_ref()))
             .flatten();
         let coupling = independence.and_then(|ind| coupling_chart(&r.name, ind, loc.words));
         let pairs_total = independence.map_or(0, |ind| ind.coupled_pairs.len());
@@ -299,12 +299,11 @@ impl Dashboards {
             teams_column: rows.iter().any(|r| r.owners.is_some()),
             rows,
             independence,
-            reason,
+            reason: reason.map(|m| loc.message(m)),
             coupling,
             pairs_shown: pairs_total.min(PAIRS_DRAWN),
             pairs_total,
             chapter_url: section_url(CHAPTER, MEASURES_ANCHOR),
-            notes_lang: loc.assessment_lang(),
         })
     }
 
@@ -346,6 +345,7 @@ impl Dashboards {
             owners,
             shared_ci: crate::assess::services::SHARED_CI,
             chapter_url: section_url(CHAPTER, TEAMS_ANCHOR),
+            reason: s.reason.as_ref().map(|m| loc.message(m)),
             notes_lang: loc.assessment_lang(),
         })
     }

@@ -18,6 +18,7 @@ use regex::bytes::Regex as BytesRegex;
 use regex::Regex;
 
 use crate::facts::{Change, Deployment, DeploymentSource, DeploymentStatus, Sha};
+use crate::message::Message;
 
 mod pack;
 mod pack_objects;
@@ -223,27 +224,36 @@ fn signature_seconds(sig: &gix::actor::SignatureRef<'_>) -> Result<i64, String> 
 
 /// The note for commits skipped because they cannot be decoded: each named
 /// (the first few in full, then a count), with what was not counted.
-fn undecodable_note(skipped: &[(ObjectId, String)]) -> Option<String> {
+fn undecodable_note(skipped: &[(ObjectId, String)]) -> Option<Message> {
     const SHOWN: usize = 5;
     let (first, why) = skipped.first()?;
-    let mut note = if skipped.len() == 1 {
-        format!("commit {first} cannot be decoded ({why}); skipped: it is not counted as a change")
-    } else {
-        let names: Vec<String> = skipped
-            .iter()
-            .take(SHOWN)
-            .map(|(id, why)| format!("{id} ({why})"))
-            .collect();
-        format!(
-            "{} commits cannot be decoded and are skipped (not counted as changes): {}",
-            skipped.len(),
-            names.join(", ")
-        )
-    };
-    if skipped.len() > SHOWN {
-        note.push_str(&format!(", and {} more", skipped.len() - SHOWN));
+    if skipped.len() == 1 {
+        return Some(crate::msg!(
+            "msg_note_commit_undecodable",
+            commit = first.to_string(),
+            error = why
+        ));
     }
-    Some(note)
+    let names: Vec<String> = skipped
+        .iter()
+        .take(SHOWN)
+        .map(|(id, why)| format!("{id} ({why})"))
+        .collect();
+    let (count, commits) = (skipped.len(), names.join(", "));
+    Some(if skipped.len() > SHOWN {
+        crate::msg!(
+            "msg_note_commits_undecodable_more",
+            count = count,
+            commits = commits,
+            more = skipped.len() - SHOWN
+        )
+    } else {
+        crate::msg!(
+            "msg_note_commits_undecodable",
+            count = count,
+            commits = commits
+        )
+    })
 }
 
 /// The result of shipping: counted changes, and a way to find which
@@ -507,7 +517,7 @@ impl GitRepo {
     pub fn tag_deployments(
         &self,
         pattern: &Regex,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Message>,
     ) -> Result<Vec<(Deployment, ObjectId)>> {
         let mut out = Vec::new();
         let refs = self.repo.references().context("reading references")?;
@@ -525,17 +535,17 @@ impl GitRepo {
                 gix::refs::TargetRef::Symbolic(_) => r.peel_to_id().ok().map(|id| id.detach()),
             };
             let Some(mut id) = target else {
-                notes.push(format!("tag {name}: cannot be resolved; skipped"));
+                notes.push(crate::msg!("msg_note_tag_unresolved", tag = &name));
                 continue;
             };
             let mut tagger_time: Option<i64> = None;
-            let mut kind_note = None;
+            let mut kind_note: Option<Message> = None;
             let commit = loop {
                 if found(&self.pre_read(), &id).is_some() {
                     break Some(id);
                 }
                 let Some(data) = self.repo.objects.try_find(&id, &mut buf).ok().flatten() else {
-                    kind_note = Some("points to a missing object".to_string());
+                    kind_note = Some(crate::msg!("msg_note_tag_missing_object", tag = &name));
                     break None;
                 };
                 match data.kind {
@@ -553,16 +563,17 @@ impl GitRepo {
                     }
                     gix::object::Kind::Commit => break Some(id),
                     other => {
-                        kind_note = Some(format!("points to a {other}, not a commit"));
+                        kind_note = Some(crate::msg!(
+                            "msg_note_tag_not_a_commit",
+                            tag = &name,
+                            kind = other.to_string()
+                        ));
                         break None;
                     }
                 }
             };
             let Some(commit) = commit else {
-                notes.push(format!(
-                    "tag {name} {}; skipped",
-                    kind_note.unwrap_or_default()
-                ));
+                notes.extend(kind_note);
                 continue;
             };
             let time = match tagger_time {
@@ -573,8 +584,11 @@ impl GitRepo {
                         Some(c) => match c.undecodable() {
                             None => c.committer_time,
                             Some(why) => {
-                                notes.push(format!(
-                                    "tag {name}: its commit {commit} cannot be decoded ({why}), so its time is unknown; skipped",
+                                notes.push(crate::msg!(
+                                    "msg_note_tag_commit_undecodable",
+                                    tag = &name,
+                                    commit = commit.to_string(),
+                                    error = why
                                 ));
                                 continue;
                             }
@@ -601,7 +615,7 @@ impl GitRepo {
     pub fn branch_deployments(
         &self,
         branch: &str,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Message>,
     ) -> Result<Vec<(Deployment, ObjectId)>> {
         let full = if branch.starts_with("refs/") {
             branch.to_string()
@@ -613,15 +627,11 @@ impl GitRepo {
             .try_find_reference(full.as_str())
             .with_context(|| format!("looking up {full}"))?
         else {
-            notes.push(format!(
-                "deploy branch {branch} does not exist (unborn or missing); no deployments"
-            ));
+            notes.push(crate::msg!("msg_note_branch_missing", branch = branch));
             return Ok(Vec::new());
         };
         let Ok(tip) = r.peel_to_id() else {
-            notes.push(format!(
-                "deploy branch {branch} cannot be resolved; no deployments"
-            ));
+            notes.push(crate::msg!("msg_note_branch_unresolved", branch = branch));
             return Ok(Vec::new());
         };
         let short = branch.trim_start_matches("refs/heads/").to_string();
@@ -634,8 +644,11 @@ impl GitRepo {
                 break;
             };
             if let Some(why) = info.undecodable() {
-                notes.push(format!(
-                    "deploy branch {short}: commit {id} cannot be decoded ({why}), so its time is unknown; skipped",
+                notes.push(crate::msg!(
+                    "msg_note_branch_commit_undecodable",
+                    branch = &short,
+                    commit = id.to_string(),
+                    error = why
                 ));
                 cur = info.first_parent();
                 continue;
@@ -706,7 +719,7 @@ impl GitRepo {
         commits: &[Option<ObjectId>],
         bots: &BotMatcher,
         deploy_merges: bool,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Message>,
     ) -> Result<Shipped> {
         // The pre-read commits (decoded on all cores; nearly all of history),
         // taken: the walk is their last use. Anything else (loose, deltified,

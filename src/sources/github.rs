@@ -54,6 +54,7 @@ use super::http::{encode, Client, Freshness};
 use crate::facts::{
     Deployment, DeploymentSource, DeploymentStatus, Incident, PullRequest, RepoFacts, Sha,
 };
+use crate::message::Message;
 
 /// The public GitHub API.
 pub const DEFAULT_API: &str = "https://api.github.com";
@@ -243,7 +244,7 @@ pub(crate) struct GitHub;
 
 impl HostApi for GitHub {
     const KIND: &'static str = "github";
-    const REQUESTS: &'static str = "pull requests";
+    const REQUESTS: &'static str = "msg_pull_requests";
 
     fn base(api: &str, project: &str) -> String {
         format!("{api}/repos/{project}")
@@ -309,7 +310,7 @@ impl HostApi for GitHub {
     }
 
     /// Published releases (drafts and pre-releases left out), at their tag's commit.
-    async fn releases(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
+    async fn releases(r: &Repo<'_>, notes: &mut Vec<Message>) -> Result<Vec<Deployment>> {
         let (client, base) = (r.client, r.base.as_str());
         let list: Vec<Release> = client
             .list(&format!("{base}/releases?per_page=100"))
@@ -332,9 +333,9 @@ impl HostApi for GitHub {
                     .await?
                     .map(|(c, _)| c),
                 None => {
-                    notes.push(format!(
-                        "release {}: its tag does not exist; its changes are not counted",
-                        r.tag_name
+                    notes.push(crate::msg!(
+                        "msg_note_release_without_tag",
+                        release = &r.tag_name
                     ));
                     None
                 }
@@ -413,7 +414,7 @@ impl HostApi for GitHub {
         Ok(tag_refs(r.client, &r.base).await?.into_keys().collect())
     }
 
-    async fn tags(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
+    async fn tags(r: &Repo<'_>, notes: &mut Vec<Message>) -> Result<Vec<Deployment>> {
         let (client, base, o) = (r.client, r.base.as_str(), r.o);
         let refs = tag_refs(client, base).await?;
         let mut names: Vec<&String> = refs.keys().filter(|n| o.rules.tags.is_match(n)).collect();
@@ -609,7 +610,7 @@ async fn peel(
     base: &str,
     name: &str,
     object: &GitObject,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Message>,
 ) -> Result<Option<(Sha, Option<DateTime<Utc>>)>> {
     let mut obj = object.clone();
     let mut tagger = None;
@@ -625,14 +626,16 @@ async fn peel(
                 obj = t.object;
             }
             other => {
-                notes.push(format!(
-                    "tag {name} points to a {other}, not a commit; skipped"
+                notes.push(crate::msg!(
+                    "msg_note_tag_not_a_commit",
+                    tag = name,
+                    kind = other
                 ));
                 return Ok(None);
             }
         }
     }
-    notes.push(format!("tag {name}: too many nested tags; skipped"));
+    notes.push(crate::msg!("msg_note_tag_too_deep", tag = name));
     Ok(None)
 }
 

@@ -21,6 +21,7 @@ use super::http::encode;
 use crate::facts::{
     Deployment, DeploymentSource, DeploymentStatus, Incident, PullRequest, RepoFacts,
 };
+use crate::message::Message;
 
 /// gitlab.com's API.
 pub const DEFAULT_API: &str = "https://gitlab.com/api/v4";
@@ -147,7 +148,7 @@ pub(crate) struct GitLab;
 
 impl HostApi for GitLab {
     const KIND: &'static str = "gitlab";
-    const REQUESTS: &'static str = "merge requests";
+    const REQUESTS: &'static str = "msg_merge_requests";
 
     fn base(api: &str, project: &str) -> String {
         format!("{api}/projects/{}", encode(project))
@@ -201,7 +202,7 @@ impl HostApi for GitLab {
     }
 
     /// Releases already released (upcoming ones left out), at their commit.
-    async fn releases(r: &Repo<'_>, _notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
+    async fn releases(r: &Repo<'_>, _notes: &mut Vec<Message>) -> Result<Vec<Deployment>> {
         let (client, base) = (r.client, r.base.as_str());
         let list: Vec<Release> = client
             .list(&format!("{base}/releases?per_page=100"))
@@ -238,7 +239,7 @@ impl HostApi for GitLab {
         Ok(list.into_iter().map(|t| t.name).collect())
     }
 
-    async fn tags(r: &Repo<'_>, _notes: &mut Vec<String>) -> Result<Vec<Deployment>> {
+    async fn tags(r: &Repo<'_>, _notes: &mut Vec<Message>) -> Result<Vec<Deployment>> {
         let (client, base, o) = (r.client, r.base.as_str(), r.o);
         let list: Vec<Tag> = client
             .list(&format!("{base}/repository/tags?per_page=100"))

@@ -14,6 +14,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::facts::{
     Deployment, DeploymentSearch, DeploymentSource, DeploymentStatus, Incident, RepoFacts,
 };
+use crate::message::Message;
 
 /// A repository to collect, with the settings in force for it.
 #[derive(Debug, Clone)]
@@ -60,10 +61,9 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
         Some(p) => {
             let repo = GitRepo::open(p)?;
             if repo.is_shallow() {
-                facts.notes.push(format!(
-                    "{} is a shallow clone: its history is incomplete, so no changes are counted from it \
-                     (run `git fetch --unshallow` to measure)",
-                    p.display()
+                facts.notes.push(crate::msg!(
+                    "msg_note_shallow",
+                    path = p.display().to_string()
                 ));
                 None
             } else {
@@ -92,9 +92,9 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
                     let pattern = &spec.rules.tags;
                     let d = git.tag_deployments(pattern, &mut facts.notes)?;
                     if d.is_empty() {
-                        facts.notes.push(format!(
-                            "no tags match tag_pattern `{}`: no deployments",
-                            spec.settings.tag_pattern
+                        facts.notes.push(crate::msg!(
+                            "msg_note_no_tags",
+                            pattern = &spec.settings.tag_pattern
                         ));
                         let tags = git.tag_names()?;
                         facts.deployment_search = Some(DeploymentSearch {
@@ -161,10 +161,10 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
     };
     if let (Some(set), None) = (spec.services.as_deref(), &facts.services) {
         let why = match &spec.path {
-            None => "services are measured from the repository's history: add a `path` to a clone or mirror of it".to_string(),
-            Some(p) => format!("{} is a shallow clone: its history is incomplete (run `git fetch --unshallow`)", p.display()),
+            None => Message::new("msg_services_no_path"),
+            Some(p) => crate::msg!("msg_services_shallow", path = p.display().to_string()),
         };
-        facts.services = Some(unmeasured_services(set, &why));
+        facts.services = Some(unmeasured_services(set, why));
     }
     facts.deployments = deployments.into_iter().map(|(d, _)| d).collect();
     for row in &events.incidents {
@@ -192,21 +192,21 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
 type Point = (Deployment, Option<gix::ObjectId>);
 
 /// Where the repository's own deployments came from, in words.
-fn repository_source(deployments: &[Point], settings: &crate::config::DoraSettings) -> String {
+fn repository_source(deployments: &[Point], settings: &crate::config::DoraSettings) -> Message {
     if deployments
         .iter()
         .any(|(d, _)| d.source == DeploymentSource::Events)
     {
-        "deployment rows of events files".to_string()
+        Message::new("msg_source_events_plain")
     } else if let Some(branch) = &settings.deploy_branch {
-        format!("first-parent merges into {branch}")
+        crate::msg!("msg_source_branch", branch = branch)
     } else {
-        format!("tags matching {}", settings.tag_pattern)
+        crate::msg!("msg_source_tags", pattern = &settings.tag_pattern)
     }
 }
 
 /// Services without facts, and why (no clone, a shallow clone): not 0.
-pub fn unmeasured_services(set: &ServiceSet, why: &str) -> crate::facts::ServicesFacts {
+pub fn unmeasured_services(set: &ServiceSet, why: Message) -> crate::facts::ServicesFacts {
     crate::facts::ServicesFacts {
         services: set
             .defs
@@ -215,7 +215,7 @@ pub fn unmeasured_services(set: &ServiceSet, why: &str) -> crate::facts::Service
                 name: d.name.clone(),
                 paths: d.paths.clone(),
                 tag_pattern: d.tag_pattern.clone(),
-                deployment_source: String::new(),
+                deployment_source: Message::default(),
                 facts: RepoFacts {
                     name: d.name.clone(),
                     ..RepoFacts::default()
@@ -223,7 +223,7 @@ pub fn unmeasured_services(set: &ServiceSet, why: &str) -> crate::facts::Service
             })
             .collect(),
         touches: Vec::new(),
-        unmeasured: Some(why.to_string()),
+        unmeasured: Some(why),
     }
 }
 
@@ -235,7 +235,7 @@ fn service_facts(
     spec: &RepoSpec,
     events: &Events,
     repository: &[Point],
-    repository_source: &str,
+    repository_source: &Message,
     deploy_merges: bool,
 ) -> Result<crate::facts::ServicesFacts> {
     let mut plans = Vec::new();
@@ -246,10 +246,8 @@ fn service_facts(
         let plan = if !rows.is_empty() {
             ServiceDeployments::Own {
                 deployments: rows,
-                source:
-                    "deployment rows of events files naming the service (production environments)"
-                        .into(),
-                none_note: String::new(),
+                source: Message::new("msg_source_service_events"),
+                none_note: Message::default(),
             }
         } else if let (Some(re), Some(pattern)) = (&def.tags, &def.tag_pattern) {
             let mut tagged: Vec<Point> = git
@@ -260,10 +258,8 @@ fn service_facts(
             sort_deployments(&mut tagged);
             ServiceDeployments::Own {
                 deployments: tagged,
-                source: format!("tags matching {pattern}"),
-                none_note: format!(
-                    "no tags match the service's tag_pattern `{pattern}`: no deployments"
-                ),
+                source: crate::msg!("msg_source_tags", pattern = pattern),
+                none_note: crate::msg!("msg_note_service_no_tags", pattern = pattern),
             }
         } else {
             ServiceDeployments::Repository
@@ -287,7 +283,7 @@ fn event_deployments(
     spec: &RepoSpec,
     git: Option<&GitRepo>,
     service: Option<&str>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Message>,
 ) -> Result<Vec<Point>> {
     let production = &spec.rules.production;
     let mut out = Vec::new();
@@ -302,11 +298,11 @@ fn event_deployments(
             (Some(g), Some(rev)) => {
                 let c = g.resolve(rev);
                 if c.is_none() {
-                    notes.push(format!(
-                        "{}:{}: deployment {} names {rev:?}, which is not a commit of the repository; its changes are not counted",
-                        row.file.display(),
-                        row.line,
-                        row.id
+                    notes.push(crate::msg!(
+                        "msg_note_event_not_a_commit",
+                        place = format!("{}:{}", row.file.display(), row.line),
+                        deployment = &row.id,
+                        revision = format!("{rev:?}")
                     ));
                 }
                 c

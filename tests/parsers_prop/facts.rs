@@ -13,6 +13,7 @@ use opsmeter::facts::{
     Change, Collection, Deployment, DeploymentSource, DeploymentStatus, Incident, PullRequest,
     RepoFacts, Sha,
 };
+use opsmeter::message::Message;
 use opsmeter::store;
 
 fn sha() -> impl Strategy<Value = Sha> {
@@ -120,7 +121,17 @@ fn repo_facts() -> impl Strategy<Value = RepoFacts> {
             Just(deployments),
             vec(change, 0..12),
             vec(incident, 0..4),
-            vec("\\PC{0,40}", 0..3),
+            // Notes: sentences of the catalogue with data, or text an older collect wrote.
+            vec(
+                ("\\PC{0,40}", any::<bool>()).prop_map(|(s, keyed)| {
+                    if keyed {
+                        opsmeter::msg!("msg_note_no_tags", pattern = s)
+                    } else {
+                        Message::text(s)
+                    }
+                }),
+                0..3,
+            ),
             vec(pull_request, 0..4),
             collection,
         )
@@ -198,7 +209,10 @@ fn seed_facts() -> RepoFacts {
             resolved_at: Some(t("2024-01-09T11:00:00Z")),
             cause_deployment: Some(1),
         }],
-        notes: vec!["shallow history".into()],
+        notes: vec![
+            Message::text("shallow history"),
+            opsmeter::msg!("msg_note_tag_unresolved", tag = "v0"),
+        ],
         pull_requests: vec![PullRequest {
             number: 7,
             title: "fix: retry".into(),

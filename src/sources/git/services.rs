@@ -28,6 +28,7 @@ use super::{
     BotMatcher, GitRepo, Shipping, BOT, NOT_BOT,
 };
 use crate::facts::{Change, Deployment, Incident, RepoFacts, ServiceFacts, ServicesFacts, Touch};
+use crate::message::Message;
 use crate::sources::events::IncidentRow;
 use crate::sources::services::ServiceSet;
 
@@ -38,9 +39,9 @@ pub enum ServiceDeployments {
     /// unknown, or the deployment failed and shipped nothing).
     Own {
         deployments: Vec<(Deployment, Option<ObjectId>)>,
-        source: String,
+        source: Message,
         /// Said when there are none.
-        none_note: String,
+        none_note: Message,
     },
     /// The repository's deployments that ship one of its changes (and the
     /// repository's first deployment, the baseline).
@@ -296,7 +297,7 @@ impl GitRepo {
         set: &ServiceSet,
         plans: Vec<ServiceDeployments>,
         repository: &[(Deployment, Option<ObjectId>)],
-        repository_source: &str,
+        repository_source: &Message,
         incidents: &[IncidentRow],
         bots: &BotMatcher,
         deploy_merges: bool,
@@ -350,16 +351,11 @@ impl GitRepo {
                 }
                 ServiceDeployments::Repository => {
                     if repository.is_empty() {
-                        notes.push(
-                            "the service has no tag_pattern and the repository has no deployments: no deployments"
-                                .to_string(),
-                        );
+                        notes.push(Message::new("msg_note_service_no_deployments"));
                     }
                     (
                         repository.to_vec(),
-                        format!(
-                            "the repository's deployments ({repository_source}) that shipped one of its changes"
-                        ),
+                        crate::msg!("msg_source_repository", source = repository_source.clone()),
                         false,
                     )
                 }
@@ -445,7 +441,7 @@ impl GitRepo {
     /// The services each node touches (0 for nodes that are not changes),
     /// diffed on all cores ([`tree_diff::touched`]); and a note per commit
     /// whose trees cannot be read (the first few).
-    fn touched(&self, graph: &Graph, set: &ServiceSet) -> (Vec<u64>, Vec<String>) {
+    fn touched(&self, graph: &Graph, set: &ServiceSet) -> (Vec<u64>, Vec<Message>) {
         let pairs: Vec<Pair> = graph
             .nodes
             .iter()
@@ -470,9 +466,10 @@ impl GitRepo {
                 Ok(m) => m,
                 Err(why) => {
                     if notes.len() < 5 {
-                        notes.push(format!(
-                            "commit {}: its files cannot be compared with its parent's ({why}); it counts for no service",
-                            graph.ids[i]
+                        notes.push(crate::msg!(
+                            "msg_note_service_tree_unreadable",
+                            commit = graph.ids[i].to_string(),
+                            error = why
                         ));
                     }
                     0

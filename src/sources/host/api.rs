@@ -25,13 +25,15 @@ use super::{HostOptions, HostRead, OrgFilter, RangeCommit};
 use crate::facts::{
     Collection, Deployment, DeploymentSearch, Incident, PullRequest, RepoFacts, Sha,
 };
+use crate::message::Message;
 use crate::sources::http::{Client, Freshness, StatusError};
 
 /// What differs between hosts: endpoints and field names.
 pub(crate) trait HostApi {
     /// `github` or `gitlab`: `collection.host` of the stored facts.
     const KIND: &'static str;
-    /// What the host calls a change request, for notes: "pull requests".
+    /// What the host calls a change request, for notes: the message key of
+    /// "pull requests".
     const REQUESTS: &'static str;
 
     /// The API URL of one repository (`owner/name`, `group/project`).
@@ -50,10 +52,10 @@ pub(crate) trait HostApi {
     async fn environment_deployments(r: &Repo<'_>, stored: &RepoFacts) -> Result<Vec<Deployment>>;
 
     /// Published releases, at their commit.
-    async fn releases(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>>;
+    async fn releases(r: &Repo<'_>, notes: &mut Vec<Message>) -> Result<Vec<Deployment>>;
 
     /// Tags matching `tag_pattern`.
-    async fn tags(r: &Repo<'_>, notes: &mut Vec<String>) -> Result<Vec<Deployment>>;
+    async fn tags(r: &Repo<'_>, notes: &mut Vec<Message>) -> Result<Vec<Deployment>>;
 
     /// The names of all tags (to explain why none is a deployment).
     async fn tag_names(r: &Repo<'_>) -> Result<Vec<String>>;
@@ -358,9 +360,9 @@ pub(crate) async fn collect<H: HostApi>(
         let (branch, _) = default_branch(&r).await?;
         let (files, runs) = H::workflow_runs(&r, &WorkflowPick::Configured(glob), &branch).await?;
         if files.is_empty() {
-            notes.push(format!(
-                "no workflow matches deploy_workflow `{}`: no deployments",
-                glob.glob()
+            notes.push(crate::msg!(
+                "msg_note_no_workflow",
+                glob = glob.glob().to_string()
             ));
         }
         deployments = runs;
@@ -375,18 +377,20 @@ pub(crate) async fn collect<H: HostApi>(
         if deployments.is_empty() {
             let (files, runs) = named_workflows::<H>(&r).await?;
             if runs.is_empty() {
-                notes.push(format!(
-                    "no production deployments, releases or tags matching tag_pattern `{}`: no deployments",
-                    o.rules.tags.as_str()
+                notes.push(crate::msg!(
+                    "msg_note_host_no_deployments",
+                    pattern = o.rules.tags.as_str()
                 ));
                 search = Some(searched(H::tag_names(&r).await?, o.rules.tags.as_str()));
             } else {
-                notes.push(format!(
-                    "no production deployments, releases or tags matching tag_pattern `{}`: the runs of {} \
-                     (a workflow named for deploying, releasing or publishing) are the deployments; \
-                     name the right one with deploy_workflow",
-                    o.rules.tags.as_str(),
-                    files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                notes.push(crate::msg!(
+                    "msg_note_host_workflow_runs",
+                    pattern = o.rules.tags.as_str(),
+                    workflows = files
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
                 deployments = runs;
             }
@@ -396,14 +400,20 @@ pub(crate) async fn collect<H: HostApi>(
 
     let mut ranges = Vec::new();
     for (i, from, to) in super::compare_pairs(&deployments) {
-        match compare(client, &H::compare_url(&r.base, &from.to_hex(), &to.to_hex())).await {
+        match compare(
+            client,
+            &H::compare_url(&r.base, &from.to_hex(), &to.to_hex()),
+        )
+        .await
+        {
             Ok(commits) => ranges.push((i, commits)),
             // A deployed commit that no longer exists, or unrelated histories:
             // that range is unknown, the rest still counts.
-            Err(e) if StatusError::is(&e, &[404, 422]) => notes.push(format!(
-                "{} cannot be compared with the deployment before it ({e:#}); the {} it shipped are not counted",
-                deployments[i].reference,
-                H::REQUESTS
+            Err(e) if StatusError::is(&e, &[404, 422]) => notes.push(crate::msg!(
+                "msg_note_not_compared",
+                deployment = &deployments[i].reference,
+                error = format!("{e:#}"),
+                requests = Message::new(H::REQUESTS)
             )),
             Err(e) => return Err(e),
         }

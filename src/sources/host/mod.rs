@@ -20,6 +20,7 @@ use regex::Regex;
 use crate::facts::{
     Change, Collection, Deployment, DeploymentStatus, Incident, PullRequest, RepoFacts, Sha,
 };
+use crate::message::Message;
 
 /// The rules of one repository that a host collector applies.
 pub struct HostOptions {
@@ -202,7 +203,7 @@ pub struct HostRead {
     /// Merged, bots excluded.
     pub pull_requests: Vec<PullRequest>,
     pub incidents: Vec<Incident>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
     pub collection: Collection,
 }
 
@@ -236,11 +237,7 @@ pub fn assemble(read: HostRead) -> RepoFacts {
         .position(|d| d.status == DeploymentStatus::Success);
     let any_sha = deployments.iter().any(|d| d.sha.is_some());
     if !deployments.is_empty() && !any_sha {
-        notes.push(
-            "deployments name no commit: each pull request is counted as shipped by the first \
-             successful deployment after its merge"
-                .to_string(),
-        );
+        notes.push(Message::new("msg_note_deployments_without_commits"));
     }
     let mut shipped_sha: Vec<Option<Sha>> = vec![None; pull_requests.len()];
     for (k, pr) in pull_requests.iter_mut().enumerate() {
@@ -315,8 +312,9 @@ pub fn assemble(read: HostRead) -> RepoFacts {
         });
     }
     if unnamed > 0 {
-        notes.push(format!(
-            "{unnamed} shipped pull requests have no merge commit and are not counted as changes"
+        notes.push(crate::msg!(
+            "msg_note_requests_without_merge_commit",
+            count = unnamed
         ));
     }
     changes.sort_by(|a, b| {
