@@ -182,7 +182,7 @@ fn every_service_has_a_report_in_every_language_with_the_numbers_of_the_json() {
     let worker_zh = read(site, "zh/repos/mono/services/worker/index.html");
     assert!(
         worker_zh.contains(
-            "<dd>仓库的部署（匹配 ^v?\\d+\\.\\d+\\.\\d+$ 的标签）中发布了它的变更的那些</dd>"
+            "<dd>仓库的部署（匹配 ^v?\\d+\\.\\d+\\.\\d+$ 的标签）中交付了该服务变更的那些</dd>"
         ),
         "{worker_zh}"
     );
