@@ -31,6 +31,9 @@ pub struct GitRepo {
     /// Every whole commit of the packs, decoded on all cores the first time
     /// history is read ([`GitRepo::pre_read`]); taken by [`GitRepo::ship`].
     packed: std::cell::RefCell<Option<pack::PackCommits<Packed>>>,
+    /// Every tag's short name and the reference's own target, read once
+    /// ([`GitRepo::tags`]) for the repository's and every service's pattern.
+    tags: std::cell::OnceCell<Vec<(String, Option<ObjectId>)>>,
 }
 
 /// Who counts as a bot: names ending in `[bot]`, plus an optional pattern.
@@ -345,6 +348,7 @@ impl GitRepo {
             repo,
             path: path.to_path_buf(),
             packed: std::cell::RefCell::new(None),
+            tags: std::cell::OnceCell::new(),
         })
     }
 
@@ -501,6 +505,28 @@ impl GitRepo {
         self.read_commit(id, buf, bots)
     }
 
+    /// Every tag's short name with the reference's own target (so an
+    /// annotated tag is seen before peeling; a symbolic tag peeled, `None`
+    /// when it cannot be), in the references' order. Read once: the
+    /// repository's pattern and every service's are matched against it.
+    fn tags(&self) -> Result<&[(String, Option<ObjectId>)]> {
+        if let Some(tags) = self.tags.get() {
+            return Ok(tags);
+        }
+        let refs = self.repo.references().context("reading references")?;
+        let mut list = Vec::new();
+        for r in refs.tags().context("reading tags")? {
+            let Ok(mut r) = r else { continue };
+            let name = r.name().shorten().to_str_lossy().into_owned();
+            let target = match r.target() {
+                gix::refs::TargetRef::Object(oid) => Some(oid.to_owned()),
+                gix::refs::TargetRef::Symbolic(_) => r.peel_to_id().ok().map(|id| id.detach()),
+            };
+            list.push((name, target));
+        }
+        Ok(self.tags.get_or_init(|| list))
+    }
+
     /// Deployments from tags whose short name matches `pattern`. Annotated tags
     /// are timed by their tagger date, lightweight ones by the commit's
     /// committer date. Tags of trees or blobs are skipped with a note.
@@ -510,21 +536,13 @@ impl GitRepo {
         notes: &mut Vec<String>,
     ) -> Result<Vec<(Deployment, ObjectId)>> {
         let mut out = Vec::new();
-        let refs = self.repo.references().context("reading references")?;
-        let tags = refs.tags().context("reading tags")?;
         let mut buf = Vec::new();
-        for r in tags {
-            let Ok(mut r) = r else { continue };
-            let name = r.name().shorten().to_str_lossy().into_owned();
-            if !pattern.is_match(&name) {
+        for (name, target) in self.tags()? {
+            if !pattern.is_match(name) {
                 continue;
             }
-            // Start from the ref's own target, so annotated tags are seen before peeling.
-            let target = match r.target() {
-                gix::refs::TargetRef::Object(oid) => Some(oid.to_owned()),
-                gix::refs::TargetRef::Symbolic(_) => r.peel_to_id().ok().map(|id| id.detach()),
-            };
-            let Some(mut id) = target else {
+            let name = name.clone();
+            let Some(mut id) = *target else {
                 notes.push(format!("tag {name}: cannot be resolved; skipped"));
                 continue;
             };
@@ -1047,17 +1065,10 @@ impl GitRepo {
     /// newest first, ties by name. For explaining why no tag is a deployment;
     /// separate from the collector's pass.
     pub fn tag_names(&self) -> Result<Vec<(String, i64)>> {
-        let refs = self.repo.references().context("reading references")?;
         let mut out = Vec::new();
-        for r in refs.tags().context("reading tags")? {
-            let Ok(mut r) = r else { continue };
-            let name = r.name().shorten().to_str_lossy().into_owned();
-            // The ref's own target, so an annotated tag is seen before peeling.
-            let target = match r.target() {
-                gix::refs::TargetRef::Object(oid) => Some(oid.to_owned()),
-                gix::refs::TargetRef::Symbolic(_) => r.peel_to_id().ok().map(|id| id.detach()),
-            };
-            let time = target
+        for (name, target) in self.tags()? {
+            let name = name.clone();
+            let time = (*target)
                 .and_then(|id| {
                     let object = self.repo.find_object(id).ok()?;
                     match object.kind {
