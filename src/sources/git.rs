@@ -34,6 +34,11 @@ pub struct GitRepo {
     /// Every tag's short name and the reference's own target, read once
     /// ([`GitRepo::tags`]) for the repository's and every service's pattern.
     tags: std::cell::OnceCell<Vec<(String, Option<ObjectId>)>>,
+    /// Set by [`GitRepo::keep_trees`]: the pre-read also keeps each commit's
+    /// tree id (in `trees`, by value number) and [`GitRepo::ship`] leaves the
+    /// pre-read in place, for the services' graph to reuse.
+    keep_trees: std::cell::Cell<bool>,
+    trees: std::cell::RefCell<Option<Vec<ObjectId>>>,
 }
 
 /// Who counts as a bot: names ending in `[bot]`, plus an optional pattern.
@@ -349,6 +354,8 @@ impl GitRepo {
             path: path.to_path_buf(),
             packed: std::cell::RefCell::new(None),
             tags: std::cell::OnceCell::new(),
+            keep_trees: std::cell::Cell::new(false),
+            trees: std::cell::RefCell::new(None),
         })
     }
 
@@ -424,6 +431,14 @@ impl GitRepo {
         Some(head.shorten().to_str_lossy().into_owned())
     }
 
+    /// A hint, before history is first read, that the services' graph will
+    /// follow the repository's pass: the pre-read then keeps every commit's
+    /// tree id too, so the packs are decoded once. Without it (no services)
+    /// nothing per commit grows.
+    pub fn keep_trees(&self) {
+        self.keep_trees.set(true);
+    }
+
     /// Whether history was cut by a shallow clone.
     pub fn is_shallow(&self) -> bool {
         self.repo.is_shallow().unwrap_or(false)
@@ -456,11 +471,9 @@ impl GitRepo {
                 NOT_BOT
             }
         };
-        Ok(Some(Packed::new(decode_commit(
-            data.data,
-            self.repo.object_hash(),
-            &mut author_of,
-        ))))
+        Ok(Some(Packed::new(
+            decode_commit(data.data, self.repo.object_hash(), &mut author_of).0,
+        )))
     }
 
     /// Decodes every whole commit of the repository's packs on all cores, once
@@ -471,14 +484,25 @@ impl GitRepo {
             p.get_or_insert_with(|| {
                 let t = std::time::Instant::now();
                 let hash = self.repo.object_hash();
-                let packed = pack::read_commits(
-                    self.repo.objects.store_ref().path(),
-                    hash,
-                    |data, number| match data {
-                        Some(data) => Packed::new(decode_commit(data, hash, number)),
+                let objects = self.repo.objects.store_ref().path();
+                let packed = if self.keep_trees.get() {
+                    let (packed, trees) =
+                        pack::read_commits(objects, hash, |data, number| match data {
+                            Some(data) => {
+                                let (decoded, tree) = decode_commit(data, hash, number);
+                                (Packed::new(decoded), tree)
+                            }
+                            None => (Packed::absent(), ObjectId::null(hash)),
+                        })
+                        .split(|v| v);
+                    *self.trees.borrow_mut() = Some(trees);
+                    packed
+                } else {
+                    pack::read_commits(objects, hash, |data, number| match data {
+                        Some(data) => Packed::new(decode_commit(data, hash, number).0),
                         None => Packed::absent(),
-                    },
-                );
+                    })
+                };
                 tracing::debug!(
                     "{}: decoded {} commits of its packs in {:?}",
                     self.path.display(),
@@ -764,9 +788,17 @@ impl GitRepo {
             eprintln!("\r{}: {} commits read", self.path.display(), state.visited);
         }
         notes.extend(undecodable_note(&state.skipped));
+        let ids = if self.trees.borrow().is_some() {
+            // Kept for the services' graph ([`GitRepo::keep_trees`]).
+            let ids = state.packed.ids().to_vec();
+            *self.packed.borrow_mut() = Some(state.packed);
+            ids
+        } else {
+            state.packed.into_ids()
+        };
         let mut shipped = Shipped {
             changes: state.changes,
-            ids: state.packed.into_ids(),
+            ids,
             by_position: state.by_position,
             outside: state.outside,
             outside_sorted: std::cell::OnceCell::new(),
@@ -989,38 +1021,47 @@ fn found(packed: &pack::PackCommits<Packed>, id: &ObjectId) -> Option<usize> {
 }
 
 /// Decodes a commit object's bytes into what the walk needs, or why it cannot
-/// be decoded.
+/// be decoded; with its tree id (null when the commit does not decode at all).
 fn decode_commit(
     data: &[u8],
     hash: gix::hash::Kind,
     author_of: &mut dyn FnMut(&[u8]) -> u32,
-) -> Decoded {
+) -> (Decoded, ObjectId) {
     let undecodable = |why: String| {
         // Parents come before the author line, so they can usually still be read.
         let parents = gix::objs::CommitRefIter::from_bytes(data, hash)
             .parent_ids()
             .collect();
-        Decoded::Undecodable(Undecodable { parents, why })
+        (
+            Decoded::Undecodable(Undecodable { parents, why }),
+            ObjectId::null(hash),
+        )
     };
     let commit = match gix::objs::CommitRef::from_bytes(data, hash) {
         Ok(c) => c,
         Err(e) => return undecodable(decode_error(&e)),
     };
+    let tree = commit.tree();
     let author = match commit.author() {
         Ok(a) => a,
-        Err(e) => return undecodable(format!("author: {}", decode_error(&e))),
+        Err(e) => return (undecodable(format!("author: {}", decode_error(&e))).0, tree),
     };
     let committer = match commit.committer() {
         Ok(c) => c,
-        Err(e) => return undecodable(format!("committer: {}", decode_error(&e))),
+        Err(e) => {
+            return (
+                undecodable(format!("committer: {}", decode_error(&e))).0,
+                tree,
+            )
+        }
     };
     let author_time = match signature_seconds(&author) {
         Ok(t) => t,
-        Err(why) => return undecodable(format!("author: {why}")),
+        Err(why) => return (undecodable(format!("author: {why}")).0, tree),
     };
     let committer_time = match signature_seconds(&committer) {
         Ok(t) => t,
-        Err(why) => return undecodable(format!("committer: {why}")),
+        Err(why) => return (undecodable(format!("committer: {why}")).0, tree),
     };
     let message: &[u8] = commit.message.as_ref();
     let reverts = if revert_finder().find(message).is_some() {
@@ -1031,7 +1072,7 @@ fn decode_commit(
     } else {
         None
     };
-    Decoded::Commit(CommitInfo {
+    let decoded = Decoded::Commit(CommitInfo {
         parents: commit.parents().collect(),
         author_time,
         committer_time,
@@ -1039,7 +1080,8 @@ fn decode_commit(
         fix: matches!(message.first(), Some(b'f' | b'F' | b'h' | b'H'))
             && fix_re().is_match(message.lines().next().unwrap_or_default()),
         reverts,
-    })
+    });
+    (decoded, tree)
 }
 
 /// The compact fact form of a gix object id.

@@ -59,6 +59,10 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
     let git = match &spec.path {
         Some(p) => {
             let repo = GitRepo::open(p)?;
+            if spec.services.as_deref().is_some_and(|s| !s.is_empty()) {
+                // The services' graph reuses the repository's pre-read.
+                repo.keep_trees();
+            }
             if repo.is_shallow() {
                 facts.notes.push(format!(
                     "{} is a shallow clone: its history is incomplete, so no changes are counted from it \
