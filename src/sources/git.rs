@@ -990,13 +990,43 @@ pub struct CommitSummary {
 impl GitRepo {
     /// The summary of commit `sha`, or `None` when it is missing or cannot be decoded.
     pub fn summary(&self, sha: &Sha) -> Option<CommitSummary> {
+        summary_in(&self.repo, sha, &mut Vec::new())
+    }
+
+    /// The summaries of `shas`, in order, read on all cores (each thread
+    /// through its own handle on the object database).
+    pub fn summaries(&self, shas: &[Sha]) -> Vec<Option<CommitSummary>> {
+        use rayon::prelude::*;
+        if shas.len() < 64 {
+            let mut buf = Vec::new();
+            return shas
+                .iter()
+                .map(|s| summary_in(&self.repo, s, &mut buf))
+                .collect();
+        }
+        let sync = self.repo.clone().into_sync();
+        let chunk = shas.len().div_ceil(rayon::current_num_threads() * 4).max(1);
+        shas.par_chunks(chunk)
+            .flat_map_iter(|part| {
+                let repo = sync.to_thread_local();
+                let mut buf = Vec::new();
+                part.iter()
+                    .map(|s| summary_in(&repo, s, &mut buf))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+/// The summary of commit `sha` in `repo` (see [`GitRepo::summary`]).
+fn summary_in(repo: &gix::Repository, sha: &Sha, buf: &mut Vec<u8>) -> Option<CommitSummary> {
+    {
         let id = ObjectId::try_from(&sha.0[..]).ok()?;
-        let mut buf = Vec::new();
-        let data = self.repo.objects.try_find(&id, &mut buf).ok().flatten()?;
+        let data = repo.objects.try_find(&id, buf).ok().flatten()?;
         if data.kind != gix::object::Kind::Commit {
             return None;
         }
-        let commit = gix::objs::CommitRef::from_bytes(data.data, self.repo.object_hash()).ok()?;
+        let commit = gix::objs::CommitRef::from_bytes(data.data, repo.object_hash()).ok()?;
         let message: &[u8] = commit.message.as_ref();
         let subject = message.lines().next().unwrap_or_default();
         Some(CommitSummary {
