@@ -729,8 +729,7 @@ fn host_site(title: &str, author: &str, branch: &str, incident: &str) -> tempfil
             "collection": {"host": "github", "project": "acme/api", "api_url": "https://api.github.com", "cursor": null}
         }
     });
-    let site = github_facts_site("acme/api", &facts);
-    site
+    github_facts_site("acme/api", &facts)
 }
 
 fn assess_site_json(site: &Path) -> serde_json::Value {
