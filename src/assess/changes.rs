@@ -353,9 +353,25 @@ pub fn drill(
                 by_dep.entry(c.deployment).or_default().push(c);
             }
         }
-        for (d, mut list) in by_dep {
+        let mut by_dep: Vec<(usize, Vec<&Change>)> = by_dep.into_iter().collect();
+        for (_, list) in &mut by_dep {
             // Oldest authored first: the longest lead times of the deployment lead.
             list.sort_by(|a, b| a.author_time.cmp(&b.author_time).then(a.sha.cmp(&b.sha)));
+        }
+        // The subjects of every commit shown, read at once on all cores.
+        if let Some(git) = git {
+            let mut wanted: Vec<Sha> = by_dep
+                .iter()
+                .flat_map(|(_, list)| list.iter().take(CHANGES_SHOWN))
+                .filter(|c| !rows.by_merge.contains_key(&c.sha))
+                .map(|c| c.sha)
+                .collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            let read = git.summaries(&wanted);
+            rows.summaries.extend(wanted.into_iter().zip(read));
+        }
+        for (d, list) in by_dep {
             counts.insert(d, list.len());
             let shown: Vec<ChangeRow> = list
                 .iter()

@@ -32,6 +32,14 @@ pub struct GitRepo {
     /// Every whole commit of the packs, decoded on all cores the first time
     /// history is read ([`GitRepo::pre_read`]); taken by [`GitRepo::ship`].
     packed: std::cell::RefCell<Option<pack::PackCommits<Packed>>>,
+    /// Every tag's short name and the reference's own target, read once
+    /// ([`GitRepo::tags`]) for the repository's and every service's pattern.
+    tags: std::cell::OnceCell<Vec<(String, Option<ObjectId>)>>,
+    /// Set by [`GitRepo::keep_trees`]: the pre-read also keeps each commit's
+    /// tree id (in `trees`, by value number) and [`GitRepo::ship`] leaves the
+    /// pre-read in place, for the services' graph to reuse.
+    keep_trees: std::cell::Cell<bool>,
+    trees: std::cell::RefCell<Option<Vec<ObjectId>>>,
 }
 
 /// Who counts as a bot: names ending in `[bot]`, plus an optional pattern.
@@ -355,6 +363,9 @@ impl GitRepo {
             repo,
             path: path.to_path_buf(),
             packed: std::cell::RefCell::new(None),
+            tags: std::cell::OnceCell::new(),
+            keep_trees: std::cell::Cell::new(false),
+            trees: std::cell::RefCell::new(None),
         })
     }
 
@@ -430,6 +441,14 @@ impl GitRepo {
         Some(head.shorten().to_str_lossy().into_owned())
     }
 
+    /// A hint, before history is first read, that the services' graph will
+    /// follow the repository's pass: the pre-read then keeps every commit's
+    /// tree id too, so the packs are decoded once. Without it (no services)
+    /// nothing per commit grows.
+    pub fn keep_trees(&self) {
+        self.keep_trees.set(true);
+    }
+
     /// Whether history was cut by a shallow clone.
     pub fn is_shallow(&self) -> bool {
         self.repo.is_shallow().unwrap_or(false)
@@ -462,11 +481,9 @@ impl GitRepo {
                 NOT_BOT
             }
         };
-        Ok(Some(Packed::new(decode_commit(
-            data.data,
-            self.repo.object_hash(),
-            &mut author_of,
-        ))))
+        Ok(Some(Packed::new(
+            decode_commit(data.data, self.repo.object_hash(), &mut author_of).0,
+        )))
     }
 
     /// Decodes every whole commit of the repository's packs on all cores, once
@@ -477,14 +494,25 @@ impl GitRepo {
             p.get_or_insert_with(|| {
                 let t = std::time::Instant::now();
                 let hash = self.repo.object_hash();
-                let packed = pack::read_commits(
-                    self.repo.objects.store_ref().path(),
-                    hash,
-                    |data, number| match data {
-                        Some(data) => Packed::new(decode_commit(data, hash, number)),
+                let objects = self.repo.objects.store_ref().path();
+                let packed = if self.keep_trees.get() {
+                    let (packed, trees) =
+                        pack::read_commits(objects, hash, |data, number| match data {
+                            Some(data) => {
+                                let (decoded, tree) = decode_commit(data, hash, number);
+                                (Packed::new(decoded), tree)
+                            }
+                            None => (Packed::absent(), ObjectId::null(hash)),
+                        })
+                        .split(|v| v);
+                    *self.trees.borrow_mut() = Some(trees);
+                    packed
+                } else {
+                    pack::read_commits(objects, hash, |data, number| match data {
+                        Some(data) => Packed::new(decode_commit(data, hash, number).0),
                         None => Packed::absent(),
-                    },
-                );
+                    })
+                };
                 tracing::debug!(
                     "{}: decoded {} commits of its packs in {:?}",
                     self.path.display(),
@@ -511,6 +539,28 @@ impl GitRepo {
         self.read_commit(id, buf, bots)
     }
 
+    /// Every tag's short name with the reference's own target (so an
+    /// annotated tag is seen before peeling; a symbolic tag peeled, `None`
+    /// when it cannot be), in the references' order. Read once: the
+    /// repository's pattern and every service's are matched against it.
+    fn tags(&self) -> Result<&[(String, Option<ObjectId>)]> {
+        if let Some(tags) = self.tags.get() {
+            return Ok(tags);
+        }
+        let refs = self.repo.references().context("reading references")?;
+        let mut list = Vec::new();
+        for r in refs.tags().context("reading tags")? {
+            let Ok(mut r) = r else { continue };
+            let name = r.name().shorten().to_str_lossy().into_owned();
+            let target = match r.target() {
+                gix::refs::TargetRef::Object(oid) => Some(oid.to_owned()),
+                gix::refs::TargetRef::Symbolic(_) => r.peel_to_id().ok().map(|id| id.detach()),
+            };
+            list.push((name, target));
+        }
+        Ok(self.tags.get_or_init(|| list))
+    }
+
     /// Deployments from tags whose short name matches `pattern`. Annotated tags
     /// are timed by their tagger date, lightweight ones by the commit's
     /// committer date. Tags of trees or blobs are skipped with a note.
@@ -520,21 +570,13 @@ impl GitRepo {
         notes: &mut Vec<Message>,
     ) -> Result<Vec<(Deployment, ObjectId)>> {
         let mut out = Vec::new();
-        let refs = self.repo.references().context("reading references")?;
-        let tags = refs.tags().context("reading tags")?;
         let mut buf = Vec::new();
-        for r in tags {
-            let Ok(mut r) = r else { continue };
-            let name = r.name().shorten().to_str_lossy().into_owned();
-            if !pattern.is_match(&name) {
+        for (name, target) in self.tags()? {
+            if !pattern.is_match(name) {
                 continue;
             }
-            // Start from the ref's own target, so annotated tags are seen before peeling.
-            let target = match r.target() {
-                gix::refs::TargetRef::Object(oid) => Some(oid.to_owned()),
-                gix::refs::TargetRef::Symbolic(_) => r.peel_to_id().ok().map(|id| id.detach()),
-            };
-            let Some(mut id) = target else {
+            let name = name.clone();
+            let Some(mut id) = *target else {
                 notes.push(crate::msg!("msg_note_tag_unresolved", tag = &name));
                 continue;
             };
@@ -759,9 +801,17 @@ impl GitRepo {
             eprintln!("\r{}: {} commits read", self.path.display(), state.visited);
         }
         notes.extend(undecodable_note(&state.skipped));
+        let ids = if self.trees.borrow().is_some() {
+            // Kept for the services' graph ([`GitRepo::keep_trees`]).
+            let ids = state.packed.ids().to_vec();
+            *self.packed.borrow_mut() = Some(state.packed);
+            ids
+        } else {
+            state.packed.into_ids()
+        };
         let mut shipped = Shipped {
             changes: state.changes,
-            ids: state.packed.into_ids(),
+            ids,
             by_position: state.by_position,
             outside: state.outside,
             outside_sorted: std::cell::OnceCell::new(),
@@ -953,13 +1003,43 @@ pub struct CommitSummary {
 impl GitRepo {
     /// The summary of commit `sha`, or `None` when it is missing or cannot be decoded.
     pub fn summary(&self, sha: &Sha) -> Option<CommitSummary> {
+        summary_in(&self.repo, sha, &mut Vec::new())
+    }
+
+    /// The summaries of `shas`, in order, read on all cores (each thread
+    /// through its own handle on the object database).
+    pub fn summaries(&self, shas: &[Sha]) -> Vec<Option<CommitSummary>> {
+        use rayon::prelude::*;
+        if shas.len() < 64 {
+            let mut buf = Vec::new();
+            return shas
+                .iter()
+                .map(|s| summary_in(&self.repo, s, &mut buf))
+                .collect();
+        }
+        let sync = self.repo.clone().into_sync();
+        let chunk = shas.len().div_ceil(rayon::current_num_threads() * 4).max(1);
+        shas.par_chunks(chunk)
+            .flat_map_iter(|part| {
+                let repo = sync.to_thread_local();
+                let mut buf = Vec::new();
+                part.iter()
+                    .map(|s| summary_in(&repo, s, &mut buf))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+/// The summary of commit `sha` in `repo` (see [`GitRepo::summary`]).
+fn summary_in(repo: &gix::Repository, sha: &Sha, buf: &mut Vec<u8>) -> Option<CommitSummary> {
+    {
         let id = ObjectId::try_from(&sha.0[..]).ok()?;
-        let mut buf = Vec::new();
-        let data = self.repo.objects.try_find(&id, &mut buf).ok().flatten()?;
+        let data = repo.objects.try_find(&id, buf).ok().flatten()?;
         if data.kind != gix::object::Kind::Commit {
             return None;
         }
-        let commit = gix::objs::CommitRef::from_bytes(data.data, self.repo.object_hash()).ok()?;
+        let commit = gix::objs::CommitRef::from_bytes(data.data, repo.object_hash()).ok()?;
         let message: &[u8] = commit.message.as_ref();
         let subject = message.lines().next().unwrap_or_default();
         Some(CommitSummary {
@@ -984,38 +1064,47 @@ fn found(packed: &pack::PackCommits<Packed>, id: &ObjectId) -> Option<usize> {
 }
 
 /// Decodes a commit object's bytes into what the walk needs, or why it cannot
-/// be decoded.
+/// be decoded; with its tree id (null when the commit does not decode at all).
 fn decode_commit(
     data: &[u8],
     hash: gix::hash::Kind,
     author_of: &mut dyn FnMut(&[u8]) -> u32,
-) -> Decoded {
+) -> (Decoded, ObjectId) {
     let undecodable = |why: String| {
         // Parents come before the author line, so they can usually still be read.
         let parents = gix::objs::CommitRefIter::from_bytes(data, hash)
             .parent_ids()
             .collect();
-        Decoded::Undecodable(Undecodable { parents, why })
+        (
+            Decoded::Undecodable(Undecodable { parents, why }),
+            ObjectId::null(hash),
+        )
     };
     let commit = match gix::objs::CommitRef::from_bytes(data, hash) {
         Ok(c) => c,
         Err(e) => return undecodable(decode_error(&e)),
     };
+    let tree = commit.tree();
     let author = match commit.author() {
         Ok(a) => a,
-        Err(e) => return undecodable(format!("author: {}", decode_error(&e))),
+        Err(e) => return (undecodable(format!("author: {}", decode_error(&e))).0, tree),
     };
     let committer = match commit.committer() {
         Ok(c) => c,
-        Err(e) => return undecodable(format!("committer: {}", decode_error(&e))),
+        Err(e) => {
+            return (
+                undecodable(format!("committer: {}", decode_error(&e))).0,
+                tree,
+            )
+        }
     };
     let author_time = match signature_seconds(&author) {
         Ok(t) => t,
-        Err(why) => return undecodable(format!("author: {why}")),
+        Err(why) => return (undecodable(format!("author: {why}")).0, tree),
     };
     let committer_time = match signature_seconds(&committer) {
         Ok(t) => t,
-        Err(why) => return undecodable(format!("committer: {why}")),
+        Err(why) => return (undecodable(format!("committer: {why}")).0, tree),
     };
     let message: &[u8] = commit.message.as_ref();
     let reverts = if revert_finder().find(message).is_some() {
@@ -1026,7 +1115,7 @@ fn decode_commit(
     } else {
         None
     };
-    Decoded::Commit(CommitInfo {
+    let decoded = Decoded::Commit(CommitInfo {
         parents: commit.parents().collect(),
         author_time,
         committer_time,
@@ -1034,7 +1123,8 @@ fn decode_commit(
         fix: matches!(message.first(), Some(b'f' | b'F' | b'h' | b'H'))
             && fix_re().is_match(message.lines().next().unwrap_or_default()),
         reverts,
-    })
+    });
+    (decoded, tree)
 }
 
 /// The compact fact form of a gix object id.
@@ -1060,17 +1150,10 @@ impl GitRepo {
     /// newest first, ties by name. For explaining why no tag is a deployment;
     /// separate from the collector's pass.
     pub fn tag_names(&self) -> Result<Vec<(String, i64)>> {
-        let refs = self.repo.references().context("reading references")?;
         let mut out = Vec::new();
-        for r in refs.tags().context("reading tags")? {
-            let Ok(mut r) = r else { continue };
-            let name = r.name().shorten().to_str_lossy().into_owned();
-            // The ref's own target, so an annotated tag is seen before peeling.
-            let target = match r.target() {
-                gix::refs::TargetRef::Object(oid) => Some(oid.to_owned()),
-                gix::refs::TargetRef::Symbolic(_) => r.peel_to_id().ok().map(|id| id.detach()),
-            };
-            let time = target
+        for (name, target) in self.tags()? {
+            let name = name.clone();
+            let time = (*target)
                 .and_then(|id| {
                     let object = self.repo.find_object(id).ok()?;
                     match object.kind {

@@ -60,6 +60,10 @@ pub fn collect(spec: &RepoSpec, lenient: bool) -> Result<(RepoFacts, Vec<Diagnos
     let git = match &spec.path {
         Some(p) => {
             let repo = GitRepo::open(p)?;
+            if spec.services.as_deref().is_some_and(|s| !s.is_empty()) {
+                // The services' graph reuses the repository's pre-read.
+                repo.keep_trees();
+            }
             if repo.is_shallow() {
                 facts.notes.push(crate::msg!(
                     "msg_note_shallow",

@@ -103,6 +103,45 @@ impl<T: Send> PackCommits<T> {
         &self.runs[run][(slot - self.run_starts[run]) as usize]
     }
 
+    /// Value number of the commit at `position` (an index into the second
+    /// half of [`PackCommits::split`]).
+    pub(super) fn slot(&self, position: usize) -> usize {
+        self.slots[position] as usize
+    }
+
+    /// The sorted ids.
+    pub(super) fn ids(&self) -> &[ObjectId] {
+        &self.ids
+    }
+
+    /// Splits every value in two: the first halves stay, the second halves
+    /// come out by value number ([`PackCommits::slot`]).
+    pub(super) fn split<A: Send, B>(self, f: impl Fn(T) -> (A, B)) -> (PackCommits<A>, Vec<B>) {
+        let mut second = Vec::with_capacity(self.slots.len());
+        let runs = self
+            .runs
+            .into_iter()
+            .map(|run| {
+                run.into_iter()
+                    .map(|v| {
+                        let (a, b) = f(v);
+                        second.push(b);
+                        a
+                    })
+                    .collect()
+            })
+            .collect();
+        let split = PackCommits {
+            ids: self.ids,
+            slots: self.slots,
+            runs,
+            run_starts: self.run_starts,
+            buckets: self.buckets,
+            names: self.names,
+        };
+        (split, second)
+    }
+
     /// The sorted ids, giving up the values.
     pub(super) fn into_ids(self) -> Vec<ObjectId> {
         self.ids

@@ -25,7 +25,7 @@ use gix::ObjectId;
 use super::tree_diff::{self, Pair};
 use super::{
     fix_re, pack, revert_finder, revert_re, ship_walk, signature_seconds, to_sha, to_time,
-    BotMatcher, GitRepo, Shipping, BOT, NOT_BOT,
+    BotMatcher, GitRepo, Packed, Shipping, BOT, F_ABSENT, F_FIX, NOT_BOT,
 };
 use crate::facts::{Change, Deployment, Incident, RepoFacts, ServiceFacts, ServicesFacts, Touch};
 use crate::message::Message;
@@ -152,6 +152,25 @@ fn decode(
     })
 }
 
+/// A commit of the repository's pre-read as [`decode`] would give it.
+fn shared_raw(p: &Packed, tree: ObjectId) -> Raw {
+    let ok = p.undecodable().is_none();
+    let mut parents = Vec::with_capacity(p.parent_count());
+    parents.extend(p.first_parent());
+    parents.extend_from_slice(p.more_parents());
+    Raw {
+        tree,
+        parents,
+        author_time: p.author_time,
+        committer_time: p.committer_time,
+        author: p.author,
+        fix: p.flags & F_FIX != 0,
+        reverts: p.reverts().map(|r| r.as_str().into()),
+        ok,
+        absent: false,
+    }
+}
+
 /// The decoded graph reachable from some tips.
 struct Graph {
     ids: Vec<ObjectId>,
@@ -193,7 +212,17 @@ impl Graph {
 impl GitRepo {
     fn services_graph(&self, tips: &[ObjectId], bots: &BotMatcher) -> Result<Graph> {
         let hash = self.repo.object_hash();
-        let packed =
+        // The repository's pre-read, when it kept the trees (GitRepo::keep_trees).
+        let shared = match (
+            self.packed.borrow_mut().take(),
+            self.trees.borrow_mut().take(),
+        ) {
+            (Some(p), Some(t)) => Some((p, t)),
+            _ => None,
+        };
+        let own = if shared.is_some() {
+            pack::PackCommits::empty()
+        } else {
             pack::read_commits(
                 self.repo.objects.store_ref().path(),
                 hash,
@@ -211,13 +240,13 @@ impl GitRepo {
                         absent: true,
                     },
                 },
-            );
-        let bot_authors: Vec<bool> = packed
-            .names
-            .list()
-            .iter()
-            .map(|n| bots.is_bot_bytes(n))
-            .collect();
+            )
+        };
+        let names = match &shared {
+            Some((p, _)) => &p.names,
+            None => &own.names,
+        };
+        let bot_authors: Vec<bool> = names.list().iter().map(|n| bots.is_bot_bytes(n)).collect();
         let is_bot = |a: u32| match a {
             BOT => true,
             NOT_BOT => false,
@@ -232,8 +261,20 @@ impl GitRepo {
             if index.contains_key(&id) {
                 continue;
             }
-            let raw = match packed.position(&id).map(|p| packed.value(p)) {
-                Some(r) if !r.absent => r.clone(),
+            let found = match &shared {
+                Some((p, trees)) => p
+                    .position(&id)
+                    .map(|i| (p.value(i), i))
+                    .filter(|(v, _)| v.flags & F_ABSENT == 0)
+                    .map(|(v, i)| shared_raw(v, trees[p.slot(i)])),
+                None => own
+                    .position(&id)
+                    .map(|p| own.value(p))
+                    .filter(|r| !r.absent)
+                    .cloned(),
+            };
+            let raw = match found {
+                Some(r) => r,
                 _ => {
                     let Some(data) = self.repo.objects.try_find(&id, &mut buf)? else {
                         continue;
@@ -261,7 +302,8 @@ impl GitRepo {
             stack.extend(raw.parents.iter().rev().filter(|p| !index.contains_key(*p)));
             raws.push(raw);
         }
-        drop(packed);
+        drop(own);
+        drop(shared);
         let nodes = raws
             .into_iter()
             .map(|r| Node {
