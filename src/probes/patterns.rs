@@ -132,8 +132,7 @@ impl Pattern {
     pub fn regex(&self) -> Result<&Regex, String> {
         self.compiled
             .get_or_init(|| {
-                Regex::new(&self.source)
-                    .map_err(|e| format!("{}: bad pattern: {e}", self.origin))
+                Regex::new(&self.source).map_err(|e| format!("{}: bad pattern: {e}", self.origin))
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -176,9 +175,11 @@ fn estimated_size(hir: &regex_syntax::hir::Hir) -> u64 {
                 .saturating_add(2)
         }
         HirKind::Capture(c) => estimated_size(&c.sub).saturating_add(2),
-        HirKind::Concat(subs) | HirKind::Alternation(subs) => subs
-            .iter()
-            .fold(subs.len() as u64, |n, h| n.saturating_add(estimated_size(h))),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            subs.iter().fold(subs.len() as u64, |n, h| {
+                n.saturating_add(estimated_size(h))
+            })
+        }
     }
 }
 
@@ -256,12 +257,10 @@ impl PatternProbe {
 
     /// Compiles every pattern of the probe (once per process), or says which failed.
     fn compile(&self) -> Result<(), String> {
-        let rules = self.rules.iter().flat_map(|r| {
-            r.pattern
-                .iter()
-                .chain(&r.requires)
-                .chain(r.parent.as_ref())
-        });
+        let rules = self
+            .rules
+            .iter()
+            .flat_map(|r| r.pattern.iter().chain(&r.requires).chain(r.parent.as_ref()));
         let follow = self
             .follow
             .iter()
@@ -599,9 +598,15 @@ mod tests {
     fn a_bad_pattern_is_reported_at_load_as_regex_reports_it() {
         for bad in ["(a", "[z-a]", r"\p{Nope}", "a{2,1}", "(?<n>a)(?<n>b)"] {
             let text = format!("[[probe]]\nid = \"a.b\"\ntitle = \"t\"\nchapter = \"c\"\nfiles = [\"x\"]\npattern = '{bad}'\nremediation = \"r\"\n");
-            let e = Catalogue::parse(&text, "probes.toml").err().unwrap().to_string();
+            let e = Catalogue::parse(&text, "probes.toml")
+                .err()
+                .unwrap()
+                .to_string();
             let expected = Regex::new(bad).err().unwrap();
-            assert_eq!(e, format!("probes.toml:2: probe `a.b`: bad pattern: {expected}"));
+            assert_eq!(
+                e,
+                format!("probes.toml:2: probe `a.b`: bad pattern: {expected}")
+            );
         }
     }
 
@@ -611,9 +616,15 @@ mod tests {
     #[test]
     fn a_pattern_too_big_to_compile_is_an_error_at_load() {
         let text = "[[probe]]\nid = \"a.b\"\ntitle = \"t\"\nchapter = \"c\"\nfiles = [\"x\"]\n\nrequires = ['(a{1000}){1000}']\nremediation = \"r\"\n";
-        let e = Catalogue::parse(text, "probes.toml").err().unwrap().to_string();
+        let e = Catalogue::parse(text, "probes.toml")
+            .err()
+            .unwrap()
+            .to_string();
         let expected = Regex::new("(a{1000}){1000}").err().unwrap();
-        assert_eq!(e, format!("probes.toml:2: probe `a.b`: bad pattern: {expected}"));
+        assert_eq!(
+            e,
+            format!("probes.toml:2: probe `a.b`: bad pattern: {expected}")
+        );
         assert!(e.contains("size limit"), "{e}");
     }
 
