@@ -1,8 +1,20 @@
 //! Probes described as data: file globs and an optional per-line pattern,
 //! read from `data/probes.toml`.
+//!
+//! Every command loads the catalogue (the model names its probes), but only
+//! an assessment of a repository's files runs it, and a glob or a regular
+//! expression costs far more to compile than to check. So loading checks
+//! each one (a glob parsed, a pattern parsed into regex-syntax's HIR, which
+//! finds every syntax error `Regex::new` would, with the same message) and
+//! compiles it on first use: a content-only site pays for no compilation, and
+//! a bad catalogue is still an error naming the file and the probe's line when
+//! loaded. The one failure a parse cannot see, a compiled pattern over the
+//! regex crate's size limit, is ruled out by compiling at load any pattern
+//! whose parsed size could come near it (see [`Pattern::check`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use anyhow::{anyhow, bail, Result};
 use regex::Regex;
@@ -72,28 +84,157 @@ pub enum WhenNoFiles {
     NotApplicable,
 }
 
+/// A regular expression of the catalogue: checked when the catalogue is
+/// loaded, compiled the first time a probe needs it.
+pub struct Pattern {
+    source: String,
+    /// `data/probes.toml:12: probe `x.y``, for the (unexpected) error of a
+    /// compilation that fails after the check passed.
+    origin: String,
+    compiled: OnceLock<Result<Regex, String>>,
+}
+
+/// Above this estimated size (see [`estimated_size`]) a pattern is compiled
+/// at load. The regex crate refuses a pattern whose compiled program passes
+/// 10 MiB. Measured with regex 1.13, repeating one piece until `Regex::new`
+/// refuses it, the estimate at the limit was at least 250,000 for every piece
+/// tried (`a`, `a?`, `(a)`, `ab|cd`, `.`, `\d`, `\w`, `\pL`, `(?i)k`,
+/// `[^x]`, `\w+\s*:`): a fifth of the smallest leaves a wide margin. The
+/// built-in catalogue's largest pattern is near 30,000 (eight Unicode `\w`).
+const COMPILE_AT_LOAD_ABOVE: u64 = 50_000;
+
+impl Pattern {
+    /// Checks `source` as `Regex::new` would, without compiling it (unless it
+    /// is large enough that only compiling can tell whether it fits).
+    fn check(source: &str, origin: String) -> Result<Pattern> {
+        let bad = |e: &dyn std::fmt::Display| anyhow!("{origin}: bad pattern: {e}");
+        let hir = regex_syntax::Parser::new()
+            .parse(source)
+            .map_err(|e| bad(&e))?;
+        let compiled = OnceLock::new();
+        if estimated_size(&hir) > COMPILE_AT_LOAD_ABOVE {
+            let re = Regex::new(source).map_err(|e| bad(&e))?;
+            let _ = compiled.set(Ok(re));
+        }
+        Ok(Pattern {
+            source: source.to_string(),
+            origin,
+            compiled,
+        })
+    }
+
+    /// The pattern as written in the catalogue.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The compiled expression, compiled on the first call.
+    pub fn regex(&self) -> Result<&Regex, String> {
+        self.compiled
+            .get_or_init(|| {
+                Regex::new(&self.source).map_err(|e| format!("{}: bad pattern: {e}", self.origin))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The compiled expression, or `None` when it failed to compile (which
+    /// [`PatternProbe::compile`] reported before any matching started).
+    fn get(&self) -> Option<&Regex> {
+        self.regex().ok()
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.get().is_some_and(|re| re.is_match(text))
+    }
+
+    fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
+        self.get()?.find(text)
+    }
+}
+
+/// The size of the program `hir` compiles to, in about the units of NFA
+/// states: a byte of a literal is one; a Unicode class the bytes of the UTF-8
+/// sequences of its ranges (the automaton the compiler builds for it, before
+/// sharing suffixes); a repetition its body as many times as it is written
+/// out (`x{2,5}` five, `x{2,}` three: the minimum and the loop), plus two.
+fn estimated_size(hir: &regex_syntax::hir::Hir) -> u64 {
+    use regex_syntax::hir::{Class, HirKind};
+    use regex_syntax::utf8::Utf8Sequences;
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => 1,
+        HirKind::Literal(lit) => lit.0.len() as u64,
+        HirKind::Class(Class::Unicode(c)) => c.ranges().iter().fold(1, |n, r| {
+            Utf8Sequences::new(r.start(), r.end()).fold(n, |n, s| n.saturating_add(s.len() as u64))
+        }),
+        HirKind::Class(Class::Bytes(c)) => c.ranges().len() as u64 + 1,
+        HirKind::Repetition(r) => {
+            let times = u64::from(r.max.unwrap_or(r.min.saturating_add(1)).max(r.min)).max(1);
+            estimated_size(&r.sub)
+                .saturating_mul(times)
+                .saturating_add(2)
+        }
+        HirKind::Capture(c) => estimated_size(&c.sub).saturating_add(2),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            subs.iter().fold(subs.len() as u64, |n, h| {
+                n.saturating_add(estimated_size(h))
+            })
+        }
+    }
+}
+
+/// A rule's globs: each parsed when the catalogue is loaded, the set compiled
+/// the first time a probe looks at a repository's paths.
+pub struct RuleGlobs {
+    patterns: Vec<String>,
+    compiled: OnceLock<Option<Globs>>,
+}
+
+impl RuleGlobs {
+    fn check(patterns: Vec<String>) -> Result<RuleGlobs, String> {
+        for p in &patterns {
+            globset::GlobBuilder::new(p)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| format!("glob {p:?}: {e}"))?;
+        }
+        Ok(RuleGlobs {
+            patterns,
+            compiled: OnceLock::new(),
+        })
+    }
+
+    pub fn is_match(&self, path: &str) -> bool {
+        // Each glob was parsed at load, so compiling them cannot fail.
+        self.compiled
+            .get_or_init(|| Globs::new(&self.patterns).ok())
+            .as_ref()
+            .is_some_and(|g| g.is_match(path))
+    }
+}
+
 /// One way a probe passes: files, and what a line of them must show.
 pub struct Rule {
-    pub globs: Globs,
+    pub globs: RuleGlobs,
     /// Without a pattern, the file's presence is the evidence.
-    pub pattern: Option<Regex>,
+    pub pattern: Option<Pattern>,
     /// A file counts only when each of these matches one of its lines (the
     /// shape of a Grafana alert rule file, of an OpenTelemetry collector configuration).
-    pub requires: Vec<Regex>,
+    pub requires: Vec<Pattern>,
     /// The matching line must sit directly under a key line matching this
     /// (`logs:` under `pipelines:`).
-    pub parent: Option<Regex>,
+    pub parent: Option<Pattern>,
 }
 
 /// How a probe reads pipeline files (`follow = true`): what they run, one
 /// step away (see [`super::pipeline`]), job by job.
 pub struct PipelineRules {
     /// A job whose lines match this is left out (a throw-away test cluster).
-    pub skip_jobs: Option<Regex>,
+    pub skip_jobs: Option<Pattern>,
     /// A job (or GitLab stage) with a matching name passes when it runs a command.
-    pub job_name: Option<Regex>,
+    pub job_name: Option<Pattern>,
     /// ...unless its name also matches this (`deployment-tests`).
-    pub job_name_not: Option<Regex>,
+    pub job_name_not: Option<Pattern>,
 }
 
 /// A compiled pattern probe.
@@ -113,6 +254,23 @@ impl PatternProbe {
     fn candidate(&self, path: &str) -> bool {
         self.rules.iter().any(|r| r.globs.is_match(path))
     }
+
+    /// Compiles every pattern of the probe (once per process), or says which failed.
+    fn compile(&self) -> Result<(), String> {
+        let rules = self
+            .rules
+            .iter()
+            .flat_map(|r| r.pattern.iter().chain(&r.requires).chain(r.parent.as_ref()));
+        let follow = self
+            .follow
+            .iter()
+            .flat_map(|f| [&f.skip_jobs, &f.job_name, &f.job_name_not])
+            .flatten();
+        for p in rules.chain(follow) {
+            p.regex()?;
+        }
+        Ok(())
+    }
 }
 
 /// Every pattern probe, compiled.
@@ -120,8 +278,8 @@ pub struct Catalogue {
     pub probes: Vec<PatternProbe>,
 }
 
-fn regex(name: &str, at: usize, id: &str, re: &str) -> Result<Regex> {
-    Regex::new(re).map_err(|e| anyhow!("{name}:{at}: probe `{id}`: bad pattern: {e}"))
+fn regex(name: &str, at: usize, id: &str, re: &str) -> Result<Pattern> {
+    Pattern::check(re, format!("{name}:{at}: probe `{id}`"))
 }
 
 impl Catalogue {
@@ -164,7 +322,7 @@ impl Catalogue {
                     }
                 }
                 Ok(Rule {
-                    globs: Globs::new(&globs)
+                    globs: RuleGlobs::check(globs)
                         .map_err(|e| anyhow!("{name}:{at}: probe `{id}`: {e}"))?,
                     pattern: pattern
                         .as_ref()
@@ -184,7 +342,7 @@ impl Catalogue {
             for a in &p.also {
                 rules.push(rule(&a.files, &a.pattern, &a.requires, &a.parent)?);
             }
-            let optional = |re: &Option<String>| -> Result<Option<Regex>> {
+            let optional = |re: &Option<String>| -> Result<Option<Pattern>> {
                 re.as_ref().map(|re| regex(name, at, &id, re)).transpose()
             };
             let follow = if p.follow {
@@ -262,6 +420,9 @@ fn run_one<'a>(files: &'a RepoFiles, p: &PatternProbe, reads: &mut Reads<'a>) ->
             vec![Evidence::note(Message::new("msg_no_matching_files"))],
         );
     }
+    if let Err(why) = p.compile() {
+        return finding(Outcome::Unknown, vec![Evidence::note(Message::text(why))]);
+    }
     let mut evidence = Vec::new();
     for c in &candidates {
         // The earliest line any rule finds in this file.
@@ -314,7 +475,7 @@ fn run_one<'a>(files: &'a RepoFiles, p: &PatternProbe, reads: &mut Reads<'a>) ->
 }
 
 /// The first line of `text` matching the rule: (line, matched text).
-fn in_text(text: &str, rule: &Rule, re: &Regex) -> Option<(usize, String)> {
+fn in_text(text: &str, rule: &Rule, re: &Pattern) -> Option<(usize, String)> {
     if !rule
         .requires
         .iter()
@@ -341,7 +502,7 @@ fn in_text(text: &str, rule: &Rule, re: &Regex) -> Option<(usize, String)> {
 
 /// The first line a pipeline runs that matches, else the first job named for
 /// the practice that runs something; jobs matching `skip_jobs` left out.
-fn in_pipeline(pl: &Pipeline, re: &Regex, how: &PipelineRules) -> Option<(usize, Evidence)> {
+fn in_pipeline(pl: &Pipeline, re: &Pattern, how: &PipelineRules) -> Option<(usize, Evidence)> {
     let skipped: Vec<bool> = (0..pl.jobs.len())
         .map(|j| match &how.skip_jobs {
             Some(skip) => {
@@ -404,6 +565,90 @@ mod tests {
     fn builtin_catalogue_compiles() {
         let c = Catalogue::parse(BUILTIN, "builtin").unwrap();
         assert!(c.probes.iter().any(|p| p.id == "ci.config-present"));
+    }
+
+    /// Loading checks every glob and pattern but compiles none of them: the
+    /// built-in catalogue's patterns are all far below the size that is
+    /// compiled at load.
+    #[test]
+    fn loading_compiles_nothing_until_a_probe_runs() {
+        let c = Catalogue::parse(BUILTIN, "builtin").unwrap();
+        let mut patterns = 0;
+        for p in &c.probes {
+            for r in &p.rules {
+                assert!(r.globs.compiled.get().is_none(), "{}", p.id);
+                for pat in r.pattern.iter().chain(&r.requires).chain(&r.parent) {
+                    assert!(pat.compiled.get().is_none(), "{}: {}", p.id, pat.source);
+                    patterns += 1;
+                }
+            }
+        }
+        assert!(patterns > 20, "{patterns}");
+        let probe = c
+            .probes
+            .iter()
+            .find(|p| p.id == "ci.config-present")
+            .unwrap();
+        assert!(probe.candidate(".github/workflows/ci.yml"));
+        assert!(probe.rules[0].globs.compiled.get().is_some());
+    }
+
+    /// A syntax error found by the check reads exactly as `Regex::new`'s.
+    #[test]
+    fn a_bad_pattern_is_reported_at_load_as_regex_reports_it() {
+        for bad in ["(a", "[z-a]", r"\p{Nope}", "a{2,1}", "(?<n>a)(?<n>b)"] {
+            let text = format!("[[probe]]\nid = \"a.b\"\ntitle = \"t\"\nchapter = \"c\"\nfiles = [\"x\"]\npattern = '{bad}'\nremediation = \"r\"\n");
+            let e = Catalogue::parse(&text, "probes.toml")
+                .err()
+                .unwrap()
+                .to_string();
+            let expected = Regex::new(bad).err().unwrap();
+            assert_eq!(
+                e,
+                format!("probes.toml:2: probe `a.b`: bad pattern: {expected}")
+            );
+        }
+    }
+
+    /// A pattern whose compiled program would pass the regex crate's size
+    /// limit parses fine; its estimated size sends it to the compiler at
+    /// load, which refuses it there.
+    #[test]
+    fn a_pattern_too_big_to_compile_is_an_error_at_load() {
+        let text = "[[probe]]\nid = \"a.b\"\ntitle = \"t\"\nchapter = \"c\"\nfiles = [\"x\"]\n\nrequires = ['(a{1000}){1000}']\nremediation = \"r\"\n";
+        let e = Catalogue::parse(text, "probes.toml")
+            .err()
+            .unwrap()
+            .to_string();
+        let expected = Regex::new("(a{1000}){1000}").err().unwrap();
+        assert_eq!(
+            e,
+            format!("probes.toml:2: probe `a.b`: bad pattern: {expected}")
+        );
+        assert!(e.contains("size limit"), "{e}");
+    }
+
+    #[test]
+    fn the_size_estimate_counts_literals_classes_and_repetitions() {
+        let size = |re: &str| estimated_size(&regex_syntax::Parser::new().parse(re).unwrap());
+        assert_eq!(size("abc"), 3);
+        // A capture adds 2 to its body; an alternation 1 per branch.
+        assert_eq!(size("(ab)"), 4);
+        assert_eq!(size("ab|cde"), 2 + 2 + 3);
+        // A repetition: its body written out, plus 2.
+        assert_eq!(size("a{5}"), 5 + 2);
+        assert_eq!(size("a{2,5}"), 5 + 2);
+        assert_eq!(size("a{2,}"), 3 + 2);
+        assert_eq!(size("a*"), 1 + 2);
+        // `[a-c]`: one range of one-byte sequences, plus one; `é` is two bytes.
+        assert_eq!(size("[a-c]"), 2);
+        assert_eq!(size("[a-cé]"), 1 + 1 + 2);
+        // `(?i)k`: k, K and the Kelvin sign (three bytes).
+        assert_eq!(size("(?i)k"), 1 + 1 + 1 + 3);
+        assert!(size("(a{1000}){1000}") > COMPILE_AT_LOAD_ABOVE);
+        // Unicode `\w`: hundreds of ranges, yet under a fourteenth of the threshold.
+        let w = size(r"\w");
+        assert!((3_000..COMPILE_AT_LOAD_ABOVE / 14).contains(&w), "{w}");
     }
 
     #[test]

@@ -4,9 +4,10 @@
 //! a two-character query such as 部署 or 灰度 then finds its pages.
 //! `themes/default/static/search.js` tokenizes queries the same way.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// One page in the index.
@@ -35,31 +36,52 @@ fn is_cjk(c: char) -> bool {
 /// Lowercase words of two or more letters, and CJK characters and character pairs.
 pub fn tokenize(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for_each_token(text, &mut |t| out.push(t.to_string()));
+    for_each_token(text, &mut |t| {
+        out.push(match t {
+            Token::Word(w) => w.to_string(),
+            Token::Cjk(key) => cjk_text(key),
+        })
+    });
     out
 }
 
-/// Calls `emit` with each token of [`tokenize`], in the same order, without
-/// allocating a string per token (the index is built from every page's text).
-fn for_each_token(text: &str, emit: &mut impl FnMut(&str)) {
+/// A token as [`for_each_token`] gives it: no string is made per token (the
+/// index sees every token of every page, two per character of Chinese text).
+#[derive(Clone, Copy)]
+enum Token<'a> {
+    Word(&'a str),
+    /// A CJK character (`c << 32`) or pair (`first << 32 | second`).
+    Cjk(u64),
+}
+
+fn cjk_key(first: char, second: Option<char>) -> u64 {
+    (u64::from(first) << 32) | second.map_or(0, u64::from)
+}
+
+/// The text of a [`Token::Cjk`] key.
+fn cjk_text(key: u64) -> String {
+    [(key >> 32) as u32, key as u32]
+        .into_iter()
+        .filter(|&c| c != 0)
+        .filter_map(char::from_u32)
+        .collect()
+}
+
+/// Calls `emit` with each token of [`tokenize`], in the same order.
+fn for_each_token(text: &str, emit: &mut impl FnMut(Token<'_>)) {
     let mut word = String::new();
     let mut run: Vec<char> = Vec::new();
-    let flush_word = |word: &mut String, emit: &mut dyn FnMut(&str)| {
+    let flush_word = |word: &mut String, emit: &mut dyn FnMut(Token<'_>)| {
         if word.chars().nth(1).is_some() {
-            emit(word);
+            emit(Token::Word(word));
         }
         word.clear();
     };
-    let flush_run = |run: &mut Vec<char>, emit: &mut dyn FnMut(&str)| {
-        let mut buf = [0u8; 8];
-        for (i, c) in run.iter().enumerate() {
-            let one = c.len_utf8();
-            c.encode_utf8(&mut buf);
-            emit(std::str::from_utf8(&buf[..one]).unwrap_or_default());
-            if let Some(next) = run.get(i + 1) {
-                let two = one + next.len_utf8();
-                next.encode_utf8(&mut buf[one..]);
-                emit(std::str::from_utf8(&buf[..two]).unwrap_or_default());
+    let flush_run = |run: &mut Vec<char>, emit: &mut dyn FnMut(Token<'_>)| {
+        for (i, &c) in run.iter().enumerate() {
+            emit(Token::Cjk(cjk_key(c, None)));
+            if let Some(&next) = run.get(i + 1) {
+                emit(Token::Cjk(cjk_key(c, Some(next))));
             }
         }
         run.clear();
@@ -119,44 +141,75 @@ pub fn html_text(html: &str) -> String {
         .replace("&#39;", "'")
 }
 
-/// Builds an index from (title, url, description, html) of each page.
-pub fn build<'a>(
-    pages: impl Iterator<Item = (&'a str, String, Option<&'a str>, &'a str)>,
-) -> Index {
-    let mut docs = Vec::new();
-    // Filled in page order, so each list is ascending and a page already
-    // recorded for a token is its last entry; sorted by token once at the end.
-    let mut index: HashMap<String, Vec<u32>, BuildHasherDefault<TokenHasher>> =
-        HashMap::with_capacity_and_hasher(4096, Default::default());
-    for (n, (title, url, description, html)) in pages.enumerate() {
-        let n = n as u32;
-        let text = html_text(html);
-        let mut record = |t: &str| match index.get_mut(t) {
-            Some(list) => {
-                if list.last() != Some(&n) {
-                    list.push(n);
-                }
+type Words = HashSet<String, BuildHasherDefault<TokenHasher>>;
+type CjkTokens = HashSet<u64, BuildHasherDefault<TokenHasher>>;
+
+/// One page's entry and the distinct tokens of its title and text.
+struct PageTokens {
+    doc: Doc,
+    words: Words,
+    cjk: CjkTokens,
+}
+
+fn page_tokens(title: &str, url: String, description: Option<&str>, html: &str) -> PageTokens {
+    let text = html_text(html);
+    let mut words = Words::default();
+    let mut cjk = CjkTokens::default();
+    let mut record = |t: Token<'_>| match t {
+        Token::Word(w) => {
+            if !words.contains(w) {
+                words.insert(w.to_string());
             }
-            None => {
-                index.insert(t.to_string(), vec![n]);
-            }
-        };
-        for_each_token(title, &mut record);
-        for_each_token(&text, &mut record);
-        let snippet = match description {
-            Some(d) if !d.is_empty() => d.to_string(),
-            _ => snippet_of(&text),
-        };
-        docs.push(Doc {
+        }
+        Token::Cjk(key) => {
+            cjk.insert(key);
+        }
+    };
+    for_each_token(title, &mut record);
+    for_each_token(&text, &mut record);
+    let snippet = match description {
+        Some(d) if !d.is_empty() => d.to_string(),
+        _ => snippet_of(&text),
+    };
+    PageTokens {
+        doc: Doc {
             t: title.to_string(),
             u: url,
             s: snippet,
-        });
+        },
+        words,
+        cjk,
     }
-    Index {
-        docs,
-        index: index.into_iter().collect(),
+}
+
+/// Builds an index from (title, url, description, html) of each page: the
+/// pages' tokens in parallel, each page's distinct tokens then recorded in
+/// page order (so each list is ascending), sorted by token once at the end.
+pub fn build<'a>(
+    pages: impl Iterator<Item = (&'a str, String, Option<&'a str>, &'a str)>,
+) -> Index {
+    let pages: Vec<_> = pages.collect();
+    let pages: Vec<PageTokens> = pages
+        .into_par_iter()
+        .map(|(title, url, description, html)| page_tokens(title, url, description, html))
+        .collect();
+    let mut words: HashMap<String, Vec<u32>, BuildHasherDefault<TokenHasher>> = HashMap::default();
+    let mut cjk: HashMap<u64, Vec<u32>, BuildHasherDefault<TokenHasher>> = HashMap::default();
+    let mut docs = Vec::with_capacity(pages.len());
+    for (n, page) in pages.into_iter().enumerate() {
+        let n = n as u32;
+        for w in page.words {
+            words.entry(w).or_default().push(n);
+        }
+        for key in page.cjk {
+            cjk.entry(key).or_default().push(n);
+        }
+        docs.push(page.doc);
     }
+    // A word never holds a CJK character, so the two kinds never share a token.
+    let mut index: BTreeMap<String, Vec<u32>> = words.into_iter().collect();
+    index.extend(cjk.into_iter().map(|(key, pages)| (cjk_text(key), pages)));
+    Index { docs, index }
 }
 
 /// The first [`SNIPPET_CHARS`] characters of the text with its whitespace
@@ -188,6 +241,9 @@ const SNIPPET_CHARS: usize = 160;
 struct TokenHasher(u64);
 
 impl Hasher for TokenHasher {
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
     fn write(&mut self, bytes: &[u8]) {
         for chunk in bytes.chunks(8) {
             let mut word = [0u8; 8];
@@ -199,7 +255,12 @@ impl Hasher for TokenHasher {
         self.add(u64::from(b));
     }
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply carries entropy only upwards: a table indexes buckets
+        // by the low bits, which for a short token depend on its first byte
+        // or two (the same lead byte for most Chinese characters) and would
+        // crowd the tokens into a few buckets. The rotation brings the
+        // well-mixed high bits down (as rustc-hash 2 does).
+        self.0.rotate_left(26)
     }
 }
 
@@ -292,6 +353,26 @@ mod tests {
         assert_eq!(s, format!("one two {}{}", "x".repeat(150), " y"));
         assert_eq!(snippet_of(" 短 文 "), "短 文");
         assert_eq!(snippet_of(""), "");
+    }
+
+    /// A hash table picks a token's bucket by the low bits of its hash: the
+    /// 2,000 most common-looking tokens of a Chinese page (single characters
+    /// and pairs, all sharing a lead byte) must spread over a 4,096-bucket
+    /// table about as random hashes would (about 1,580 distinct buckets;
+    /// without the final rotation they fell into 64).
+    #[test]
+    fn token_hashes_spread_over_the_low_bits() {
+        use std::hash::BuildHasher;
+        let hasher = BuildHasherDefault::<TokenHasher>::default();
+        let chars: Vec<char> = (0x4E00..0x4E00 + 1001).filter_map(char::from_u32).collect();
+        let mut tokens: Vec<String> = chars[..1000].iter().map(|c| c.to_string()).collect();
+        tokens.extend(chars.windows(2).map(|w| w.iter().collect::<String>()));
+        assert_eq!(tokens.len(), 2000);
+        let buckets: std::collections::HashSet<u64> = tokens
+            .iter()
+            .map(|t| hasher.hash_one(t.as_str()) & 0xFFF)
+            .collect();
+        assert!(buckets.len() > 1400, "{} buckets", buckets.len());
     }
 
     #[test]

@@ -2,6 +2,18 @@
 //! on disk (`themes/<theme>/templates/`), then the site's own `templates/`.
 //! Each later layer replaces single files of the one before.
 //!
+//! Parsing is most of the cost of loading them, and most of the default
+//! theme is dashboards ([`theme::DASHBOARD_TEMPLATES`]), which a content-only
+//! site never renders. So the default theme's dashboard templates that the
+//! site does not replace are left out of the first parse, unless a parsed
+//! template extends or imports one, or includes one in a way a missing
+//! template would change silently (a list of names, `ignore missing`). The
+//! first render that asks for one of them, by name or by a plain `include`
+//! (which fails with "template not found" without them), is made again with
+//! every template: the same [`Tera`] plus those, parsed once per process.
+//! Every file of the site and of its theme folder is still parsed at load,
+//! so their errors are reported there; the embedded templates parse (tested).
+//!
 //! tera has no limit on how deep includes and macro calls nest, so a template
 //! that includes itself (or a macro that calls itself without end) would
 //! overflow the stack and kill the process, `serve` included. Every template
@@ -10,11 +22,13 @@
 //! stops with an error naming the template, the line and the cycle.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
+use rayon::prelude::*;
 use tera::ast::{Expr, ExprVal, FunctionCall, Node, WS};
-use tera::{Tera, Value};
+use tera::{Template, Tera, Value};
 use walkdir::WalkDir;
 
 use super::theme;
@@ -32,7 +46,12 @@ const LEAVE: &str = "__opsmeter_leave";
 
 /// Loaded templates, with where each came from for error messages.
 pub struct Templates {
-    pub tera: Tera,
+    /// Every template but the deferred ones.
+    tera: Tera,
+    /// Default-theme dashboard templates not parsed yet (see the module's doc).
+    deferred: BTreeSet<String>,
+    /// `tera` with the deferred templates too, made on first need.
+    full: OnceLock<Result<Tera, Diagnostic>>,
     /// Template name → file it was read from (`templates/page.html`, `<embedded>/page.html`).
     pub sources: BTreeMap<String, PathBuf>,
     /// Template name → its text, to find the line of a runtime error.
@@ -56,6 +75,12 @@ pub fn load(root: &Path, config: &Config) -> Result<Templates, Vec<Diagnostic>> 
             ),
         );
     }
+    // Dashboard templates of the default theme; a file on disk of the same
+    // name takes its place (and is parsed now) below.
+    let mut deferred: BTreeSet<String> = theme::DASHBOARD_TEMPLATES
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     let mut problems = Vec::new();
     let theme = theme_dir(root, config);
     if theme.is_none() && config.theme != "default" {
@@ -92,6 +117,7 @@ pub fn load(root: &Path, config: &Config) -> Result<Templates, Vec<Diagnostic>> 
             let shown = display_path(root, item.path());
             match crate::diagnostics::read_text(item.path(), &shown) {
                 Ok(text) => {
+                    deferred.remove(&name);
                     files.insert(name, (shown, text));
                 }
                 Err(d) => problems.push(d),
@@ -101,42 +127,205 @@ pub fn load(root: &Path, config: &Config) -> Result<Templates, Vec<Diagnostic>> 
     if !problems.is_empty() {
         return Err(problems);
     }
-    let mut tera = Tera::default();
-    tera.autoescape_on(vec![".html", ".htm", ".xml", ".svg"]);
-    // Escape what HTML needs, and leave `/` alone so URLs stay readable.
-    tera.set_escape_fn(super::highlight::escape_html);
-    super::filters::register(&mut tera);
-    tera.register_function(ENTER, enter);
-    tera.register_function(LEAVE, leave);
-    let sources: BTreeMap<String, PathBuf> = files
-        .iter()
-        .map(|(n, (p, _))| (n.clone(), p.clone()))
-        .collect();
-    let texts: BTreeMap<String, String> = files.into_iter().map(|(n, (_, t))| (n, t)).collect();
-    let mut templates = Templates {
-        tera,
-        sources,
-        texts,
-    };
-    let list: Vec<(&String, &String)> = templates.texts.iter().collect();
-    if let Err(e) = templates.tera.add_raw_templates(list) {
-        return Err(vec![templates.error(&e)]);
+    Templates::new(files, deferred).map_err(|d| vec![d])
+}
+
+impl Templates {
+    /// Templates from (name → (file, text)), those of `deferred` parsed on first need.
+    fn new(
+        files: BTreeMap<String, (PathBuf, String)>,
+        deferred: BTreeSet<String>,
+    ) -> Result<Templates, Diagnostic> {
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![".html", ".htm", ".xml", ".svg"]);
+        // Escape what HTML needs, and leave `/` alone so URLs stay readable.
+        tera.set_escape_fn(super::highlight::escape_html);
+        super::filters::register(&mut tera);
+        tera.register_function(ENTER, enter);
+        tera.register_function(LEAVE, leave);
+        let sources: BTreeMap<String, PathBuf> = files
+            .iter()
+            .map(|(n, (p, _))| (n.clone(), p.clone()))
+            .collect();
+        let texts: BTreeMap<String, String> = files.into_iter().map(|(n, (_, t))| (n, t)).collect();
+        let mut templates = Templates {
+            tera,
+            deferred,
+            full: OnceLock::new(),
+            sources,
+            texts,
+        };
+        if let Err(e) = templates.parse_now() {
+            return Err(templates.error(&e));
+        }
+        let names: Vec<String> = templates.tera.templates.keys().cloned().collect();
+        guard_nesting(&mut templates.tera, &names);
+        Ok(templates)
     }
-    guard_nesting(&mut templates.tera);
-    Ok(templates)
+}
+
+/// Parses `names` (each one's text in `texts`), in parallel; the first error
+/// in name order, as tera's `add_raw_templates` gives it.
+fn parse_all(names: &[&String], texts: &BTreeMap<String, String>) -> tera::Result<Vec<Template>> {
+    names
+        .par_iter()
+        .map(|name| {
+            Template::new(name, None, &texts[*name])
+                .map_err(|e| tera::Error::chain(format!("Failed to parse '{name}'"), e))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// The deferred templates that `template` needs at parse time (extends,
+/// imports), or includes so that their absence would pass unnoticed (a list
+/// of names, or `ignore missing`).
+fn needed_now(template: &Template, deferred: &BTreeSet<String>, out: &mut BTreeSet<String>) {
+    fn walk(nodes: &[Node], deferred: &BTreeSet<String>, out: &mut BTreeSet<String>) {
+        for node in nodes {
+            match node {
+                Node::Include(_, names, ignore_missing) if *ignore_missing || names.len() > 1 => {
+                    out.extend(names.iter().filter(|n| deferred.contains(*n)).cloned());
+                }
+                Node::MacroDefinition(_, m, _) => walk(&m.body, deferred, out),
+                Node::FilterSection(_, f, _) => walk(&f.body, deferred, out),
+                Node::Block(_, b, _) => walk(&b.body, deferred, out),
+                Node::Forloop(_, f, _) => {
+                    walk(&f.body, deferred, out);
+                    walk(f.empty_body.as_deref().unwrap_or_default(), deferred, out);
+                }
+                Node::If(i, _) => {
+                    for (_, _, body) in &i.conditions {
+                        walk(body, deferred, out);
+                    }
+                    walk(
+                        i.otherwise.as_ref().map_or(&[][..], |(_, b)| b),
+                        deferred,
+                        out,
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    let at_parse = template
+        .parent
+        .iter()
+        .chain(template.imported_macro_files.iter().map(|(file, _)| file));
+    out.extend(at_parse.filter(|n| deferred.contains(*n)).cloned());
+    walk(&template.ast, deferred, out);
+}
+
+impl Templates {
+    /// Parses every template but the deferred ones (and those the others
+    /// need now), then links them as `add_raw_templates` does.
+    fn parse_now(&mut self) -> tera::Result<()> {
+        let mut todo: Vec<&String> = self
+            .texts
+            .keys()
+            .filter(|n| !self.deferred.contains(*n))
+            .collect();
+        let mut parsed = Vec::new();
+        while !todo.is_empty() {
+            let batch = parse_all(&todo, &self.texts)?;
+            let mut wanted = BTreeSet::new();
+            for t in &batch {
+                needed_now(t, &self.deferred, &mut wanted);
+            }
+            parsed.extend(batch);
+            for n in &wanted {
+                self.deferred.remove(n);
+            }
+            todo = self.texts.keys().filter(|n| wanted.contains(*n)).collect();
+        }
+        for t in parsed {
+            self.tera.templates.insert(t.name.clone(), t);
+        }
+        self.tera.build_inheritance_chains()?;
+        self.tera.check_macro_files()
+    }
+
+    /// Every template: the loaded ones and the deferred, parsed on first call.
+    fn full(&self) -> Result<&Tera, Diagnostic> {
+        self.full
+            .get_or_init(|| {
+                let mut tera = self.tera.clone();
+                let names: Vec<&String> = self.deferred.iter().collect();
+                let linked = parse_all(&names, &self.texts).and_then(|parsed| {
+                    for t in parsed {
+                        tera.templates.insert(t.name.clone(), t);
+                    }
+                    tera.build_inheritance_chains()?;
+                    tera.check_macro_files()
+                });
+                match linked {
+                    Ok(()) => {
+                        let names: Vec<String> = self.deferred.iter().cloned().collect();
+                        guard_nesting(&mut tera, &names);
+                        tracing::debug!("parsed {} dashboard templates", names.len());
+                        Ok(tera)
+                    }
+                    Err(e) => Err(self.error(&e)),
+                }
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// Whether a render failed because a template it includes does not exist.
+fn template_not_found(e: &tera::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(tera::Error {
+            kind: tera::ErrorKind::TemplateNotFound(_),
+            ..
+        }) = err.downcast_ref::<tera::Error>()
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 impl Templates {
     /// Renders template `name`: the output, or a diagnostic naming the
     /// template file and, where it can be found, the line.
     pub fn render(&self, name: &str, ctx: &tera::Context) -> Result<String, Diagnostic> {
+        let result = if self.deferred.contains(name) {
+            self.render_with(self.full()?, name, ctx)
+        } else {
+            match self.render_with(&self.tera, name, ctx) {
+                // A plain `include` of a deferred template: again with all of them.
+                Err(Rendering::Failed(e))
+                    if !self.deferred.is_empty() && template_not_found(&e) =>
+                {
+                    self.render_with(self.full()?, name, ctx)
+                }
+                result => result,
+            }
+        };
+        result.map_err(|failure| match failure {
+            Rendering::TooDeep(frames) => self.nesting_error(&frames),
+            Rendering::Failed(e) => self.error(&e),
+        })
+    }
+
+    fn render_with(
+        &self,
+        tera: &Tera,
+        name: &str,
+        ctx: &tera::Context,
+    ) -> Result<String, Rendering> {
         FRAMES.with(|f| f.borrow_mut().clear());
         TOO_DEEP.with(|t| t.borrow_mut().take());
-        let result = self.tera.render(name, ctx);
+        let result = tera.render(name, ctx);
         FRAMES.with(|f| f.borrow_mut().clear());
         result.map_err(|e| match TOO_DEEP.with(|t| t.borrow_mut().take()) {
-            Some(frames) => self.nesting_error(&frames),
-            None => self.error(&e),
+            Some(frames) => Rendering::TooDeep(frames),
+            None => Rendering::Failed(e),
         })
     }
 
@@ -304,6 +493,12 @@ impl Templates {
     }
 }
 
+/// Why a render failed, before it is told as a [`Diagnostic`].
+enum Rendering {
+    TooDeep(Vec<Frame>),
+    Failed(tera::Error),
+}
+
 /// One open include (a template body) or macro call, while rendering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Frame {
@@ -361,8 +556,8 @@ fn leave(_: &HashMap<String, Value>) -> tera::Result<Value> {
 /// Wraps every template body and macro body in [`ENTER`] and [`LEAVE`]. A body
 /// always runs to its end or fails the whole render (`break` only leaves a
 /// loop), so the two calls pair up.
-fn guard_nesting(tera: &mut Tera) {
-    for (name, template) in tera.templates.iter_mut() {
+fn guard_nesting(tera: &mut Tera, names: &[String]) {
+    for (name, template) in tera.templates.iter_mut().filter(|(n, _)| names.contains(n)) {
         wrap(&mut template.ast, name, None);
         for (m, definition) in template.macros.iter_mut() {
             wrap(&mut definition.body, name, Some(m));
@@ -442,4 +637,159 @@ fn quoted_after(text: &str, prefix: &str) -> Option<String> {
     let start = text.find(prefix)? + prefix.len();
     let end = text[start..].find('\'')? + start;
     Some(text[start..end].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn templates(files: &[(&str, &str)], deferred: &[&str]) -> Result<Templates, Diagnostic> {
+        Templates::new(
+            files
+                .iter()
+                .map(|(n, t)| (n.to_string(), (PathBuf::from(n), t.to_string())))
+                .collect(),
+            deferred.iter().map(|n| n.to_string()).collect(),
+        )
+    }
+
+    fn context() -> tera::Context {
+        let mut ctx = tera::Context::new();
+        ctx.insert("x", "<1>");
+        ctx
+    }
+
+    fn parsed(t: &Templates) -> Vec<&str> {
+        let mut names: Vec<&str> = t.tera.templates.keys().map(String::as_str).collect();
+        names.sort();
+        names
+    }
+
+    /// The default theme loaded for a site without templates of its own
+    /// leaves exactly the dashboard templates unparsed; all of them parse on
+    /// first need, with the rest, as the whole theme.
+    #[test]
+    fn the_default_themes_dashboard_templates_are_parsed_on_first_need() {
+        let root = tempfile::tempdir().unwrap();
+        let t = load(root.path(), &Config::default()).unwrap();
+        let mut expected: Vec<&str> = theme::TEMPLATES
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| !theme::DASHBOARD_TEMPLATES.contains(n))
+            .collect();
+        expected.sort();
+        assert_eq!(parsed(&t), expected);
+        assert!(t.full.get().is_none());
+        let full = t.full().unwrap();
+        let mut all: Vec<&str> = full.templates.keys().map(String::as_str).collect();
+        all.sort();
+        let mut theme: Vec<&str> = theme::TEMPLATES.iter().map(|(n, _)| *n).collect();
+        theme.sort();
+        assert_eq!(all, theme);
+    }
+
+    /// A site's own copy of a dashboard template is parsed at load, so its
+    /// errors are reported there.
+    #[test]
+    fn a_sites_copy_of_a_dashboard_template_is_parsed_at_load() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("templates")).unwrap();
+        std::fs::write(root.path().join("templates/team.html"), "{{ oops").unwrap();
+        let e = load(root.path(), &Config::default()).err().unwrap();
+        assert_eq!(e.len(), 1);
+        assert!(e[0].to_string().contains("team.html"), "{}", e[0]);
+        assert!(
+            e[0].to_string().contains("Failed to parse 'team.html'"),
+            "{}",
+            e[0]
+        );
+    }
+
+    /// A plain include of a deferred template fails without it; the render is
+    /// made again with every template, and gives what a full parse gives.
+    #[test]
+    fn a_plain_include_of_a_deferred_template_renders_it() {
+        let files = [
+            (
+                "page.html",
+                "A{% if x %}{% include \"part.html\" %}{% endif %}B",
+            ),
+            ("part.html", "[{{ x }}]"),
+        ];
+        let t = templates(&files, &["part.html"]).unwrap();
+        assert_eq!(parsed(&t), ["page.html"]);
+        assert_eq!(t.render("page.html", &context()).unwrap(), "A[&lt;1&gt;]B");
+        assert!(t.full.get().is_some());
+        // By name, too.
+        assert_eq!(t.render("part.html", &context()).unwrap(), "[&lt;1&gt;]");
+        let eager = templates(&files, &[]).unwrap();
+        assert_eq!(parsed(&eager), ["page.html", "part.html"]);
+        assert_eq!(
+            eager.render("page.html", &context()).unwrap(),
+            "A[&lt;1&gt;]B"
+        );
+    }
+
+    /// What a missing template would change without an error (a list of
+    /// names, `ignore missing`) or what tera needs at parse time (extends,
+    /// imports) is parsed at load, wherever it sits in the template, and so
+    /// is what those need in turn.
+    #[test]
+    fn templates_needed_at_parse_time_or_silently_are_parsed_at_load() {
+        let cases: [(&str, &[&str]); 5] = [
+            (
+                "{% for i in [1] %}{% include [\"d.html\", \"e.html\"] %}{% endfor %}",
+                &["d.html", "e.html", "page.html"],
+            ),
+            (
+                "{% block b %}{% include \"d.html\" ignore missing %}{% endblock %}",
+                &["d.html", "page.html"],
+            ),
+            (
+                "{% extends \"d.html\" %}{% block b %}!{% endblock %}",
+                &["d.html", "page.html"],
+            ),
+            (
+                "{% import \"m.html\" as m %}{{ m::hi() }}",
+                &["m.html", "page.html"],
+            ),
+            (
+                "{% if x %}{% else %}{% include \"e.html\" ignore missing %}{% endif %}",
+                // `e.html` includes `d.html` so that a missing one would pass unnoticed.
+                &["d.html", "e.html", "page.html"],
+            ),
+        ];
+        for (page, expected) in cases {
+            let files = [
+                ("page.html", page),
+                ("d.html", "<{% block b %}{% endblock %}>"),
+                ("e.html", "{% include \"d.html\" ignore missing %}"),
+                ("m.html", "{% macro hi() %}hi{% endmacro %}"),
+            ];
+            let t = templates(&files, &["d.html", "e.html", "m.html"]).unwrap();
+            assert_eq!(parsed(&t), expected, "{page}");
+            let eager = templates(&files, &[]).unwrap();
+            assert_eq!(
+                t.render("page.html", &context()).unwrap(),
+                eager.render("page.html", &context()).unwrap(),
+                "{page}"
+            );
+            assert!(t.full.get().is_none(), "{page}");
+        }
+    }
+
+    /// A template that does not exist at all is reported as it was before
+    /// templates were deferred.
+    #[test]
+    fn an_include_of_a_missing_template_is_still_an_error() {
+        let files = [
+            ("page.html", "{% include \"nope.html\" %}"),
+            ("d.html", "d"),
+        ];
+        let lazy = templates(&files, &["d.html"]).unwrap();
+        let eager = templates(&files, &[]).unwrap();
+        let e = lazy.render("page.html", &context()).err().unwrap();
+        assert_eq!(e, eager.render("page.html", &context()).err().unwrap());
+        assert!(e.to_string().contains("nope.html"), "{e}");
+    }
 }

@@ -34,6 +34,26 @@ pub const TEMPLATES: &[(&str, &str)] = theme_files!(
     ]
 );
 
+/// The templates of the default theme that only dashboards render (a
+/// repository's report, a service, a team and the partials they include;
+/// `index.html` includes the overview only when the site has one). A site's
+/// templates are parsed without these; they are parsed the first time a page
+/// needs one (see [`super::templates`]), so a content-only site never pays
+/// for them. `partials/nav.html` is the one partial of every page.
+pub const DASHBOARD_TEMPLATES: &[&str] = &[
+    "report.html",
+    "team.html",
+    "service.html",
+    "partials/overview.html",
+    "partials/phases.html",
+    "partials/deployments.html",
+    "partials/moved.html",
+    "partials/explanations.html",
+    "partials/report_body.html",
+    "partials/services.html",
+    "partials/service_rows.html",
+];
+
 /// Static files of the default theme, by path inside `static/`.
 pub const STATIC: &[(&str, &[u8])] = theme_files!(
     include_bytes,
