@@ -21,7 +21,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pairs=${1:-9}
 command -v hugo >/dev/null || { echo "hugo not found: apt-get install hugo" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "/usr/bin/time not found: apt-get install time" >&2; exit 1; }
 if [ -n "${OPSMETER:-}" ]; then bin=$OPSMETER; else cargo build --release --quiet; bin="$PWD/target/release/opsmeter"; fi
 # Outside any git repository: a site in one would assess it too (not content-only).
 work=$(mktemp -d "${TMPDIR:-/tmp}/opsmeter-handbook.XXXXXX")
@@ -82,9 +81,22 @@ cat > "$work/hugo/layouts/_default/list.html" <<'HTML'
 {{ define "main" }}<h1>{{ .Title }}</h1>{{ .Content }}<ol>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ol>{{ end }}
 HTML
 
-timed() { # timed CMD... → wall seconds (the command's output is discarded)
-  /usr/bin/time -f '%e %U %S' -o "$work/time.txt" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
-  tail -1 "$work/time.txt"
+# timed CMD... → "wall user system" in seconds, to the microsecond (GNU time
+# prints hundredths, too coarse for builds of a few tens of milliseconds):
+# the wall clock around the child, its CPU from getrusage. Output discarded.
+cat > "$work/timed.py" <<'PY'
+import os, resource, subprocess, sys, time
+before = resource.getrusage(resource.RUSAGE_CHILDREN)
+start = time.perf_counter()
+code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wall = time.perf_counter() - start
+after = resource.getrusage(resource.RUSAGE_CHILDREN)
+if code != 0:
+    sys.exit(f"failed ({code}): {' '.join(sys.argv[1:])}")
+print(f"{wall:.6f} {after.ru_utime - before.ru_utime:.6f} {after.ru_stime - before.ru_stime:.6f}")
+PY
+timed() {
+  python3 "$work/timed.py" "$@" || exit 1
 }
 
 # One untimed build each (warm caches, and the first opsmeter build leaves the
@@ -93,6 +105,7 @@ timed() { # timed CMD... → wall seconds (the command's output is discarded)
 hugo --quiet --source "$work/hugo" --destination "$work/hugo/public" >/dev/null 2>&1
 
 : > "$work/pairs.txt"
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 for _ in $(seq "$pairs"); do
   rm -rf "$work/opsmeter/data/cache"
   c=$(timed "$bin" --root "$work/opsmeter" build)
@@ -101,15 +114,16 @@ for _ in $(seq "$pairs"); do
   echo "$c $w $h" >> "$work/pairs.txt"
 done
 pages=$(find "$work/opsmeter/public" -name index.html | wc -l)
-python3 - "$work/pairs.txt" "$pages" "$pairs" <<'PY'
+python3 - "$work/pairs.txt" "$pages" "$pairs" "$load" <<'PY'
 import statistics, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
 med = statistics.median
 print(f"handbook: {sys.argv[2]} HTML pages, median of {sys.argv[3]} rounds")
 print(f"{'tool':<22} {'wall s':>8} {'cpu s':>8} {'wall / hugo':>12}")
+print(f"load average before: {sys.argv[4]}")
 for name, i in (("opsmeter, cold cache", 0), ("opsmeter, warm cache", 3), ("hugo", 6)):
     wall = med([r[i] for r in rows])
     cpu = med([r[i + 1] + r[i + 2] for r in rows])
     ratio = med([r[i] / r[6] for r in rows if r[6] > 0])
-    print(f"{name:<22} {wall:>8.3f} {cpu:>8.3f} {ratio:>11.2f}x")
+    print(f"{name:<22} {wall:>8.4f} {cpu:>8.4f} {ratio:>11.2f}x")
 PY

@@ -1,5 +1,6 @@
 //! What every command loads once from the site root, before anything is
-//! computed: the configuration, the probe catalogue, the maturity model (its
+//! computed: the configuration, the probe catalogue (checked now, each glob
+//! and pattern compiled when a probe first needs it), the maturity model (its
 //! probe ids checked against the catalogue) and the benchmark editions. `build`,
 //! `serve` (once per rebuild), `assess` and `collect` each load one and pass it
 //! down, so no stage reads these files again.

@@ -193,8 +193,12 @@ pub fn build<'a>(
         .into_par_iter()
         .map(|(title, url, description, html)| page_tokens(title, url, description, html))
         .collect();
-    let mut words: HashMap<String, Vec<u32>, BuildHasherDefault<TokenHasher>> = HashMap::default();
-    let mut cjk: HashMap<u64, Vec<u32>, BuildHasherDefault<TokenHasher>> = HashMap::default();
+    // Sized for a few times the largest page's tokens: growing a table rehashes it.
+    let most = |size: fn(&PageTokens) -> usize| pages.iter().map(size).max().unwrap_or(0) * 4;
+    let mut words: HashMap<String, Vec<u32>, BuildHasherDefault<TokenHasher>> =
+        HashMap::with_capacity_and_hasher(most(|p| p.words.len()), Default::default());
+    let mut cjk: HashMap<u64, Vec<u32>, BuildHasherDefault<TokenHasher>> =
+        HashMap::with_capacity_and_hasher(most(|p| p.cjk.len()), Default::default());
     let mut docs = Vec::with_capacity(pages.len());
     for (n, page) in pages.into_iter().enumerate() {
         let n = n as u32;
@@ -206,9 +210,25 @@ pub fn build<'a>(
         }
         docs.push(page.doc);
     }
-    // A word never holds a CJK character, so the two kinds never share a token.
-    let mut index: BTreeMap<String, Vec<u32>> = words.into_iter().collect();
-    index.extend(cjk.into_iter().map(|(key, pages)| (cjk_text(key), pages)));
+    // Each kind sorted on its own (CJK keys as numbers: UTF-8 keeps the order
+    // of code points, and a character sorts before the pairs it starts),
+    // then merged by text: a word never holds a CJK character, so the two
+    // kinds never share a token. The map is built from the sorted whole.
+    let mut words: Vec<(String, Vec<u32>)> = words.into_iter().collect();
+    words.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut cjk: Vec<(u64, Vec<u32>)> = cjk.into_iter().collect();
+    cjk.par_sort_unstable_by_key(|(key, _)| *key);
+    let mut words = words.into_iter().peekable();
+    let mut cjk = cjk
+        .into_iter()
+        .map(|(key, pages)| (cjk_text(key), pages))
+        .peekable();
+    let merged = std::iter::from_fn(|| match (words.peek(), cjk.peek()) {
+        (Some(w), Some(c)) if w.0 < c.0 => words.next(),
+        (Some(_), Some(_)) | (None, _) => cjk.next(),
+        (Some(_), None) => words.next(),
+    });
+    let index: BTreeMap<String, Vec<u32>> = merged.collect();
     Index { docs, index }
 }
 
