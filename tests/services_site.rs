@@ -573,13 +573,14 @@ fn common_output_file(path: &str) -> String {
     }
 }
 
-#[test]
-fn teams_from_codeowners_without_services_is_an_error_naming_the_line() {
+/// Builds a site whose one entry is the plain monorepo followed by `entry`
+/// (lines 4 on of `opsmeter.toml`); the build must fail. Returns the site and stderr.
+fn failed_build(entry: &str) -> (tempfile::TempDir, String) {
     let site = tempfile::tempdir().unwrap();
     std::fs::write(
         site.path().join("opsmeter.toml"),
         format!(
-            "[[repos]]\nname = \"mono\"\npath = {:?}\nteams_from_codeowners = true\n",
+            "[[repos]]\nname = \"mono\"\npath = {:?}\n{entry}",
             plain_monorepo().display().to_string()
         ),
     )
@@ -591,6 +592,12 @@ fn teams_from_codeowners_without_services_is_an_error_naming_the_line() {
         .assert()
         .failure();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    (site, err)
+}
+
+#[test]
+fn teams_from_codeowners_without_services_is_an_error_naming_the_line() {
+    let (site, err) = failed_build("teams_from_codeowners = true\n");
     assert!(
         err.contains("opsmeter.toml:4: repos[0].teams_from_codeowners gives services to the owners of their paths: declare the services too"),
         "{err}"
@@ -602,22 +609,9 @@ fn teams_from_codeowners_without_services_is_an_error_naming_the_line() {
 fn hostile_service_data_stays_data() {
     // Names become folder names: markup and `..` are refused, naming the line.
     for bad in ["<script>", "../x"] {
-        let site = tempfile::tempdir().unwrap();
-        std::fs::write(
-            site.path().join("opsmeter.toml"),
-            format!(
-                "[[repos]]\nname = \"mono\"\npath = {:?}\n[[repos.services]]\nname = {bad:?}\npaths = [\"x/**\"]\n",
-                plain_monorepo().display().to_string()
-            ),
-        )
-        .unwrap();
-        let out = opsmeter()
-            .arg("--root")
-            .arg(site.path())
-            .args(["build", "--since", SINCE, "--until", UNTIL])
-            .assert()
-            .failure();
-        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        let (site, err) = failed_build(&format!(
+            "[[repos.services]]\nname = {bad:?}\npaths = [\"x/**\"]\n"
+        ));
         assert!(
             err.contains(&format!(
                 "opsmeter.toml:5: repos[0].services[0].name {bad:?} must be letters"
