@@ -312,6 +312,21 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// Puts the `k` first items of `list` by `order` at its start, in order
+/// (the rest after them, in no order): what a full sort would show when only
+/// `k` are shown, without ordering the rest.
+fn smallest_sorted<T>(
+    list: &mut [T],
+    k: usize,
+    mut order: impl FnMut(&T, &T) -> std::cmp::Ordering,
+) {
+    if list.len() > k && k > 0 {
+        list.select_nth_unstable_by(k - 1, &mut order);
+    }
+    let head = k.min(list.len());
+    list[..head].sort_by(order);
+}
+
 /// The slowest changes of the window and what each of its deployments shipped.
 pub fn drill(
     facts: &RepoFacts,
@@ -355,8 +370,11 @@ pub fn drill(
         }
         let mut by_dep: Vec<(usize, Vec<&Change>)> = by_dep.into_iter().collect();
         for (_, list) in &mut by_dep {
-            // Oldest authored first: the longest lead times of the deployment lead.
-            list.sort_by(|a, b| a.author_time.cmp(&b.author_time).then(a.sha.cmp(&b.sha)));
+            // Oldest authored first: the longest lead times of the deployment
+            // lead. Only the shown ones are ordered (the rest are counted).
+            smallest_sorted(list, CHANGES_SHOWN, |a, b| {
+                a.author_time.cmp(&b.author_time).then(a.sha.cmp(&b.sha))
+            });
         }
         // The subjects of every commit shown, read at once on all cores.
         if let Some(git) = git {
@@ -392,21 +410,21 @@ pub fn drill(
     }
 
     let mut slowest: Vec<ChangeRow> = if facts.pull_requests.is_empty() {
-        let mut window_changes: Vec<&Change> = facts
+        // (lead time, change), each lead time computed once.
+        let mut window_changes: Vec<(chrono::TimeDelta, &Change)> = facts
             .changes
             .iter()
             .filter(|c| window.contains(deps[c.deployment].time))
             .filter(|c| c.author_time <= deps[c.deployment].time)
+            .map(|c| (deps[c.deployment].time - c.author_time, c))
             .collect();
-        window_changes.sort_by(|a, b| {
-            let la = deps[a.deployment].time - a.author_time;
-            let lb = deps[b.deployment].time - b.author_time;
-            lb.cmp(&la).then(a.sha.cmp(&b.sha))
+        smallest_sorted(&mut window_changes, SLOWEST_SHOWN, |a, b| {
+            b.0.cmp(&a.0).then(a.1.sha.cmp(&b.1.sha))
         });
         window_changes
             .into_iter()
             .take(SLOWEST_SHOWN)
-            .map(|c| rows.commit(c))
+            .map(|(_, c)| rows.commit(c))
             .collect()
     } else {
         phases::window_requests(facts, window)
@@ -461,5 +479,27 @@ pub fn drill(
         slowest,
         slowest_phases,
         deployments,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::smallest_sorted;
+
+    #[test]
+    fn smallest_sorted_gives_the_prefix_a_full_sort_gives() {
+        // A fixed pseudo-random list with repeats, against a full sort.
+        let list: Vec<u32> = (0..200u32).map(|i| (i * 7919 + 13) % 97).collect();
+        let mut sorted = list.clone();
+        sorted.sort();
+        for k in [0, 1, 10, 50, 199, 200, 500] {
+            let mut got = list.clone();
+            smallest_sorted(&mut got, k, |a, b| a.cmp(b));
+            let head = k.min(list.len());
+            assert_eq!(got[..head], sorted[..head], "k = {k}");
+            let mut all = got.clone();
+            all.sort();
+            assert_eq!(all, sorted, "k = {k}: the same items");
+        }
     }
 }

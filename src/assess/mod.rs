@@ -306,6 +306,11 @@ pub struct Scoring<'a> {
     pub window: &'a Window,
     pub edition_id: &'a str,
     pub edition: &'a crate::metrics::tiers::Edition,
+    /// Whether the report is for pages: then it also keeps the facts (for
+    /// charts) and the drill-down (slowest changes, what each deployment
+    /// shipped, with commit subjects read from git), which `assess` does not
+    /// print and which cost a pass over every change.
+    pub pages: bool,
 }
 
 /// `web_url` is the repository's page (configured, else derived from the
@@ -325,6 +330,7 @@ pub fn repo_report(
         window,
         edition_id,
         edition,
+        pages,
     } = *scoring;
     let outcomes: Vec<Outcome> = metrics::outcomes(facts, opts);
     let dora = metrics::dora(facts, &outcomes, window, edition_id, edition);
@@ -352,7 +358,11 @@ pub fn repo_report(
         .collect();
     let links = changes::HostLinks::new(web_url, facts.collection.as_ref());
     let pull_requests = changes::pull_requests(facts, window, links.as_ref());
-    let drill = changes::drill(facts, &outcomes, window, links.as_ref(), git);
+    let drill = if pages {
+        changes::drill(facts, &outcomes, window, links.as_ref(), git)
+    } else {
+        changes::Drill::default()
+    };
     RepoReport {
         name: facts.name.clone(),
         slug: crate::store::slug(&facts.name),
@@ -371,14 +381,19 @@ pub fn repo_report(
         services: None,
         independence: None,
         services_proposal: None,
-        facts: facts.clone(),
+        facts: if pages {
+            facts.clone()
+        } else {
+            RepoFacts::default()
+        },
         outcomes,
         drill,
     }
 }
 
 /// Assesses every repository: facts, metrics over `window`, probes, coverage
-/// and model scores. Used by `assess` and by `build`.
+/// and model scores. Used by `assess` and by `build` (`pages`: see
+/// [`Scoring::pages`]).
 pub fn assess_repos(
     ws: &Workspace,
     specs: &[RepoSpec],
@@ -386,6 +401,7 @@ pub fn assess_repos(
     edition_id: &str,
     edition: &crate::metrics::tiers::Edition,
     lenient: bool,
+    pages: bool,
 ) -> Result<Report> {
     let (root, catalogue, model) = (ws.root.as_path(), &ws.catalogue, &ws.model);
 
@@ -484,6 +500,7 @@ pub fn assess_repos(
             window: &window,
             edition_id,
             edition,
+            pages,
         };
         let assessed = facts.services.as_ref().map(|sv| {
             services::assess_services(

@@ -43,7 +43,15 @@ pub fn run(opts: AssessOptions) -> Result<()> {
     let window = WindowArgs::parse(opts.since.as_deref(), opts.until.as_deref(), Utc::now())?
         .window(config.dora.window_days)?;
     let specs = repo_specs(&root, config, &opts.repos)?;
-    let report = assess_repos(&ws, &specs, window, &edition_id, edition, opts.lenient)?;
+    let report = assess_repos(
+        &ws,
+        &specs,
+        window,
+        &edition_id,
+        edition,
+        opts.lenient,
+        false,
+    )?;
 
     // `services = "auto"`: what was proposed, as configuration to paste, on
     // stderr so the JSON on stdout stays JSON.

@@ -73,7 +73,7 @@ pub fn assess_site(ws: &Workspace, opts: &DashboardOptions) -> Result<Option<Das
     let window = opts.window.window(config.dora.window_days)?;
     let Window { since, until } = window;
     let (edition_id, edition) = ws.edition(None)?;
-    let report = assess_repos(ws, &specs, window, &edition_id, edition, opts.lenient)
+    let report = assess_repos(ws, &specs, window, &edition_id, edition, opts.lenient, true)
         .context("assessing repositories for the dashboards")?;
     one_folder_each(
         report
