@@ -100,20 +100,7 @@ fn report_json_is_the_assess_contract() {
     build(site.path(), "2024-01-01", "2024-02-15");
     let exported: serde_json::Value =
         serde_json::from_str(&read(site.path(), "api/report.json")).unwrap();
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-01-01",
-            "--until",
-            "2024-02-15",
-        ])
-        .assert()
-        .success();
-    let assessed: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let assessed = assess_json(site.path());
     assert_eq!(exported, assessed);
     assert_eq!(exported["repos"][0]["dora"]["deployment_count"], 4);
     let csv = read(site.path(), "api/report.csv");
@@ -323,12 +310,9 @@ fn bare_linear() -> (PathBuf, PathBuf) {
     (checkout, bare)
 }
 
+/// `assess --json` over the dashboard sites' window, [01-01, 02-15).
 fn assess_json(site: &Path) -> serde_json::Value {
-    common::assess_json(
-        "2024-01-01",
-        "2024-02-15",
-        &[std::ffi::OsStr::new("--root"), site.as_os_str()],
-    )
+    common::assess_site_json(site, "2024-01-01", "2024-02-15", &[])
 }
 
 fn practice<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
@@ -732,21 +716,9 @@ fn host_site(title: &str, author: &str, branch: &str, incident: &str) -> tempfil
     github_facts_site("acme/api", &facts)
 }
 
-fn assess_site_json(site: &Path) -> serde_json::Value {
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site)
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-01-01",
-            "--until",
-            "2024-02-01",
-        ])
-        .assert()
-        .success();
-    serde_json::from_slice(&out.get_output().stdout).unwrap()
+/// `assess --json` over the host sites' window, [01-01, 02-01).
+fn assess_host_site(site: &Path) -> serde_json::Value {
+    common::assess_site_json(site, "2024-01-01", "2024-02-01", &[])
 }
 
 /// The phases contract, worked by hand, from `assess --json` and `/api/report.json` alike.
@@ -756,7 +728,7 @@ fn pull_request_phases_are_in_the_contract_and_on_the_report() {
     build(site.path(), "2024-01-01", "2024-02-01");
     let exported: serde_json::Value =
         serde_json::from_str(&read(site.path(), "api/report.json")).unwrap();
-    let assessed = assess_site_json(site.path());
+    let assessed = assess_host_site(site.path());
     assert_eq!(exported, assessed);
     let repo = &assessed["repos"][0];
     let phases = |p: &serde_json::Value| {
@@ -890,7 +862,7 @@ fn hostile_pull_request_data_is_escaped_in_the_drill_down() {
     }
     assert!(scanned > 5, "scanned {scanned} files");
     // The JSON contract still carries the strings themselves (escaped only as JSON).
-    let assessed = assess_site_json(site.path());
+    let assessed = assess_host_site(site.path());
     assert_eq!(
         assessed["repos"][0]["pull_requests"][1]["author"],
         format!("mallory{IMG}")

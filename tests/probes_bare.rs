@@ -9,8 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use assert_cmd::Command as Bin;
-use common::{scratch, Repo};
+use common::{assess_site_json, opsmeter, scratch, Repo};
 use opsmeter::diagnostics::Diagnostic;
 use opsmeter::message::Message;
 use opsmeter::probes::patterns::{Catalogue, BUILTIN};
@@ -329,12 +328,6 @@ fn a_bare_repository_whose_head_names_a_missing_branch_is_a_note() {
     );
 }
 
-fn opsmeter() -> Bin {
-    let mut c = Bin::cargo_bin("opsmeter").unwrap();
-    c.env_remove("OPSMETER_LOG");
-    c
-}
-
 #[test]
 fn assess_reports_where_it_read_the_files_and_honours_ref() {
     let repo = scratch("bare-assess");
@@ -366,20 +359,7 @@ fn assess_reports_where_it_read_the_files_and_honours_ref() {
             ),
         )
         .unwrap();
-        let out = opsmeter()
-            .arg("--root")
-            .arg(site.path())
-            .args([
-                "assess",
-                "--json",
-                "--since",
-                "2024-01-01",
-                "--until",
-                "2024-06-01",
-            ])
-            .assert()
-            .success();
-        serde_json::from_slice(&out.get_output().stdout).unwrap()
+        assess_site_json(site.path(), "2024-01-01", "2024-06-01", &[])
     };
     let ci = |v: &Value| -> String {
         v["repos"][0]["findings"]

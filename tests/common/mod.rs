@@ -219,6 +219,34 @@ pub fn assess_json(since: &str, until: &str, args: &[&std::ffi::OsStr]) -> serde
     serde_json::from_slice(&out.get_output().stdout).unwrap()
 }
 
+/// [`assess_json`] over the site at `root` (`--root ROOT`), then `extra`
+/// (`--lenient`, `--benchmarks dora-2021`, …); it must succeed.
+pub fn assess_site_json(
+    root: &Path,
+    since: &str,
+    until: &str,
+    extra: &[&str],
+) -> serde_json::Value {
+    assess_json(since, until, &with_extra("--root", root, extra))
+}
+
+/// [`assess_json`] over the one repository at `repo` (`--repo PATH`), then
+/// `extra`; it must succeed.
+pub fn assess_repo_json(
+    repo: &Path,
+    since: &str,
+    until: &str,
+    extra: &[&str],
+) -> serde_json::Value {
+    assess_json(since, until, &with_extra("--repo", repo, extra))
+}
+
+fn with_extra<'a>(flag: &'a str, path: &'a Path, extra: &'a [&'a str]) -> Vec<&'a std::ffi::OsStr> {
+    let mut args = vec![std::ffi::OsStr::new(flag), path.as_os_str()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    args
+}
+
 impl Repo {
     /// Writes `files` (path, content) and commits them with author and committer
     /// date `date`; returns the full sha.
