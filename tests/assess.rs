@@ -6,7 +6,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{assess_repo_json, assess_site_json, branches, linear, opsmeter, scratch, Repo};
+use common::{
+    assess_repo_json, assess_site_json, branches, config_site, linear, opsmeter, scratch, Repo,
+};
 use serde_json::{json, Value};
 
 struct Linear {
@@ -300,13 +302,10 @@ fn by_hand_with_git(dir: &Path) -> ByHand {
 
 /// A site whose one repository is described by events files only.
 fn events_site(events: &str, extra_config: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = config_site(&format!(
+        "[[repos]]\nname = \"payments\"\nevents = [\"events.csv\"]\n{extra_config}"
+    ));
     std::fs::write(dir.path().join("events.csv"), events).unwrap();
-    std::fs::write(
-        dir.path().join("opsmeter.toml"),
-        format!("[[repos]]\nname = \"payments\"\nevents = [\"events.csv\"]\n{extra_config}"),
-    )
-    .unwrap();
     dir
 }
 
@@ -542,12 +541,9 @@ fn awkward_repositories_give_a_note_and_an_empty_result() {
 #[test]
 fn deploy_branch_mode_uses_first_parent_merges() {
     let dir = branches_repo();
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!("[[repos]]\nname = \"b\"\npath = {dir:?}\ndeploy_branch = \"main\"\n"),
-    )
-    .unwrap();
+    let site = config_site(&format!(
+        "[[repos]]\nname = \"b\"\npath = {dir:?}\ndeploy_branch = \"main\"\n"
+    ));
     let report = assess_site_json(site.path(), "2024-01-01", "2024-03-01", &[]);
     let deps = report["repos"][0]["deployments"].as_array().unwrap();
     // main has one merge (02-06): it is the only, baseline, deployment.
@@ -770,12 +766,9 @@ fn git_phases_come_from_merge_commits_only() {
     merge("main", "feature", "2024-01-03T00:00:00Z");
     merge("production", "main", "2024-01-07T00:00:00Z");
     r.git(&["checkout", "-q", "main"], &[]);
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!("[[repos]]\nname = \"p\"\npath = {dir:?}\ndeploy_branch = \"production\"\n"),
-    )
-    .unwrap();
+    let site = config_site(&format!(
+        "[[repos]]\nname = \"p\"\npath = {dir:?}\ndeploy_branch = \"production\"\n"
+    ));
     let report = assess_site_json(site.path(), "2024-01-01", "2024-02-01", &[]);
     assert_eq!(
         report["repos"][0]["deployments"].as_array().unwrap().len(),

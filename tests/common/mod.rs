@@ -94,6 +94,13 @@ impl Repo {
     }
 }
 
+/// A new site folder (removed when dropped) whose `opsmeter.toml` is `config`.
+pub fn config_site(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("opsmeter.toml"), config).unwrap();
+    dir
+}
+
 /// A per-binary scratch folder under cargo's target tmp dir.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -257,6 +264,17 @@ impl Repo {
             std::fs::write(&p, content).unwrap();
             self.git(&["add", path], &[]);
         }
+        self.commit_staged(message, date)
+    }
+
+    /// Commits everything in the work tree, ignored files too, with author and
+    /// committer date `date`; returns the full sha.
+    pub fn commit_all(&self, message: &str, date: &str) -> String {
+        self.git(&["add", "-A", "-f"], &[]);
+        self.commit_staged(message, date)
+    }
+
+    fn commit_staged(&self, message: &str, date: &str) -> String {
         self.git(
             &["commit", "-q", "-m", message],
             &[("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)],
