@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::opsmeter;
+use common::{opsmeter, tree};
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn fixture() -> PathBuf {
@@ -26,25 +25,6 @@ fn copy_fixture() -> tempfile::TempDir {
         }
     }
     dir
-}
-
-/// Every file under `dir` with its bytes.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .map(Result::unwrap)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            (
-                e.path()
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
 }
 
 fn build(root: &Path) -> assert_cmd::assert::Assert {
