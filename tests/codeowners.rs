@@ -32,7 +32,7 @@ fn fixture() -> Repo {
         ("services/payments/generated/x.rs", "// generated\n"),
         ("services/search/main.go", "package main\n"),
     ];
-    r.commit_files(&files, "shop", "2024-03-01T10:00:00Z");
+    r.commit_files(files, "shop", "2024-03-01T10:00:00Z");
     r
 }
 
