@@ -6,7 +6,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{branches, linear, opsmeter, scratch, Repo};
+use common::{
+    assess_repo_json, assess_site_json, branches, config_site, linear, opsmeter, scratch, Repo,
+};
 use serde_json::{json, Value};
 
 struct Linear {
@@ -33,13 +35,6 @@ fn branches_repo() -> &'static PathBuf {
     })
 }
 
-/// Runs `assess --json` on one repository and parses the report.
-fn assess_json(repo: &Path, since: &str, until: &str, extra: &[&str]) -> Value {
-    let mut args = vec![std::ffi::OsStr::new("--repo"), repo.as_os_str()];
-    args.extend(extra.iter().map(std::ffi::OsStr::new));
-    common::assess_json(since, until, &args)
-}
-
 /// (ref, change_count, failed, baseline) of each deployment.
 fn deployment_rows(report: &Value) -> Vec<(String, u64, bool, bool)> {
     report["repos"][0]["deployments"]
@@ -64,7 +59,7 @@ fn row(r: &str, n: u64, failed: bool, baseline: bool) -> (String, u64, bool, boo
 #[test]
 fn linear_history_with_bot_timezone_fix_and_revert() {
     let fx = linear_repo();
-    let report = assess_json(&fx.dir, "2024-01-01", "2024-01-08", &[]);
+    let report = assess_repo_json(&fx.dir, "2024-01-01", "2024-01-08", &[]);
     assert_eq!(
         report["window"],
         json!({"since": "2024-01-01T00:00:00Z", "until": "2024-01-08T00:00:00Z"})
@@ -117,7 +112,7 @@ fn linear_history_with_bot_timezone_fix_and_revert() {
 fn window_bounds_are_half_open_dates_at_midnight_utc() {
     let fx = linear_repo();
     // until 2024-01-07 excludes v1.3.0 at 2024-01-07T00:00:00Z; since 2024-01-04 includes v1.1.0 at 00:00.
-    let report = assess_json(&fx.dir, "2024-01-04", "2024-01-07", &[]);
+    let report = assess_repo_json(&fx.dir, "2024-01-04", "2024-01-07", &[]);
     assert_eq!(
         deployment_rows(&report),
         vec![
@@ -135,7 +130,7 @@ fn window_bounds_are_half_open_dates_at_midnight_utc() {
 #[test]
 fn release_branches_merges_old_commits_and_simultaneous_tags() {
     let dir = branches_repo();
-    let report = assess_json(dir, "2024-02-01", "2024-02-15", &[]);
+    let report = assess_repo_json(dir, "2024-02-01", "2024-02-15", &[]);
     // v1.0.1 (02-04) ships the backport before v1.1.0 (02-05) ships m2; the merge
     // commit is not a change; v0.9.0 tags an old commit and ships nothing; v1.3.0
     // and v1.3.1 share a time and are ordered by name, so v1.3.0 ships m4.
@@ -183,8 +178,8 @@ fn bare_repository_reads_the_same() {
         .status()
         .unwrap();
     assert!(ok.success());
-    let a = assess_json(&fx.dir, "2024-01-01", "2024-01-08", &[]);
-    let b = assess_json(&bare, "2024-01-01", "2024-01-08", &[]);
+    let a = assess_repo_json(&fx.dir, "2024-01-01", "2024-01-08", &[]);
+    let b = assess_repo_json(&bare, "2024-01-01", "2024-01-08", &[]);
     assert_eq!(a["repos"][0]["deployments"], b["repos"][0]["deployments"]);
     assert_eq!(a["repos"][0]["dora"], b["repos"][0]["dora"]);
     assert_eq!(b["repos"][0]["name"], "linear-bare");
@@ -193,7 +188,7 @@ fn bare_repository_reads_the_same() {
 #[test]
 fn agrees_with_git_rev_list_and_for_each_ref() {
     for dir in [linear_repo().dir.clone(), branches_repo().clone()] {
-        let report = assess_json(&dir, "2000-01-01", "2100-01-01", &[]);
+        let report = assess_repo_json(&dir, "2000-01-01", "2100-01-01", &[]);
         let expected = by_hand_with_git(&dir);
         let got = deployment_rows(&report);
         assert_eq!(got.len(), expected.deployments.len(), "{}", dir.display());
@@ -307,13 +302,10 @@ fn by_hand_with_git(dir: &Path) -> ByHand {
 
 /// A site whose one repository is described by events files only.
 fn events_site(events: &str, extra_config: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = config_site(&format!(
+        "[[repos]]\nname = \"payments\"\nevents = [\"events.csv\"]\n{extra_config}"
+    ));
     std::fs::write(dir.path().join("events.csv"), events).unwrap();
-    std::fs::write(
-        dir.path().join("opsmeter.toml"),
-        format!("[[repos]]\nname = \"payments\"\nevents = [\"events.csv\"]\n{extra_config}"),
-    )
-    .unwrap();
     dir
 }
 
@@ -330,20 +322,7 @@ incident,i2,,,,2024-03-01T11:00:00Z,2024-03-01T13:00:00Z
 #[test]
 fn events_file_deployments_and_incidents() {
     let site = events_site(EVENTS, "");
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-03-01",
-            "--until",
-            "2024-03-08",
-        ])
-        .assert()
-        .success();
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let report = assess_site_json(site.path(), "2024-03-01", "2024-03-08", &[]);
     // d4 is staging. d1 is failed by i2 (after it, before d2), d2 by its status,
     // d5 by i1 (after it, no later deployment, within 7 days).
     assert_eq!(
@@ -375,22 +354,12 @@ fn events_file_deployments_and_incidents() {
     assert_eq!(dora["tiers"]["change_failure_rate"], "low");
 
     // The 2021 edition ranks recovery by time to restore (2.75 h: high) and failure ≤ 30 % otherwise low.
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-03-01",
-            "--until",
-            "2024-03-08",
-            "--benchmarks",
-            "dora-2021",
-        ])
-        .assert()
-        .success();
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let report = assess_site_json(
+        site.path(),
+        "2024-03-01",
+        "2024-03-08",
+        &["--benchmarks", "dora-2021"],
+    );
     assert_eq!(report["repos"][0]["dora"]["benchmark"], "dora-2021");
     assert_eq!(report["repos"][0]["dora"]["tiers"]["recovery_time"], "high");
 }
@@ -399,20 +368,7 @@ fn events_file_deployments_and_incidents() {
 fn incident_link_window_is_configurable() {
     // With a 1-hour link window, i2 (1 h after d1) still fails d1 but i1 (2 h after d5) does not.
     let site = events_site(EVENTS, "incident_link_max_hours = 1.0\n");
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-03-01",
-            "--until",
-            "2024-03-08",
-        ])
-        .assert()
-        .success();
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let report = assess_site_json(site.path(), "2024-03-01", "2024-03-08", &[]);
     let failed: Vec<bool> = deployment_rows(&report).iter().map(|r| r.2).collect();
     assert_eq!(failed, vec![true, true, false, false]);
 }
@@ -490,20 +446,7 @@ fn events_deployments_ship_commits_of_the_repository() {
         ),
     )
     .unwrap();
-    let out = opsmeter()
-        .arg("--root")
-        .arg(dir.path())
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-01-01",
-            "--until",
-            "2024-01-15",
-        ])
-        .assert()
-        .success();
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let report = assess_site_json(dir.path(), "2024-01-01", "2024-01-15", &[]);
     // deploy-2 ships c2 (1 change); deploy-3 ships c3, c4, c5 (the bot commit is not a change).
     // The incident names c2 as its cause: deploy-2 failed (the revert c5 also fails it),
     // recovered at the earlier of deploy-3 (revert shipped, 01-08) and the incident's end (01-09 06:00).
@@ -531,7 +474,7 @@ fn awkward_repositories_give_a_note_and_an_empty_result() {
     // An empty repository (unborn HEAD).
     let empty = scratch("empty");
     Repo::init(&empty);
-    let report = assess_json(&empty, "2024-01-01", "2024-02-01", &[]);
+    let report = assess_repo_json(&empty, "2024-01-01", "2024-02-01", &[]);
     assert_eq!(report["repos"][0]["deployments"], json!([]));
     assert_eq!(report["repos"][0]["dora"]["deployment_count"], 0);
     assert_eq!(
@@ -554,7 +497,7 @@ fn awkward_repositories_give_a_note_and_an_empty_result() {
     );
     r.tag("v1.0.0", &c);
     r.tag("v9.9.9", "HEAD^{tree}");
-    let report = assess_json(&treeish, "2024-01-01", "2024-02-01", &[]);
+    let report = assess_repo_json(&treeish, "2024-01-01", "2024-02-01", &[]);
     assert_eq!(
         deployment_rows(&report),
         vec![row("v1.0.0", 0, false, true)]
@@ -577,7 +520,7 @@ fn awkward_repositories_give_a_note_and_an_empty_result() {
         .status()
         .unwrap();
     assert!(ok.success());
-    let report = assess_json(&shallow, "2024-01-01", "2024-02-01", &[]);
+    let report = assess_repo_json(&shallow, "2024-01-01", "2024-02-01", &[]);
     assert_eq!(report["repos"][0]["deployments"], json!([]));
     assert!(report["repos"][0]["notes"][0]
         .as_str()
@@ -598,26 +541,10 @@ fn awkward_repositories_give_a_note_and_an_empty_result() {
 #[test]
 fn deploy_branch_mode_uses_first_parent_merges() {
     let dir = branches_repo();
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!("[[repos]]\nname = \"b\"\npath = {dir:?}\ndeploy_branch = \"main\"\n"),
-    )
-    .unwrap();
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-01-01",
-            "--until",
-            "2024-03-01",
-        ])
-        .assert()
-        .success();
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let site = config_site(&format!(
+        "[[repos]]\nname = \"b\"\npath = {dir:?}\ndeploy_branch = \"main\"\n"
+    ));
+    let report = assess_site_json(site.path(), "2024-01-01", "2024-03-01", &[]);
     let deps = report["repos"][0]["deployments"].as_array().unwrap();
     // main has one merge (02-06): it is the only, baseline, deployment.
     assert_eq!(deps.len(), 1);
@@ -770,7 +697,7 @@ fn git_phases_come_from_merge_commits_only() {
     );
     r.tag_annotated("v2.0.0", &head, "2024-01-06T00:00:00Z");
 
-    let report = assess_json(&dir, "2024-01-01", "2024-02-01", &[]);
+    let report = assess_repo_json(&dir, "2024-01-01", "2024-02-01", &[]);
     let dora = &report["repos"][0]["dora"];
     // Lead times to v2 (01-06 00:00): f1 96 h, f2 90 h, squashed 60 h, rebased 42 h.
     assert_eq!(
@@ -794,7 +721,7 @@ fn git_phases_come_from_merge_commits_only() {
     );
 
     // Before the merge reached v2, nothing came through a merge: no git phases at all.
-    let early = assess_json(&dir, "2023-12-01", "2024-01-02", &[]);
+    let early = assess_repo_json(&dir, "2023-12-01", "2024-01-02", &[]);
     assert_eq!(early["repos"][0]["dora"]["merge_phases_hours"], Value::Null);
 
     // Deploy branch `production` (not the default branch): each merge of main
@@ -839,26 +766,10 @@ fn git_phases_come_from_merge_commits_only() {
     merge("main", "feature", "2024-01-03T00:00:00Z");
     merge("production", "main", "2024-01-07T00:00:00Z");
     r.git(&["checkout", "-q", "main"], &[]);
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!("[[repos]]\nname = \"p\"\npath = {dir:?}\ndeploy_branch = \"production\"\n"),
-    )
-    .unwrap();
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-01-01",
-            "--until",
-            "2024-02-01",
-        ])
-        .assert()
-        .success();
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let site = config_site(&format!(
+        "[[repos]]\nname = \"p\"\npath = {dir:?}\ndeploy_branch = \"production\"\n"
+    ));
+    let report = assess_site_json(site.path(), "2024-01-01", "2024-02-01", &[]);
     assert_eq!(
         report["repos"][0]["deployments"].as_array().unwrap().len(),
         2

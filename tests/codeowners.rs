@@ -32,19 +32,7 @@ fn fixture() -> Repo {
         ("services/payments/generated/x.rs", "// generated\n"),
         ("services/search/main.go", "package main\n"),
     ];
-    for (p, text) in files {
-        let file = r.dir.join(p);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, text).unwrap();
-    }
-    r.git(&["add", "-A"], &[]);
-    r.git(
-        &["commit", "-q", "-m", "shop"],
-        &[
-            ("GIT_AUTHOR_DATE", "2024-03-01T10:00:00Z"),
-            ("GIT_COMMITTER_DATE", "2024-03-01T10:00:00Z"),
-        ],
-    );
+    r.commit_files(files, "shop", "2024-03-01T10:00:00Z");
     r
 }
 

@@ -4,11 +4,14 @@
 //! a test is about changed, `Link` / `x-next-page` pagination, ETags and
 //! rate-limit headers. Expected metrics are worked out by hand beside each test.
 
+mod common;
+
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use common::assess_site_json;
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -137,13 +140,10 @@ fn site(name: &str, repos: &str) -> PathBuf {
     dir
 }
 
+/// The binary ([`common::opsmeter`]) over the site at `root`.
 fn opsmeter(root: &Path) -> Command {
-    let mut c = Command::cargo_bin("opsmeter").unwrap();
-    c.env_remove("OPSMETER_LOG")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GITLAB_TOKEN")
-        .arg("--root")
-        .arg(root);
+    let mut c = common::opsmeter();
+    c.arg("--root").arg(root);
     c
 }
 
@@ -821,23 +821,7 @@ async fn github_end_to_end_collect_then_assess_then_build() {
     // - time to restore: #50, 18:00 → 06:00 = 12 h.
     // - rework: 103 comes 36 h after failed 102; 104 ships only a fix and a revert
     //   (and comes 24 h after failed 103). 2 of 4 → 0.5.
-    let out = opsmeter(&root)
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-03-01",
-            "--until",
-            "2024-03-08",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = assess_site_json(&root, "2024-03-01", "2024-03-08", &[]);
     let r = &report["repos"][0];
     assert_eq!(r["name"], "acme/api");
     let d = &r["dora"];
@@ -1738,23 +1722,7 @@ async fn gitlab_project_collect_then_assess() {
     // - 3 failed: incident #6 starts 6 h after it, before 4; 4 failed by status: 2/3 = 0.6667.
     // - recovery: 3 at #6's resolution, 9 h; 4 has no later success. Median 9.0 → high.
     // - time to restore: 06:00 → 09:00 = 3 h. Rework: 4 comes 24 h after failed 3: 1/3.
-    let out = opsmeter(&root)
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-03-01",
-            "--until",
-            "2024-03-08",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = assess_site_json(&root, "2024-03-01", "2024-03-08", &[]);
     let d = &report["repos"][0]["dora"];
     assert_eq!(report["repos"][0]["name"], "grp/svc");
     assert_eq!(d["deployment_count"], 3);
@@ -1803,23 +1771,7 @@ fn local_repositories_are_collected_and_assess_reads_the_stored_facts() {
         "type,id,environment,status,finished_at\n",
     )
     .unwrap();
-    let out = opsmeter(&root)
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-03-01",
-            "--until",
-            "2024-03-08",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = assess_site_json(&root, "2024-03-01", "2024-03-08", &[]);
     assert_eq!(report["repos"][0]["dora"]["deployment_count"], 2);
 }
 
@@ -2016,23 +1968,7 @@ async fn a_host_repository_without_deployments_is_explained() {
             "branch": null
         })
     );
-    let out = opsmeter(&root)
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-01-01",
-            "--until",
-            "2024-07-01",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = assess_site_json(&root, "2024-01-01", "2024-07-01", &[]);
     let deployments = &report["repos"][0]["explanations"][0];
     assert_eq!(
         *deployments,
@@ -2120,19 +2056,6 @@ async fn actions_repo(server: &MockServer, repo: &str, workflows: Value, id: u64
         .mount(server)
         .await;
     empty_repo(server, repo).await;
-}
-
-fn assess_report(root: &Path, since: &str, until: &str) -> Value {
-    let out = opsmeter(root)
-        .args(["assess", "--json", "--since", since, "--until", until])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// `deploy_workflow = "deploy.yml"`: finished runs of that workflow on the
@@ -2228,7 +2151,7 @@ async fn workflow_runs_are_deployments_and_failed_runs_failed_deployments() {
         "{paths:?}"
     );
 
-    let report = assess_report(&root, "2024-03-01", "2024-04-01");
+    let report = assess_site_json(&root, "2024-03-01", "2024-04-01", &[]);
     let r = &report["repos"][0];
     assert_eq!(r["dora"]["deployment_count"], 3);
     // The report rounds to four decimals.
@@ -2281,7 +2204,7 @@ async fn a_workflow_named_for_publishing_is_the_fallback_and_is_named() {
         }
     })), "{}", f["notes"]);
     assert!(f.get("deployment_search").is_none());
-    let report = assess_report(&root, "2024-05-01", "2024-06-01");
+    let report = assess_site_json(&root, "2024-05-01", "2024-06-01", &[]);
     assert_eq!(report["repos"][0]["dora"]["deployment_count"], 1);
     assert_eq!(
         report["repos"][0]["measurement"]["deployment_source"],

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{branches, linear, opsmeter, scratch, Repo, HUMAN};
+use common::{branches, config_site, linear, opsmeter, scratch, Repo, HUMAN};
 
 fn repos() -> &'static (PathBuf, PathBuf) {
     static R: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
@@ -27,14 +27,9 @@ const HISTORY: &str = r#"{"collected_at":"2024-01-05T00:00:00Z","window_days":90
 /// A site with two repositories and a stored history for one of them.
 fn dashboard_site() -> tempfile::TempDir {
     let (a, b) = repos();
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!(
+    let site = config_site(&format!(
             "title = \"Delivery\"\n\n[[repos]]\nname = \"linear\"\npath = {a:?}\n\n[[repos]]\nname = \"branches\"\npath = {b:?}\n"
-        ),
-    )
-    .unwrap();
+        ));
     std::fs::create_dir_all(site.path().join("data/history")).unwrap();
     std::fs::write(site.path().join("data/history/linear.jsonl"), HISTORY).unwrap();
     site
@@ -100,20 +95,7 @@ fn report_json_is_the_assess_contract() {
     build(site.path(), "2024-01-01", "2024-02-15");
     let exported: serde_json::Value =
         serde_json::from_str(&read(site.path(), "api/report.json")).unwrap();
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-01-01",
-            "--until",
-            "2024-02-15",
-        ])
-        .assert()
-        .success();
-    let assessed: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let assessed = assess_json(site.path());
     assert_eq!(exported, assessed);
     assert_eq!(exported["repos"][0]["dora"]["deployment_count"], 4);
     let csv = read(site.path(), "api/report.csv");
@@ -186,26 +168,18 @@ fn hostile_repository_data_is_escaped_everywhere() {
         "2024-01-05T00:00:00Z",
     );
     r.tag("v3-evil\"'&", &c3);
-    std::fs::write(
-        dir.join("Dockerfile"),
-        format!("FROM node:latest\nENV TOKEN={SCRIPT}\n"),
-    )
-    .unwrap();
-    r.git(&["add", "Dockerfile"], &[]);
-    r.git(
-        &["commit", "-q", "-m", "docker"],
-        &[
-            ("GIT_AUTHOR_DATE", "2024-01-06T00:00:00Z"),
-            ("GIT_COMMITTER_DATE", "2024-01-06T00:00:00Z"),
-        ],
+    r.commit_files(
+        &[(
+            "Dockerfile",
+            &format!("FROM node:latest\nENV TOKEN={SCRIPT}\n"),
+        )],
+        "docker",
+        "2024-01-06T00:00:00Z",
     );
 
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!("[[repos]]\nname = \"hostile\"\npath = {dir:?}\ntag_pattern = \"^v\"\n"),
-    )
-    .unwrap();
+    let site = config_site(&format!(
+        "[[repos]]\nname = \"hostile\"\npath = {dir:?}\ntag_pattern = \"^v\"\n"
+    ));
     build(site.path(), "2024-01-01", "2024-02-01");
     // The tags are deployments: the data really reached the site.
     let report = read(site.path(), "repos/hostile/index.html");
@@ -277,12 +251,9 @@ fn evidence_links_to_the_file_on_the_host() {
     let dir = scratch("dash-web");
     linear(&dir);
     std::fs::write(dir.join("Dockerfile"), "FROM node:latest\n").unwrap();
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!("[[repos]]\nname = \"web\"\npath = {dir:?}\nweb_url = \"https://github.com/acme/web\"\n"),
-    )
-    .unwrap();
+    let site = config_site(&format!(
+        "[[repos]]\nname = \"web\"\npath = {dir:?}\nweb_url = \"https://github.com/acme/web\"\n"
+    ));
     build(site.path(), "2024-01-01", "2024-02-15");
     let report = read(site.path(), "repos/web/index.html");
     assert!(
@@ -323,12 +294,9 @@ fn bare_linear() -> (PathBuf, PathBuf) {
     (checkout, bare)
 }
 
+/// `assess --json` over the dashboard sites' window, [01-01, 02-15).
 fn assess_json(site: &Path) -> serde_json::Value {
-    common::assess_json(
-        "2024-01-01",
-        "2024-02-15",
-        &[std::ffi::OsStr::new("--root"), site.as_os_str()],
-    )
+    common::assess_site_json(site, "2024-01-01", "2024-02-15", &[])
 }
 
 fn practice<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
@@ -345,12 +313,9 @@ const NO_TREE: &str = "HEAD names the branch `trunk`, which does not exist in th
 #[test]
 fn a_mirror_whose_files_cannot_be_read_is_not_measured_never_zero() {
     let (checkout, bare) = bare_linear();
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!("languages = [\"en\", \"zh\"]\n\n[[repos]]\nname = \"mirror\"\npath = {bare:?}\n"),
-    )
-    .unwrap();
+    let site = config_site(&format!(
+        "languages = [\"en\", \"zh\"]\n\n[[repos]]\nname = \"mirror\"\npath = {bare:?}\n"
+    ));
     build(site.path(), "2024-01-01", "2024-02-15");
 
     // The heat map: the seven areas that need files say "not measured" (not 0, not the
@@ -475,12 +440,9 @@ fn a_mirror_whose_files_cannot_be_read_is_not_measured_never_zero() {
 
     // The same history as a checkout: the probes read the files, find no pipeline, and
     // continuous integration is a measured 0 — a failure, not a default.
-    let checkout_site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        checkout_site.path().join("opsmeter.toml"),
-        format!("[[repos]]\nname = \"checkout\"\npath = {checkout:?}\n"),
-    )
-    .unwrap();
+    let checkout_site = config_site(&format!(
+        "[[repos]]\nname = \"checkout\"\npath = {checkout:?}\n"
+    ));
     let json = assess_json(checkout_site.path());
     let ci = practice(&json, "continuous-integration");
     assert_eq!(ci["level"], 0);
@@ -732,21 +694,9 @@ fn host_site(title: &str, author: &str, branch: &str, incident: &str) -> tempfil
     github_facts_site("acme/api", &facts)
 }
 
-fn assess_site_json(site: &Path) -> serde_json::Value {
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site)
-        .args([
-            "assess",
-            "--json",
-            "--since",
-            "2024-01-01",
-            "--until",
-            "2024-02-01",
-        ])
-        .assert()
-        .success();
-    serde_json::from_slice(&out.get_output().stdout).unwrap()
+/// `assess --json` over the host sites' window, [01-01, 02-01).
+fn assess_host_site(site: &Path) -> serde_json::Value {
+    common::assess_site_json(site, "2024-01-01", "2024-02-01", &[])
 }
 
 /// The phases contract, worked by hand, from `assess --json` and `/api/report.json` alike.
@@ -756,7 +706,7 @@ fn pull_request_phases_are_in_the_contract_and_on_the_report() {
     build(site.path(), "2024-01-01", "2024-02-01");
     let exported: serde_json::Value =
         serde_json::from_str(&read(site.path(), "api/report.json")).unwrap();
-    let assessed = assess_site_json(site.path());
+    let assessed = assess_host_site(site.path());
     assert_eq!(exported, assessed);
     let repo = &assessed["repos"][0];
     let phases = |p: &serde_json::Value| {
@@ -890,7 +840,7 @@ fn hostile_pull_request_data_is_escaped_in_the_drill_down() {
     }
     assert!(scanned > 5, "scanned {scanned} files");
     // The JSON contract still carries the strings themselves (escaped only as JSON).
-    let assessed = assess_site_json(site.path());
+    let assessed = assess_host_site(site.path());
     assert_eq!(
         assessed["repos"][0]["pull_requests"][1]["author"],
         format!("mallory{IMG}")
@@ -972,25 +922,17 @@ fn rates_are_ratios_shown_as_percentages() {
 fn chinese_report_says_evidence_and_reasons_in_chinese_with_data_as_text() {
     let dir = scratch("zh-notes");
     let r = Repo::init(&dir);
-    std::fs::write(
-        dir.join("Dockerfile"),
-        "FROM evil/{image}/<script>alert(1)</script>:latest\n",
-    )
-    .unwrap();
-    r.git(&["add", "Dockerfile"], &[]);
-    r.git(
-        &["commit", "-q", "-m", "docker"],
-        &[
-            ("GIT_AUTHOR_DATE", "2024-01-06T00:00:00Z"),
-            ("GIT_COMMITTER_DATE", "2024-01-06T00:00:00Z"),
-        ],
+    r.commit_files(
+        &[(
+            "Dockerfile",
+            "FROM evil/{image}/<script>alert(1)</script>:latest\n",
+        )],
+        "docker",
+        "2024-01-06T00:00:00Z",
     );
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!("languages = [\"zh\", \"en\"]\n\n[[repos]]\nname = \"notes\"\npath = {dir:?}\n"),
-    )
-    .unwrap();
+    let site = config_site(&format!(
+        "languages = [\"zh\", \"en\"]\n\n[[repos]]\nname = \"notes\"\npath = {dir:?}\n"
+    ));
     // The site rewords one sentence in Chinese: its theme strings are the catalogue.
     std::fs::create_dir_all(site.path().join("i18n")).unwrap();
     std::fs::write(
@@ -1044,12 +986,9 @@ fn chinese_report_says_evidence_and_reasons_in_chinese_with_data_as_text() {
 
 /// A site with one `github = …` repository whose facts `collect` stored as `facts`.
 fn github_facts_site(project: &str, facts: &serde_json::Value) -> tempfile::TempDir {
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!("title = \"Delivery\"\n\n[[repos]]\ngithub = \"{project}\"\n"),
-    )
-    .unwrap();
+    let site = config_site(&format!(
+        "title = \"Delivery\"\n\n[[repos]]\ngithub = \"{project}\"\n"
+    ));
     std::fs::create_dir_all(site.path().join("data/facts")).unwrap();
     std::fs::write(
         site.path()
@@ -1101,19 +1040,14 @@ fn chinese_report_says_collection_notes_and_deployment_source_in_chinese() {
         .unwrap();
     assert!(cloned.success());
 
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!(
-            "languages = [\"zh\", \"en\"]\n\n\
+    let site = config_site(&format!(
+        "languages = [\"zh\", \"en\"]\n\n\
              [[repos]]\nname = \"untagged\"\npath = {dir:?}\ntag_pattern = '^release-<b>$'\n\
              [[repos.services]]\nname = \"api\"\npaths = [\"api/**\"]\n\n\
              [[repos]]\nname = \"shallow\"\npath = {shallow:?}\n\
              [[repos.services]]\nname = \"api\"\npaths = [\"api/**\"]\n\n\
              [[repos]]\nname = \"legacy\"\npath = {dir:?}\n"
-        ),
-    )
-    .unwrap();
+    ));
     // Facts stored by a `collect` older than the message catalogue: English notes.
     std::fs::create_dir_all(site.path().join("data/facts")).unwrap();
     std::fs::write(
@@ -1314,12 +1248,9 @@ fn a_tree_missing_from_the_object_database_is_said_in_the_pages_language() {
     }
     std::fs::remove_file(bare.join("objects").join(&tree[..2]).join(&tree[2..])).unwrap();
 
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!("languages = [\"zh\", \"en\"]\n\n[[repos]]\nname = \"broken\"\npath = {bare:?}\n"),
-    )
-    .unwrap();
+    let site = config_site(&format!(
+        "languages = [\"zh\", \"en\"]\n\n[[repos]]\nname = \"broken\"\npath = {bare:?}\n"
+    ));
     build(site.path(), "2024-01-01", "2024-02-01");
     let zh = read(site.path(), "zh/repos/broken/index.html");
     assert!(

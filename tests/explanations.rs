@@ -62,11 +62,7 @@ const INCIDENTS: &str = "no incidents recorded (no events file, no host issues),
 #[test]
 fn a_repository_without_deployments_is_explained_in_json_and_in_the_table() {
     let root = site("explain-json", "en");
-    let report = common::assess_json(
-        "2024-06-01",
-        "2025-01-01",
-        &["--root".as_ref(), root.as_os_str()],
-    );
+    let report = common::assess_site_json(&root, "2024-06-01", "2025-01-01", &[]);
     let r = &report["repos"][0];
     assert_eq!(r["dora"]["deployment_count"], 0);
     assert_eq!(
@@ -206,11 +202,7 @@ fn deployments_before_the_window_are_counted_and_dated() {
         "2024-02-01T00:00:00Z",
     );
     r.tag_annotated("v1.1.0", &c2, "2024-02-03T00:00:00Z");
-    let report = common::assess_json(
-        "2024-06-01",
-        "2025-01-01",
-        &["--repo".as_ref(), root.as_os_str()],
-    );
+    let report = common::assess_repo_json(&root, "2024-06-01", "2025-01-01", &[]);
     let e = &report["repos"][0]["explanations"][0];
     assert_eq!(e["found"], "none_in_window");
     assert_eq!(e["count"], 2);

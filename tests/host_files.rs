@@ -49,14 +49,7 @@ fn fixture_repo(name: &str) -> Repo {
         std::fs::write(file, text).unwrap();
     }
     std::os::unix::fs::symlink("Dockerfile", r.dir.join("link.Dockerfile")).unwrap();
-    r.git(&["add", "-A", "-f"], &[]);
-    r.git(
-        &["commit", "-q", "-m", "files"],
-        &[
-            ("GIT_AUTHOR_DATE", "2024-03-01T00:00:00Z"),
-            ("GIT_COMMITTER_DATE", "2024-03-01T00:00:00Z"),
-        ],
-    );
+    r.commit_all("files", "2024-03-01T00:00:00Z");
     r
 }
 

@@ -7,26 +7,9 @@
 
 mod common;
 
-use common::opsmeter;
+use common::{opsmeter, tree};
 
-use std::collections::BTreeMap;
 use std::path::Path;
-
-/// Every file under `dir`, with its bytes.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .map(Result::unwrap)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e.path().strip_prefix(dir).unwrap();
-            (
-                rel.to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
 
 fn write(root: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
     let p = root.join(rel);
@@ -88,6 +71,20 @@ fn fails_and_keeps_public(root: &Path, breakage: impl FnOnce(&Path)) -> String {
     stderr
 }
 
+/// For each case, [`fails_and_keeps_public`] on a new [`small_site`] broken by
+/// writing the case's files (path, text): its error is exactly the case's.
+fn each_fails_and_keeps_public(cases: &[(&[(&str, &str)], &str)]) {
+    for (files, expected) in cases {
+        let site = small_site();
+        let stderr = fails_and_keeps_public(site.path(), |root| {
+            for (rel, text) in *files {
+                write(root, rel, text);
+            }
+        });
+        assert_eq!(stderr.trim_end(), *expected);
+    }
+}
+
 // ------------------------------------------------ 5. templates that include or call themselves
 
 /// A template that includes itself, two that include each other, a macro that
@@ -137,15 +134,7 @@ fn a_template_that_never_stops_including_itself_is_an_error_at_its_line() {
              Inheritance chain: `[\"page.html\"]`",
         ),
     ];
-    for (files, expected) in cases {
-        let site = small_site();
-        let stderr = fails_and_keeps_public(site.path(), |root| {
-            for (rel, text) in files {
-                write(root, rel, text);
-            }
-        });
-        assert_eq!(stderr.trim_end(), expected);
-    }
+    each_fails_and_keeps_public(&cases);
 }
 
 /// A recursive macro that ends (the theme's own table of contents nests one
@@ -319,15 +308,7 @@ fn two_claimants_of_one_output_path_are_an_error_naming_both() {
              style.css and content/style.css; every output file has one owner: rename or remove one",
         ),
     ];
-    for (files, expected) in cases {
-        let site = small_site();
-        let stderr = fails_and_keeps_public(site.path(), |root| {
-            for (rel, text) in files {
-                write(root, rel, text);
-            }
-        });
-        assert_eq!(stderr.trim_end(), expected);
-    }
+    each_fails_and_keeps_public(&cases);
 
     // A site's static/style.css replacing the theme's is the documented override.
     let site = small_site();

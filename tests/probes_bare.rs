@@ -9,8 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use assert_cmd::Command as Bin;
-use common::{scratch, Repo};
+use common::{assess_site_json, config_site, opsmeter, scratch, Repo};
 use opsmeter::diagnostics::Diagnostic;
 use opsmeter::message::Message;
 use opsmeter::probes::patterns::{Catalogue, BUILTIN};
@@ -70,15 +69,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 fn commit_folder(from: &Path, dir: &Path) -> String {
     let r = Repo::init(dir);
     copy_tree(from, dir);
-    r.git(&["add", "-A", "-f"], &[]);
-    r.git(
-        &["commit", "-q", "-m", "fixture"],
-        &[
-            ("GIT_AUTHOR_DATE", "2024-05-01T00:00:00Z"),
-            ("GIT_COMMITTER_DATE", "2024-05-01T00:00:00Z"),
-        ],
-    );
-    r.head()
+    r.commit_all("fixture", "2024-05-01T00:00:00Z")
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -329,12 +320,6 @@ fn a_bare_repository_whose_head_names_a_missing_branch_is_a_note() {
     );
 }
 
-fn opsmeter() -> Bin {
-    let mut c = Bin::cargo_bin("opsmeter").unwrap();
-    c.env_remove("OPSMETER_LOG");
-    c
-}
-
 #[test]
 fn assess_reports_where_it_read_the_files_and_honours_ref() {
     let repo = scratch("bare-assess");
@@ -346,40 +331,15 @@ fn assess_reports_where_it_read_the_files_and_honours_ref() {
     r.tag("v1.0.0", &first);
     // A second commit removes the workflows: HEAD fails CI, the tag passes.
     r.git(&["rm", "-q", "-r", ".github"], &[]);
-    r.git(
-        &["commit", "-q", "-m", "drop ci"],
-        &[
-            ("GIT_AUTHOR_DATE", "2024-05-02T00:00:00Z"),
-            ("GIT_COMMITTER_DATE", "2024-05-02T00:00:00Z"),
-        ],
-    );
-    let second = r.head();
+    let second = r.commit_all("drop ci", "2024-05-02T00:00:00Z");
     let (bare, _) = clones(&repo);
 
     let report = |extra_config: &str| -> Value {
-        let site = tempfile::tempdir().unwrap();
-        std::fs::write(
-            site.path().join("opsmeter.toml"),
-            format!(
-                "title = \"t\"\n[[repos]]\nname = \"shop\"\npath = {:?}\n{extra_config}",
-                bare.display().to_string()
-            ),
-        )
-        .unwrap();
-        let out = opsmeter()
-            .arg("--root")
-            .arg(site.path())
-            .args([
-                "assess",
-                "--json",
-                "--since",
-                "2024-01-01",
-                "--until",
-                "2024-06-01",
-            ])
-            .assert()
-            .success();
-        serde_json::from_slice(&out.get_output().stdout).unwrap()
+        let site = config_site(&format!(
+            "title = \"t\"\n[[repos]]\nname = \"shop\"\npath = {:?}\n{extra_config}",
+            bare.display().to_string()
+        ));
+        assess_site_json(site.path(), "2024-01-01", "2024-06-01", &[])
     };
     let ci = |v: &Value| -> String {
         v["repos"][0]["findings"]
@@ -463,16 +423,11 @@ fn the_report_page_says_where_the_files_were_read_in_both_languages() {
     };
     // Report pages are written in the site's default language.
     let build = |language: &str| {
-        let site = tempfile::tempdir().unwrap();
-        std::fs::write(
-            site.path().join("opsmeter.toml"),
-            format!(
-                "title = \"t\"\ndefault_language = \"{language}\"\n{}\n{}",
-                entry("shop", ""),
-                entry("tagged", "ref = \"rel<i>\"\n")
-            ),
-        )
-        .unwrap();
+        let site = config_site(&format!(
+            "title = \"t\"\ndefault_language = \"{language}\"\n{}\n{}",
+            entry("shop", ""),
+            entry("tagged", "ref = \"rel<i>\"\n")
+        ));
         opsmeter()
             .arg("--root")
             .arg(site.path())

@@ -88,21 +88,10 @@ fn start_with_tmp(root: &Path, tmp: &Path) -> Server {
 
 /// A raw GET, so the path reaches the server exactly as written.
 fn get(addr: &str, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    raw(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
     )
-    .unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).unwrap();
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, response)
 }
 
 /// A raw request, written exactly as given: (status, whole response).
@@ -263,6 +252,13 @@ fn changed(
         .collect()
 }
 
+/// Edits the file at `path`: `from` becomes `to`.
+fn replace_in(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
 fn fixture_copy() -> tempfile::TempDir {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/site");
     let dir = tempfile::tempdir().unwrap();
@@ -311,12 +307,11 @@ fn a_body_edit_rebuilds_that_page_only() {
     let server = start(site.path());
     let before = bodies(&server.addr);
     let about = site.path().join("content/about.md");
-    let original = std::fs::read_to_string(&about).unwrap();
-    std::fs::write(
+    replace_in(
         &about,
-        original.replace("No front matter surprises here.", "Edited while serving."),
-    )
-    .unwrap();
+        "No front matter surprises here.",
+        "Edited while serving.",
+    );
     wait_for("the edit to be served", || {
         body(&server.addr, "/about/").contains("Edited while serving.")
     });
@@ -341,12 +336,11 @@ fn a_title_edit_shows_in_a_sibling_s_sidebar() {
     let server = start(site.path());
     assert!(!body(&server.addr, "/guide/second/").contains("Getting started"));
     let intro = site.path().join("content/guide/intro.md");
-    let original = std::fs::read_to_string(&intro).unwrap();
-    std::fs::write(
+    replace_in(
         &intro,
-        original.replace("title = \"Introduction\"", "title = \"Getting started\""),
-    )
-    .unwrap();
+        "title = \"Introduction\"",
+        "title = \"Getting started\"",
+    );
     wait_for("the sibling's sidebar to show the new title", || {
         body(&server.addr, "/guide/second/").contains("Getting started")
     });

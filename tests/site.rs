@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::opsmeter;
+use common::{opsmeter, tree};
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn fixture() -> PathBuf {
@@ -28,27 +27,16 @@ fn copy_fixture() -> tempfile::TempDir {
     dir
 }
 
-/// Every file under `dir` with its bytes.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .map(Result::unwrap)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            (
-                e.path()
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
 fn build(root: &Path) -> assert_cmd::assert::Assert {
     opsmeter().arg("--root").arg(root).arg("build").assert()
+}
+
+fn check(root: impl AsRef<Path>) -> assert_cmd::assert::Assert {
+    opsmeter()
+        .arg("--root")
+        .arg(root.as_ref())
+        .arg("check")
+        .assert()
 }
 
 fn read(root: &Path, rel: &str) -> String {
@@ -276,12 +264,7 @@ fn unknown_config_key_fails_naming_the_key() {
 
 #[test]
 fn check_passes_on_the_fixture() {
-    let out = opsmeter()
-        .arg("--root")
-        .arg(fixture())
-        .arg("check")
-        .assert()
-        .success();
+    let out = check(fixture()).success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert_eq!(
         stdout,
@@ -298,12 +281,7 @@ fn check_reports_every_broken_link_anchor_and_image() {
         "+++\ntitle = \"About\"\n[extra]\nuntranslated = true\n+++\n\n[gone](@/nowhere.md)\n\n[bad anchor](@/guide/intro.md#nope)\n\n![missing](missing.png)\n\n[here](#nothing-here)\n\n[path](/docs/no/such/page/) [fine](/docs/guide/intro/) [file](/docs/robots.txt) [old](/docs/old/intro/)\n",
     )
     .unwrap();
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .arg("check")
-        .assert()
-        .code(1);
+    let out = check(site.path()).code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     let expected = [
         "content/about.md:7: link to @/nowhere.md: no such page",
@@ -433,12 +411,7 @@ fn check_refuses_message_rewordings_with_other_placeholders() {
         "on_this_page = \"目录\"\nmsg_from_unpinned = \"FROM {img} 未固定\"\nmsg_no_dockerfile = \"找不到 Dockerfile\"\nmsg_nope = \"x\"\n",
     )
     .unwrap();
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .arg("check")
-        .assert()
-        .failure();
+    let out = check(site.path()).failure();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
         stderr.contains("i18n/zh.toml:2: `msg_from_unpinned` names the placeholders {img}, expected those of the built-in sentence: {image}"),
@@ -491,12 +464,7 @@ fn check_reports_an_undeclared_missing_translation() {
         "+++\ntitle = \"Third\"\n+++\n\nText.\n",
     )
     .unwrap();
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .arg("check")
-        .assert()
-        .code(1);
+    let out = check(site.path()).code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
         stderr.contains("content/guide/third.md: no `zh` translation (add content/guide/third.zh.md, or declare `untranslated = true` under [extra])"),
@@ -510,12 +478,7 @@ fn check_reports_an_undeclared_missing_translation() {
 
 #[test]
 fn the_project_handbook_has_no_broken_link_anchor_or_missing_translation() {
-    let out = opsmeter()
-        .arg("--root")
-        .arg(env!("CARGO_MANIFEST_DIR"))
-        .arg("check")
-        .assert()
-        .success();
+    let out = check(env!("CARGO_MANIFEST_DIR")).success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(stdout.contains("no problems"), "{stdout}");
 }
@@ -660,12 +623,7 @@ fn a_site_chapter_replaces_the_built_in_one_and_the_rest_stay() {
         "{section}"
     );
     // check passes: the built-in chapters need no translation file of the site.
-    opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .arg("check")
-        .assert()
-        .success();
+    check(site.path()).success();
     // handbook = false: the site's own chapters only.
     std::fs::write(
         site.path().join("opsmeter.toml"),
@@ -701,12 +659,7 @@ fn check_reports_a_practice_whose_chapter_does_not_exist() {
             .unwrap()
             .replace("chapter = \"monitoring\"", "chapter = \"observability\"");
     std::fs::write(site.path().join("data/model.toml"), model).unwrap();
-    let out = opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .arg("check")
-        .assert()
-        .code(1);
+    let out = check(site.path()).code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
         stderr.contains("data/model.toml: practice `monitoring` names chapter `observability`, but content/guide/observability.md does not exist"),
@@ -719,10 +672,5 @@ fn check_reports_a_practice_whose_chapter_does_not_exist() {
         "+++\ntitle = \"Observability\"\n+++\n\nText.\n",
     )
     .unwrap();
-    opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .arg("check")
-        .assert()
-        .success();
+    check(site.path()).success();
 }

@@ -94,6 +94,29 @@ impl Repo {
     }
 }
 
+/// A new site folder (removed when dropped) whose `opsmeter.toml` is `config`.
+pub fn config_site(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("opsmeter.toml"), config).unwrap();
+    dir
+}
+
+/// Every file under `dir`, with its bytes.
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap();
+            (
+                rel.to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// A per-binary scratch folder under cargo's target tmp dir.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -219,6 +242,34 @@ pub fn assess_json(since: &str, until: &str, args: &[&std::ffi::OsStr]) -> serde
     serde_json::from_slice(&out.get_output().stdout).unwrap()
 }
 
+/// [`assess_json`] over the site at `root` (`--root ROOT`), then `extra`
+/// (`--lenient`, `--benchmarks dora-2021`, …); it must succeed.
+pub fn assess_site_json(
+    root: &Path,
+    since: &str,
+    until: &str,
+    extra: &[&str],
+) -> serde_json::Value {
+    assess_json(since, until, &with_extra("--root", root, extra))
+}
+
+/// [`assess_json`] over the one repository at `repo` (`--repo PATH`), then
+/// `extra`; it must succeed.
+pub fn assess_repo_json(
+    repo: &Path,
+    since: &str,
+    until: &str,
+    extra: &[&str],
+) -> serde_json::Value {
+    assess_json(since, until, &with_extra("--repo", repo, extra))
+}
+
+fn with_extra<'a>(flag: &'a str, path: &'a Path, extra: &'a [&'a str]) -> Vec<&'a std::ffi::OsStr> {
+    let mut args = vec![std::ffi::OsStr::new(flag), path.as_os_str()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    args
+}
+
 impl Repo {
     /// Writes `files` (path, content) and commits them with author and committer
     /// date `date`; returns the full sha.
@@ -229,6 +280,17 @@ impl Repo {
             std::fs::write(&p, content).unwrap();
             self.git(&["add", path], &[]);
         }
+        self.commit_staged(message, date)
+    }
+
+    /// Commits everything in the work tree, ignored files too, with author and
+    /// committer date `date`; returns the full sha.
+    pub fn commit_all(&self, message: &str, date: &str) -> String {
+        self.git(&["add", "-A", "-f"], &[]);
+        self.commit_staged(message, date)
+    }
+
+    fn commit_staged(&self, message: &str, date: &str) -> String {
         self.git(
             &["commit", "-q", "-m", message],
             &[("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)],
