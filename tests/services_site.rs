@@ -504,6 +504,48 @@ fn without_a_codeowners_file_owners_are_not_measured_and_no_team_is_made() {
 }
 
 #[test]
+fn a_service_page_has_no_empty_coverage_chart_and_links_to_the_repository_s() {
+    let site = site();
+    // The repository's report has the chart the services' pages link to.
+    for prefix in ["", "zh/"] {
+        let repo = read(site, &format!("{prefix}repos/mono/index.html"));
+        assert!(repo.contains("id=\"coverage-over-time\""), "{prefix}: {repo}");
+        assert!(!repo.contains("class=\"note coverage-history\""), "{prefix}");
+    }
+    let cases = [
+        (
+            "",
+            "<p class=\"note coverage-history\">Coverage over time is recorded per repository, not per service, \
+             so this service has no coverage chart of its own (unknown, not 0 %). \
+             <a href=\"/repos/mono/#coverage-over-time\">The coverage of mono over time</a></p>",
+        ),
+        (
+            "zh/",
+            "<p class=\"note coverage-history\">覆盖率的历史按仓库记录，不按服务记录，因此本服务没有自己的覆盖率变化图（未知，并非 0 %）。 \
+             <a href=\"/zh/repos/mono/#coverage-over-time\">mono 的覆盖率变化</a></p>",
+        ),
+    ];
+    for (prefix, sentence) in cases {
+        for name in ["payments", "orders", "web", "worker", "cli"] {
+            let page = read(
+                site,
+                &format!("{prefix}repos/mono/services/{name}/index.html"),
+            );
+            assert!(page.contains(sentence), "{prefix} {name}: {page}");
+            assert!(!page.contains("coverage-over-time\" role=\"img\""), "{prefix} {name}");
+            // The other charts are still there: six of the seven a repository has.
+            assert_eq!(
+                page.matches("<figure class=\"chart\">").count(),
+                6,
+                "{prefix} {name}"
+            );
+        }
+    }
+    let repo = read(site, "repos/mono/index.html");
+    assert_eq!(repo.matches("<figure class=\"chart\">").count(), 7 + 1);
+}
+
+#[test]
 fn the_site_over_a_monorepo_checks_clean_and_its_links_resolve() {
     let site = built_site(owned_monorepo(), "teams_from_codeowners = true");
     opsmeter()

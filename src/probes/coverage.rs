@@ -65,7 +65,7 @@ pub fn collect(
             Err(e) => problems.push(Diagnostic::new(
                 shown,
                 e.line,
-                format!("invalid coverage report: {}", e.message),
+                format!("{INVALID}{}", e.message),
             )),
         };
     if let Some(in_tree) = files.tree_reports(globs) {
@@ -100,6 +100,29 @@ pub fn collect(
         parsed(coverage::parse_file(path), shown.clone());
     }
     (reports, problems)
+}
+
+/// How [`collect`] words a report it skips, before the parser's own detail.
+const INVALID: &str = "invalid coverage report: ";
+
+/// The note on a report for a coverage report [`collect`] skipped: our
+/// sentence in the page's language around the file (and line), and the
+/// parser's own detail kept as the English it is written in (`Arg::English`).
+pub fn skipped_note(problem: &Diagnostic) -> Message {
+    let file = problem.file.display();
+    let file = match problem.line {
+        Some(line) => format!("{file}:{line}"),
+        None => file.to_string(),
+    };
+    let detail = problem
+        .message
+        .strip_prefix(INVALID)
+        .unwrap_or(&problem.message);
+    crate::msg!(
+        "msg_note_coverage_skipped",
+        file = file,
+        detail = crate::message::Arg::English(detail.to_string())
+    )
 }
 
 /// Reports inside test data belong to imaginary repositories.
