@@ -500,6 +500,14 @@ fn without_a_codeowners_file_owners_are_not_measured_and_no_team_is_made() {
         .starts_with("the repository has no CODEOWNERS file (.github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS, .gitlab/CODEOWNERS are where GitHub and GitLab look)"), "{o}");
     let page = read(site.path(), "repos/mono/services/payments/index.html");
     assert!(page.contains("<dt id=\"owners\">Owners (CODEOWNERS)</dt><dd class=\"owners\"><span class=\"level-nm\">not measured</span> — <strong>Why not measured:</strong> <span>the repository has no CODEOWNERS file"), "{page}");
+    // In Chinese, the reason is Chinese (not English marked lang="en"), on
+    // the page and in the repository's table of services.
+    let zh = read(site.path(), "zh/repos/mono/services/payments/index.html");
+    let reason_zh = "仓库在工作区中没有 CODEOWNERS 文件（GitHub 和 GitLab 在 \
+                     .github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS, .gitlab/CODEOWNERS 查找）";
+    assert!(zh.contains(&format!("<span>{reason_zh}</span>")), "{zh}");
+    let repo_zh = read(site.path(), "zh/repos/mono/index.html");
+    assert!(repo_zh.contains(&format!("title=\"{reason_zh}\"")), "{repo_zh}");
     assert!(!site.path().join("public/teams").exists());
 }
 
