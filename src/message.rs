@@ -376,7 +376,9 @@ pub enum ArgRecord {
     Message(MessageRecord),
     List(Vec<MessageRecord>),
     /// `{"english": "…"}`: an [`Arg::English`] detail.
-    English { english: String },
+    English {
+        english: String,
+    },
 }
 
 impl Message {

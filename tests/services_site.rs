@@ -507,7 +507,10 @@ fn without_a_codeowners_file_owners_are_not_measured_and_no_team_is_made() {
                      .github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS, .gitlab/CODEOWNERS 查找）";
     assert!(zh.contains(&format!("<span>{reason_zh}</span>")), "{zh}");
     let repo_zh = read(site.path(), "zh/repos/mono/index.html");
-    assert!(repo_zh.contains(&format!("title=\"{reason_zh}\"")), "{repo_zh}");
+    assert!(
+        repo_zh.contains(&format!("title=\"{reason_zh}\"")),
+        "{repo_zh}"
+    );
     assert!(!site.path().join("public/teams").exists());
 }
 
@@ -517,8 +520,14 @@ fn a_service_page_has_no_empty_coverage_chart_and_links_to_the_repository_s() {
     // The repository's report has the chart the services' pages link to.
     for prefix in ["", "zh/"] {
         let repo = read(site, &format!("{prefix}repos/mono/index.html"));
-        assert!(repo.contains("id=\"coverage-over-time\""), "{prefix}: {repo}");
-        assert!(!repo.contains("class=\"note coverage-history\""), "{prefix}");
+        assert!(
+            repo.contains("id=\"coverage-over-time\""),
+            "{prefix}: {repo}"
+        );
+        assert!(
+            !repo.contains("class=\"note coverage-history\""),
+            "{prefix}"
+        );
     }
     let cases = [
         (
@@ -540,7 +549,10 @@ fn a_service_page_has_no_empty_coverage_chart_and_links_to_the_repository_s() {
                 &format!("{prefix}repos/mono/services/{name}/index.html"),
             );
             assert!(page.contains(sentence), "{prefix} {name}: {page}");
-            assert!(!page.contains("coverage-over-time\" role=\"img\""), "{prefix} {name}");
+            assert!(
+                !page.contains("coverage-over-time\" role=\"img\""),
+                "{prefix} {name}"
+            );
             // The other charts are still there: six of the seven a repository has.
             assert_eq!(
                 page.matches("<figure class=\"chart\">").count(),

@@ -108,7 +108,10 @@ pub struct ServiceTeams {
 /// The repository's `CODEOWNERS` file, or why there is none to read.
 fn codeowners_of(files: &RepoFiles) -> Result<CodeOwners, Message> {
     if let Some(why) = &files.unavailable {
-        return Err(crate::msg!("msg_owners_files_unreadable", why = why.clone()));
+        return Err(crate::msg!(
+            "msg_owners_files_unreadable",
+            why = why.clone()
+        ));
     }
     match CodeOwners::find(&files.paths, |p| files.read(p)) {
         Ok(Some(c)) => {
@@ -158,10 +161,7 @@ fn service_teams(
         }
     };
     let mut t = if found.files == 0 {
-        not_measured(
-            Some(&owners.file),
-            Message::new("msg_owners_no_files"),
-        )
+        not_measured(Some(&owners.file), Message::new("msg_owners_no_files"))
     } else if found.owners.is_empty() {
         not_measured(
             Some(&owners.file),

@@ -10,9 +10,9 @@ use anyhow::{bail, Context, Result};
 
 use super::charts::{self, Band, BarSpec, Chart, LineSpec, RadarSpec, Series, Unit};
 use super::context::{
-    CoverageHistoryLink, Delta, Deltas, EvidenceRow, ExplanationRow, FailedDeployments, Measured, Moved, MovedPhase,
-    Names, Note, OutcomeNames, Overview, OverviewCharts, OverviewRepo, PhaseCard, Phases, PracticeRow,
-    QuietWeeks, ReportContext, TeamLink, TierNames, TierRow,
+    CoverageHistoryLink, Delta, Deltas, EvidenceRow, ExplanationRow, FailedDeployments, Measured,
+    Moved, MovedPhase, Names, Note, OutcomeNames, Overview, OverviewCharts, OverviewRepo,
+    PhaseCard, Phases, PracticeRow, QuietWeeks, ReportContext, TeamLink, TierNames, TierRow,
 };
 use super::i18n::Words;
 use super::model_texts::{Localised, ModelTexts};
