@@ -699,7 +699,7 @@ async fn probe_host<H: HostApi + 'static>(
     }
     let notes = problems
         .iter()
-        .map(|p| crate::msg!("msg_note_coverage_skipped", problem = p.to_string()))
+        .map(probes::coverage::skipped_note)
         .collect();
     Ok((
         probes::stored::record(&source, web_url, &findings, &reports),

@@ -66,6 +66,10 @@ pub enum Arg {
     Message(Message),
     /// Sentences joined by the language's `msg_list_separator`.
     List(Vec<Message>),
+    /// Data that is English words of another program (a parser's or a
+    /// library's error detail): shown as it is, and on a page in another
+    /// language marked as English on that part only ([`Message::render_parts`]).
+    English(String),
 }
 
 impl From<String> for Arg {
@@ -163,7 +167,29 @@ impl Message {
         self.render(&|_| None)
     }
 
-    fn render_into<'s>(&self, strings: &dyn Fn(&str) -> Option<&'s str>, out: &mut String) {
+    /// The sentence as [`Message::render`] gives it, in parts: each with
+    /// `true` when it is an [`Arg::English`] detail (the rest is the
+    /// language's own words and data), adjacent parts of the same kind merged.
+    pub fn render_parts<'s>(
+        &self,
+        strings: &dyn Fn(&str) -> Option<&'s str>,
+    ) -> Vec<(String, bool)> {
+        let mut parts = Parts(Vec::new());
+        self.render_into(strings, &mut parts);
+        parts.0
+    }
+
+    /// Whether an argument, at any depth, is an [`Arg::English`] detail.
+    pub fn has_english_detail(&self) -> bool {
+        self.args.iter().any(|(_, a)| match a {
+            Arg::English(_) => true,
+            Arg::Data(_) => false,
+            Arg::Message(m) => m.has_english_detail(),
+            Arg::List(ms) => ms.iter().any(Message::has_english_detail),
+        })
+    }
+
+    fn render_into<'s>(&self, strings: &dyn Fn(&str) -> Option<&'s str>, out: &mut dyn Sink) {
         if let Some(text) = self.as_text() {
             out.push_str(text);
             return;
@@ -177,6 +203,7 @@ impl Message {
             };
             match arg {
                 Arg::Data(d) => out.push_str(d),
+                Arg::English(d) => out.push_english(d),
                 Arg::Message(m) => m.render_into(strings, out),
                 Arg::List(ms) => {
                     let sep = strings(LIST_SEPARATOR)
@@ -195,10 +222,52 @@ impl Message {
     }
 }
 
+/// Where a message is rendered: a string, or [`Parts`].
+trait Sink {
+    fn push_str(&mut self, s: &str);
+    fn push(&mut self, c: char) {
+        self.push_str(c.encode_utf8(&mut [0; 4]));
+    }
+    /// An [`Arg::English`] detail.
+    fn push_english(&mut self, s: &str) {
+        self.push_str(s);
+    }
+}
+
+impl Sink for String {
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s);
+    }
+}
+
+/// A rendered message in parts, `true` on English details.
+struct Parts(Vec<(String, bool)>);
+
+impl Parts {
+    fn add(&mut self, s: &str, english: bool) {
+        if s.is_empty() {
+            return;
+        }
+        match self.0.last_mut() {
+            Some((text, e)) if *e == english => text.push_str(s),
+            _ => self.0.push((s.to_string(), english)),
+        }
+    }
+}
+
+impl Sink for Parts {
+    fn push_str(&mut self, s: &str) {
+        self.add(s, false);
+    }
+    fn push_english(&mut self, s: &str) {
+        self.add(s, true);
+    }
+}
+
 impl Arg {
     fn is_untranslated(&self) -> bool {
         match self {
-            Arg::Data(_) => false,
+            Arg::Data(_) | Arg::English(_) => false,
             Arg::Message(m) => m.is_untranslated(),
             Arg::List(ms) => ms.iter().any(Message::is_untranslated),
         }
@@ -221,7 +290,11 @@ impl Serialize for Message {
 /// `template` with each `{name}` for which `put` writes a value replaced by
 /// it, in one pass: what `put` writes is never scanned again, and a `{name}`
 /// it does not know stays as written.
-fn fill_with(template: &str, out: &mut String, mut put: impl FnMut(&str, &mut String) -> bool) {
+fn fill_with<S: Sink + ?Sized>(
+    template: &str,
+    out: &mut S,
+    mut put: impl FnMut(&str, &mut S) -> bool,
+) {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
@@ -302,6 +375,10 @@ pub enum ArgRecord {
     Data(String),
     Message(MessageRecord),
     List(Vec<MessageRecord>),
+    /// `{"english": "…"}`: an [`Arg::English`] detail.
+    English {
+        english: String,
+    },
 }
 
 impl Message {
@@ -317,6 +394,7 @@ impl Message {
                         Arg::Data(d) => ArgRecord::Data(d.clone()),
                         Arg::Message(m) => ArgRecord::Message(m.record()),
                         Arg::List(ms) => ArgRecord::List(ms.iter().map(Message::record).collect()),
+                        Arg::English(d) => ArgRecord::English { english: d.clone() },
                     };
                     (n.to_string(), a)
                 })
@@ -346,6 +424,7 @@ impl Message {
                         .map(Message::from_record)
                         .collect::<Option<Vec<_>>>()?,
                 ),
+                ArgRecord::English { english } => Arg::English(english.clone()),
             };
             args.push((name, arg));
         }

@@ -633,18 +633,22 @@ fn malformed_commits_are_skipped_with_a_note_naming_them() {
     let root = dir.path().join("site");
     write(
         &root.join("opsmeter.toml"),
-        "[[repos]]\nname = \"api\"\npath = \"../repo\"\n",
+        "languages = [\"en\", \"zh\"]\n\n[[repos]]\nname = \"api\"\npath = \"../repo\"\n",
     );
     write(
         &root.join("content/_index.md"),
         "+++\ntitle = \"Home\"\n+++\nHello.\n",
+    );
+    write(
+        &root.join("content/_index.zh.md"),
+        "+++\ntitle = \"首页\"\n+++\n你好。\n",
     );
     let tag_note = format!(
         "tag v1.2.0: its commit {no_date} cannot be decoded (author: no date), so its time is unknown; skipped"
     );
     let commits_note = format!(
         "2 commits cannot be decoded and are skipped (not counted as changes): \
-         {no_date} (author: no date), {no_email} (Invalid actor signature: Closing '>' not found)"
+         {no_date} (author: no date); {no_email} (Invalid actor signature: Closing '>' not found)"
     );
 
     let r = run(
@@ -673,13 +677,40 @@ fn malformed_commits_are_skipped_with_a_note_naming_them() {
 
     let r = run(&root, &["build", "--until", "2024-02-01"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(root.join("public/repos/api/index.html").is_file());
+    let page = |p: &str| std::fs::read_to_string(root.join("public").join(p)).unwrap();
+    let en = page("repos/api/index.html");
+    let esc = |s: &str| s.replace('\'', "&#39;").replace('>', "&gt;");
+    assert!(
+        en.contains(&format!("<p class=\"note\">{}</p>", esc(&commits_note))),
+        "{en}"
+    );
+    // In Chinese: our words in Chinese, gix's own words marked as English on
+    // that part only.
+    let zh = page("zh/repos/api/index.html");
+    assert!(
+        zh.contains(&format!(
+            "<p class=\"note\">标签 v1.2.0：它的提交 {no_date} 无法解码（作者：没有日期），时间未知，已跳过</p>"
+        )),
+        "{zh}"
+    );
+    assert!(
+        zh.contains(&format!(
+            "<p class=\"note\">2 个提交无法解码，已跳过（不计为变更）：{no_date}（作者：没有日期）；{no_email}（\
+             <span lang=\"en\">Invalid actor signature: Closing &#39;&gt;&#39; not found</span>）</p>"
+        )),
+        "{zh}"
+    );
 
     let r = run(&root, &["collect"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let stored: Value =
         serde_json::from_slice(&std::fs::read(root.join("data/facts/api.json")).unwrap()).unwrap();
-    // Stored with their English text, key and data (shown in any language by `build`).
+    // Stored with their English text, key and data (shown in any language by
+    // `build`); gix's words as `{"english": …}`.
+    let no_date_why = json!({
+        "key": "msg_signature_no_date",
+        "args": { "signature": { "key": "msg_signature_author" } }
+    });
     assert_eq!(
         stored["facts"]["notes"],
         json!([
@@ -687,7 +718,7 @@ fn malformed_commits_are_skipped_with_a_note_naming_them() {
                 "text": tag_note,
                 "message": {
                     "key": "msg_note_tag_commit_undecodable",
-                    "args": { "tag": "v1.2.0", "commit": no_date, "error": "author: no date" }
+                    "args": { "tag": "v1.2.0", "commit": no_date, "error": no_date_why }
                 }
             },
             {
@@ -696,9 +727,19 @@ fn malformed_commits_are_skipped_with_a_note_naming_them() {
                     "key": "msg_note_commits_undecodable",
                     "args": {
                         "count": "2",
-                        "commits": format!(
-                            "{no_date} (author: no date), {no_email} (Invalid actor signature: Closing '>' not found)"
-                        )
+                        "commits": [
+                            {
+                                "key": "msg_commit_with_error",
+                                "args": { "commit": no_date, "error": no_date_why }
+                            },
+                            {
+                                "key": "msg_commit_with_error",
+                                "args": {
+                                    "commit": no_email,
+                                    "error": { "english": "Invalid actor signature: Closing '>' not found" }
+                                }
+                            }
+                        ]
                     }
                 }
             }

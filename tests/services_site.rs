@@ -500,7 +500,69 @@ fn without_a_codeowners_file_owners_are_not_measured_and_no_team_is_made() {
         .starts_with("the repository has no CODEOWNERS file (.github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS, .gitlab/CODEOWNERS are where GitHub and GitLab look)"), "{o}");
     let page = read(site.path(), "repos/mono/services/payments/index.html");
     assert!(page.contains("<dt id=\"owners\">Owners (CODEOWNERS)</dt><dd class=\"owners\"><span class=\"level-nm\">not measured</span> — <strong>Why not measured:</strong> <span>the repository has no CODEOWNERS file"), "{page}");
+    // In Chinese, the reason is Chinese (not English marked lang="en"), on
+    // the page and in the repository's table of services.
+    let zh = read(site.path(), "zh/repos/mono/services/payments/index.html");
+    let reason_zh = "仓库在工作区中没有 CODEOWNERS 文件（GitHub 和 GitLab 在 \
+                     .github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS, .gitlab/CODEOWNERS 查找）";
+    assert!(zh.contains(&format!("<span>{reason_zh}</span>")), "{zh}");
+    let repo_zh = read(site.path(), "zh/repos/mono/index.html");
+    assert!(
+        repo_zh.contains(&format!("title=\"{reason_zh}\"")),
+        "{repo_zh}"
+    );
     assert!(!site.path().join("public/teams").exists());
+}
+
+#[test]
+fn a_service_page_has_no_empty_coverage_chart_and_links_to_the_repository_s() {
+    let site = site();
+    // The repository's report has the chart the services' pages link to.
+    for prefix in ["", "zh/"] {
+        let repo = read(site, &format!("{prefix}repos/mono/index.html"));
+        assert!(
+            repo.contains("id=\"coverage-over-time\""),
+            "{prefix}: {repo}"
+        );
+        assert!(
+            !repo.contains("class=\"note coverage-history\""),
+            "{prefix}"
+        );
+    }
+    let cases = [
+        (
+            "",
+            "<p class=\"note coverage-history\">Coverage over time is recorded per repository, not per service, \
+             so this service has no coverage chart of its own (unknown, not 0 %). \
+             <a href=\"/repos/mono/#coverage-over-time\">The coverage of mono over time</a></p>",
+        ),
+        (
+            "zh/",
+            "<p class=\"note coverage-history\">覆盖率的历史按仓库记录，不按服务记录，因此本服务没有自己的覆盖率变化图（未知，并非 0 %）。 \
+             <a href=\"/zh/repos/mono/#coverage-over-time\">mono 的覆盖率变化</a></p>",
+        ),
+    ];
+    for (prefix, sentence) in cases {
+        for name in ["payments", "orders", "web", "worker", "cli"] {
+            let page = read(
+                site,
+                &format!("{prefix}repos/mono/services/{name}/index.html"),
+            );
+            assert!(page.contains(sentence), "{prefix} {name}: {page}");
+            assert!(
+                !page.contains("coverage-over-time\" role=\"img\""),
+                "{prefix} {name}"
+            );
+            // The other charts are still there: six of the seven a repository has.
+            assert_eq!(
+                page.matches("<figure class=\"chart\">").count(),
+                6,
+                "{prefix} {name}"
+            );
+        }
+    }
+    let repo = read(site, "repos/mono/index.html");
+    assert_eq!(repo.matches("<figure class=\"chart\">").count(), 7 + 1);
 }
 
 #[test]

@@ -95,7 +95,7 @@ pub struct ServiceReport {
 pub struct ServiceTeams {
     /// `measured` or `not-measured` (then `reason` says why and `teams` is empty).
     pub status: &'static str,
-    pub reason: Option<String>,
+    pub reason: Option<Message>,
     /// The `CODEOWNERS` file read (`.github/CODEOWNERS`), when there is one.
     pub file: Option<String>,
     /// Its owners and how many of its files each owns, most files first.
@@ -106,10 +106,11 @@ pub struct ServiceTeams {
 }
 
 /// The repository's `CODEOWNERS` file, or why there is none to read.
-fn codeowners_of(files: &RepoFiles) -> Result<CodeOwners, String> {
+fn codeowners_of(files: &RepoFiles) -> Result<CodeOwners, Message> {
     if let Some(why) = &files.unavailable {
-        return Err(format!(
-            "the repository's files could not be read ({why}), so its CODEOWNERS file is unknown"
+        return Err(crate::msg!(
+            "msg_owners_files_unreadable",
+            why = why.clone()
         ));
     }
     match CodeOwners::find(&files.paths, |p| files.read(p)) {
@@ -119,22 +120,26 @@ fn codeowners_of(files: &RepoFiles) -> Result<CodeOwners, String> {
             }
             Ok(c)
         }
-        Ok(None) => Err(format!(
-            "the repository has no CODEOWNERS file ({} are where GitHub and GitLab look) in the {}",
-            crate::sources::codeowners::LOCATIONS.join(", "),
-            files.source.description
+        Ok(None) => Err(crate::msg!(
+            "msg_owners_no_codeowners",
+            locations = crate::sources::codeowners::LOCATIONS.join(", "),
+            files = files.source.description.clone()
         )),
-        Err(e) => Err(format!("{e}: its owners are unknown")),
+        Err(e) => Err(crate::msg!(
+            "msg_owners_codeowners_invalid",
+            file = e.file,
+            reason = e.reason
+        )),
     }
 }
 
 /// The owners of one service's `paths`.
 fn service_teams(
-    owners: &Result<CodeOwners, String>,
+    owners: &Result<CodeOwners, Message>,
     paths: &[String],
     files: &[String],
 ) -> ServiceTeams {
-    let not_measured = |file: Option<&str>, reason: String| ServiceTeams {
+    let not_measured = |file: Option<&str>, reason: Message| ServiceTeams {
         status: "not-measured",
         reason: Some(reason),
         file: file.map(String::from),
@@ -148,19 +153,22 @@ fn service_teams(
     };
     let found = match owners.owners_of_paths(paths, files) {
         Ok(f) => f,
-        Err(e) => return not_measured(Some(&owners.file), e),
+        Err(e) => {
+            return not_measured(
+                Some(&owners.file),
+                crate::msg!("msg_owners_paths_invalid", error = e),
+            )
+        }
     };
     let mut t = if found.files == 0 {
-        not_measured(
-            Some(&owners.file),
-            "none of its paths matches a file of the tree read, so no one can own it".to_string(),
-        )
+        not_measured(Some(&owners.file), Message::new("msg_owners_no_files"))
     } else if found.owners.is_empty() {
         not_measured(
             Some(&owners.file),
-            format!(
-                "no rule of {} gives an owner to any of its {} files",
-                owners.file, found.files
+            crate::msg!(
+                "msg_owners_no_rule",
+                file = &owners.file,
+                count = found.files
             ),
         )
     } else {

@@ -65,7 +65,7 @@ pub fn collect(
             Err(e) => problems.push(Diagnostic::new(
                 shown,
                 e.line,
-                format!("invalid coverage report: {}", e.message),
+                format!("{INVALID}{}", e.message),
             )),
         };
     if let Some(in_tree) = files.tree_reports(globs) {
@@ -100,6 +100,29 @@ pub fn collect(
         parsed(coverage::parse_file(path), shown.clone());
     }
     (reports, problems)
+}
+
+/// How [`collect`] words a report it skips, before the parser's own detail.
+const INVALID: &str = "invalid coverage report: ";
+
+/// The note on a report for a coverage report [`collect`] skipped: our
+/// sentence in the page's language around the file (and line), and the
+/// parser's own detail kept as the English it is written in (`Arg::English`).
+pub fn skipped_note(problem: &Diagnostic) -> Message {
+    let file = problem.file.display();
+    let file = match problem.line {
+        Some(line) => format!("{file}:{line}"),
+        None => file.to_string(),
+    };
+    let detail = problem
+        .message
+        .strip_prefix(INVALID)
+        .unwrap_or(&problem.message);
+    crate::msg!(
+        "msg_note_coverage_skipped",
+        file = file,
+        detail = crate::message::Arg::English(detail.to_string())
+    )
 }
 
 /// Reports inside test data belong to imaginary repositories.
@@ -246,4 +269,55 @@ pub fn run(files: &RepoFiles, reports: &[CoverageReport]) -> Finding {
         Outcome::Fail,
         vec![Evidence::note(Message::new("msg_no_coverage"))],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report the parser refuses becomes a note whose sentence is ours (in
+    /// the page's language) and whose detail is the parser's English.
+    #[test]
+    fn a_skipped_report_is_our_sentence_around_the_parser_s_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("lcov.info");
+        std::fs::write(&bad, "\n\nTN:\nDA:1,1\n").unwrap();
+        let files = RepoFiles::unavailable(dir.path(), Message::text("not read"));
+        let extra = [(bad, PathBuf::from("out/lcov.info"))];
+        let (reports, problems) = collect(&files, &[], &extra);
+        assert!(reports.is_empty());
+        assert_eq!(problems.len(), 1);
+        let note = skipped_note(&problems[0]);
+        let detail = "DA: outside a record (expected SF:<path> before it)";
+        assert_eq!(
+            note.english(),
+            format!("the coverage report out/lcov.info:4 was skipped, it is not a valid report: {detail}")
+        );
+        let zh: std::collections::BTreeMap<String, String> = toml::from_str(
+            &std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/i18n/zh.toml"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let strings = |k: &str| zh.get(k).map(String::as_str);
+        assert_eq!(
+            note.render_parts(&strings),
+            vec![
+                (
+                    "已跳过覆盖率报告 out/lcov.info:4，它不是有效的报告：".to_string(),
+                    false
+                ),
+                (detail.to_string(), true),
+            ]
+        );
+        assert!(note.has_english_detail() && !note.is_untranslated());
+        // Stored with the facts and read back, the detail is still marked.
+        let back = Message::from_record(&note.record()).unwrap();
+        assert_eq!(back, note);
+        assert_eq!(
+            serde_json::to_value(note.record()).unwrap()["args"]["detail"],
+            serde_json::json!({ "english": detail })
+        );
+    }
 }

@@ -297,6 +297,9 @@ pub struct ReportContext<'a> {
     pub practices: Vec<PracticeRow<'a>>,
     pub series: &'a RepoSeries,
     pub charts: Vec<Chart>,
+    /// On a service's page, where coverage over time is (`null` on a
+    /// repository's page, which has the chart itself).
+    pub coverage_history: Option<CoverageHistoryLink<'a>>,
     /// The metrics over the window before this one.
     pub previous: &'a Dora,
     pub deltas: Deltas,
@@ -308,12 +311,34 @@ pub struct ReportContext<'a> {
     pub files: Localised,
     /// The notes about how complete the facts are, in the page's language
     /// (`lang` set on a note stored in English only, by an older `collect`).
-    pub notes: Vec<Localised>,
+    pub notes: Vec<Note>,
     /// The repository's badge (`null` on a service's page: badges are per repository).
     pub badge: Option<String>,
     pub report_json: String,
     /// The repository's services (`null` when it declares none, and on a service's page).
     pub services: Option<ServicesBlock<'a>>,
+}
+
+/// One of `report.notes`: its text in the page's language (`lang` set when it
+/// is English only), and, when it quotes another program's English words (a
+/// parser's error), the same text in `parts`, each of those words with
+/// `lang` set on a page in another language (empty otherwise).
+#[derive(Debug, Serialize)]
+pub struct Note {
+    pub text: String,
+    pub lang: Option<String>,
+    pub parts: Vec<Localised>,
+}
+
+/// `report.coverage_history`: coverage is collected over time per repository,
+/// so a service's page has no coverage chart of its own (unknown, not 0 %)
+/// and links to its repository's.
+#[derive(Debug, Serialize)]
+pub struct CoverageHistoryLink<'a> {
+    /// The repository's name.
+    pub repo: &'a str,
+    /// Its coverage-over-time chart on its report, in the page's language.
+    pub url: String,
 }
 
 /// One of `report.explanations`: why a measurement is missing, with the
@@ -479,6 +504,8 @@ pub struct ServiceRow<'a> {
     /// Its owners as assessed (`null` without `teams_from_codeowners`; when
     /// `not-measured`, `owners.reason` says why).
     pub owners: Option<&'a crate::assess::services::ServiceTeams>,
+    /// Why its owners are not measured, in the page's language (`owners.reason`).
+    pub owners_reason: Option<Localised>,
 }
 
 /// `report.services`: a repository's services and how independently they
@@ -521,8 +548,8 @@ pub struct ServiceContext<'a> {
     pub chapter_url: Option<String>,
     /// Why the service is not measured, in the page's language (`service.reason`).
     pub reason: Option<Localised>,
-    /// `en` when the assessment's texts (the owners' reason) are not in the page's language.
-    pub notes_lang: Option<&'static str>,
+    /// Why its owners are not measured, in the page's language (`service.owners.reason`).
+    pub owners_reason: Option<Localised>,
 }
 
 /// One of `service.owners`: an owner of some of a service's files.

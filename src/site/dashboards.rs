@@ -10,9 +10,9 @@ use anyhow::{bail, Context, Result};
 
 use super::charts::{self, Band, BarSpec, Chart, LineSpec, RadarSpec, Series, Unit};
 use super::context::{
-    Delta, Deltas, EvidenceRow, ExplanationRow, FailedDeployments, Measured, Moved, MovedPhase,
-    Names, OutcomeNames, Overview, OverviewCharts, OverviewRepo, PhaseCard, Phases, PracticeRow,
-    QuietWeeks, ReportContext, TeamLink, TierNames, TierRow,
+    CoverageHistoryLink, Delta, Deltas, EvidenceRow, ExplanationRow, FailedDeployments, Measured,
+    Moved, MovedPhase, Names, Note, OutcomeNames, Overview, OverviewCharts, OverviewRepo,
+    PhaseCard, Phases, PracticeRow, QuietWeeks, ReportContext, TeamLink, TierNames, TierRow,
 };
 use super::i18n::Words;
 use super::model_texts::{Localised, ModelTexts};
@@ -207,6 +207,25 @@ impl<'a> Locale<'a> {
         }
     }
 
+    /// A note of a report in the page's language, with the English words of
+    /// other programs it quotes marked as English on that part only.
+    pub fn note(&self, m: &Message) -> Note {
+        let Localised { text, lang } = self.message(m);
+        let parts = match self.assessment_lang() {
+            Some(en) if lang.is_none() && m.has_english_detail() => self
+                .words
+                .message_parts(m)
+                .into_iter()
+                .map(|(text, english)| Localised {
+                    text,
+                    lang: english.then(|| en.to_string()),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Note { text, lang, parts }
+    }
+
     /// The benchmark edition's title in the page's language, else in English
     /// (marked so on a page in another language).
     fn edition_title(
@@ -252,9 +271,24 @@ impl<'a> Locale<'a> {
     }
 }
 
+/// The `id` of a repository's coverage-over-time chart (its SVG element),
+/// which a service's page links to.
+pub const COVERAGE_CHART_ID: &str = "coverage-over-time";
+
 /// The charts of one repository's report, in page order. `areas` are the
 /// names of the areas that apply, in the page's language.
-pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Vec<Chart> {
+///
+/// `coverage_history` is false on a service's page: coverage history is
+/// stored per repository, so a service has no series of its own, and an empty
+/// chart would read as "0 %" or "broken" (the page links to the repository's
+/// chart instead, see [`CoverageHistoryLink`]).
+pub fn repo_charts(
+    name: &str,
+    s: &RepoSeries,
+    w: Words,
+    areas: &[String],
+    coverage_history: bool,
+) -> Vec<Chart> {
     let labels =
         |points: &[reports::Point]| points.iter().map(|p| p.label.clone()).collect::<Vec<_>>();
     let values = |points: &[reports::Point]| points.iter().map(|p| p.value).collect::<Vec<_>>();
@@ -269,7 +303,7 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
     // counted is no data, not a row of zeros.
     let distribution = &s.lead_time_distribution;
     let counted = distribution.iter().any(|p| p.value.unwrap_or(0.0) > 0.0);
-    vec![
+    let mut charts = vec![
         charts::bar_chart(&BarSpec {
             id: "deployments-per-week".into(),
             title: w.get("chart_deployments_title").into(),
@@ -360,21 +394,6 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
             stacked: false,
             no_data: no_data.clone(),
         }),
-        charts::line_chart(&LineSpec {
-            id: "coverage-over-time".into(),
-            title: w.get("chart_coverage_title").into(),
-            description: named("chart_coverage_description"),
-            x_label: w.get("chart_collected").into(),
-            y_label: w.get("chart_line_coverage").into(),
-            unit: Unit::Ratio,
-            x: labels(&s.coverage_over_time),
-            series: vec![Series {
-                name: w.get("chart_line_coverage").into(),
-                values: values(&s.coverage_over_time),
-            }],
-            band: None,
-            no_data: no_data.clone(),
-        }),
         charts::radar(&RadarSpec {
             id: "area-levels".into(),
             title: w.get("chart_areas_title").into(),
@@ -390,7 +409,30 @@ pub fn repo_charts(name: &str, s: &RepoSeries, w: Words, areas: &[String]) -> Ve
             missing: w.get("not_measured").into(),
             no_data: w.get("chart_areas_no_data").into(),
         }),
-    ]
+    ];
+    if coverage_history {
+        // Before the area levels, as on every report.
+        let at = charts.len() - 1;
+        charts.insert(
+            at,
+            charts::line_chart(&LineSpec {
+                id: COVERAGE_CHART_ID.into(),
+                title: w.get("chart_coverage_title").into(),
+                description: named("chart_coverage_description"),
+                x_label: w.get("chart_collected").into(),
+                y_label: w.get("chart_line_coverage").into(),
+                unit: Unit::Ratio,
+                x: labels(&s.coverage_over_time),
+                series: vec![Series {
+                    name: w.get("chart_line_coverage").into(),
+                    values: values(&s.coverage_over_time),
+                }],
+                band: None,
+                no_data,
+            }),
+        );
+    }
+    charts
 }
 
 /// The stacked chart of the lead-time phases: the median of each phase among
@@ -774,7 +816,14 @@ impl Dashboards {
         section_url: &dyn Fn(&str, &str) -> Option<String>,
     ) -> ReportContext<'a> {
         let r = &self.report.repos[i];
-        let mut value = self.report_value(r, &self.previous[i], &self.series[i], loc, chapter_url);
+        let mut value = self.report_value(
+            r,
+            &self.previous[i],
+            &self.series[i],
+            loc,
+            chapter_url,
+            None,
+        );
         value.badge = Some(loc.url(&urls::badge(&r.slug)));
         value.services = self.services_block(i, loc, section_url);
         value
@@ -795,7 +844,16 @@ impl Dashboards {
             page.previous.as_ref()?,
             page.series.as_ref()?,
         );
-        Some(self.report_value(r, before, series, loc, chapter_url))
+        // Coverage history is stored per repository: the repository's chart, not an empty one.
+        let repo = &self.report.repos[i];
+        let coverage_history = CoverageHistoryLink {
+            repo: &repo.name,
+            url: format!(
+                "{}#{COVERAGE_CHART_ID}",
+                loc.url(&loc.routes.report(loc.lang, &repo.slug))
+            ),
+        };
+        Some(self.report_value(r, before, series, loc, chapter_url, Some(coverage_history)))
     }
 
     /// A report page's context: of a repository, or of a service shaped as one.
@@ -806,6 +864,7 @@ impl Dashboards {
         series: &'a RepoSeries,
         loc: &Locale<'a>,
         chapter_url: &dyn Fn(&str) -> Option<String>,
+        coverage_history: Option<CoverageHistoryLink<'a>>,
     ) -> ReportContext<'a> {
         let d = &r.dora;
         let deltas = Deltas {
@@ -857,7 +916,14 @@ impl Dashboards {
             moved: moved_value(r, before, series),
             practices,
             series,
-            charts: repo_charts(&r.name, series, loc.words, &areas),
+            charts: repo_charts(
+                &r.name,
+                series,
+                loc.words,
+                &areas,
+                coverage_history.is_none(),
+            ),
+            coverage_history,
             previous: before,
             deltas,
             overall: reports::overall_level(r),
@@ -869,7 +935,7 @@ impl Dashboards {
             ),
             measured_chapter_url: chapter_url(MEASUREMENT_CHAPTER),
             files: loc.message(&r.files.description),
-            notes: r.notes.iter().map(|n| loc.message(n)).collect(),
+            notes: r.notes.iter().map(|n| loc.note(n)).collect(),
             badge: None,
             report_json: loc.url(urls::REPORT_JSON),
             services: None,

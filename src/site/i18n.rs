@@ -176,6 +176,13 @@ impl<'a> Words<'a> {
         let strings = self.strings;
         m.render(&|key| strings.get(key).map(String::as_str))
     }
+
+    /// The same in parts, `true` on another program's English words
+    /// ([`Message::render_parts`]).
+    pub fn message_parts(&self, m: &Message) -> Vec<(String, bool)> {
+        let strings = self.strings;
+        m.render_parts(&|key| strings.get(key).map(String::as_str))
+    }
 }
 
 /// The embedded English strings, for tests that every key used exists.

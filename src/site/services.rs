@@ -15,6 +15,7 @@ use super::charts::{self, BarSpec, Chart, Series, Unit};
 use super::context::{OwnerLink, ServiceContext, ServiceRow, ServicesBlock, TeamLink};
 use super::dashboards::{Dashboards, Locale, Team};
 use super::i18n::Words;
+use super::model_texts::Localised;
 use super::reports::{self, RepoSeries};
 use crate::assess::services::ServiceReport;
 use crate::assess::{RepoReport, Report};
@@ -65,8 +66,8 @@ pub fn service_pages(
                             previous: None,
                         };
                     };
-                    // Stored history is per repository: a service has none, so
-                    // its coverage-over-time chart says "no data".
+                    // Stored history is per repository: a service's page shows no
+                    // coverage-over-time chart and links to the repository's.
                     let series = reports::repo_series(&as_repo, window, &[]);
                     let previous = metrics::dora(
                         &as_repo.facts,
@@ -263,6 +264,7 @@ impl Dashboards {
             overall: (s.status == "measured").then(|| crate::model::overall(&s.areas)),
             teams: self.teams_of(i, k, loc),
             owners: s.owners.as_ref(),
+            owners_reason: owners_reason(s, loc),
         })
     }
 
@@ -346,9 +348,15 @@ impl Dashboards {
             shared_ci: crate::assess::services::SHARED_CI,
             chapter_url: section_url(CHAPTER, TEAMS_ANCHOR),
             reason: s.reason.as_ref().map(|m| loc.message(m)),
-            notes_lang: loc.assessment_lang(),
+            owners_reason: owners_reason(s, loc),
         })
     }
+}
+
+/// Why a service's owners are not measured, in the page's language.
+fn owners_reason(s: &ServiceReport, loc: &Locale) -> Option<Localised> {
+    let reason = s.owners.as_ref()?.reason.as_ref()?;
+    Some(loc.message(reason))
 }
 
 #[cfg(test)]

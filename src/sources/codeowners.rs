@@ -70,6 +70,7 @@ use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde::{Serialize, Serializer};
 
 use crate::diagnostics::Diagnostic;
+use crate::message::Message;
 
 mod pattern;
 
@@ -211,12 +212,13 @@ impl Matcher {
     }
 }
 
-/// A CODEOWNERS file that could not be read at all.
+/// A CODEOWNERS file that could not be read at all: the file, and why (a
+/// sentence of the catalogue, shown on a service's page in its language).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {reason}")]
 pub struct CodeOwnersError {
     pub file: String,
-    pub reason: String,
+    pub reason: Message,
 }
 
 /// A parsed CODEOWNERS file.
@@ -264,28 +266,25 @@ impl CodeOwners {
         };
         let text = read(file).ok_or_else(|| CodeOwnersError {
             file: file.to_string(),
-            reason: "could not be read (larger than the 2 MB files are read up to, or unreadable)"
-                .to_string(),
+            reason: Message::new("msg_codeowners_unreadable"),
         })?;
         CodeOwners::parse(file, &text).map(Some)
     }
 
     /// Parse the text of the CODEOWNERS file `file` (named in warnings).
     pub fn parse(file: &str, text: &str) -> Result<CodeOwners, CodeOwnersError> {
-        let fail = |reason: String| CodeOwnersError {
+        let fail = |reason: Message| CodeOwnersError {
             file: file.to_string(),
             reason,
         };
         if text.len() >= MAX_BYTES {
-            return Err(fail(format!(
-                "{} bytes: GitHub does not load a CODEOWNERS file of 3 MB or more",
-                text.len()
+            return Err(fail(crate::msg!(
+                "msg_codeowners_too_large",
+                bytes = text.len()
             )));
         }
         if text.contains('\0') {
-            return Err(fail(
-                "contains NUL bytes: not a text file, so not a CODEOWNERS file".to_string(),
-            ));
+            return Err(fail(Message::new("msg_codeowners_not_text")));
         }
         // Counted before compiling anything: a hostile file is refused cheaply.
         let rule_lines = text
@@ -295,8 +294,10 @@ impl CodeOwners {
             .filter(|l| !l.starts_with("^["))
             .count();
         if rule_lines > MAX_RULES {
-            return Err(fail(format!(
-                "{rule_lines} rules: more than {MAX_RULES}, too many to read"
+            return Err(fail(crate::msg!(
+                "msg_codeowners_too_many_rules",
+                rules = rule_lines,
+                limit = MAX_RULES
             )));
         }
         let mut warnings = Vec::new();

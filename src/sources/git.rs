@@ -18,7 +18,11 @@ use regex::bytes::Regex as BytesRegex;
 use regex::Regex;
 
 use crate::facts::{Change, Deployment, DeploymentSource, DeploymentStatus, Sha};
-use crate::message::Message;
+use crate::message::{Arg, Message};
+
+/// The names of a commit's two signatures, as message keys.
+const AUTHOR: &str = "msg_signature_author";
+const COMMITTER: &str = "msg_signature_committer";
 
 mod pack;
 mod pack_objects;
@@ -93,7 +97,8 @@ struct CommitInfo {
 #[derive(Debug, Clone)]
 struct Undecodable {
     parents: Vec<ObjectId>,
-    why: String,
+    /// A sentence of ours, or gix's own English words.
+    why: Arg,
 }
 
 /// A commit as [`decode_commit`] finds it.
@@ -122,7 +127,7 @@ const NOT_BOT: u32 = u32::MAX - 1;
 struct PackedExtra {
     more_parents: Vec<ObjectId>,
     reverts: Option<String>,
-    undecodable: Option<String>,
+    undecodable: Option<Arg>,
 }
 
 const F_PARENT: u8 = 1;
@@ -201,7 +206,7 @@ impl Packed {
         self.extra.as_ref().and_then(|e| e.reverts.as_ref())
     }
 
-    fn undecodable(&self) -> Option<&String> {
+    fn undecodable(&self) -> Option<&Arg> {
         self.extra.as_ref().and_then(|e| e.undecodable.as_ref())
     }
 }
@@ -220,34 +225,73 @@ fn decode_error(e: &dyn std::error::Error) -> String {
 
 /// The seconds of a signature's date. gix reads a missing or garbled date as
 /// 0 (1970), which would silently make a commit fifty years old: here it is an
-/// error, and the commit is skipped like any other that cannot be decoded.
-fn signature_seconds(sig: &gix::actor::SignatureRef<'_>) -> Result<i64, String> {
+/// error (the sentence after the signature's name, `msg_signature_…`), and the
+/// commit is skipped like any other that cannot be decoded.
+fn signature_seconds(sig: &gix::actor::SignatureRef<'_>) -> Result<i64, BadDate> {
     let time = sig.time.trim();
     let Some(secs) = time.split(' ').next().filter(|s| !s.is_empty()) else {
-        return Err("no date".into());
+        return Err(BadDate::Missing);
     };
     secs.parse()
-        .map_err(|_| format!("date {:?} is not a time", time))
+        .map_err(|_| BadDate::NotATime(format!("{time:?}")))
+}
+
+/// Why a signature has no usable date.
+enum BadDate {
+    Missing,
+    /// The date as written, quoted.
+    NotATime(String),
+}
+
+/// The signature `who` (`msg_signature_author` or `_committer`) is the
+/// reason a commit cannot be decoded.
+fn bad_signature(who: &'static str, why: SignatureProblem) -> Arg {
+    let signature = Message::new(who);
+    Arg::Message(match why {
+        SignatureProblem::Date(BadDate::Missing) => {
+            crate::msg!("msg_signature_no_date", signature = signature)
+        }
+        SignatureProblem::Date(BadDate::NotATime(date)) => {
+            crate::msg!("msg_signature_bad_date", signature = signature, date = date)
+        }
+        SignatureProblem::Unparsable(error) => crate::msg!(
+            "msg_signature_unparsable",
+            signature = signature,
+            error = Arg::English(error)
+        ),
+    })
+}
+
+enum SignatureProblem {
+    Date(BadDate),
+    /// gix's words.
+    Unparsable(String),
 }
 
 /// The note for commits skipped because they cannot be decoded: each named
 /// (the first few in full, then a count), with what was not counted.
-fn undecodable_note(skipped: &[(ObjectId, String)]) -> Option<Message> {
+fn undecodable_note(skipped: &[(ObjectId, Arg)]) -> Option<Message> {
     const SHOWN: usize = 5;
     let (first, why) = skipped.first()?;
     if skipped.len() == 1 {
         return Some(crate::msg!(
             "msg_note_commit_undecodable",
             commit = first.to_string(),
-            error = why
+            error = why.clone()
         ));
     }
-    let names: Vec<String> = skipped
+    let commits: Vec<Message> = skipped
         .iter()
         .take(SHOWN)
-        .map(|(id, why)| format!("{id} ({why})"))
+        .map(|(id, why)| {
+            crate::msg!(
+                "msg_commit_with_error",
+                commit = id.to_string(),
+                error = why.clone()
+            )
+        })
         .collect();
-    let (count, commits) = (skipped.len(), names.join(", "));
+    let count = skipped.len();
     Some(if skipped.len() > SHOWN {
         crate::msg!(
             "msg_note_commits_undecodable_more",
@@ -630,7 +674,7 @@ impl GitRepo {
                                     "msg_note_tag_commit_undecodable",
                                     tag = &name,
                                     commit = commit.to_string(),
-                                    error = why
+                                    error = why.clone()
                                 ));
                                 continue;
                             }
@@ -690,7 +734,7 @@ impl GitRepo {
                     "msg_note_branch_commit_undecodable",
                     branch = &short,
                     commit = id.to_string(),
-                    error = why
+                    error = why.clone()
                 ));
                 cur = info.first_parent();
                 continue;
@@ -907,7 +951,7 @@ struct RepoShipping<'a> {
     /// The commit just claimed outside the packs, read.
     read: Option<Packed>,
     buf: Vec<u8>,
-    skipped: Vec<(ObjectId, String)>,
+    skipped: Vec<(ObjectId, Arg)>,
     changes: Vec<Change>,
     /// (change, hex of the commit it reverts).
     reverts: Vec<(usize, String)>,
@@ -1070,7 +1114,7 @@ fn decode_commit(
     hash: gix::hash::Kind,
     author_of: &mut dyn FnMut(&[u8]) -> u32,
 ) -> (Decoded, ObjectId) {
-    let undecodable = |why: String| {
+    let undecodable = |why: Arg| {
         // Parents come before the author line, so they can usually still be read.
         let parents = gix::objs::CommitRefIter::from_bytes(data, hash)
             .parent_ids()
@@ -1082,29 +1126,36 @@ fn decode_commit(
     };
     let commit = match gix::objs::CommitRef::from_bytes(data, hash) {
         Ok(c) => c,
-        Err(e) => return undecodable(decode_error(&e)),
+        Err(e) => return undecodable(Arg::English(decode_error(&e))),
     };
     let tree = commit.tree();
     let author = match commit.author() {
         Ok(a) => a,
-        Err(e) => return (undecodable(format!("author: {}", decode_error(&e))).0, tree),
+        Err(e) => {
+            let why = SignatureProblem::Unparsable(decode_error(&e));
+            return (undecodable(bad_signature(AUTHOR, why)).0, tree);
+        }
     };
     let committer = match commit.committer() {
         Ok(c) => c,
         Err(e) => {
-            return (
-                undecodable(format!("committer: {}", decode_error(&e))).0,
-                tree,
-            )
+            let why = SignatureProblem::Unparsable(decode_error(&e));
+            return (undecodable(bad_signature(COMMITTER, why)).0, tree);
         }
     };
     let author_time = match signature_seconds(&author) {
         Ok(t) => t,
-        Err(why) => return (undecodable(format!("author: {why}")).0, tree),
+        Err(why) => {
+            let why = bad_signature(AUTHOR, SignatureProblem::Date(why));
+            return (undecodable(why).0, tree);
+        }
     };
     let committer_time = match signature_seconds(&committer) {
         Ok(t) => t,
-        Err(why) => return (undecodable(format!("committer: {why}")).0, tree),
+        Err(why) => {
+            let why = bad_signature(COMMITTER, SignatureProblem::Date(why));
+            return (undecodable(why).0, tree);
+        }
     };
     let message: &[u8] = commit.message.as_ref();
     let reverts = if revert_finder().find(message).is_some() {

@@ -425,17 +425,17 @@ fn the_file_is_found_in_githubs_order_then_gitlabs() {
     // Listed but unreadable: unknown, not "nobody".
     let err = CodeOwners::find(&paths(&["CODEOWNERS"]), |_| None).unwrap_err();
     assert_eq!(err.file, "CODEOWNERS");
-    assert!(err.reason.contains("could not be read"), "{err}");
+    assert!(err.reason.english().contains("could not be read"), "{err}");
 }
 
 #[test]
 fn hostile_files_are_bounded() {
     let huge = "* @a\n".repeat(MAX_BYTES / 5 + 1);
     let err = CodeOwners::parse("CODEOWNERS", &huge).unwrap_err();
-    assert!(err.reason.contains("3 MB"), "{err}");
+    assert!(err.reason.english().contains("3 MB"), "{err}");
 
     let err = CodeOwners::parse("CODEOWNERS", "* @a\n\0\u{1}\u{2}").unwrap_err();
-    assert!(err.reason.contains("NUL"), "{err}");
+    assert!(err.reason.english().contains("NUL"), "{err}");
 
     let long = format!("* @a\n{} @b\n*.rs @c\n", "x".repeat(MAX_LINE + 1));
     let co = CodeOwners::parse("CODEOWNERS", &long).unwrap();
