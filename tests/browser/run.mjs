@@ -692,8 +692,12 @@ test("each service's report, in both languages, says what it is and renders its 
         `${p}: breadcrumbs ${JSON.stringify(crumbs)}`,
       );
       assert((await page.locator("dl.service-facts").count()) === 1, `${p}: no facts of the service`);
-      // Stored coverage is per repository; only payments had a failure (the revert) to recover from.
-      await checkCharts(page, 6, name === "payments" ? ["coverage-over-time"] : ["coverage-over-time", "recovery-per-month"]);
+      // Only payments had a failure (the revert) to recover from.
+      const ids = await checkCharts(page, 6, name === "payments" ? [] : ["recovery-per-month"]);
+      // Coverage history is stored per repository: no empty chart, a sentence linking to the repository's.
+      assert(!ids.includes("coverage-over-time"), `${p}: a coverage chart of its own`);
+      const link = await page.locator("p.coverage-history a").getAttribute("href");
+      assert(link === `${prefix}/repos/shop/#coverage-over-time`, `${p}: coverage history links to ${link}`);
     }
   }
   await context.close();
