@@ -392,7 +392,7 @@ pub fn assess_repos(
     let mut reports = Vec::new();
     for spec in specs {
         let mut spec = spec.clone();
-        let proposal = crate::collect::propose_services(&mut spec)
+        let proposal = crate::collect::propose_services(&mut spec, Some(&window))
             .with_context(|| format!("proposing the services of {}", spec.name))?;
         let spec = &spec;
         let (mut facts, warnings) = crate::collect::facts_for(root, spec, lenient)
