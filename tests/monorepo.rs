@@ -453,6 +453,97 @@ fn auto_skips_prefixes_not_released_recently_or_whose_folder_is_gone() {
     );
 }
 
+/// A module released as Go's multi-module repositories do (UTC; author =
+/// committer time): each release commit bumps the module's `go.mod` and is
+/// tagged a minute later, so its lead time is that minute.
+///
+/// ```text
+/// 03-01 00:00  mod/go.mod              mod/v1.0.0 (lightweight: the baseline)
+/// 03-03 00:00  mod/a.go
+/// 03-04 00:00  mod/b.go
+/// 03-05 10:00  mod/go.mod (release)    mod/v1.1.0, tagged 03-05 10:01:00
+/// 03-10 12:00  mod/go.mod (release)    mod/v1.2.0, tagged 03-10 12:00:30
+/// ```
+///
+/// Lead times: a.go 58 h 1 min, b.go 34 h 1 min (shipped by v1.1.0), the
+/// release commits 60 s and 30 s.
+fn released_module(dir: &Path) -> Repo {
+    let r = Repo::init(dir);
+    let c0 = r.commit_files(
+        &[("mod/go.mod", "module example.org/mod // v1.0.0\n")],
+        "initial import",
+        "2024-03-01T00:00:00Z",
+    );
+    r.tag("mod/v1.0.0", &c0);
+    r.commit_files(
+        &[("mod/a.go", "package mod\n")],
+        "a",
+        "2024-03-03T00:00:00Z",
+    );
+    r.commit_files(
+        &[("mod/b.go", "package mod\n")],
+        "b",
+        "2024-03-04T00:00:00Z",
+    );
+    let c2 = r.commit_files(
+        &[("mod/go.mod", "module example.org/mod // v1.1.0\n")],
+        "Release v1.1.0",
+        "2024-03-05T10:00:00Z",
+    );
+    r.tag_annotated("mod/v1.1.0", &c2, "2024-03-05T10:01:00Z");
+    let c3 = r.commit_files(
+        &[("mod/go.mod", "module example.org/mod // v1.2.0\n")],
+        "Release v1.2.0",
+        "2024-03-10T12:00:00Z",
+    );
+    r.tag_annotated("mod/v1.2.0", &c3, "2024-03-10T12:00:30Z");
+    r
+}
+
+#[test]
+fn release_commits_setting_the_median_lead_time_are_said() {
+    let repo = released_module(&scratch("mono-release"));
+    let root = site(
+        "mono-release-site",
+        &repo.dir,
+        "[[repos.services]]\nname = \"mod\"\npaths = [\"mod/**\"]\ntag_pattern = '^mod/v\\d+\\.\\d+\\.\\d+$'\n",
+    );
+    let run = |since: &str, until: &str| {
+        let report = assess_json(since, until, &[OsStr::new("--root"), root.as_os_str()]);
+        service(&report["repos"][0], "mod").clone()
+    };
+    // Both releases: 2 of the 4 changes are release commits (0.0167 h and
+    // 0.0083 h); the median of all four is between them and the others, that
+    // of the others (58.0167 h, 34.0167 h) 46.0 h.
+    let both = run("2024-03-02", "2024-03-16");
+    assert_eq!(
+        both["dora"]["lead_time_hours"]["values"],
+        json!([0.0083, 0.0167, 34.0167, 58.0167])
+    );
+    assert_eq!(
+        both["notes"],
+        json!([
+            "2 of 4 changes are the very commit their deployment points to, made less than an hour \
+             before it (a release commit, or a commit tagged as soon as it was made): they set the \
+             median lead time; the median of the other 2 changes is 46.0 h"
+        ])
+    );
+    // v1.1.0 only: 1 release commit of 3 changes does not set the median.
+    let first = run("2024-03-02", "2024-03-07");
+    assert_eq!(first["dora"]["lead_time_hours"]["count"], 3);
+    assert_eq!(first["notes"], json!([]));
+    // v1.2.0 only: its one change is its release commit.
+    let second = run("2024-03-09", "2024-03-16");
+    assert_eq!(
+        second["notes"],
+        json!([
+            "1 of 1 changes are the very commit their deployment points to, made less than an hour \
+             before it (a release commit, or a commit tagged as soon as it was made): the lead time \
+             measures from that commit to its deployment, not the work before it"
+        ])
+    );
+}
+
 #[test]
 fn a_bare_clone_gives_the_same_service_numbers() {
     let (repo, _) = monorepo(&scratch("mono-bare-src"));
