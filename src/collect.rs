@@ -314,7 +314,7 @@ pub async fn collect_all(req: &Request<'_>, mut on: impl FnMut(Event<'_>)) -> Re
                 &settings,
                 &rules,
             )?;
-            if let Some(proposal) = propose_services(&mut spec)? {
+            if let Some(proposal) = propose_services(&mut spec, None)? {
                 tracing::info!("{proposal}");
             }
             targets.push(Target {
@@ -754,10 +754,12 @@ fn local_spec(
 
 /// `services = "auto"`: proposes the entry's services from its tags and
 /// folders and uses them for this run; returns the proposal as TOML to paste
-/// into the configuration (`None` when the entry is not `auto`). Without a
+/// into the configuration (`None` when the entry is not `auto`). A tag prefix
+/// counts as released when it has a tag in `window` (`assess`'s; `collect`
+/// has none) or in the year before the repository's newest tag. Without a
 /// local repository there is nothing to propose from: the services stay
 /// unknown, and the text says why.
-pub fn propose_services(spec: &mut RepoSpec) -> Result<Option<String>> {
+pub fn propose_services(spec: &mut RepoSpec, window: Option<&Window>) -> Result<Option<String>> {
     if !spec.auto_services {
         return Ok(None);
     }
@@ -771,9 +773,20 @@ pub fn propose_services(spec: &mut RepoSpec) -> Result<Option<String>> {
     let git = crate::sources::git::GitRepo::open(&path)?;
     let tags = git.tag_names()?;
     let files = crate::probes::RepoFiles::open(Some(&path), spec.files_ref.as_deref());
+    let recency = crate::sources::services::Recency::new(
+        tags.iter().map(|(_, t)| *t),
+        window.map(|w| (w.since.timestamp(), w.until.timestamp())),
+    );
+    let tree = match (&files.unavailable, &files.source.reference) {
+        (Some(why), _) => format!("the files, which cannot be listed ({})", why.english()),
+        (None, Some(r)) => format!("the tree of {r}"),
+        (None, None) => "the work tree".to_string(),
+    };
     let proposed = crate::sources::services::propose(
-        tags.iter().map(|(n, _)| n.as_str()),
+        tags.iter().map(|(n, t)| (n.as_str(), *t)),
         files.paths.iter().map(String::as_str),
+        &tree,
+        recency,
     );
     spec.services = Some(Arc::new(proposed.to_set()?));
     Ok(Some(proposed.to_toml(&spec.name)))

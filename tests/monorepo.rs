@@ -337,6 +337,213 @@ fn auto_proposes_exactly_the_fixture_services() {
     );
 }
 
+/// A repository whose tag prefixes are in every state `services = "auto"`
+/// weighs (UTC; author = committer time):
+///
+/// ```text
+/// 2022-01-10  services/{legacy,api,billing,worker}/main.go, tools/gen/go.mod
+///                                            legacy-v1.0.0, tools/gen/v0.1.0 (lightweight)
+/// 2023-06-01  services/billing/main.go       billing-v2.0.0, tagged 2023-09-01
+/// 2024-01-20  tools/gen/gen.go               tools/gen/v0.2.0, tagged 2024-02-01
+/// 2024-02-15  tools/gen/ deleted
+/// 2024-03-05  services/api/main.go           api-v1.0.0, tagged 2024-03-06
+/// 2024-03-08  services/api/main.go           api-v1.1.0, tagged 2024-03-09
+/// ```
+///
+/// With the window 2024-03-02 to 2024-03-16 the newest tag is api-v1.1.0
+/// (2024-03-09), so a prefix is released when it has a tag from 2023-03-10 on:
+/// api (in the window) and billing (2023-09-01, in the year before) are;
+/// legacy (2022-01-10) is not; tools/gen was tagged recently but its folder is
+/// gone; worker has no tags and ships with the repository.
+fn aging_monorepo(dir: &Path) -> Repo {
+    let r = Repo::init(dir);
+    let c0 = r.commit_files(
+        &[
+            ("services/legacy/main.go", "package main\n"),
+            ("services/api/main.go", "package main // v1\n"),
+            ("services/billing/main.go", "package main // v1\n"),
+            ("services/worker/main.go", "package main\n"),
+            ("tools/gen/go.mod", "module example.org/tools/gen\n"),
+        ],
+        "initial import",
+        "2022-01-10T00:00:00Z",
+    );
+    r.tag("legacy-v1.0.0", &c0);
+    r.tag("tools/gen/v0.1.0", &c0);
+    let c1 = r.commit_files(
+        &[("services/billing/main.go", "package main // v2\n")],
+        "billing: invoices",
+        "2023-06-01T00:00:00Z",
+    );
+    r.tag_annotated("billing-v2.0.0", &c1, "2023-09-01T00:00:00Z");
+    let c2 = r.commit_files(
+        &[("tools/gen/gen.go", "package gen\n")],
+        "gen: generator",
+        "2024-01-20T00:00:00Z",
+    );
+    r.tag_annotated("tools/gen/v0.2.0", &c2, "2024-02-01T00:00:00Z");
+    r.git(&["rm", "-rq", "tools/gen"], &[]);
+    let date = "2024-02-15T00:00:00Z";
+    r.git(
+        &["commit", "-q", "-m", "gen: moved out"],
+        &[("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)],
+    );
+    let c4 = r.commit_files(
+        &[("services/api/main.go", "package main // v2\n")],
+        "api: health",
+        "2024-03-05T00:00:00Z",
+    );
+    r.tag_annotated("api-v1.0.0", &c4, "2024-03-06T00:00:00Z");
+    let c5 = r.commit_files(
+        &[("services/api/main.go", "package main // v3\n")],
+        "api: metrics",
+        "2024-03-08T00:00:00Z",
+    );
+    r.tag_annotated("api-v1.1.0", &c5, "2024-03-09T00:00:00Z");
+    r
+}
+
+#[test]
+fn auto_skips_prefixes_not_released_recently_or_whose_folder_is_gone() {
+    let repo = aging_monorepo(&scratch("mono-aging"));
+    let bare = scratch("mono-aging.git");
+    let _ = std::fs::remove_dir_all(&bare);
+    repo.git(&["clone", "-q", "--bare", ".", bare.to_str().unwrap()], &[]);
+    let root = site("mono-aging-site", &bare, "services = \"auto\"\n");
+    let out = opsmeter()
+        .args([
+            "assess", "--json", "--since", SINCE, "--until", UNTIL, "--root",
+        ])
+        .arg(&root)
+        .assert()
+        .success();
+    let output = out.get_output();
+    let report: Value = serde_json::from_slice(&output.stdout).expect("stdout stays JSON");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr,
+        "# services = \"auto\" for mono: 3 proposed, 2 skipped (listed after them). Paste these into \
+         its [[repos]] entry (replacing services = \"auto\") to keep them:\n\
+         [[repos.services]]\nname = \"api\"\npaths = [\"services/api/**\"]\ntag_pattern = '^api[-/@]v?\\d+(\\.\\d+)*$'\n\
+         [[repos.services]]\nname = \"billing\"\npaths = [\"services/billing/**\"]\ntag_pattern = '^billing[-/@]v?\\d+(\\.\\d+)*$'\n\
+         [[repos.services]]\nname = \"worker\"\npaths = [\"services/worker/**\"]\n\
+         # A tag prefix is proposed while its folder is in the tree of main and it has a tag in the \
+         window (2024-03-02 to 2024-03-16) or in the 365 days before the repository's newest tag \
+         (2024-03-09). Skipped (uncomment a table to keep it):\n\
+         # skipped legacy: last tag legacy-v1.0.0 on 2022-01-10, none recent\n\
+         # [[repos.services]]\n# name = \"legacy\"\n# paths = [\"services/legacy/**\"]\n# tag_pattern = '^legacy[-/@]v?\\d+(\\.\\d+)*$'\n\
+         # skipped tools-gen: folder tools/gen/ not in the tree of main; last tag tools/gen/v0.2.0 on 2024-02-01\n\
+         # [[repos.services]]\n# name = \"tools-gen\"\n# paths = [\"tools/gen/**\"]\n# tag_pattern = '^tools/gen[-/@]v?\\d+(\\.\\d+)*$'\n"
+    );
+    // The run measures the proposed services only.
+    let names: Vec<&str> = report["repos"][0]["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["api", "billing", "worker"]);
+    let api = service(&report["repos"][0], "api");
+    assert_eq!(
+        deployments(api),
+        [
+            dep("api-v1.0.0", 0, false, false, Value::Null),
+            dep("api-v1.1.0", 1, false, false, Value::Null)
+        ]
+    );
+}
+
+/// A module released as Go's multi-module repositories do (UTC; author =
+/// committer time): each release commit bumps the module's `go.mod` and is
+/// tagged a minute later, so its lead time is that minute.
+///
+/// ```text
+/// 03-01 00:00  mod/go.mod              mod/v1.0.0 (lightweight: the baseline)
+/// 03-03 00:00  mod/a.go
+/// 03-04 00:00  mod/b.go
+/// 03-05 10:00  mod/go.mod (release)    mod/v1.1.0, tagged 03-05 10:01:00
+/// 03-10 12:00  mod/go.mod (release)    mod/v1.2.0, tagged 03-10 12:00:30
+/// ```
+///
+/// Lead times: a.go 58 h 1 min, b.go 34 h 1 min (shipped by v1.1.0), the
+/// release commits 60 s and 30 s.
+fn released_module(dir: &Path) -> Repo {
+    let r = Repo::init(dir);
+    let c0 = r.commit_files(
+        &[("mod/go.mod", "module example.org/mod // v1.0.0\n")],
+        "initial import",
+        "2024-03-01T00:00:00Z",
+    );
+    r.tag("mod/v1.0.0", &c0);
+    r.commit_files(
+        &[("mod/a.go", "package mod\n")],
+        "a",
+        "2024-03-03T00:00:00Z",
+    );
+    r.commit_files(
+        &[("mod/b.go", "package mod\n")],
+        "b",
+        "2024-03-04T00:00:00Z",
+    );
+    let c2 = r.commit_files(
+        &[("mod/go.mod", "module example.org/mod // v1.1.0\n")],
+        "Release v1.1.0",
+        "2024-03-05T10:00:00Z",
+    );
+    r.tag_annotated("mod/v1.1.0", &c2, "2024-03-05T10:01:00Z");
+    let c3 = r.commit_files(
+        &[("mod/go.mod", "module example.org/mod // v1.2.0\n")],
+        "Release v1.2.0",
+        "2024-03-10T12:00:00Z",
+    );
+    r.tag_annotated("mod/v1.2.0", &c3, "2024-03-10T12:00:30Z");
+    r
+}
+
+#[test]
+fn release_commits_setting_the_median_lead_time_are_said() {
+    let repo = released_module(&scratch("mono-release"));
+    let root = site(
+        "mono-release-site",
+        &repo.dir,
+        "[[repos.services]]\nname = \"mod\"\npaths = [\"mod/**\"]\ntag_pattern = '^mod/v\\d+\\.\\d+\\.\\d+$'\n",
+    );
+    let run = |since: &str, until: &str| {
+        let report = assess_json(since, until, &[OsStr::new("--root"), root.as_os_str()]);
+        service(&report["repos"][0], "mod").clone()
+    };
+    // Both releases: 2 of the 4 changes are release commits (0.0167 h and
+    // 0.0083 h); the median of all four is between them and the others, that
+    // of the others (58.0167 h, 34.0167 h) 46.0 h.
+    let both = run("2024-03-02", "2024-03-16");
+    assert_eq!(
+        both["dora"]["lead_time_hours"]["values"],
+        json!([0.0083, 0.0167, 34.0167, 58.0167])
+    );
+    assert_eq!(
+        both["notes"],
+        json!([
+            "2 of 4 changes are the very commit their deployment points to, made less than an hour \
+             before it (a release commit, or a commit tagged as soon as it was made): they set the \
+             median lead time; the median of the other 2 changes is 46.0 h"
+        ])
+    );
+    // v1.1.0 only: 1 release commit of 3 changes does not set the median.
+    let first = run("2024-03-02", "2024-03-07");
+    assert_eq!(first["dora"]["lead_time_hours"]["count"], 3);
+    assert_eq!(first["notes"], json!([]));
+    // v1.2.0 only: its one change is its release commit.
+    let second = run("2024-03-09", "2024-03-16");
+    assert_eq!(
+        second["notes"],
+        json!([
+            "1 of 1 changes are the very commit their deployment points to, made less than an hour \
+             before it (a release commit, or a commit tagged as soon as it was made): the lead time \
+             measures from that commit to its deployment, not the work before it"
+        ])
+    );
+}
+
 #[test]
 fn a_bare_clone_gives_the_same_service_numbers() {
     let (repo, _) = monorepo(&scratch("mono-bare-src"));

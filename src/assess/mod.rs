@@ -313,6 +313,28 @@ pub struct Scoring<'a> {
     pub pages: bool,
 }
 
+/// A note when the changes that are their deployment's own commit, made
+/// less than an hour before it, are half of the window's changes or more: the
+/// median lead time is then theirs (`metrics::TaggedCommits`).
+fn tagged_commits_note(t: &metrics::TaggedCommits) -> Option<Message> {
+    if t.count == 0 || t.count * 2 < t.total {
+        return None;
+    }
+    Some(match t.others_median {
+        Some(m) => crate::msg!(
+            "msg_note_lead_time_tagged_commits",
+            count = t.count.to_string(),
+            total = t.total.to_string(),
+            others = (t.total - t.count).to_string(),
+            median = format!("{m:.1}")
+        ),
+        None => crate::msg!(
+            "msg_note_lead_time_tagged_commits_all",
+            total = t.total.to_string()
+        ),
+    })
+}
+
 /// `web_url` is the repository's page (configured, else derived from the
 /// host it was collected from); `git` its local repository, for the subjects
 /// of the commits the report lists.
@@ -376,7 +398,12 @@ pub fn repo_report(
         files: practices.files,
         measurement,
         web_url: links.map(|l| l.web().to_string()),
-        notes: facts.notes.clone(),
+        notes: facts
+            .notes
+            .iter()
+            .cloned()
+            .chain(tagged_commits_note(&metrics::tagged_commits(facts, window)))
+            .collect(),
         explanations: Vec::new(),
         services: None,
         independence: None,
@@ -408,7 +435,7 @@ pub fn assess_repos(
     let mut reports = Vec::new();
     for spec in specs {
         let mut spec = spec.clone();
-        let proposal = crate::collect::propose_services(&mut spec)
+        let proposal = crate::collect::propose_services(&mut spec, Some(&window))
             .with_context(|| format!("proposing the services of {}", spec.name))?;
         let spec = &spec;
         let (mut facts, warnings) = crate::collect::facts_for(root, spec, lenient)

@@ -205,6 +205,46 @@ pub fn change_lead_times<'a>(
         .filter(|(_, h)| *h >= 0.0)
 }
 
+/// The changes deployed in the window that are the very commit their
+/// deployment points to, made less than an hour before it: a release commit
+/// (a version bump made to be tagged), or a commit tagged as soon as it was
+/// made. True lead times by the definition, but when they are half of the
+/// changes or more they set the median, which then says how fast a commit is
+/// tagged rather than how fast work ships.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaggedCommits {
+    pub count: usize,
+    /// The window's changes with a lead time (as [`change_lead_times`]).
+    pub total: usize,
+    /// The median lead time (hours) of the other changes.
+    pub others_median: Option<f64>,
+}
+
+pub fn tagged_commits(facts: &RepoFacts, window: &Window) -> TaggedCommits {
+    let deps = &facts.deployments;
+    let (mut count, mut others) = (0, Vec::new());
+    for c in &facts.changes {
+        let d = &deps[c.deployment];
+        if !window.contains(d.time) {
+            continue;
+        }
+        let h = hours(d.time - c.author_time);
+        if h < 0.0 {
+            continue;
+        }
+        if d.sha == Some(c.sha) && h < 1.0 {
+            count += 1;
+        } else {
+            others.push(h);
+        }
+    }
+    TaggedCommits {
+        count,
+        total: count + others.len(),
+        others_median: median(&others).map(round4),
+    }
+}
+
 /// Computes the metrics of `facts` over `window`, with tiers from `edition`.
 pub fn dora(
     facts: &RepoFacts,
