@@ -125,17 +125,115 @@ pub struct Proposed {
 
 /// The service name a tag is prefixed with: `payments` of `payments-v1.2.0`,
 /// `payments/v1.2.0`, `payments@1.2.0` or `payments-1.2`; a folder path for
-/// the tags of Go's nested modules (`sdk/metric` of `sdk/metric/v1.2.0`).
+/// the tags of Go's nested modules (`sdk/metric` of `sdk/metric/v1.2.0`); a
+/// scoped npm package (`@acme/payments` of `@acme/payments@1.2.0`, as
+/// changesets and lerna tag the packages of a workspace).
 pub fn tag_prefix(tag: &str) -> Option<&str> {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
-        Regex::new(r"^([A-Za-z0-9][A-Za-z0-9._/-]*?)[-/@]v?\d+(?:\.\d+)*$").expect("valid regex")
+        Regex::new(
+            r"^((?:@[a-z0-9][a-z0-9._-]*/)?[A-Za-z0-9][A-Za-z0-9._/-]*?)[-/@]v?\d+(?:\.\d+)*$",
+        )
+        .expect("valid regex")
     });
     re.captures(tag).and_then(|c| c.get(1)).map(|m| m.as_str())
 }
 
 fn tag_pattern(prefix: &str) -> String {
     format!(r"^{}[-/@]v?\d+(\.\d+)*$", regex::escape(prefix))
+}
+
+/// The package name of a scoped npm prefix (`payments` of `@acme/payments`).
+fn npm_package(prefix: &str) -> Option<&str> {
+    let (scope, package) = prefix.strip_prefix('@')?.split_once('/')?;
+    (!scope.is_empty() && !package.is_empty() && !package.contains('/')).then_some(package)
+}
+
+/// Folders holding examples, tests, documentation or tooling, whose
+/// sub-folders' Dockerfiles are not services.
+const NOT_SERVICE_PARENTS: &[&str] = &[
+    "example",
+    "examples",
+    "test",
+    "tests",
+    "testdata",
+    "e2e",
+    "doc",
+    "docs",
+    "vendor",
+    "third_party",
+    "hack",
+    "scripts",
+    "tools",
+    "build",
+    "ci",
+];
+
+/// Services by their container builds: a folder of the top level, or of a
+/// top-level folder (`src/adservice`), with a `Dockerfile` or `Containerfile`
+/// of its own (at most two folders down: `src/cartservice/src/Dockerfile`),
+/// when two or more folders beside it have one too (one folder with a
+/// Dockerfile is more often the repository's own image than a service). Dot
+/// folders and folders of examples, tests, documentation or tools are left
+/// out; a top-level folder whose sub-folders are services is not one itself.
+/// `(name, folder)`, sorted by folder.
+fn container_folders(paths: &[&str]) -> Vec<(String, String)> {
+    // parent ("" for the top level) -> its sub-folders with a container build.
+    let mut with_build: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for p in paths {
+        let Some((dir, file)) = p.rsplit_once('/') else {
+            continue;
+        };
+        if file != "Dockerfile" && file != "Containerfile" {
+            continue;
+        }
+        let parts: Vec<&str> = dir.split('/').collect();
+        if parts.iter().any(|d| d.starts_with('.')) {
+            continue;
+        }
+        // (parent, child) at depth 1 and 2, the file at most two folders below the child.
+        for depth in 1..=2usize {
+            if parts.len() < depth || parts.len() - depth > 2 {
+                continue;
+            }
+            let parent_len = parts[..depth - 1]
+                .iter()
+                .map(|d| d.len() + 1)
+                .sum::<usize>();
+            let child_len = parent_len + parts[depth - 1].len();
+            let parent = dir[..parent_len].trim_end_matches('/');
+            let child = parts[depth - 1];
+            if [parent, child]
+                .iter()
+                .any(|d| NOT_SERVICE_PARENTS.contains(d) || SERVICE_ROOTS.contains(d))
+            {
+                continue;
+            }
+            with_build
+                .entry(parent)
+                .or_default()
+                .insert(&dir[..child_len]);
+        }
+    }
+    let parents: BTreeSet<&str> = with_build
+        .iter()
+        .filter(|(_, children)| children.len() >= 2)
+        .map(|(p, _)| *p)
+        .collect();
+    let mut out = Vec::new();
+    for parent in &parents {
+        for child in &with_build[parent] {
+            if parents.contains(child) {
+                continue; // `src` of `src/a`, `src/b`: the services are below it.
+            }
+            let name = child.rsplit('/').next().unwrap_or(child);
+            if is_service_name(name) {
+                out.push((name.to_string(), child.to_string()));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
 }
 
 /// Proposes services from tags and the file paths of one tree (pure):
@@ -150,7 +248,10 @@ fn tag_pattern(prefix: &str) -> String {
 ///   listed with why);
 /// - every other folder under `services/`, `apps/` or `cmd/` is a service
 ///   without tags (it ships with the repository's deployments); folders under
-///   `packages/` without tags are taken for libraries and not proposed.
+///   `packages/` without tags are taken for libraries and not proposed;
+/// - so is a folder with a container build of its own beside others with
+///   theirs (`src/adservice/Dockerfile`, `src/frontend/Dockerfile`: see
+///   [`container_folders`]).
 ///
 /// Sorted by name; a name found in two places takes the first of
 /// [`SERVICE_ROOTS`] (then the top level). `tree` says, in words, which tree
@@ -220,6 +321,28 @@ pub fn propose<'a>(
                     .unwrap_or_default(),
             },
         };
+        if let Some(package) = npm_package(prefix) {
+            // `@acme/payments`: the package `payments` in a folder of that name.
+            let folder = match folders.get(package) {
+                Some(list) => list.iter().min().map(|(_, f)| f.clone()),
+                None if top.contains(package) && !SERVICE_ROOTS.contains(&package) => {
+                    Some(package.to_string())
+                }
+                None => None,
+            };
+            match folder {
+                Some(f) if is_service_name(package) => candidates.push((
+                    Proposal {
+                        name: package.to_string(),
+                        paths: vec![format!("{f}/**")],
+                        tag_pattern: Some(tag_pattern(prefix)),
+                    },
+                    (!recent).then(not_recent),
+                )),
+                _ => out.prefixes_without_folder.push(prefix.to_string()),
+            }
+            continue;
+        }
         if prefix.contains('/') {
             // A folder path (`sdk/metric` of `sdk/metric/v1.2.0`: Go's nested
             // modules): the service is that folder, named with `-` for `/`.
@@ -282,6 +405,19 @@ pub fn propose<'a>(
             Proposal {
                 name: name.clone(),
                 paths: vec![format!("{f}/**")],
+                tag_pattern: None,
+            },
+            None,
+        ));
+    }
+    for (name, folder) in container_folders(&paths) {
+        if tags_of.contains_key(name.as_str()) || folders.contains_key(&name) {
+            continue;
+        }
+        candidates.push((
+            Proposal {
+                name,
+                paths: vec![format!("{folder}/**")],
                 tag_pattern: None,
             },
             None,
@@ -433,6 +569,104 @@ mod tests {
                 newest: Some(T0),
             },
         )
+    }
+
+    #[test]
+    fn scoped_npm_tags_propose_their_package_folders() {
+        let got = propose_recent(
+            &[
+                "@acme/payments@1.2.0",
+                "@acme/payments@1.3.0",
+                "@acme/web@2.0.0",
+                "@acme/gone@1.0.0",
+            ],
+            &[
+                "packages/payments/package.json",
+                "packages/web/src/index.ts",
+                "packages/utils/index.ts",
+            ],
+        );
+        let want = |name: &str, scoped: &str| Proposal {
+            name: name.to_string(),
+            paths: vec![format!("packages/{name}/**")],
+            tag_pattern: Some(format!(r"^@acme/{scoped}[-/@]v?\d+(\.\d+)*$")),
+        };
+        assert_eq!(
+            got.services,
+            vec![want("payments", "payments"), want("web", "web")]
+        );
+        assert_eq!(got.prefixes_without_folder, vec!["@acme/gone".to_string()]);
+        // The pattern takes the package's own tags and no other package's.
+        let re = Regex::new(got.services[0].tag_pattern.as_deref().unwrap()).unwrap();
+        assert!(re.is_match("@acme/payments@1.2.0"));
+        assert!(!re.is_match("@acme/payments-api@1.2.0"));
+        assert!(!re.is_match("@other/payments@1.2.0"));
+        assert_eq!(tag_prefix("@acme/payments@1.2.0"), Some("@acme/payments"));
+        assert_eq!(tag_prefix("@acme/payments@1.2.0-next.1"), None);
+    }
+
+    #[test]
+    fn folders_with_container_builds_beside_others_are_services() {
+        // As GoogleCloudPlatform/microservices-demo lays them out (cartservice's
+        // Dockerfile one folder down), plus two top-level services.
+        let got = propose_recent(
+            &[],
+            &[
+                "src/adservice/Dockerfile",
+                "src/adservice/build.gradle",
+                "src/cartservice/src/Dockerfile",
+                "src/frontend/Dockerfile",
+                "src/frontend/main.go",
+                "src/protos/demo.proto",
+                "api/Dockerfile",
+                "worker/Dockerfile",
+                // Not services: a dot folder, examples, tests, a file at the top.
+                ".devcontainer/Dockerfile",
+                "examples/one/Dockerfile",
+                "examples/two/Dockerfile",
+                "tests/e2e/Dockerfile",
+                "Dockerfile",
+                // Too deep below its folder to be its build.
+                "deep/a/b/c/Dockerfile",
+            ],
+        );
+        let names: Vec<(&str, &str)> = got
+            .services
+            .iter()
+            .map(|p| (p.name.as_str(), p.paths[0].as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("adservice", "src/adservice/**"),
+                ("api", "api/**"),
+                ("cartservice", "src/cartservice/**"),
+                ("frontend", "src/frontend/**"),
+                ("worker", "worker/**"),
+            ]
+        );
+        assert!(got.services.iter().all(|p| p.tag_pattern.is_none()));
+        // One folder with a Dockerfile is the repository's image, not a service.
+        let one = propose_recent(&[], &["app/Dockerfile", "app/main.go", "lib/x.go"]);
+        assert_eq!(one.services, Vec::new());
+        // A conventional folder's service is not proposed twice.
+        let both = propose_recent(
+            &[],
+            &[
+                "services/payments/main.go",
+                "src/payments/Dockerfile",
+                "src/web/Dockerfile",
+            ],
+        );
+        let names: Vec<(&str, &str)> = both
+            .services
+            .iter()
+            .map(|p| (p.name.as_str(), p.paths[0].as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("payments", "services/payments/**"), ("web", "src/web/**")]
+        );
     }
 
     #[test]
