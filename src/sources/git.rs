@@ -839,6 +839,7 @@ impl GitRepo {
             reverts: Vec::new(),
             progress: std::io::stderr().is_terminal(),
             visited: 0,
+            last: std::cell::Cell::new((ObjectId::null(self.repo.object_hash()), None)),
         };
         ship_walk(&mut state, commits, deploy_merges)?;
         if state.progress && state.visited >= 50_000 {
@@ -957,6 +958,23 @@ struct RepoShipping<'a> {
     reverts: Vec<(usize, String)>,
     progress: bool,
     visited: usize,
+    /// The last id looked up among the pre-read commits, and where it was:
+    /// the walk asks about a parent (`shipped`), then claims and visits it,
+    /// so one search serves all three.
+    last: std::cell::Cell<(ObjectId, Option<usize>)>,
+}
+
+impl RepoShipping<'_> {
+    /// [`found`], remembering the last answer.
+    fn find(&self, id: &ObjectId) -> Option<usize> {
+        let (last, at) = self.last.get();
+        if last == *id {
+            return at;
+        }
+        let at = found(&self.packed, id);
+        self.last.set((*id, at));
+        at
+    }
 }
 
 impl Shipping for RepoShipping<'_> {
@@ -964,7 +982,7 @@ impl Shipping for RepoShipping<'_> {
 
     fn claim(&mut self, id: ObjectId, d: u32) -> Result<bool> {
         self.read = None;
-        if let Some(p) = found(&self.packed, &id) {
+        if let Some(p) = self.find(&id) {
             if self.by_position[p] != NONE {
                 return Ok(false);
             }
@@ -983,7 +1001,7 @@ impl Shipping for RepoShipping<'_> {
     }
 
     fn shipped(&self, id: ObjectId) -> bool {
-        match found(&self.packed, &id) {
+        match self.find(&id) {
             Some(p) => self.by_position[p] != NONE,
             None => self.outside.contains_key(&id),
         }
@@ -996,7 +1014,8 @@ impl Shipping for RepoShipping<'_> {
         merged: Option<i64>,
         parents: &mut Vec<ObjectId>,
     ) -> Result<Option<i64>> {
-        let info: &Packed = match (&self.read, found(&self.packed, &id)) {
+        let at = self.find(&id);
+        let info: &Packed = match (&self.read, at) {
             (Some(read), _) => read,
             (None, Some(p)) => self.packed.value(p),
             (None, None) => return Ok(None),

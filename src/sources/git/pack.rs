@@ -61,8 +61,12 @@ pub(super) struct PackCommits<T> {
     runs: Vec<Vec<T>>,
     /// Value number of the first value of each run (pack).
     run_starts: Vec<u32>,
-    /// `ids[buckets[b]..buckets[b + 1]]` are the ids whose first two bytes are `b`.
+    /// `ids[buckets[b]..buckets[b + 1]]` are the ids whose first `bits` bits
+    /// are `b`: about one id per bucket (ids are uniformly spread), so a
+    /// lookup reads one bucket and compares one or two ids, instead of a
+    /// binary search whose every step is a cache miss in a large table.
     buckets: Vec<u32>,
+    bits: u32,
     pub(super) names: Names,
 }
 
@@ -74,6 +78,7 @@ impl<T: Send> PackCommits<T> {
             runs: Vec::new(),
             run_starts: Vec::new(),
             buckets: Vec::new(),
+            bits: 0,
             names: Names::default(),
         }
     }
@@ -87,8 +92,7 @@ impl<T: Send> PackCommits<T> {
         if self.ids.is_empty() {
             return None;
         }
-        let b = id.as_bytes();
-        let bucket = usize::from(b[0]) << 8 | usize::from(b[1]);
+        let bucket = bucket_of(id, self.bits);
         let (lo, hi) = (
             self.buckets[bucket] as usize,
             self.buckets[bucket + 1] as usize,
@@ -137,6 +141,7 @@ impl<T: Send> PackCommits<T> {
             runs,
             run_starts: self.run_starts,
             buckets: self.buckets,
+            bits: self.bits,
             names: self.names,
         };
         (split, second)
@@ -197,22 +202,38 @@ where
         start += r.len() as u32;
     }
     let (ids, slots): (Vec<ObjectId>, Vec<u32>) = found.into_iter().unzip();
-    let mut buckets = vec![0u32; 65537];
-    for id in &ids {
-        let b = id.as_bytes();
-        buckets[(usize::from(b[0]) << 8 | usize::from(b[1])) + 1] += 1;
-    }
-    for i in 1..buckets.len() {
-        buckets[i] += buckets[i - 1];
-    }
+    let (buckets, bits) = bucket_index(&ids);
     PackCommits {
         ids,
         slots,
         runs,
         run_starts,
         buckets,
+        bits,
         names,
     }
+}
+
+/// The buckets of sorted `ids` ([`PackCommits::buckets`]) and their bits:
+/// about one id per bucket, 2^bits ≥ n/2, between 2^8 and 2^22 buckets.
+fn bucket_index(ids: &[ObjectId]) -> (Vec<u32>, u32) {
+    let bits = (usize::BITS - ids.len().leading_zeros())
+        .saturating_sub(1)
+        .clamp(8, 22);
+    let mut buckets = vec![0u32; (1 << bits) + 1];
+    for id in ids {
+        buckets[bucket_of(id, bits) + 1] += 1;
+    }
+    for i in 1..buckets.len() {
+        buckets[i] += buckets[i - 1];
+    }
+    (buckets, bits)
+}
+
+/// The bucket of `id`: its first `bits` bits (1 ≤ bits ≤ 32).
+fn bucket_of(id: &gix::oid, bits: u32) -> usize {
+    let b = id.as_bytes();
+    (u32::from_be_bytes([b[0], b[1], b[2], b[3]]) >> (32 - bits)) as usize
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`.
@@ -486,5 +507,53 @@ impl<'a> Window<'a> {
         let a = (from - self.start) as usize;
         let b = (to - self.start) as usize;
         Ok(&self.buf[a..b])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every id is found at its place and ids not there are not, for sizes
+    /// around the bucket sizes' steps (sha1 of numbers: uniformly spread).
+    #[test]
+    fn positions_are_found_through_the_buckets() {
+        for n in [0usize, 1, 255, 256, 257, 5_000, 70_000] {
+            let mut ids: Vec<ObjectId> = (0..n)
+                .map(|i| {
+                    gix::objs::compute_hash(
+                        gix::hash::Kind::Sha1,
+                        gix::object::Kind::Blob,
+                        &i.to_le_bytes(),
+                    )
+                    .unwrap()
+                })
+                .collect();
+            ids.sort();
+            let (buckets, bits) = bucket_index(&ids);
+            assert_eq!(buckets.len(), (1 << bits) + 1);
+            assert_eq!(*buckets.last().unwrap() as usize, n);
+            let commits = PackCommits::<u32> {
+                slots: (0..n as u32).collect(),
+                runs: vec![(0..n as u32).collect()],
+                run_starts: vec![0],
+                ids: ids.clone(),
+                buckets,
+                bits,
+                names: Names::default(),
+            };
+            for (i, id) in ids.iter().enumerate() {
+                assert_eq!(commits.position(id), Some(i), "n = {n}");
+            }
+            for i in n..n + 100 {
+                let absent = gix::objs::compute_hash(
+                    gix::hash::Kind::Sha1,
+                    gix::object::Kind::Blob,
+                    &i.to_le_bytes(),
+                )
+                .unwrap();
+                assert_eq!(commits.position(&absent), None, "n = {n}");
+            }
+        }
     }
 }
