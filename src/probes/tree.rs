@@ -35,7 +35,13 @@ pub(crate) struct GitTree {
     /// Paths searched for coverage reports: outside the folders coverage
     /// skips, sorted as paths (as the work-tree search sorts them).
     pub coverage_paths: Vec<String>,
+    /// Blobs read, by id, up to [`READ_CACHE`] bytes in all: a monorepo's
+    /// services each run the probes over the same CI definitions.
+    read: std::cell::RefCell<(HashMap<ObjectId, std::sync::Arc<[u8]>>, usize)>,
 }
+
+/// Bytes of blobs a [`GitTree`] keeps once read.
+const READ_CACHE: usize = 64 << 20;
 
 /// The commit to read: `reference` when given (a branch, tag or commit),
 /// else what HEAD points to. `Err` says, for a reader, why there is none.
@@ -264,6 +270,7 @@ impl GitTree {
             blobs,
             probe_paths,
             coverage_paths,
+            read: Default::default(),
         })
     }
 
@@ -279,9 +286,19 @@ impl GitTree {
             .blobs
             .get(path)
             .ok_or_else(|| msg!("msg_file_not_in_commit", path = path))?;
+        if let Some(bytes) = self.read.borrow().0.get(id) {
+            return Ok(bytes.to_vec());
+        }
         let mut buf = Vec::new();
         match self.repo.objects.try_find(id, &mut buf) {
-            Ok(Some(data)) if data.kind == gix::object::Kind::Blob => Ok(data.data.to_vec()),
+            Ok(Some(data)) if data.kind == gix::object::Kind::Blob => {
+                let mut cache = self.read.borrow_mut();
+                if cache.1 + data.data.len() <= READ_CACHE {
+                    cache.1 += data.data.len();
+                    cache.0.insert(*id, std::sync::Arc::from(data.data));
+                }
+                Ok(data.data.to_vec())
+            }
             Ok(Some(data)) => Err(msg!(
                 "msg_git_not_a_blob",
                 object = id.to_string(),
