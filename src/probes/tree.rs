@@ -37,8 +37,11 @@ pub(crate) struct GitTree {
     pub coverage_paths: Vec<String>,
     /// Blobs read, by id, up to [`READ_CACHE`] bytes in all: a monorepo's
     /// services each run the probes over the same CI definitions.
-    read: std::cell::RefCell<(HashMap<ObjectId, std::sync::Arc<[u8]>>, usize)>,
+    read: std::cell::RefCell<ReadCache>,
 }
+
+/// Blobs read, by id, and their bytes in all.
+type ReadCache = (HashMap<ObjectId, std::sync::Arc<[u8]>>, usize);
 
 /// Bytes of blobs a [`GitTree`] keeps once read.
 const READ_CACHE: usize = 64 << 20;
