@@ -321,29 +321,9 @@ pub fn propose<'a>(
                     .unwrap_or_default(),
             },
         };
-        if let Some(package) = npm_package(prefix) {
-            // `@acme/payments`: the package `payments` in a folder of that name.
-            let folder = match folders.get(package) {
-                Some(list) => list.iter().min().map(|(_, f)| f.clone()),
-                None if top.contains(package) && !SERVICE_ROOTS.contains(&package) => {
-                    Some(package.to_string())
-                }
-                None => None,
-            };
-            match folder {
-                Some(f) if is_service_name(package) => candidates.push((
-                    Proposal {
-                        name: package.to_string(),
-                        paths: vec![format!("{f}/**")],
-                        tag_pattern: Some(tag_pattern(prefix)),
-                    },
-                    (!recent).then(not_recent),
-                )),
-                _ => out.prefixes_without_folder.push(prefix.to_string()),
-            }
-            continue;
-        }
-        if prefix.contains('/') {
+        // `@acme/payments`: the package `payments`, in a folder of that name.
+        let package = npm_package(prefix);
+        if prefix.contains('/') && package.is_none() {
             // A folder path (`sdk/metric` of `sdk/metric/v1.2.0`: Go's nested
             // modules): the service is that folder, named with `-` for `/`.
             let name = prefix.replace('/', "-");
@@ -371,17 +351,16 @@ pub fn propose<'a>(
             candidates.push((service, reason));
             continue;
         }
-        let folder = match folders.get(*prefix) {
+        let name = package.unwrap_or(prefix);
+        let folder = match folders.get(name) {
             Some(list) => list.iter().min().map(|(_, f)| f.clone()),
-            None if top.contains(*prefix) && !SERVICE_ROOTS.contains(prefix) => {
-                Some(prefix.to_string())
-            }
+            None if top.contains(name) && !SERVICE_ROOTS.contains(&name) => Some(name.to_string()),
             None => None,
         };
         match folder {
-            Some(f) if is_service_name(prefix) => candidates.push((
+            Some(f) if is_service_name(name) => candidates.push((
                 Proposal {
-                    name: prefix.to_string(),
+                    name: name.to_string(),
                     paths: vec![format!("{f}/**")],
                     tag_pattern: Some(tag_pattern(prefix)),
                 },
