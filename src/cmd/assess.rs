@@ -102,8 +102,13 @@ fn pct(v: Option<f64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// Hours to a tenth; a time above zero that would show as 0.0 is `< 0.1 h`.
 fn opt_hours(v: Option<f64>) -> String {
-    v.map(|h| format!("{h:.1} h")).unwrap_or_else(|| "—".into())
+    match v {
+        Some(h) if h > 0.0 && h < 0.05 => "< 0.1 h".into(),
+        Some(h) => format!("{h:.1} h"),
+        None => "—".into(),
+    }
 }
 
 fn write_table(out: &mut impl Write, report: &Report, edition: &str) -> Result<()> {

@@ -11,6 +11,7 @@ pub fn register(tera: &mut Tera) {
     tera.register_filter("slugify", slugify);
     tera.register_filter("fill", fill);
     tera.register_filter("percent", percent);
+    tera.register_filter("hours", hours);
     // Templates must not read the environment: it holds API tokens.
     tera.register_function("get_env", |_: &HashMap<String, Value>| -> Result<Value> {
         Err(tera::Error::msg(
@@ -63,6 +64,19 @@ fn fill(value: &Value, args: &HashMap<String, Value>) -> Result<Value> {
         text = text.replace(&format!("{{{name}}}"), &shown);
     }
     Ok(Value::String(text))
+}
+
+/// `{{ d.lead_time_hours.median | hours }}`: hours to one decimal, as
+/// `round(precision=1)` gives them, except that a time above zero that would
+/// round to 0 shows as `< 0.1`: a lead time of 95 seconds is not 0.
+fn hours(value: &Value, _: &HashMap<String, Value>) -> Result<Value> {
+    let h = value
+        .as_f64()
+        .ok_or_else(|| tera::Error::msg(format!("`hours` filter expects a number, got {value}")))?;
+    if h > 0.0 && h < 0.05 {
+        return Ok(Value::String("< 0.1".to_string()));
+    }
+    Ok(tera::to_value((h * 10.0).round() / 10.0)?)
 }
 
 /// `{{ d.change_failure_rate | percent(precision=1) }}`: a ratio (0.0–1.0, as
@@ -139,6 +153,19 @@ mod tests {
         // A whole-number ratio (JSON `1`) is a number too.
         let one = percent_of(serde_json::json!(1), Some(1)).unwrap();
         assert_eq!(one.as_f64(), Some(100.0));
+    }
+
+    #[test]
+    fn hours_round_to_a_tenth_and_never_show_a_positive_time_as_zero() {
+        let shown = |v: Value| hours(&v, &HashMap::new()).unwrap();
+        assert_eq!(shown(serde_json::json!(1674.66)), serde_json::json!(1674.7));
+        assert_eq!(shown(serde_json::json!(0.05)), serde_json::json!(0.1));
+        // 95 seconds: above zero, below what one decimal shows.
+        assert_eq!(shown(serde_json::json!(0.0263)), serde_json::json!("< 0.1"));
+        assert_eq!(shown(serde_json::json!(0.0)), serde_json::json!(0.0));
+        assert_eq!(shown(serde_json::json!(3)), serde_json::json!(3.0));
+        let err = hours(&Value::Null, &HashMap::new()).unwrap_err();
+        assert!(err.to_string().contains("expects a number"), "{err}");
     }
 
     #[test]
