@@ -143,10 +143,11 @@ fn tag_pattern(prefix: &str) -> String {
     format!(r"^{}[-/@]v?\d+(\.\d+)*$", regex::escape(prefix))
 }
 
-/// The package name of a scoped npm prefix (`payments` of `@acme/payments`).
-fn npm_package(prefix: &str) -> Option<&str> {
+/// The scope and package name of a scoped npm prefix (`acme` and
+/// `payments` of `@acme/payments`).
+fn npm_package(prefix: &str) -> Option<(&str, &str)> {
     let (scope, package) = prefix.strip_prefix('@')?.split_once('/')?;
-    (!scope.is_empty() && !package.is_empty() && !package.contains('/')).then_some(package)
+    (!scope.is_empty() && !package.is_empty() && !package.contains('/')).then_some((scope, package))
 }
 
 /// Folders holding examples, tests, documentation or tooling, whose
@@ -351,12 +352,15 @@ pub fn propose<'a>(
             candidates.push((service, reason));
             continue;
         }
-        let name = package.unwrap_or(prefix);
-        let folder = match folders.get(name) {
+        let name: &str = package.map_or(*prefix, |(_, p)| p);
+        let folder_of = |n: &str| match folders.get(n) {
             Some(list) => list.iter().min().map(|(_, f)| f.clone()),
-            None if top.contains(name) && !SERVICE_ROOTS.contains(&name) => Some(name.to_string()),
+            None if top.contains(n) && !SERVICE_ROOTS.contains(&n) => Some(n.to_string()),
             None => None,
         };
+        // A scoped package's folder may carry its scope (`@babel/core` in `packages/babel-core`).
+        let folder = folder_of(name)
+            .or_else(|| package.and_then(|(scope, p)| folder_of(&format!("{scope}-{p}"))));
         match folder {
             Some(f) if is_service_name(name) => candidates.push((
                 Proposal {
@@ -581,6 +585,19 @@ mod tests {
         assert!(!re.is_match("@acme/payments-api@1.2.0"));
         assert!(!re.is_match("@other/payments@1.2.0"));
         assert_eq!(tag_prefix("@acme/payments@1.2.0"), Some("@acme/payments"));
+        // A folder named with its scope, as Babel names them.
+        let babel = propose_recent(
+            &["@babel/core@7.24.0"],
+            &["packages/babel-core/src/index.ts"],
+        );
+        assert_eq!(
+            babel.services,
+            vec![Proposal {
+                name: "core".to_string(),
+                paths: vec!["packages/babel-core/**".to_string()],
+                tag_pattern: Some(r"^@babel/core[-/@]v?\d+(\.\d+)*$".to_string()),
+            }]
+        );
         assert_eq!(tag_prefix("@acme/payments@1.2.0-next.1"), None);
     }
 
