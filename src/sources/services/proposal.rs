@@ -150,9 +150,21 @@ fn npm_package(prefix: &str) -> Option<(&str, &str)> {
     (!scope.is_empty() && !package.is_empty() && !package.contains('/')).then_some((scope, package))
 }
 
-/// Folders holding examples, tests, documentation or tooling, whose
-/// sub-folders' Dockerfiles are not services.
+/// Folders holding examples, tests, documentation, tooling or image variants
+/// (`docker/dev/Dockerfile`, `docker/prod/Dockerfile`), whose sub-folders'
+/// Dockerfiles are not services; and the names of variants themselves.
 const NOT_SERVICE_PARENTS: &[&str] = &[
+    "docker",
+    "dockerfiles",
+    "images",
+    "deploy",
+    "deployment",
+    "deployments",
+    "dev",
+    "prod",
+    "production",
+    "staging",
+    "base",
     "example",
     "examples",
     "test",
@@ -624,6 +636,10 @@ mod tests {
                 "Dockerfile",
                 // Too deep below its folder to be its build.
                 "deep/a/b/c/Dockerfile",
+                // Variants of one image, not services.
+                "docker/dev/Dockerfile",
+                "docker/prod/Dockerfile",
+                "prod/Dockerfile",
             ],
         );
         let names: Vec<(&str, &str)> = got
