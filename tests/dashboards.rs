@@ -1268,3 +1268,70 @@ fn a_tree_missing_from_the_object_database_is_said_in_the_pages_language() {
         "{en}"
     );
 }
+
+/// 105 daily releases (one commit each, written by `git fast-import`), none
+/// failed: the report itemises the newest 100 deployments of the window and
+/// says, in each language, how many it does not.
+#[test]
+fn a_long_window_itemises_the_newest_hundred_deployments_and_counts_the_rest() {
+    let repo = scratch("dash-105-releases");
+    let _ = std::fs::remove_dir_all(&repo);
+    std::fs::create_dir_all(&repo).unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(&repo)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "--bare"]);
+    let mut stream = String::new();
+    let t0 = 1_704_067_200i64; // 2024-01-01T00:00:00Z
+    for i in 1..=105i64 {
+        // Lead times grow with i: the slowest changes are in the newest deployments.
+        let (authored, tagged) = (t0 + i * 86_400 - i * 60, t0 + i * 86_400);
+        let msg = format!("change {i}\n");
+        stream += &format!(
+            "commit refs/heads/main\nmark :{i}\nauthor Dev <dev@example.org> {authored} +0000\ncommitter Dev <dev@example.org> {authored} +0000\ndata {}\n{msg}M 644 inline f.txt\ndata {}\n{msg}\n",
+            msg.len(),
+            msg.len()
+        );
+        stream += &format!(
+            "tag v1.{i}.0\nfrom :{i}\ntagger Dev <dev@example.org> {tagged} +0000\ndata 0\n\n"
+        );
+    }
+    let mut child = std::process::Command::new("git")
+        .current_dir(&repo)
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let site = config_site(&format!(
+        "languages = [\"en\", \"zh\"]\n\n[[repos]]\nname = \"many\"\npath = {repo:?}\n"
+    ));
+    build(site.path(), "2024-01-01", "2024-06-01");
+    let en = read(site.path(), "repos/many/index.html");
+    let itemised = en.matches("<details class=\"deployment").count();
+    assert_eq!(itemised, 100, "the newest 100 of 105");
+    assert!(
+        en.contains("id=\"deployment-104\""),
+        "the newest is itemised"
+    );
+    assert!(
+        en.contains("id=\"deployment-5\""),
+        "the 100th newest is itemised"
+    );
+    assert!(!en.contains("id=\"deployment-4\""), "the 101st is not");
+    assert!(en.contains("<p class=\"note\">5 older deployments of the window are not itemised here (only the newest 100, the failed ones and those of the slowest changes are); /api/report.json lists every deployment with its change count.</p>"));
+    let zh = read(site.path(), "zh/repos/many/index.html");
+    assert!(zh.contains("<p class=\"note\">本窗口中另有 5 个较早的部署未在此逐一列出"));
+}

@@ -17,6 +17,11 @@ use crate::sources::git::{CommitSummary, GitRepo};
 pub const CHANGES_SHOWN: usize = 50;
 /// How many of the window's slowest changes the report lists.
 pub const SLOWEST_SHOWN: usize = 10;
+/// The newest deployments of the window whose changes the report itemises
+/// (failed ones and those of the slowest changes are itemised too, so that
+/// every link to one has its target): a window of years would otherwise make
+/// a page of thousands of tables.
+pub const DEPLOYMENTS_ITEMISED: usize = 100;
 
 /// One pull (merge) request of the window, in the JSON contract.
 #[derive(Debug, Clone, Serialize)]
@@ -184,8 +189,11 @@ pub struct Drill {
     /// The phases the slowest changes' table has columns for: none when no
     /// listed change has a phase known.
     pub slowest_phases: Vec<&'static str>,
-    /// The deployments of the window, newest first.
+    /// The deployments of the window, newest first: the newest
+    /// [`DEPLOYMENTS_ITEMISED`], the failed ones and those of the slowest changes.
     pub deployments: Vec<DeploymentDrill>,
+    /// The other deployments of the window, not itemised.
+    pub not_itemised: usize,
 }
 
 fn hours(a: chrono::DateTime<chrono::Utc>, b: chrono::DateTime<chrono::Utc>) -> Option<f64> {
@@ -358,13 +366,61 @@ pub fn drill(
         .filter(|&i| window.contains(deps[i].time))
         .collect();
 
+    let mut slowest: Vec<ChangeRow> = if facts.pull_requests.is_empty() {
+        // (lead time, change), each lead time computed once.
+        let mut window_changes: Vec<(chrono::TimeDelta, &Change)> = facts
+            .changes
+            .iter()
+            .filter(|c| window.contains(deps[c.deployment].time))
+            .filter(|c| c.author_time <= deps[c.deployment].time)
+            .map(|c| (deps[c.deployment].time - c.author_time, c))
+            .collect();
+        smallest_sorted(&mut window_changes, SLOWEST_SHOWN, |a, b| {
+            b.0.cmp(&a.0).then(a.1.sha.cmp(&b.1.sha))
+        });
+        window_changes
+            .into_iter()
+            .take(SLOWEST_SHOWN)
+            .map(|(_, c)| rows.commit(c))
+            .collect()
+    } else {
+        phases::window_requests(facts, window)
+            .into_iter()
+            .filter(|w| w.counted())
+            .map(|w| rows.request(w.index, false))
+            .filter(|r| r.lead_time.is_some())
+            .collect()
+    };
+    slowest.sort_by(|a, b| {
+        b.lead_time
+            .unwrap_or(0.0)
+            .total_cmp(&a.lead_time.unwrap_or(0.0))
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    slowest.truncate(SLOWEST_SHOWN);
+
+    // Which deployments are itemised: the newest, the failed, the slowest changes'.
+    let mut itemised: std::collections::HashSet<usize> = in_window
+        .iter()
+        .rev()
+        .take(DEPLOYMENTS_ITEMISED)
+        .copied()
+        .collect();
+    itemised.extend(
+        in_window
+            .iter()
+            .filter(|&&i| outcomes.get(i).is_some_and(|o| o.failed)),
+    );
+    itemised.extend(slowest.iter().filter_map(|c| c.deployment_index));
+    itemised.retain(|&i| window.contains(deps[i].time));
+
     // What each deployment shipped: its pull requests when the host gave them, else its commits.
     let mut shipped: HashMap<usize, Vec<ChangeRow>> = HashMap::new();
     let mut counts: HashMap<usize, usize> = HashMap::new();
     if facts.pull_requests.is_empty() {
         let mut by_dep: HashMap<usize, Vec<&Change>> = HashMap::new();
         for c in &facts.changes {
-            if window.contains(deps[c.deployment].time) {
+            if itemised.contains(&c.deployment) {
                 by_dep.entry(c.deployment).or_default().push(c);
             }
         }
@@ -400,7 +456,9 @@ pub fn drill(
         }
     } else {
         for w in phases::window_requests(facts, window) {
-            let Some(d) = w.deployment else { continue };
+            let Some(d) = w.deployment.filter(|d| itemised.contains(d)) else {
+                continue;
+            };
             *counts.entry(d).or_default() += 1;
             let list = shipped.entry(d).or_default();
             if list.len() < CHANGES_SHOWN {
@@ -409,42 +467,10 @@ pub fn drill(
         }
     }
 
-    let mut slowest: Vec<ChangeRow> = if facts.pull_requests.is_empty() {
-        // (lead time, change), each lead time computed once.
-        let mut window_changes: Vec<(chrono::TimeDelta, &Change)> = facts
-            .changes
-            .iter()
-            .filter(|c| window.contains(deps[c.deployment].time))
-            .filter(|c| c.author_time <= deps[c.deployment].time)
-            .map(|c| (deps[c.deployment].time - c.author_time, c))
-            .collect();
-        smallest_sorted(&mut window_changes, SLOWEST_SHOWN, |a, b| {
-            b.0.cmp(&a.0).then(a.1.sha.cmp(&b.1.sha))
-        });
-        window_changes
-            .into_iter()
-            .take(SLOWEST_SHOWN)
-            .map(|(_, c)| rows.commit(c))
-            .collect()
-    } else {
-        phases::window_requests(facts, window)
-            .into_iter()
-            .filter(|w| w.counted())
-            .map(|w| rows.request(w.index, false))
-            .filter(|r| r.lead_time.is_some())
-            .collect()
-    };
-    slowest.sort_by(|a, b| {
-        b.lead_time
-            .unwrap_or(0.0)
-            .total_cmp(&a.lead_time.unwrap_or(0.0))
-            .then_with(|| a.label.cmp(&b.label))
-    });
-    slowest.truncate(SLOWEST_SHOWN);
-
-    let deployments = in_window
+    let deployments: Vec<DeploymentDrill> = in_window
         .iter()
         .rev()
+        .filter(|i| itemised.contains(i))
         .map(|&i| {
             let changes = shipped.remove(&i).unwrap_or_default();
             let total = counts.get(&i).copied().unwrap_or(0);
@@ -478,13 +504,96 @@ pub fn drill(
     Drill {
         slowest,
         slowest_phases,
+        not_itemised: in_window.len() - deployments.len(),
         deployments,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::smallest_sorted;
+    use super::*;
+    use crate::facts::{Deployment, DeploymentSource, DeploymentStatus, RepoFacts, Sha};
+    use crate::metrics::Outcome;
+
+    /// 150 daily deployments, each shipping a change made an hour before; one
+    /// old deployment failed; ten old ones also ship a change made over a year
+    /// before (the slowest). Itemised: the newest 100, the failed one and the
+    /// ten of the slowest changes, newest first; 39 are not.
+    #[test]
+    fn the_drill_itemises_the_newest_the_failed_and_the_slowest_deployments() {
+        let t0 = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let day = chrono::TimeDelta::days(1);
+        let mut facts = RepoFacts::default();
+        let mut sha = 0u8;
+        let mut change = |deployment: usize, author_time| {
+            sha = sha.wrapping_add(1);
+            let mut id = [0u8; 20];
+            id[0] = sha;
+            id[1] = deployment as u8;
+            Change {
+                sha: Sha(id),
+                author_time,
+                deployment,
+                fix: false,
+                reverts_deployment: None,
+                revert: false,
+                merged_at: None,
+            }
+        };
+        for i in 0..150 {
+            let time = t0 + day * i as i32;
+            facts.deployments.push(Deployment {
+                reference: format!("v{i}"),
+                sha: None,
+                time,
+                source: DeploymentSource::Tag,
+                status: DeploymentStatus::Success,
+            });
+            facts
+                .changes
+                .push(change(i, time - chrono::TimeDelta::hours(1)));
+            if (20..30).contains(&i) {
+                facts.changes.push(change(i, time - day * 500));
+            }
+        }
+        let outcomes: Vec<Outcome> = (0..150)
+            .map(|i| Outcome {
+                failed: i == 10,
+                recovered_at: None,
+                rework: false,
+                change_count: 1,
+                causes: Vec::new(),
+            })
+            .collect();
+        let window = crate::metrics::Window {
+            since: t0,
+            until: t0 + day * 200,
+        };
+        let drill = drill(&facts, &outcomes, &window, None, None);
+        let refs: Vec<&str> = drill
+            .deployments
+            .iter()
+            .map(|d| d.reference.as_str())
+            .collect();
+        let mut want: Vec<String> = (50..150).rev().map(|i| format!("v{i}")).collect();
+        want.extend((20..30).rev().map(|i| format!("v{i}")));
+        want.push("v10".to_string());
+        assert_eq!(refs, want);
+        assert_eq!(drill.not_itemised, 39);
+        // Each itemised deployment lists what it shipped.
+        let v25 = drill
+            .deployments
+            .iter()
+            .find(|d| d.reference == "v25")
+            .unwrap();
+        assert_eq!((v25.count, v25.changes.len()), (2, 2));
+        assert!(drill
+            .slowest
+            .iter()
+            .all(|c| (20..30).contains(&c.deployment_index.unwrap())));
+    }
 
     #[test]
     fn smallest_sorted_gives_the_prefix_a_full_sort_gives() {
