@@ -1301,20 +1301,7 @@ fn a_long_window_itemises_the_newest_hundred_deployments_and_counts_the_rest() {
             "tag v1.{i}.0\nfrom :{i}\ntagger Dev <dev@example.org> {tagged} +0000\ndata 0\n\n"
         );
     }
-    let mut child = std::process::Command::new("git")
-        .current_dir(&repo)
-        .args(["fast-import", "--quiet"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    common::git_with_input(&repo, &["fast-import", "--quiet"], stream.as_bytes());
     let site = config_site(&format!(
         "languages = [\"en\", \"zh\"]\n\n[[repos]]\nname = \"many\"\npath = {repo:?}\n"
     ));

@@ -642,13 +642,15 @@ mod tests {
                 "prod/Dockerfile",
             ],
         );
-        let names: Vec<(&str, &str)> = got
-            .services
-            .iter()
-            .map(|p| (p.name.as_str(), p.paths[0].as_str()))
-            .collect();
+        // (name, first path) of each service proposed.
+        fn named(p: &Proposed) -> Vec<(&str, &str)> {
+            p.services
+                .iter()
+                .map(|p| (p.name.as_str(), p.paths[0].as_str()))
+                .collect()
+        }
         assert_eq!(
-            names,
+            named(&got),
             vec![
                 ("adservice", "src/adservice/**"),
                 ("api", "api/**"),
@@ -670,13 +672,8 @@ mod tests {
                 "src/web/Dockerfile",
             ],
         );
-        let names: Vec<(&str, &str)> = both
-            .services
-            .iter()
-            .map(|p| (p.name.as_str(), p.paths[0].as_str()))
-            .collect();
         assert_eq!(
-            names,
+            named(&both),
             vec![("payments", "services/payments/**"), ("web", "src/web/**")]
         );
     }
