@@ -18,14 +18,13 @@
 //! apply unchanged.
 
 use anyhow::Result;
-use gix::bstr::ByteSlice;
 use gix::objs::Find;
 use gix::ObjectId;
 
 use super::tree_diff::{self, Pair};
 use super::{
-    fix_re, pack, revert_finder, revert_re, ship_walk, signature_seconds, to_sha, to_time,
-    BotMatcher, GitRepo, Packed, Shipping, BOT, F_ABSENT, F_FIX, NOT_BOT,
+    decode_commit, pack, ship_walk, to_sha, to_time, BotMatcher, GitRepo, Packed, Shipping, BOT,
+    F_ABSENT, F_FIX, NOT_BOT,
 };
 use crate::facts::{Change, Deployment, Incident, RepoFacts, ServiceFacts, ServicesFacts, Touch};
 use crate::message::Message;
@@ -78,81 +77,14 @@ struct Node {
 
 const NONE: u32 = u32::MAX;
 
-fn decode(
-    data: &[u8],
-    hash: gix::hash::Kind,
-    author_of: &mut dyn FnMut(&[u8]) -> u32,
-) -> Option<Raw> {
-    let commit = gix::objs::CommitRef::from_bytes(data, hash).ok();
-    let Some(commit) = commit else {
-        // Still walk through it: parents come first and usually decode.
-        let parents = gix::objs::CommitRefIter::from_bytes(data, hash)
-            .parent_ids()
-            .collect();
-        return Some(Raw {
-            tree: ObjectId::null(hash),
-            parents,
-            author_time: 0,
-            committer_time: 0,
-            author: NOT_BOT,
-            fix: false,
-            reverts: None,
-            ok: false,
-            absent: false,
-        });
-    };
-    let times = commit
-        .author()
-        .ok()
-        .and_then(|a| Some((a, signature_seconds(&a).ok()?)))
-        .zip(
-            commit
-                .committer()
-                .ok()
-                .and_then(|c| signature_seconds(&c).ok()),
-        );
-    let message: &[u8] = commit.message.as_ref();
-    let reverts = if revert_finder().find(message).is_some() {
-        revert_re()
-            .captures(message)
-            .and_then(|c| c.get(1))
-            .map(|m| {
-                String::from_utf8_lossy(m.as_bytes())
-                    .to_ascii_lowercase()
-                    .into()
-            })
-    } else {
-        None
-    };
-    let parents: Vec<ObjectId> = commit.parents().collect();
-    Some(match times {
-        Some(((author, at), ct)) => Raw {
-            tree: commit.tree(),
-            parents,
-            author_time: at,
-            committer_time: ct,
-            author: author_of(author.name.as_ref()),
-            fix: matches!(message.first(), Some(b'f' | b'F' | b'h' | b'H'))
-                && fix_re().is_match(message.lines().next().unwrap_or_default()),
-            reverts,
-            ok: true,
-            absent: false,
-        },
-        None => Raw {
-            tree: commit.tree(),
-            parents,
-            author_time: 0,
-            committer_time: 0,
-            author: NOT_BOT,
-            fix: false,
-            reverts: None,
-            ok: false,
-            absent: false,
-        },
-    })
+fn decode(data: &[u8], hash: gix::hash::Kind, author_of: &mut dyn FnMut(&[u8]) -> u32) -> Raw {
+    // The repository's decoding, so a commit is a change (or skipped) alike
+    // in both passes.
+    let (decoded, tree) = decode_commit(data, hash, author_of);
+    shared_raw(&Packed::new(decoded), tree)
 }
 
-/// A commit of the repository's pre-read as [`decode`] would give it.
+/// A commit as the services' pass needs it, from the repository's decoding.
 fn shared_raw(p: &Packed, tree: ObjectId) -> Raw {
     let ok = p.undecodable().is_none();
     let mut parents = Vec::with_capacity(p.parent_count());
@@ -167,7 +99,7 @@ fn shared_raw(p: &Packed, tree: ObjectId) -> Raw {
         fix: p.flags & F_FIX != 0,
         reverts: p.reverts().map(|r| r.as_str().into()),
         ok,
-        absent: false,
+        absent: p.flags & F_ABSENT != 0,
     }
 }
 
@@ -226,19 +158,9 @@ impl GitRepo {
             pack::read_commits(
                 self.repo.objects.store_ref().path(),
                 hash,
-                |d, number| match d.and_then(|d| decode(d, hash, number)) {
-                    Some(r) => r,
-                    None => Raw {
-                        tree: ObjectId::null(hash),
-                        parents: Vec::new(),
-                        author_time: 0,
-                        committer_time: 0,
-                        author: NOT_BOT,
-                        fix: false,
-                        reverts: None,
-                        ok: false,
-                        absent: true,
-                    },
+                |d, number| match d {
+                    Some(d) => decode(d, hash, number),
+                    None => shared_raw(&Packed::absent(), ObjectId::null(hash)),
                 },
             )
         };
@@ -289,10 +211,7 @@ impl GitRepo {
                             NOT_BOT
                         }
                     };
-                    match decode(data.data, hash, &mut author_of) {
-                        Some(r) => r,
-                        None => continue,
-                    }
+                    decode(data.data, hash, &mut author_of)
                 }
             };
             index.insert(id, ids.len() as u32);
