@@ -57,11 +57,17 @@ fn plain_monorepo() -> &'static Path {
 /// A bilingual site over `repo` with the fixture's services and `extra` keys
 /// on the `[[repos]]` entry, built over the window.
 fn built_site(repo: &Path, extra: &str) -> tempfile::TempDir {
+    built_with(repo, &format!("{extra}\n{MONOREPO_SERVICES}"))
+}
+
+/// A bilingual site over `repo` whose `[[repos]]` entry ends with `entry`,
+/// built over the window.
+fn built_with(repo: &Path, entry: &str) -> tempfile::TempDir {
     let site = tempfile::tempdir().unwrap();
     std::fs::write(
         site.path().join("opsmeter.toml"),
         format!(
-            "title = \"Delivery\"\nlanguages = [\"en\", \"zh\"]\n\n[[repos]]\nname = \"mono\"\npath = {:?}\n{extra}\n{MONOREPO_SERVICES}",
+            "title = \"Delivery\"\nlanguages = [\"en\", \"zh\"]\n\n[[repos]]\nname = \"mono\"\npath = {:?}\n{entry}",
             repo.display().to_string()
         ),
     )
@@ -435,21 +441,10 @@ fn many_owners_and_excluded_paths_are_summed_up_in_the_table() {
         "owners",
         "2024-03-20T00:00:00Z",
     );
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(
-        site.path().join("opsmeter.toml"),
-        format!(
-            "title = \"Delivery\"\nlanguages = [\"en\", \"zh\"]\n\n[[repos]]\nname = \"mono\"\npath = {:?}\nteams_from_codeowners = true\n\n[[repos.services]]\nname = \"backend\"\npaths = [\"services/**\", \"!services/orders/**\", \"!services/worker/**\"]\n",
-            dir.display().to_string()
-        ),
-    )
-    .unwrap();
-    opsmeter()
-        .arg("--root")
-        .arg(site.path())
-        .args(["build", "--since", SINCE, "--until", UNTIL])
-        .assert()
-        .success();
+    let site = built_with(
+        &dir,
+        "teams_from_codeowners = true\n\n[[repos.services]]\nname = \"backend\"\npaths = [\"services/**\", \"!services/orders/**\", \"!services/worker/**\"]\n",
+    );
     let page = read(site.path(), "repos/mono/index.html");
     assert!(
         page.contains("<td><code translate=\"no\">services/**</code> <a class=\"excluded\" href=\"/repos/mono/services/backend/#paths\">2 excluded</a></td>"),
